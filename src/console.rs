@@ -1,0 +1,133 @@
+//! The step's console: GitHub workflow commands inside a runner, plain lines elsewhere.
+//!
+//! Everything that must reach the runner as a command (`::add-mask::`, `::group::`,
+//! annotations) goes through here, on stdout, so the order in which the runner sees them is
+//! the order in which we wrote them: a value is masked before anything could print it.
+
+use secrecy::{ExposeSecret, SecretString};
+use std::io::Write;
+use std::time::Instant;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Inside a GitHub Actions runner: emit workflow commands.
+    Actions,
+    /// A person at a terminal: readable lines, no workflow commands.
+    Plain,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Console {
+    pub mode: Mode,
+}
+
+impl Console {
+    pub fn new(mode: Mode) -> Self {
+        Self { mode }
+    }
+
+    /// Tell the runner to redact `secret` from every later log line. A no-op outside a runner.
+    pub fn mask(&self, secret: &SecretString) {
+        let value = secret.expose_secret();
+        if self.mode == Mode::Actions && !value.is_empty() {
+            // One command per line: a multi-line secret is masked line by line.
+            for line in value.lines().filter(|line| !line.trim().is_empty()) {
+                self.emit(&format!("::add-mask::{line}"));
+            }
+        }
+    }
+
+    /// Open a collapsible group; it closes, with its duration, when the guard is dropped.
+    pub fn group(&self, title: &str) -> Group {
+        match self.mode {
+            Mode::Actions => self.emit(&format!("::group::{}", escape_data(title))),
+            Mode::Plain => self.emit(&format!("==> {title}")),
+        }
+        Group {
+            console: *self,
+            title: title.to_string(),
+            started: Instant::now(),
+        }
+    }
+
+    pub fn error(&self, title: &str, message: &str) {
+        self.annotation("error", title, message);
+    }
+
+    pub fn warning(&self, title: &str, message: &str) {
+        self.annotation("warning", title, message);
+    }
+
+    pub fn notice(&self, title: &str, message: &str) {
+        self.annotation("notice", title, message);
+    }
+
+    /// A plain line of the step's log.
+    pub fn line(&self, text: &str) {
+        self.emit(text);
+    }
+
+    fn annotation(&self, level: &str, title: &str, message: &str) {
+        match self.mode {
+            Mode::Actions => self.emit(&format!(
+                "::{level} title={}::{}",
+                escape_property(title),
+                escape_data(message)
+            )),
+            Mode::Plain => self.emit(&format!("{level}: {title}: {message}")),
+        }
+    }
+
+    fn emit(&self, line: &str) {
+        let mut out = std::io::stdout().lock();
+        // A closed stdout must not turn into a panic in the middle of a deploy.
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+}
+
+/// An open log group; closing it prints how long the stage took.
+pub struct Group {
+    console: Console,
+    title: String,
+    started: Instant,
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        let seconds = self.started.elapsed().as_secs_f64();
+        match self.console.mode {
+            Mode::Actions => {
+                self.console
+                    .emit(&format!("{} took {seconds:.1}s", self.title));
+                self.console.emit("::endgroup::");
+            }
+            Mode::Plain => self
+                .console
+                .emit(&format!("    {} took {seconds:.1}s", self.title)),
+        }
+    }
+}
+
+/// Escaping of a workflow command's message, as in @actions/core.
+pub fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escaping of a workflow command's property value, as in @actions/core.
+pub fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_like_actions_core() {
+        assert_eq!(escape_data("50%\nnext"), "50%25%0Anext");
+        assert_eq!(escape_property("a: b, c"), "a%3A b%2C c");
+    }
+}

@@ -1,0 +1,132 @@
+//! The new revision: the one the service runs now, with only the selected containers'
+//! images replaced by the digest-pinned reference. Everything else is kept as it is.
+
+use crate::error::Problem;
+use aws_sdk_ecs::operation::register_task_definition::builders::RegisterTaskDefinitionFluentBuilder;
+use aws_sdk_ecs::types::{Tag, TaskDefinition};
+
+/// The result of re-pointing a task definition at a new image.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub task_definition: TaskDefinition,
+    /// Names of the containers whose image changed.
+    pub changed: Vec<String>,
+    /// Names of the selected containers that already ran this exact image.
+    pub unchanged: Vec<String>,
+}
+
+/// `host/repo:tag`, `host/repo@sha256:…` or `host/repo` → `host/repo`.
+pub fn image_name(image: &str) -> &str {
+    let without_digest = image.split('@').next().unwrap_or(image);
+    match without_digest.rfind(':') {
+        // A colon after the last slash starts the tag; one before it is a registry port.
+        Some(colon) if colon > without_digest.rfind('/').unwrap_or(0) => &without_digest[..colon],
+        _ => without_digest,
+    }
+}
+
+/// Point the selected containers at `pinned` (`host/repo@sha256:…`).
+///
+/// `container_names` empty selects every container whose image is `host/repo` of `pinned`;
+/// naming a container that does not exist is an error that lists the ones that do.
+pub fn render(
+    current: &TaskDefinition,
+    container_names: &[String],
+    pinned: &str,
+) -> Result<Rendered, Problem> {
+    let repository = image_name(pinned);
+    let containers = current.container_definitions();
+    let existing: Vec<&str> = containers.iter().filter_map(|c| c.name()).collect();
+    for wanted in container_names {
+        if !existing.contains(&wanted.as_str()) {
+            return Err(Problem::new(format!(
+                "container-names: `{wanted}` is not a container of {}",
+                current.family().unwrap_or("the task definition")
+            ))
+            .hint(format!("its containers are: {}", existing.join(", "))));
+        }
+    }
+    let selected = |name: &str, image: &str| {
+        if container_names.is_empty() {
+            image_name(image) == repository
+        } else {
+            container_names.iter().any(|wanted| wanted == name)
+        }
+    };
+
+    let mut changed = Vec::new();
+    let mut unchanged = Vec::new();
+    let mut rewritten = Vec::with_capacity(containers.len());
+    for container in containers {
+        let name = container.name().unwrap_or_default();
+        let image = container.image().unwrap_or_default();
+        if !selected(name, image) {
+            rewritten.push(container.clone());
+        } else if image == pinned {
+            unchanged.push(name.to_string());
+            rewritten.push(container.clone());
+        } else {
+            changed.push(name.to_string());
+            let mut container = container.clone();
+            container.image = Some(pinned.to_string());
+            rewritten.push(container);
+        }
+    }
+    if changed.is_empty() && unchanged.is_empty() {
+        return Err(Problem::new(format!(
+            "no container of {} uses {repository}",
+            current.family().unwrap_or("the task definition")
+        ))
+        .hint(format!(
+            "name the containers to update with container-names; its containers are: {}",
+            existing.join(", ")
+        )));
+    }
+    let mut task_definition = current.clone();
+    task_definition.container_definitions = Some(rewritten);
+    Ok(Rendered {
+        task_definition,
+        changed,
+        unchanged,
+    })
+}
+
+/// RegisterTaskDefinition from a described task definition: every field RegisterTaskDefinition
+/// accepts is copied; the read-only ones (ARN, revision, status, requiresAttributes,
+/// compatibilities, registered/deregistered/deleteRequested timestamps, registeredBy) are not.
+pub fn register_request(
+    request: RegisterTaskDefinitionFluentBuilder,
+    task_definition: &TaskDefinition,
+    tags: &[Tag],
+) -> RegisterTaskDefinitionFluentBuilder {
+    let td = task_definition.clone();
+    #[allow(deprecated)] // Elastic Inference is retired, but a definition that has it keeps it.
+    request
+        .set_family(td.family)
+        .set_task_role_arn(td.task_role_arn)
+        .set_execution_role_arn(td.execution_role_arn)
+        .set_network_mode(td.network_mode)
+        .set_container_definitions(td.container_definitions)
+        .set_volumes(non_empty(td.volumes))
+        .set_placement_constraints(non_empty(td.placement_constraints))
+        .set_requires_compatibilities(non_empty(td.requires_compatibilities))
+        .set_cpu(td.cpu)
+        .set_memory(td.memory)
+        .set_pid_mode(td.pid_mode)
+        .set_ipc_mode(td.ipc_mode)
+        .set_proxy_configuration(td.proxy_configuration)
+        .set_inference_accelerators(non_empty(td.inference_accelerators))
+        .set_ephemeral_storage(td.ephemeral_storage)
+        .set_runtime_platform(td.runtime_platform)
+        .set_enable_fault_injection(td.enable_fault_injection)
+        .set_tags(non_empty(Some(tags.to_vec())))
+}
+
+/// ECS rejects empty lists in some fields it reports as empty lists: send `None` instead.
+fn non_empty<T>(list: Option<Vec<T>>) -> Option<Vec<T>> {
+    list.filter(|items| !items.is_empty())
+}
+
+#[cfg(test)]
+#[path = "task_definition_tests.rs"]
+mod tests;

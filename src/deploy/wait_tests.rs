@@ -1,0 +1,139 @@
+//! The polling loop against rollout sequences no stand-in can produce (aws-smithy-mocks).
+
+use super::*;
+use crate::console::{Console, Mode};
+use aws_sdk_ecs::operation::describe_services::DescribeServicesOutput;
+use aws_sdk_ecs::types::{Deployment, ServiceEvent};
+use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+const OURS: &str = "arn:aws:ecs:us-east-2:123456789012:task-definition/back-end:8";
+const OLD: &str = "arn:aws:ecs:us-east-2:123456789012:task-definition/back-end:7";
+
+fn answer(
+    service_td: &str,
+    deployment_td: &str,
+    state: DeploymentRolloutState,
+    running: i32,
+    event: &str,
+) -> DescribeServicesOutput {
+    let deployment = Deployment::builder()
+        .id("ecs-svc/1")
+        .status("PRIMARY")
+        .task_definition(deployment_td)
+        .desired_count(2)
+        .running_count(running)
+        .pending_count(2 - running)
+        .rollout_state(state)
+        .rollout_state_reason("ECS deployment circuit breaker: tasks failed to start.")
+        .build();
+    let service = Service::builder()
+        .service_name("api")
+        .task_definition(service_td)
+        .deployments(deployment)
+        .events(
+            ServiceEvent::builder()
+                .id(event)
+                .message(format!("event {event}"))
+                .build(),
+        )
+        .desired_count(2)
+        .running_count(running)
+        .build();
+    DescribeServicesOutput::builder().services(service).build()
+}
+
+async fn wait(client: &aws_sdk_ecs::Client, timeout: Duration) -> (Result<Progress>, Duration) {
+    let started = Instant::now();
+    let mut seen = HashSet::new();
+    let result = wait_for_rollout(
+        client,
+        "cluster",
+        "api",
+        OURS,
+        timeout,
+        &mut seen,
+        &Console::new(Mode::Plain),
+    )
+    .await;
+    (result, started.elapsed())
+}
+
+#[tokio::test(start_paused = true)]
+async fn completion_is_noticed_at_the_next_quick_poll() {
+    use DeploymentRolloutState::*;
+    let rule = mock!(aws_sdk_ecs::Client::describe_services)
+        .sequence()
+        .output(|| answer(OURS, OURS, InProgress, 0, "1"))
+        .times(3)
+        .output(|| answer(OURS, OURS, Completed, 2, "2"))
+        .build();
+    let client = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule]);
+    let (result, elapsed) = wait(&client, Duration::from_secs(600)).await;
+    assert_eq!(
+        result.unwrap(),
+        Progress::Done {
+            running: 2,
+            desired: 2
+        }
+    );
+    assert_eq!(rule.num_calls(), 4);
+    // Three 2-second sleeps: the step returns within seconds of ECS saying COMPLETED.
+    assert_eq!(elapsed, Duration::from_secs(6));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_circuit_breaker_rollback_is_a_failure_not_a_success() {
+    use DeploymentRolloutState::*;
+    let rule = mock!(aws_sdk_ecs::Client::describe_services)
+        .sequence()
+        .output(|| answer(OURS, OURS, InProgress, 0, "1"))
+        // Rolled back: a new PRIMARY deployment on the old revision, fully running.
+        .output(|| answer(OLD, OLD, Completed, 2, "2"))
+        .build();
+    let client = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule]);
+    let (result, _) = wait(&client, Duration::from_secs(600)).await;
+    match result.unwrap() {
+        Progress::Failed(reason) => assert!(reason.contains("rolled back"), "{reason}"),
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_deployment_carries_its_reason() {
+    use DeploymentRolloutState::*;
+    let rule = mock!(aws_sdk_ecs::Client::describe_services)
+        .sequence()
+        .output(|| answer(OURS, OURS, Failed, 0, "1"))
+        .build();
+    let client = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule]);
+    let (result, _) = wait(&client, Duration::from_secs(600)).await;
+    assert_eq!(
+        result.unwrap(),
+        Progress::Failed("the deployment ecs-svc/1 failed: ECS deployment circuit breaker: tasks failed to start.".into())
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn gives_up_at_the_timeout_with_a_hint() {
+    use DeploymentRolloutState::*;
+    let rule = mock!(aws_sdk_ecs::Client::describe_services)
+        .sequence()
+        .output(|| answer(OURS, OURS, InProgress, 1, "1"))
+        .repeatedly()
+        .build();
+    let client = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule]);
+    let (result, elapsed) = wait(&client, Duration::from_secs(5 * 60)).await;
+    let error = result.unwrap_err();
+    assert!(error.to_string().contains("within 5 minutes"), "{error}");
+    assert!(
+        crate::error::hint_of(&error)
+            .unwrap()
+            .contains("wait-timeout-minutes")
+    );
+    assert!(
+        elapsed >= Duration::from_secs(300) && elapsed < Duration::from_secs(320),
+        "{elapsed:?}"
+    );
+    // Quick polls for 30 s, a short ramp, then every 15 s: at most 40 polls, not 150.
+    assert!(rule.num_calls() <= 40, "{} polls", rule.num_calls());
+}

@@ -1,0 +1,157 @@
+//! The `docker` CLI as a subprocess, with a private config directory.
+//!
+//! Every command runs with `DOCKER_CONFIG` pointing at a directory made for this run (0700,
+//! removed when the run ends, on success and on failure), so the registry login never lands
+//! in `$HOME/.docker` and never outlives the step. Output is streamed to the log as it comes
+//! and its tail kept as evidence when the command fails.
+
+use crate::error::Problem;
+use anyhow::{Context, Result};
+use secrecy::{ExposeSecret, SecretString};
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::Command;
+
+/// Lines of output kept to explain a failed command.
+const EVIDENCE_LINES: usize = 40;
+
+pub struct Docker {
+    program: PathBuf,
+    config: tempfile::TempDir,
+}
+
+/// What a finished command printed.
+pub struct CommandOutput {
+    pub stdout: String,
+}
+
+impl Docker {
+    /// `docker` from `PATH`, or the CLI named by `DEPLOY_ACTION_DOCKER`.
+    pub fn new() -> Result<Self> {
+        let program = std::env::var_os("DEPLOY_ACTION_DOCKER")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("docker"));
+        // tempfile creates the directory with mode 0700; docker writes config.json as 0600.
+        let config = tempfile::Builder::new()
+            .prefix("deploy-action-docker-")
+            .tempdir()
+            .context("creating a private DOCKER_CONFIG directory")?;
+        link_cli_plugins(config.path());
+        Ok(Self { program, config })
+    }
+
+    pub fn config_dir(&self) -> &Path {
+        self.config.path()
+    }
+
+    /// Whether `docker buildx` is available to this CLI.
+    pub async fn has_buildx(&self) -> bool {
+        self.command(&["buildx", "version"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .await
+            .is_ok_and(|status| status.success())
+    }
+
+    /// `docker login --password-stdin`: the password never appears on a command line.
+    pub async fn login(&self, host: &str, username: &str, password: &SecretString) -> Result<()> {
+        self.run(
+            &["login", "--username", username, "--password-stdin", host],
+            Some(password),
+            false,
+        )
+        .await
+        .with_context(|| format!("logging in to {host}"))?;
+        Ok(())
+    }
+
+    /// Run `docker ARGS…`, streaming its output to the log when `echo` is set.
+    pub async fn run(
+        &self,
+        args: &[&str],
+        stdin: Option<&SecretString>,
+        echo: bool,
+    ) -> Result<CommandOutput> {
+        let mut child = self
+            .command(args)
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|error| {
+                Problem::new(format!(
+                    "could not start `{}`: {error}",
+                    self.program.display()
+                ))
+                .hint("install the Docker CLI, or point DEPLOY_ACTION_DOCKER at it")
+            })?;
+        if let (Some(secret), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            pipe.write_all(secret.expose_secret().as_bytes()).await?;
+            pipe.shutdown().await?;
+        }
+        let stdout = child.stdout.take().context("no stdout pipe")?;
+        let stderr = child.stderr.take().context("no stderr pipe")?;
+        let (out_lines, err_lines) =
+            tokio::join!(read_lines(stdout, echo), read_lines(stderr, echo));
+        let status = child.wait().await?;
+        if status.success() {
+            return Ok(CommandOutput {
+                stdout: out_lines.join("\n"),
+            });
+        }
+        let mut evidence: VecDeque<&String> = out_lines.iter().chain(err_lines.iter()).collect();
+        while evidence.len() > EVIDENCE_LINES {
+            evidence.pop_front();
+        }
+        let evidence: Vec<&str> = evidence.iter().map(|line| line.as_str()).collect();
+        Err(Problem::new(format!(
+            "`docker {}` failed ({status}); its last output:\n{}",
+            args.first().copied().unwrap_or_default(),
+            evidence.join("\n")
+        ))
+        .into())
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(&self.program);
+        command
+            .args(args)
+            .env("DOCKER_CONFIG", self.config.path())
+            .env("DOCKER_BUILDKIT", "1")
+            .kill_on_drop(true);
+        command
+    }
+}
+
+/// Read a pipe line by line, echoing each to the log.
+async fn read_lines(pipe: impl tokio::io::AsyncRead + Unpin, echo: bool) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut reader = BufReader::new(pipe).lines();
+    while let Ok(Some(line)) = reader.next_line().await {
+        if echo {
+            println!("  {line}");
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+/// The user's CLI plugins (buildx) live under the default config directory; keep them
+/// reachable from the private one.
+fn link_cli_plugins(config: &Path) {
+    let home_plugins = std::env::var_os("DOCKER_CONFIG")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".docker")))
+        .map(|dir| dir.join("cli-plugins"));
+    if let Some(plugins) = home_plugins.filter(|dir| dir.is_dir()) {
+        // Without the link buildx may be missing and we fall back to `docker build`: not fatal.
+        let _ = std::os::unix::fs::symlink(plugins, config.join("cli-plugins"));
+    }
+}

@@ -1,0 +1,188 @@
+//! Stage 1, inputs: the raw values a user gave, exactly as they arrived.
+//!
+//! A container action receives its inputs as `INPUT_<NAME>` environment variables with the
+//! hyphens of the name kept (`INPUT_AWS-REGION`); some entrypoints rewrite them to the
+//! underscore form, so both are read. The CLI takes the same names as `--flags`. Nothing is
+//! validated here: that is `plan`'s job, so every mistake is reported in one place.
+
+use secrecy::SecretString;
+
+/// Declares the action's inputs once: the CLI flags, the `INPUT_*` reader and the list of
+/// names all come from this table, so they cannot drift apart.
+macro_rules! action_inputs {
+    ($( $(#[$meta:meta])* $field:ident => $name:literal ),* $(,)?) => {
+        /// The action's inputs, as flags (`--aws-region`) or as `INPUT_AWS-REGION`.
+        #[derive(clap::Args, Debug, Default, Clone, PartialEq, Eq)]
+        pub struct InputArgs {
+            $( $(#[$meta])* #[arg(long = $name, value_name = "VALUE")] pub $field: Option<String>, )*
+        }
+
+        impl InputArgs {
+            /// Every input name, as action.yml spells it.
+            pub const NAMES: &'static [&'static str] = &[$($name),*];
+
+            /// Read the inputs the way the runner passes them to a container action.
+            pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Self {
+                Self { $( $field: read_input(env, $name), )* }
+            }
+
+            /// Fill what `self` leaves unset from `fallback` (flags win over `INPUT_*`).
+            pub fn or(self, fallback: InputArgs) -> Self {
+                Self { $( $field: self.$field.or(fallback.$field), )* }
+            }
+        }
+    };
+}
+
+action_inputs! {
+    /// AWS region, e.g. us-east-2 (required).
+    aws_region => "aws-region",
+    /// IAM role ARN to assume with the GitHub OIDC token; empty uses ambient credentials.
+    role_to_assume => "role-to-assume",
+    /// OIDC audience [default: sts.amazonaws.com].
+    audience => "audience",
+    /// STS session name [default: deploy-action-<run id>].
+    role_session_name => "role-session-name",
+    /// Session length in seconds [default: 3600].
+    role_duration_seconds => "role-duration-seconds",
+    /// ECR repository name, e.g. back-end (required).
+    ecr_repository => "ecr-repository",
+    /// Registry host override [default: the ECR registry of the account].
+    registry => "registry",
+    /// Branch glob → environment tag, one `glob=tag` a line, first match wins [default: main=prod, *=staging].
+    branch_tags => "branch-tags",
+    /// Build context [default: .].
+    context => "context",
+    /// Dockerfile path [default: <context>/Dockerfile].
+    dockerfile => "dockerfile",
+    /// Target platforms, comma-separated [default: linux/arm64].
+    platforms => "platforms",
+    /// Build arguments, one KEY=VALUE a line.
+    build_args => "build-args",
+    /// ECS cluster; empty means build and push only.
+    ecs_cluster => "ecs-cluster",
+    /// ECS services to roll, one a line or comma-separated.
+    ecs_services => "ecs-services",
+    /// Containers to point at the new image [default: those whose image is in ecr-repository].
+    container_names => "container-names",
+    /// Wait until the new revision serves: true or false [default: true].
+    #[arg(num_args = 0..=1, default_missing_value = "true")]
+    wait => "wait",
+    /// Give up waiting after this many minutes [default: 30].
+    wait_timeout_minutes => "wait-timeout-minutes",
+    /// Print the plan and change nothing: true or false [default: false].
+    #[arg(num_args = 0..=1, default_missing_value = "true")]
+    dry_run => "dry-run",
+}
+
+/// `INPUT_AWS-REGION`, else `INPUT_AWS_REGION`; an empty value counts as unset, as it does for
+/// an input the workflow did not give and action.yml has no default for.
+fn read_input(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    let upper = name.to_uppercase().replace(' ', "_");
+    [upper.clone(), upper.replace('-', "_")]
+        .iter()
+        .find_map(|key| env(&format!("INPUT_{key}")).filter(|value| !value.is_empty()))
+}
+
+/// What the runner tells a step about the run it belongs to.
+#[derive(Debug, Default, Clone)]
+pub struct RunContext {
+    /// `GITHUB_ACTIONS=true`: we are a step of a workflow run.
+    pub in_actions: bool,
+    pub git_ref: Option<String>,
+    pub ref_name: Option<String>,
+    /// The branch of a pull request (`GITHUB_HEAD_REF`); `GITHUB_REF` is then `refs/pull/N/merge`.
+    pub head_ref: Option<String>,
+    pub sha: Option<String>,
+    pub repository: Option<String>,
+    pub run_id: Option<String>,
+    pub server_url: Option<String>,
+    pub output_file: Option<String>,
+    pub summary_file: Option<String>,
+    pub oidc_request_url: Option<String>,
+    pub oidc_request_token: Option<SecretString>,
+}
+
+impl RunContext {
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Self {
+        let get = |key: &str| env(key).filter(|value| !value.is_empty());
+        Self {
+            in_actions: get("GITHUB_ACTIONS").as_deref() == Some("true"),
+            git_ref: get("GITHUB_REF"),
+            ref_name: get("GITHUB_REF_NAME"),
+            head_ref: get("GITHUB_HEAD_REF"),
+            sha: get("GITHUB_SHA"),
+            repository: get("GITHUB_REPOSITORY"),
+            run_id: get("GITHUB_RUN_ID"),
+            server_url: get("GITHUB_SERVER_URL"),
+            output_file: get("GITHUB_OUTPUT"),
+            summary_file: get("GITHUB_STEP_SUMMARY"),
+            oidc_request_url: get("ACTIONS_ID_TOKEN_REQUEST_URL"),
+            oidc_request_token: get("ACTIONS_ID_TOKEN_REQUEST_TOKEN").map(SecretString::from),
+        }
+    }
+}
+
+/// Everything the `plan` stage needs: the user's inputs and the run they belong to.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    pub args: InputArgs,
+    pub run: RunContext,
+}
+
+/// Collect the inputs: explicit flags first, then `INPUT_*` variables, plus the run context.
+pub fn collect(flags: InputArgs, env: &dyn Fn(&str) -> Option<String>) -> Inputs {
+    Inputs {
+        args: flags.or(InputArgs::from_env(env)),
+        run: RunContext::from_env(env),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |key| map.get(key).cloned()
+    }
+
+    #[test]
+    fn reads_hyphenated_and_underscore_forms() {
+        let env = env_of(&[
+            ("INPUT_AWS-REGION", "us-east-2"),
+            ("INPUT_ECR_REPOSITORY", "back-end"),
+            ("INPUT_ROLE-TO-ASSUME", ""),
+        ]);
+        let args = InputArgs::from_env(&env);
+        assert_eq!(args.aws_region.as_deref(), Some("us-east-2"));
+        assert_eq!(args.ecr_repository.as_deref(), Some("back-end"));
+        assert_eq!(args.role_to_assume, None, "empty means unset");
+    }
+
+    #[test]
+    fn flags_win_over_env() {
+        let env = env_of(&[("INPUT_AWS-REGION", "us-east-2"), ("INPUT_CONTEXT", "app")]);
+        let flags = InputArgs {
+            aws_region: Some("eu-west-1".into()),
+            ..Default::default()
+        };
+        let inputs = collect(flags, &env);
+        assert_eq!(inputs.args.aws_region.as_deref(), Some("eu-west-1"));
+        assert_eq!(inputs.args.context.as_deref(), Some("app"));
+    }
+
+    #[test]
+    fn every_name_is_kebab_case() {
+        for name in InputArgs::NAMES {
+            assert!(
+                name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{name}"
+            );
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! deploy-action: the whole release in one step.
+//!
+//! The pipeline is the architecture: `inputs → plan → auth → image → deploy → report`. Each
+//! stage is a module whose entry function takes the previous stages' typed output; only
+//! [`run`] knows the order.
+
+pub mod auth;
+pub mod cli;
+pub mod console;
+pub mod deploy;
+pub mod error;
+pub mod image;
+pub mod inputs;
+pub mod plan;
+pub mod report;
+
+use anyhow::Result;
+use console::Console;
+use deploy::Outcome;
+use error::Problem;
+use inputs::Inputs;
+use plan::Plan;
+
+/// Run the pipeline. On failure the job summary says what went wrong before the error is
+/// returned for `main` to annotate.
+pub async fn run(inputs: &Inputs, console: &Console) -> Result<()> {
+    let mut plan_made = None;
+    let result = execute(inputs, console, &mut plan_made).await;
+    if let Err(error) = &result {
+        let summary = report::summary::failure(
+            plan_made.as_ref(),
+            &error::one_line(error),
+            error::hint_of(error),
+        );
+        if let Err(summary_error) = report::append_summary(&inputs.run, &summary) {
+            console.warning("job summary", &error::one_line(&summary_error));
+        }
+    }
+    result
+}
+
+async fn execute(inputs: &Inputs, console: &Console, plan_made: &mut Option<Plan>) -> Result<()> {
+    let plan = {
+        let _group = console.group("plan");
+        let plan = plan::resolve(inputs)?;
+        for line in plan.to_string().lines() {
+            console.line(line);
+        }
+        plan
+    };
+    let plan = plan_made.insert(plan);
+    if plan.dry_run {
+        console.line("dry run: nothing was changed");
+        return report::append_summary(&inputs.run, &report::summary::dry_run(plan));
+    }
+
+    let session = {
+        let _group = console.group("auth");
+        let session = auth::authenticate(plan, console).await?;
+        console.line(&format!(
+            "acting as {} (account {})",
+            session.identity_arn, session.account_id
+        ));
+        session
+    };
+    if plan.rollout.is_some() {
+        let _group = console.group("preflight");
+        deploy::preflight(plan, &session).await?;
+        console.line("every service exists and has the containers to update");
+    }
+    let image = {
+        let _group = console.group("image");
+        let image = image::publish(plan, &session, console).await?;
+        console.line(&format!("pushed {}", image.pinned_reference()));
+        image
+    };
+    let rollouts = {
+        let _group = console.group("deploy");
+        deploy::roll_out(plan, &session, &image, console).await?
+    };
+    {
+        let _group = console.group("report");
+        let outputs = report::output_values(plan, &session, &image, &rollouts);
+        report::publish(
+            &inputs.run,
+            &outputs,
+            &report::summary::success(plan, &image, &rollouts),
+        )?;
+    }
+
+    let failed: Vec<String> = rollouts
+        .iter()
+        .filter_map(|rollout| match &rollout.outcome {
+            Outcome::Failed(reason) => Some(format!("{}: {reason}", rollout.service)),
+            _ => None,
+        })
+        .collect();
+    if !failed.is_empty() {
+        return Err(Problem::new(format!("rollout failed: {}", failed.join("; ")))
+            .hint("the service events above say why; the image is pushed, re-run to retry the rollout")
+            .into());
+    }
+    Ok(())
+}

@@ -1,0 +1,71 @@
+//! `deploy-action`: parse, set up logging, run the pipeline, render the error, exit.
+
+use clap::{CommandFactory, Parser};
+use deploy_action::cli::{self, Cli, Command};
+use deploy_action::console::{Console, Mode};
+use deploy_action::{error, inputs};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let env = |key: &str| std::env::var(key).ok();
+    let in_actions = env("GITHUB_ACTIONS").as_deref() == Some("true");
+    let console = Console::new(if in_actions {
+        Mode::Actions
+    } else {
+        Mode::Plain
+    });
+    init_logging(in_actions);
+
+    let inputs = match cli.command {
+        None if in_actions => inputs::collect(Default::default(), &env),
+        None => {
+            let _ = Cli::command().print_help();
+            return ExitCode::from(2);
+        }
+        Some(Command::Deploy(args)) => cli::local_inputs(args, &env),
+        Some(Command::Plan(args)) => {
+            let mut inputs = cli::local_inputs(args, &env);
+            inputs.args.dry_run = Some("true".into());
+            inputs
+        }
+    };
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: could not start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(deploy_action::run(&inputs, &console)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            let message = error::one_line(&error);
+            let hint = error::hint_of(&error);
+            let text = match hint {
+                Some(hint) => format!("{message}\nhint: {hint}"),
+                None => message,
+            };
+            console.error("deploy-action failed", &text);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `RUST_LOG`-style filtering, warnings by default; no timestamps in a runner (it adds its own).
+fn init_logging(in_actions: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    if in_actions {
+        builder.without_time().with_writer(std::io::stdout).init();
+    } else {
+        builder.with_writer(std::io::stderr).init();
+    }
+}

@@ -1,0 +1,198 @@
+//! Plan resolution, table-driven.
+
+use super::*;
+use crate::inputs::RunContext;
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\n").unwrap();
+        Self { dir }
+    }
+
+    /// Valid inputs for a push to `git_ref`, changed by `edit`.
+    fn inputs(&self, git_ref: &str, edit: impl FnOnce(&mut InputArgs, &mut RunContext)) -> Inputs {
+        let mut args = InputArgs {
+            aws_region: Some("us-east-2".into()),
+            ecr_repository: Some("back-end".into()),
+            context: Some(self.dir.path().display().to_string()),
+            ..Default::default()
+        };
+        let mut run = RunContext {
+            in_actions: true,
+            git_ref: Some(git_ref.into()),
+            sha: Some("0123456789abcdef0123456789abcdef01234567".into()),
+            repository: Some("operationcode/back-end".into()),
+            run_id: Some("42".into()),
+            server_url: Some("https://github.com".into()),
+            ..Default::default()
+        };
+        edit(&mut args, &mut run);
+        Inputs { args, run }
+    }
+}
+
+#[test]
+fn main_is_prod_and_branches_are_staging() {
+    let fixture = Fixture::new();
+    let table = [
+        ("refs/heads/main", "prod"),
+        ("refs/heads/feature/x", "staging"),
+        ("refs/heads/dependabot/cargo/serde-1.0", "staging"),
+    ];
+    for (git_ref, environment) in table {
+        let plan = resolve(&fixture.inputs(git_ref, |_, _| {})).unwrap();
+        assert_eq!(plan.environment, environment, "{git_ref}");
+        assert_eq!(
+            plan.image.tags,
+            vec![environment.to_string(), "sha-0123456".to_string()]
+        );
+        assert!(matches!(plan.auth, AuthPlan::Ambient));
+        assert!(plan.rollout.is_none());
+        assert!(!plan.dry_run);
+        assert_eq!(plan.image.build.platforms, vec!["linux/arm64"]);
+        assert_eq!(
+            plan.source.run_url.as_deref(),
+            Some("https://github.com/operationcode/back-end/actions/runs/42")
+        );
+    }
+}
+
+#[test]
+fn resolves_web_identity_and_rollout() {
+    let fixture = Fixture::new();
+    let plan = resolve(&fixture.inputs("refs/heads/main", |args, run| {
+        args.role_to_assume = Some("arn:aws:iam::633607774026:role/GitHubActions-ECR-Push".into());
+        args.ecs_cluster = Some("back-end-production".into());
+        args.ecs_services = Some("api,\nworker".into());
+        args.wait_timeout_minutes = Some("45".into());
+        args.build_args = Some("A=1\nB=x=y\n".into());
+        run.oidc_request_url = Some("http://127.0.0.1:1/token?x=1".into());
+        run.oidc_request_token = Some(SecretString::from("request-token"));
+    }))
+    .unwrap();
+    let AuthPlan::WebIdentity(identity) = &plan.auth else {
+        panic!("expected web identity");
+    };
+    assert_eq!(identity.audience, "sts.amazonaws.com");
+    assert_eq!(identity.session_name, "deploy-action-42");
+    assert_eq!(identity.duration_seconds, 3600);
+    let rollout = plan.rollout.unwrap();
+    assert_eq!(rollout.services, vec!["api", "worker"]);
+    assert_eq!(rollout.wait_timeout, Some(Duration::from_secs(45 * 60)));
+    assert_eq!(
+        plan.image.build.build_args,
+        vec![("A".into(), "1".into()), ("B".into(), "x=y".into())]
+    );
+}
+
+#[test]
+fn china_regions_default_to_the_china_audience() {
+    let fixture = Fixture::new();
+    let plan = resolve(&fixture.inputs("refs/heads/main", |args, run| {
+        args.aws_region = Some("cn-north-1".into());
+        args.role_to_assume = Some("arn:aws-cn:iam::633607774026:role/deployer".into());
+        run.oidc_request_url = Some("http://127.0.0.1:1/token".into());
+        run.oidc_request_token = Some(SecretString::from("t"));
+    }))
+    .unwrap();
+    let AuthPlan::WebIdentity(identity) = plan.auth else {
+        panic!()
+    };
+    assert_eq!(identity.audience, "sts.amazonaws.com.cn");
+}
+
+#[test]
+fn bad_inputs_name_the_input() {
+    type Edit = fn(&mut InputArgs, &mut RunContext);
+    let table: &[(&str, Edit)] = &[
+        ("aws-region", |a, _| a.aws_region = None),
+        ("aws-region", |a, _| a.aws_region = Some("mars-1".into())),
+        ("ecr-repository", |a, _| a.ecr_repository = None),
+        ("ecr-repository", |a, _| {
+            a.ecr_repository = Some("Back End".into())
+        }),
+        ("role-to-assume", |a, r| {
+            a.role_to_assume = Some("GitHubActions".into());
+            r.oidc_request_url = Some("http://x".into());
+            r.oidc_request_token = Some(SecretString::from("t"));
+        }),
+        ("role-to-assume", |a, _| {
+            a.role_to_assume = Some("arn:aws:iam::633607774026:role/x".into())
+        }),
+        ("role-duration-seconds", |a, r| {
+            a.role_to_assume = Some("arn:aws:iam::633607774026:role/x".into());
+            a.role_duration_seconds = Some("60".into());
+            r.oidc_request_url = Some("http://x".into());
+            r.oidc_request_token = Some(SecretString::from("t"));
+        }),
+        ("branch-tags", |a, _| a.branch_tags = Some("main".into())),
+        ("branch-tags", |a, _| {
+            a.branch_tags = Some("release/*=prod".into())
+        }),
+        ("branch-tags", |_, r| {
+            r.git_ref = Some("refs/tags/v1.0.0".into())
+        }),
+        ("platforms", |a, _| a.platforms = Some("linux/arm65".into())),
+        ("context", |a, _| a.context = Some("/does/not/exist".into())),
+        ("dockerfile", |a, _| {
+            a.dockerfile = Some("/does/not/Dockerfile".into())
+        }),
+        ("build-args", |a, _| a.build_args = Some("NO_EQUALS".into())),
+        ("ecs-services", |a, _| a.ecs_cluster = Some("c".into())),
+        ("ecs-cluster", |a, _| a.ecs_services = Some("s".into())),
+        ("ecs-services", |a, _| {
+            a.ecs_cluster = Some("c".into());
+            a.ecs_services = Some("bad name!".into())
+        }),
+        ("wait-timeout-minutes", |a, _| {
+            a.ecs_cluster = Some("c".into());
+            a.ecs_services = Some("s".into());
+            a.wait_timeout_minutes = Some("ten".into())
+        }),
+        ("wait-timeout-minutes", |a, _| {
+            a.ecs_cluster = Some("c".into());
+            a.ecs_services = Some("s".into());
+            a.wait_timeout_minutes = Some("100000".into())
+        }),
+        ("wait", |a, _| {
+            a.ecs_cluster = Some("c".into());
+            a.ecs_services = Some("s".into());
+            a.wait = Some("yes".into())
+        }),
+        ("dry-run", |a, _| a.dry_run = Some("TRUE ".into())),
+        ("registry", |a, _| a.registry = Some("host/path".into())),
+        ("GITHUB_SHA", |_, r| r.sha = Some("xyz".into())),
+        ("GITHUB_REF", |_, r| r.git_ref = None),
+    ];
+    let fixture = Fixture::new();
+    for (index, (input, edit)) in table.iter().enumerate() {
+        let error = resolve(&fixture.inputs("refs/heads/main", edit)).unwrap_err();
+        assert_eq!(&error.input, input, "case {index}: {error}");
+        assert!(!error.expected.is_empty(), "case {index} has no hint");
+    }
+}
+
+#[test]
+fn dry_run_plan_reads_well() {
+    let fixture = Fixture::new();
+    let plan = resolve(&fixture.inputs("refs/heads/main", |args, _| {
+        args.dry_run = Some("true".into());
+        args.registry = Some("127.0.0.1:5000".into());
+    }))
+    .unwrap();
+    assert!(plan.dry_run);
+    let text = plan.to_string();
+    assert!(
+        text.contains("push:         127.0.0.1:5000/back-end:prod"),
+        "{text}"
+    );
+    assert!(
+        text.contains("push:         127.0.0.1:5000/back-end:sha-0123456"),
+        "{text}"
+    );
+}

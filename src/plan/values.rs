@@ -1,0 +1,241 @@
+//! Checks for single values: regions, ARNs, repository names, tags, platforms, booleans.
+//! Each returns what is wrong in words, and the caller names the input.
+
+use std::time::Duration;
+
+/// `us-east-2`, `eu-central-1`, `us-gov-west-1`, `cn-north-1`.
+pub fn check_region(region: &str) -> Result<(), String> {
+    let parts: Vec<&str> = region.split('-').collect();
+    let well_formed = parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase()))
+        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty();
+    if well_formed {
+        Ok(())
+    } else {
+        Err(format!("`{region}` is not an AWS region"))
+    }
+}
+
+/// `arn:aws:iam::123456789012:role/NAME` (also with a path, and the aws-cn / aws-us-gov
+/// partitions). Returns the account id.
+pub fn check_role_arn(arn: &str) -> Result<String, String> {
+    let bad = || format!("`{arn}` is not an IAM role ARN");
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [prefix, partition, service, region, account, resource] = parts[..] else {
+        return Err(bad());
+    };
+    let valid = prefix == "arn"
+        && matches!(partition, "aws" | "aws-cn" | "aws-us-gov")
+        && service == "iam"
+        && region.is_empty()
+        && account.len() == 12
+        && account.chars().all(|c| c.is_ascii_digit())
+        && resource
+            .strip_prefix("role/")
+            .and_then(|path| path.rsplit('/').next())
+            .is_some_and(|name| {
+                !name.is_empty()
+                    && name.len() <= 64
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+            });
+    if valid {
+        Ok(account.to_string())
+    } else {
+        Err(bad())
+    }
+}
+
+/// ECR repository names: lowercase path components of `[a-z0-9]` joined by `.`, `_`, `-`.
+pub fn check_repository(name: &str) -> Result<(), String> {
+    let component_ok = |component: &str| {
+        !component.is_empty()
+            && component.split(['.', '_', '-']).all(|run| {
+                !run.is_empty()
+                    && run
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            })
+    };
+    if (2..=256).contains(&name.len()) && name.split('/').all(component_ok) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{name}` is not an ECR repository name (lowercase letters, digits, and `.`, `_`, `-`, `/` between them; 2 to 256 characters)"
+        ))
+    }
+}
+
+/// Docker tags: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
+pub fn check_docker_tag(tag: &str) -> Result<(), String> {
+    let mut chars = tag.chars();
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+    if first_ok && tag.len() <= 128 && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+    {
+        Ok(())
+    } else {
+        Err("is not a valid Docker tag (letters, digits, `_`, `.`, `-`; not starting with `.` or `-`; at most 128)".into())
+    }
+}
+
+/// The platforms BuildKit can build for.
+pub const KNOWN_PLATFORMS: &[&str] = &[
+    "linux/arm64",
+    "linux/amd64",
+    "linux/arm/v7",
+    "linux/arm/v6",
+    "linux/386",
+    "linux/ppc64le",
+    "linux/s390x",
+    "linux/riscv64",
+];
+
+pub fn check_platform(platform: &str) -> Result<(), String> {
+    let normalised = match platform {
+        "linux/arm64/v8" => "linux/arm64",
+        other => other,
+    };
+    if KNOWN_PLATFORMS.contains(&normalised) {
+        Ok(())
+    } else {
+        Err(format!("`{platform}` is not a known platform"))
+    }
+}
+
+/// `true` / `false`, in the spellings @actions/core's getBooleanInput accepts.
+pub fn parse_bool(text: &str) -> Result<bool, String> {
+    match text {
+        "true" | "True" | "TRUE" => Ok(true),
+        "false" | "False" | "FALSE" => Ok(false),
+        other => Err(format!("`{other}` is not a boolean")),
+    }
+}
+
+/// Whole minutes within `range`.
+pub fn parse_minutes(text: &str, range: std::ops::RangeInclusive<u64>) -> Result<Duration, String> {
+    match text.parse::<u64>() {
+        Ok(minutes) if range.contains(&minutes) => Ok(Duration::from_secs(minutes * 60)),
+        Ok(minutes) => Err(format!("{minutes} is out of range")),
+        Err(_) => Err(format!("`{text}` is not a whole number of minutes")),
+    }
+}
+
+/// Items one a line or comma-separated, trimmed, empty ones dropped.
+pub fn split_list(text: &str) -> Vec<String> {
+    text.split(['\n', ','])
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// STS role session names allow `[\w+=,.@-]`, 2 to 64 characters: replace anything else.
+pub fn sanitise_session_name(name: &str) -> String {
+    let mut clean: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(64)
+        .collect();
+    while clean.len() < 2 {
+        clean.push('-');
+    }
+    clean
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions() {
+        for good in [
+            "us-east-2",
+            "eu-central-1",
+            "us-gov-west-1",
+            "cn-north-1",
+            "ap-southeast-5",
+        ] {
+            assert!(check_region(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "us-east",
+            "US-EAST-1",
+            "useast1",
+            "us-east-1a",
+            "us--1",
+            "u-east-1",
+        ] {
+            assert!(check_region(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn role_arns() {
+        assert_eq!(
+            check_role_arn("arn:aws:iam::633607774026:role/GitHubActions-ECR-Push").unwrap(),
+            "633607774026"
+        );
+        assert!(check_role_arn("arn:aws-cn:iam::633607774026:role/ci/deployer").is_ok());
+        for bad in [
+            "GitHubActions-ECR-Push",
+            "arn:aws:iam::63360777402:role/x",
+            "arn:aws:iam::633607774026:user/x",
+            "arn:aws:iam:us-east-1:633607774026:role/x",
+            "arn:aws:sts::633607774026:role/x",
+            "arn:aws:iam::633607774026:role/",
+            "arn:aws:iam::633607774026:role/has space",
+        ] {
+            assert!(check_role_arn(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn repositories_and_tags() {
+        assert!(check_repository("back-end").is_ok());
+        assert!(check_repository("team/back_end.api").is_ok());
+        for bad in ["Back-End", "a", "back-", "/x", "x//y", "back end"] {
+            assert!(check_repository(bad).is_err(), "{bad}");
+        }
+        assert!(check_docker_tag("sha-abc1234").is_ok());
+        for bad in ["", "-x", ".x", "a:b", "a/b", &"x".repeat(129)] {
+            assert!(check_docker_tag(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn booleans_and_minutes() {
+        assert_eq!(parse_bool("TRUE"), Ok(true));
+        assert!(parse_bool("yes").is_err());
+        assert!(parse_bool("true ").is_err());
+        assert_eq!(parse_minutes("30", 1..=1440), Ok(Duration::from_secs(1800)));
+        assert!(parse_minutes("0", 1..=1440).is_err());
+        assert!(parse_minutes("-5", 1..=1440).is_err());
+        assert!(parse_minutes("ten", 1..=1440).is_err());
+    }
+
+    #[test]
+    fn session_names_are_sanitised() {
+        assert_eq!(sanitise_session_name("deploy action/1"), "deploy-action-1");
+        assert_eq!(sanitise_session_name("x").len(), 2);
+        assert_eq!(sanitise_session_name(&"a".repeat(100)).len(), 64);
+    }
+
+    #[test]
+    fn lists_split_on_lines_and_commas() {
+        assert_eq!(split_list("a, b\nc\n\n"), vec!["a", "b", "c"]);
+    }
+}

@@ -1,0 +1,64 @@
+//! Step outputs through the runner's `GITHUB_OUTPUT` file command.
+
+use anyhow::{Context, Result};
+use rand::Rng;
+use std::io::Write;
+use std::path::Path;
+
+/// `name=value` lines; a value with a newline as `name<<DELIM`…`DELIM` with a random
+/// delimiter that does not occur in the value.
+pub fn format_outputs(outputs: &[(&str, String)], rng: &mut impl Rng) -> String {
+    let mut text = String::new();
+    for (name, value) in outputs {
+        if value.contains('\n') || value.contains('\r') {
+            let delimiter = loop {
+                let candidate = format!("ghadelimiter_{:016x}", rng.random::<u64>());
+                if !value.contains(&candidate) {
+                    break candidate;
+                }
+            };
+            text.push_str(&format!("{name}<<{delimiter}\n{value}\n{delimiter}\n"));
+        } else {
+            text.push_str(&format!("{name}={value}\n"));
+        }
+    }
+    text
+}
+
+/// Append the outputs to the file the runner gave (`GITHUB_OUTPUT`).
+pub fn append(path: &Path, outputs: &[(&str, String)]) -> Result<()> {
+    let text = format_outputs(outputs, &mut rand::rng());
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("opening GITHUB_OUTPUT ({})", path.display()))?;
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("writing GITHUB_OUTPUT ({})", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn single_and_multi_line_values() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let text = format_outputs(
+            &[
+                ("digest", "sha256:ab".into()),
+                ("tags", "prod\nsha-0123456".into()),
+            ],
+            &mut rng,
+        );
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("digest=sha256:ab"));
+        let opening = lines.next().unwrap();
+        let delimiter = opening.strip_prefix("tags<<").unwrap();
+        assert!(delimiter.starts_with("ghadelimiter_"));
+        assert_eq!(lines.next(), Some("prod"));
+        assert_eq!(lines.next(), Some("sha-0123456"));
+        assert_eq!(lines.next(), Some(delimiter));
+    }
+}

@@ -1,0 +1,99 @@
+//! The Markdown job summary (`GITHUB_STEP_SUMMARY`).
+
+use crate::deploy::{Outcome, Rollout};
+use crate::image::PushedImage;
+use crate::plan::Plan;
+use std::fmt::Write;
+
+/// The runner refuses summaries over 1 MiB.
+const LIMIT: usize = 1024 * 1024;
+
+pub fn success(plan: &Plan, image: &PushedImage, rollouts: &[Rollout]) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "## 🚀 deploy-action: `{}`\n", plan.environment);
+    let _ = writeln!(md, "| | |\n|---|---|");
+    let _ = writeln!(md, "| environment | `{}` |", plan.environment);
+    let _ = writeln!(
+        md,
+        "| commit | `{}` ({}) |",
+        plan.source.sha, plan.source.git_ref
+    );
+    let _ = writeln!(md, "| image | `{}` |", image.pinned_reference());
+    let tags: Vec<String> = image.tags.iter().map(|tag| format!("`{tag}`")).collect();
+    let _ = writeln!(md, "| tags | {} |", tags.join(" "));
+    let _ = writeln!(
+        md,
+        "| build | {} for {} in {:.1}s |",
+        match image.builder {
+            crate::image::build::Builder::Buildx => "buildx",
+            crate::image::build::Builder::EngineBuildKit => "BuildKit (docker build)",
+        },
+        plan.image.build.platforms.join(", "),
+        image.build_time.as_secs_f64()
+    );
+    if !rollouts.is_empty() {
+        let _ = writeln!(md, "\n### ECS services\n");
+        let _ = writeln!(
+            md,
+            "| service | previous | new | result | time |\n|---|---|---|---|---|"
+        );
+        for rollout in rollouts {
+            let _ = writeln!(
+                md,
+                "| {} | `{}` | `{}` | {} | {:.0}s |",
+                rollout.service,
+                short_revision(&rollout.previous_task_definition),
+                short_revision(&rollout.task_definition),
+                outcome_text(&rollout.outcome),
+                rollout.duration.as_secs_f64()
+            );
+        }
+    }
+    cap(md)
+}
+
+pub fn failure(plan: Option<&Plan>, message: &str, hint: Option<&str>) -> String {
+    let mut md = String::new();
+    let environment = plan.map(|p| p.environment.as_str()).unwrap_or("?");
+    let _ = writeln!(md, "## ❌ deploy-action failed (`{environment}`)\n");
+    let _ = writeln!(md, "```text\n{}\n```", message.replace("```", "'''"));
+    if let Some(hint) = hint {
+        let _ = writeln!(md, "\n**What to do:** {hint}");
+    }
+    cap(md)
+}
+
+pub fn dry_run(plan: &Plan) -> String {
+    cap(format!(
+        "## 🔍 deploy-action dry run (`{}`)\n\nNothing was changed.\n\n```text\n{plan}```\n",
+        plan.environment
+    ))
+}
+
+fn outcome_text(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Completed { running, desired } => {
+            format!("✅ completed ({running}/{desired} running)")
+        }
+        Outcome::Started => "▶️ started (not waited for)".into(),
+        Outcome::AlreadyCurrent => "✅ already running this image".into(),
+        Outcome::Failed(reason) => format!("❌ {reason}"),
+    }
+}
+
+/// `arn:aws:ecs:…:task-definition/back-end:8` → `back-end:8`.
+fn short_revision(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+fn cap(mut md: String) -> String {
+    if md.len() > LIMIT {
+        let mut cut = LIMIT - 64;
+        while !md.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        md.truncate(cut);
+        md.push_str("\n\n… (cut to stay under GitHub's 1 MiB limit)\n");
+    }
+    md
+}

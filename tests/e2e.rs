@@ -1,0 +1,281 @@
+//! End to end, against the real stand-ins: the built binary runs as the runner runs a
+//! container action (environment only), gets a token from the OIDC stand-in, assumes a role at
+//! moto's STS, logs in with moto's ECR token to a real registry, builds an arm64 image with a
+//! real dockerd, pushes it, and rolls a moto ECS service to it.
+//!
+//! Start the stand-ins first: `scripts/test` does it all.
+
+mod support;
+
+use support::*;
+
+/// A push to `git_ref` ends with both tags in the registry, the service on a new revision
+/// pinned to the digest, the outputs written and no secret anywhere.
+async fn deploys_for_real(git_ref: &str, environment: &str) {
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let repository = unique("e2e/back-end");
+    let registry = Registry {
+        host: standins.registry(),
+    };
+    let world = EcsWorld::create(
+        &ecs,
+        &format!("{}/{repository}:{environment}", standins.registry()),
+    )
+    .await;
+    let run_id = unique("run");
+    let action = ActionRun::new(
+        &standins,
+        git_ref,
+        &run_id,
+        &[
+            ("ecr-repository", &repository),
+            ("ecs-cluster", &world.cluster),
+            ("ecs-services", &world.service),
+            ("wait-timeout-minutes", "2"),
+        ],
+    );
+
+    let run = action.run();
+    assert_eq!(run.code, 0, "{}", run.log());
+
+    // Outputs.
+    let digest = run.outputs["digest"].clone();
+    assert!(
+        digest.starts_with("sha256:") && digest.len() == 71,
+        "{}",
+        run.outputs_raw
+    );
+    assert_eq!(run.outputs["environment"], environment);
+    assert_eq!(
+        run.outputs["image"],
+        format!("{}/{repository}@{digest}", standins.registry())
+    );
+    assert_eq!(run.outputs["tags"], format!("{environment}\nsha-4f2a9c1"));
+    assert_eq!(run.outputs["aws-account-id"], "123456789012");
+
+    // The registry: both tags, one digest, an arm64 image.
+    assert_eq!(registry.digest(&repository, environment).await, digest);
+    assert_eq!(registry.digest(&repository, "sha-4f2a9c1").await, digest);
+    assert_eq!(
+        registry.platform(&repository, &digest).await,
+        ("arm64".to_string(), "linux".to_string())
+    );
+
+    // ECS: the service runs a new revision; only the api container's image changed.
+    let new_arn = run.outputs["task-definition-arns"].clone();
+    let service = ecs
+        .describe_services()
+        .cluster(&world.cluster)
+        .services(&world.service)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        service.services()[0].task_definition(),
+        Some(new_arn.as_str())
+    );
+    let old = &world.task_definition;
+    let described = ecs
+        .describe_task_definition()
+        .task_definition(&new_arn)
+        .include(aws_sdk_ecs::types::TaskDefinitionField::Tags)
+        .send()
+        .await
+        .unwrap();
+    let new = described.task_definition().unwrap();
+    assert_eq!(new.revision(), old.revision() + 1);
+    let containers = new.container_definitions();
+    assert_eq!(containers[0].image(), Some(run.outputs["image"].as_str()));
+    let mut expected_api = old.container_definitions()[0].clone();
+    expected_api.image = Some(run.outputs["image"].clone());
+    assert_eq!(containers[0], expected_api, "api changed beyond its image");
+    assert_eq!(
+        containers[1],
+        old.container_definitions()[1],
+        "the sidecar changed"
+    );
+    assert_eq!(new.family(), old.family());
+    assert_eq!(new.network_mode(), old.network_mode());
+    assert_eq!((new.cpu(), new.memory()), (old.cpu(), old.memory()));
+    assert_eq!(described.tags().len(), 1, "tags were not copied");
+    assert_eq!(described.tags()[0].key(), Some("team"));
+
+    // Summary, and no secret anywhere.
+    assert!(run.summary.contains(&digest), "{}", run.summary);
+    assert!(run.summary.contains("completed"), "{}", run.summary);
+    let session = format!("deploy-action-{run_id}");
+    let mut secrets: Vec<(&str, String)> = vec![
+        ("the OIDC request token", standins.oidc_request_token()),
+        ("the ECR password", ECR_PASSWORD.to_string()),
+    ];
+    let aws = standins.assumed_role_secrets(&session).await;
+    secrets.push(("the AWS access key id", aws[0].clone()));
+    secrets.push(("the AWS secret key", aws[1].clone()));
+    secrets.push(("the AWS session token", aws[2].clone()));
+    let jwt = standins
+        .issued_tokens()
+        .into_iter()
+        .find(|token| run.stdout.contains(token.as_str()))
+        .expect("the JWT this run got is masked in its log");
+    secrets.push(("the OIDC JWT", jwt));
+    for (name, secret) in &secrets {
+        run.assert_masked(name, secret);
+        run.assert_no_leak(name, secret);
+    }
+    assert!(
+        run.leftover_temp_files.is_empty(),
+        "the private docker config outlived the run: {:?}",
+        run.leftover_temp_files
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn feature_branch_deploys_staging() {
+    deploys_for_real("refs/heads/feature/login", "staging").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn main_deploys_prod() {
+    deploys_for_real("refs/heads/main", "prod").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_changes_nothing() {
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let repository = unique("e2e/dry");
+    let world = EcsWorld::create(&ecs, &format!("{}/{repository}:prod", standins.registry())).await;
+    let issued_before = standins.issued_tokens().len();
+    let action = ActionRun::new(
+        &standins,
+        "refs/heads/main",
+        &unique("run"),
+        &[
+            ("ecr-repository", &repository),
+            ("ecs-cluster", &world.cluster),
+            ("ecs-services", &world.service),
+            ("dry-run", "true"),
+        ],
+    );
+    let run = action.run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert!(
+        run.stdout.contains(&format!(
+            "push:         {}/{repository}:prod",
+            standins.registry()
+        )),
+        "{}",
+        run.log()
+    );
+    assert!(run.summary.contains("dry run"), "{}", run.summary);
+    assert!(
+        Registry {
+            host: standins.registry()
+        }
+        .tags(&repository)
+        .await
+        .is_empty()
+    );
+    assert_eq!(
+        standins.issued_tokens().len(),
+        issued_before,
+        "a dry run asked for an OIDC token"
+    );
+    let service = ecs
+        .describe_services()
+        .cluster(&world.cluster)
+        .services(&world.service)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        service.services()[0].task_definition(),
+        world.task_definition.task_definition_arn()
+    );
+}
+
+/// Failures before anything changes: exit ≠ 0, one clear error naming the problem, nothing
+/// pushed, the service untouched.
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_setups_fail_before_changing_anything() {
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let registry = Registry {
+        host: standins.registry(),
+    };
+    let repository = unique("e2e/bad");
+    let world = EcsWorld::create(
+        &ecs,
+        &format!("{}/{repository}:staging", standins.registry()),
+    )
+    .await;
+    let base = [
+        ("ecr-repository", repository.as_str()),
+        ("ecs-cluster", world.cluster.as_str()),
+        ("ecs-services", world.service.as_str()),
+    ];
+
+    type Edit = fn(&mut ActionRun);
+    let cases: &[(&str, Edit, &str)] = &[
+        (
+            "no OIDC token for the job",
+            |run| run.remove("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
+            "id-token: write",
+        ),
+        (
+            "a region that is not one",
+            |run| run.set("INPUT_AWS-REGION", "us-east"),
+            "aws-region",
+        ),
+        (
+            "a service that does not exist",
+            |run| run.set("INPUT_ECS-SERVICES", "no-such-service"),
+            "no-such-service",
+        ),
+        (
+            "a container that does not exist",
+            |run| run.set("INPUT_CONTAINER-NAMES", "web"),
+            "its containers are: api, otel",
+        ),
+        (
+            "a wrong OIDC request token",
+            |run| run.set("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "wrong"),
+            "401",
+        ),
+    ];
+    for (case, edit, expected) in cases {
+        let mut action = ActionRun::new(&standins, "refs/heads/feature/x", &unique("run"), &base);
+        edit(&mut action);
+        let run = action.run();
+        assert_ne!(run.code, 0, "{case}: {}", run.log());
+        let errors: Vec<&str> = run
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with("::error"))
+            .collect();
+        assert_eq!(errors.len(), 1, "{case}: {}", run.log());
+        assert!(
+            errors[0].contains(expected),
+            "{case}: expected `{expected}` in {}",
+            errors[0]
+        );
+        assert!(run.summary.contains("failed"), "{case}: {}", run.summary);
+        assert!(run.outputs.is_empty(), "{case}: outputs written");
+    }
+    assert!(
+        registry.tags(&repository).await.is_empty(),
+        "an image was pushed"
+    );
+    let service = ecs
+        .describe_services()
+        .cluster(&world.cluster)
+        .services(&world.service)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        service.services()[0].task_definition(),
+        world.task_definition.task_definition_arn()
+    );
+}

@@ -1,0 +1,427 @@
+//! What the end-to-end tests need: the stand-ins started by `scripts/standins up`, a way to
+//! run the binary as the runner runs a container action, and readers for the registry, moto
+//! and the runner's files.
+
+#![allow(dead_code)] // Each test uses a part.
+
+use aws_credential_types::Credentials;
+use aws_sdk_ecs::types::{ContainerDefinition, KeyValuePair, Tag, TaskDefinition};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub const REGION: &str = "us-east-2";
+pub const ROLE: &str = "arn:aws:iam::123456789012:role/GitHubActions-Deploy";
+/// What moto's ECR GetAuthorizationToken decodes to, after `AWS:`.
+pub const ECR_PASSWORD: &str = "123456789012-auth-token";
+pub const SIDECAR_IMAGE: &str = "public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0";
+
+/// The stand-ins' addresses, from the env file `scripts/standins up` writes.
+pub struct StandIns {
+    pub vars: HashMap<String, String>,
+}
+
+impl StandIns {
+    pub fn get() -> Self {
+        let path = std::env::var("DEPLOY_ACTION_STANDINS")
+            .unwrap_or_else(|_| "/var/tmp/deploy-action-standins".into());
+        let file = Path::new(&path).join("env");
+        let text = std::fs::read_to_string(&file).unwrap_or_else(|_| {
+            panic!(
+                "the end-to-end tests need the local stand-ins, and {} is missing: run them with `scripts/test` \
+                 (or start them with `scripts/standins up`)",
+                file.display()
+            )
+        });
+        let vars = text
+            .lines()
+            .filter_map(|line| line.strip_prefix("export "))
+            .filter_map(|line| line.split_once('='))
+            .map(|(key, value)| (key.to_string(), value.trim_matches('\'').to_string()))
+            .collect();
+        Self { vars }
+    }
+
+    pub fn var(&self, key: &str) -> &str {
+        self.vars
+            .get(key)
+            .unwrap_or_else(|| panic!("{key} missing from the stand-ins' env file"))
+    }
+
+    pub fn registry(&self) -> &str {
+        self.var("DEPLOY_ACTION_TEST_REGISTRY")
+    }
+
+    pub fn oidc_request_token(&self) -> String {
+        read_trimmed(self.var("DEPLOY_ACTION_TEST_OIDC_REQUEST_TOKEN_FILE"))
+    }
+
+    /// Every JWT the OIDC stand-in has issued so far.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        std::fs::read_to_string(self.var("DEPLOY_ACTION_TEST_OIDC_ISSUED_FILE"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    pub async fn ecs(&self) -> aws_sdk_ecs::Client {
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(REGION))
+            .endpoint_url(self.var("DEPLOY_ACTION_TEST_MOTO"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+            .load()
+            .await;
+        aws_sdk_ecs::Client::new(&config)
+    }
+
+    /// moto's record of an assumed-role session: (access key id, secret key, session token).
+    pub async fn assumed_role_secrets(&self, session_name: &str) -> Vec<String> {
+        let url = format!("{}/moto-api/data.json", self.var("DEPLOY_ACTION_TEST_MOTO"));
+        let data: serde_json::Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+        let role = data["sts"]["AssumedRole"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|role| role["session_name"] == session_name)
+            .unwrap_or_else(|| panic!("moto has no session {session_name}"));
+        ["access_key_id", "secret_access_key", "session_token"]
+            .iter()
+            .map(|key| role[key].as_str().unwrap().to_string())
+            .collect()
+    }
+}
+
+fn read_trimmed(path: &str) -> String {
+    std::fs::read_to_string(path).unwrap().trim().to_string()
+}
+
+/// A name no other test (or earlier run) uses.
+pub fn unique(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "{prefix}-{}-{}",
+        nanos % 1_000_000_000,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A cluster with one service whose task definition runs `image` in `api` next to a sidecar.
+pub struct EcsWorld {
+    pub cluster: String,
+    pub service: String,
+    pub task_definition: TaskDefinition,
+}
+
+impl EcsWorld {
+    pub async fn create(ecs: &aws_sdk_ecs::Client, image: &str) -> Self {
+        let cluster = unique("e2e-cluster");
+        let service = unique("e2e-service");
+        ecs.create_cluster()
+            .cluster_name(&cluster)
+            .send()
+            .await
+            .unwrap();
+        let registered = ecs
+            .register_task_definition()
+            .family(unique("e2e-family"))
+            .network_mode(aws_sdk_ecs::types::NetworkMode::Bridge)
+            .cpu("256")
+            .memory("512")
+            .container_definitions(
+                ContainerDefinition::builder()
+                    .name("api")
+                    .image(image)
+                    .essential(true)
+                    .memory(256)
+                    .environment(
+                        KeyValuePair::builder()
+                            .name("LOG_LEVEL")
+                            .value("info")
+                            .build(),
+                    )
+                    .build(),
+            )
+            .container_definitions(
+                ContainerDefinition::builder()
+                    .name("otel")
+                    .image(SIDECAR_IMAGE)
+                    .essential(false)
+                    .memory(128)
+                    .build(),
+            )
+            .tags(Tag::builder().key("team").value("backend").build())
+            .send()
+            .await
+            .unwrap();
+        let task_definition = registered.task_definition().unwrap().clone();
+        ecs.create_service()
+            .cluster(&cluster)
+            .service_name(&service)
+            .task_definition(task_definition.task_definition_arn().unwrap())
+            .desired_count(1)
+            .send()
+            .await
+            .unwrap();
+        Self {
+            cluster,
+            service,
+            task_definition,
+        }
+    }
+}
+
+/// One run of the binary, as the runner starts a container action: environment only.
+pub struct ActionRun {
+    pub dir: tempfile::TempDir,
+    pub env: Vec<(String, String)>,
+}
+
+pub struct Finished {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub outputs: HashMap<String, String>,
+    pub outputs_raw: String,
+    pub summary: String,
+    /// Files left in the run's TMPDIR (the private docker config must be gone).
+    pub leftover_temp_files: Vec<PathBuf>,
+}
+
+impl ActionRun {
+    /// A push of `git_ref` with OIDC, the stand-ins' endpoints and the given inputs.
+    pub fn new(standins: &StandIns, git_ref: &str, run_id: &str, inputs: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("tmp")).unwrap();
+        let mut env: Vec<(String, String)> = vec![
+            ("PATH".into(), std::env::var("PATH").unwrap()),
+            ("HOME".into(), dir.path().display().to_string()),
+            (
+                "TMPDIR".into(),
+                dir.path().join("tmp").display().to_string(),
+            ),
+            ("GITHUB_ACTIONS".into(), "true".into()),
+            ("GITHUB_REF".into(), git_ref.into()),
+            (
+                "GITHUB_REF_NAME".into(),
+                git_ref.rsplit('/').next().unwrap().into(),
+            ),
+            (
+                "GITHUB_SHA".into(),
+                "4f2a9c1d0e8b7a6c5d4e3f2a1b0c9d8e7f6a5b4c".into(),
+            ),
+            ("GITHUB_REPOSITORY".into(), "operationcode/back-end".into()),
+            ("GITHUB_RUN_ID".into(), run_id.into()),
+            ("GITHUB_SERVER_URL".into(), "https://github.com".into()),
+            (
+                "GITHUB_OUTPUT".into(),
+                dir.path().join("output").display().to_string(),
+            ),
+            (
+                "GITHUB_STEP_SUMMARY".into(),
+                dir.path().join("summary").display().to_string(),
+            ),
+            (
+                "ACTIONS_ID_TOKEN_REQUEST_URL".into(),
+                standins.var("DEPLOY_ACTION_TEST_OIDC_URL").into(),
+            ),
+            (
+                "ACTIONS_ID_TOKEN_REQUEST_TOKEN".into(),
+                standins.oidc_request_token(),
+            ),
+            ("INPUT_AWS-REGION".into(), REGION.into()),
+            ("INPUT_ROLE-TO-ASSUME".into(), ROLE.into()),
+            ("INPUT_REGISTRY".into(), standins.registry().into()),
+            ("INPUT_CONTEXT".into(), app_dir().display().to_string()),
+        ];
+        for key in [
+            "AWS_ENDPOINT_URL",
+            "AWS_EC2_METADATA_DISABLED",
+            "DOCKER_HOST",
+            "DEPLOY_ACTION_DOCKER",
+        ] {
+            env.push((key.into(), standins.var(key).into()));
+        }
+        for (name, value) in inputs {
+            env.push((format!("INPUT_{}", name.to_uppercase()), value.to_string()));
+        }
+        Self { dir, env }
+    }
+
+    pub fn set(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.into(), value.into()));
+    }
+
+    pub fn remove(&mut self, key: &str) {
+        self.env.retain(|(k, _)| k != key);
+    }
+
+    pub fn run(&self) -> Finished {
+        let output = Command::new(env!("CARGO_BIN_EXE_deploy-action"))
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap();
+        let outputs_raw =
+            std::fs::read_to_string(self.dir.path().join("output")).unwrap_or_default();
+        Finished {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            outputs: parse_outputs(&outputs_raw),
+            outputs_raw,
+            summary: std::fs::read_to_string(self.dir.path().join("summary")).unwrap_or_default(),
+            leftover_temp_files: std::fs::read_dir(self.dir.path().join("tmp"))
+                .unwrap()
+                .map(|entry| entry.unwrap().path())
+                .collect(),
+        }
+    }
+}
+
+impl Finished {
+    pub fn log(&self) -> String {
+        format!(
+            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+
+    /// A secret may appear only in `::add-mask::` lines of stdout, and nowhere else.
+    pub fn assert_no_leak(&self, name: &str, secret: &str) {
+        assert!(!secret.is_empty(), "{name} is empty");
+        for line in self.stdout.lines() {
+            assert!(
+                !line.contains(secret) || line == format!("::add-mask::{secret}"),
+                "{name} leaked on stdout: {line}"
+            );
+        }
+        for (place, text) in [
+            ("stderr", &self.stderr),
+            ("GITHUB_OUTPUT", &self.outputs_raw),
+            ("the summary", &self.summary),
+        ] {
+            assert!(!text.contains(secret), "{name} leaked in {place}");
+        }
+    }
+
+    /// The value was masked before the first line that is not a mask command.
+    pub fn assert_masked(&self, name: &str, secret: &str) {
+        let mask = format!("::add-mask::{secret}");
+        assert!(
+            self.stdout.lines().any(|line| line == mask),
+            "{name} was never masked"
+        );
+    }
+}
+
+/// `name=value` and `name<<DELIM … DELIM` entries.
+fn parse_outputs(text: &str) -> HashMap<String, String> {
+    let mut outputs = HashMap::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if let Some((name, delimiter)) = line.split_once("<<") {
+            let value: Vec<&str> = lines.by_ref().take_while(|l| *l != delimiter).collect();
+            outputs.insert(name.to_string(), value.join("\n"));
+        } else if let Some((name, value)) = line.split_once('=') {
+            outputs.insert(name.to_string(), value.to_string());
+        }
+    }
+    outputs
+}
+
+/// The sample app: `FROM scratch` plus a file.
+pub fn app_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/app")
+}
+
+/// The registry, read with the same login the action used.
+pub struct Registry<'a> {
+    pub host: &'a str,
+}
+
+impl Registry<'_> {
+    fn get(&self, path: &str, accept: &str) -> reqwest::RequestBuilder {
+        reqwest::Client::new()
+            .get(format!("http://{}/v2/{path}", self.host))
+            .basic_auth("AWS", Some(ECR_PASSWORD))
+            .header("Accept", accept)
+    }
+
+    /// The digest `repository:tag` points at.
+    pub async fn digest(&self, repository: &str, tag: &str) -> String {
+        let response = self
+            .get(
+                &format!("{repository}/manifests/{tag}"),
+                "application/vnd.docker.distribution.manifest.v2+json",
+            )
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{repository}:{tag}: {}",
+            response.status()
+        );
+        response.headers()["Docker-Content-Digest"]
+            .to_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// The image config of `repository@digest`: its `architecture` and `os`.
+    pub async fn platform(&self, repository: &str, digest: &str) -> (String, String) {
+        let manifest: serde_json::Value = self
+            .get(
+                &format!("{repository}/manifests/{digest}"),
+                "application/vnd.docker.distribution.manifest.v2+json",
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let config_digest = manifest["config"]["digest"].as_str().unwrap();
+        let config: serde_json::Value = self
+            .get(&format!("{repository}/blobs/{config_digest}"), "*/*")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (
+            config["architecture"].as_str().unwrap().to_string(),
+            config["os"].as_str().unwrap().to_string(),
+        )
+    }
+
+    pub async fn tags(&self, repository: &str) -> Vec<String> {
+        let response = self
+            .get(&format!("{repository}/tags/list"), "application/json")
+            .send()
+            .await
+            .unwrap();
+        if !response.status().is_success() {
+            return Vec::new();
+        }
+        let list: serde_json::Value = response.json().await.unwrap();
+        list["tags"]
+            .as_array()
+            .map(|tags| {
+                tags.iter()
+                    .map(|t| t.as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
