@@ -25,6 +25,8 @@ pub enum Command {
     Deploy(DeployArgs),
     /// Print what `deploy` would do and change nothing.
     Plan(DeployArgs),
+    /// Print the IAM trust policy and least-privilege permissions policy for a repository.
+    IamPolicy(crate::iam_policy::PolicyRequest),
 }
 
 #[derive(Debug, clap::Args)]

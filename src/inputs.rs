@@ -45,6 +45,13 @@ action_inputs! {
     role_session_name => "role-session-name",
     /// Session length in seconds [default: 3600].
     role_duration_seconds => "role-duration-seconds",
+    /// Attempts at getting credentials when failures are transient [default: 6].
+    auth_max_attempts => "auth-max-attempts",
+    /// Stop retrying transient auth failures after this many seconds [default: 90].
+    auth_max_seconds => "auth-max-seconds",
+    /// Write the AWS credentials to GITHUB_ENV for later steps: true or false [default: false].
+    #[arg(num_args = 0..=1, default_missing_value = "true")]
+    export_credentials => "export-credentials",
     /// ECR repository name, e.g. back-end (required).
     ecr_repository => "ecr-repository",
     /// Registry host override [default: the ECR registry of the account].
@@ -98,6 +105,7 @@ pub struct RunContext {
     pub run_id: Option<String>,
     pub server_url: Option<String>,
     pub output_file: Option<String>,
+    pub env_file: Option<String>,
     pub summary_file: Option<String>,
     pub oidc_request_url: Option<String>,
     pub oidc_request_token: Option<SecretString>,
@@ -116,6 +124,7 @@ impl RunContext {
             run_id: get("GITHUB_RUN_ID"),
             server_url: get("GITHUB_SERVER_URL"),
             output_file: get("GITHUB_OUTPUT"),
+            env_file: get("GITHUB_ENV"),
             summary_file: get("GITHUB_STEP_SUMMARY"),
             oidc_request_url: get("ACTIONS_ID_TOKEN_REQUEST_URL"),
             oidc_request_token: get("ACTIONS_ID_TOKEN_REQUEST_TOKEN").map(SecretString::from),

@@ -9,6 +9,8 @@ pub mod cli;
 pub mod console;
 pub mod deploy;
 pub mod error;
+pub mod file_commands;
+pub mod iam_policy;
 pub mod image;
 pub mod inputs;
 pub mod plan;

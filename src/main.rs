@@ -24,6 +24,22 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
         Some(Command::Deploy(args)) => cli::local_inputs(args, &env),
+        Some(Command::IamPolicy(request)) => {
+            return match deploy_action::iam_policy::render(&request) {
+                Ok(json) => {
+                    println!("{json}");
+                    ExitCode::SUCCESS
+                }
+                Err(problem) => {
+                    let error = anyhow::Error::new(problem);
+                    eprintln!("error: {}", error::one_line(&error));
+                    if let Some(hint) = error::hint_of(&error) {
+                        eprintln!("hint: {hint}");
+                    }
+                    ExitCode::from(2)
+                }
+            };
+        }
         Some(Command::Plan(args)) => {
             let mut inputs = cli::local_inputs(args, &env);
             inputs.args.dry_run = Some("true".into());

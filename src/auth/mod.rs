@@ -1,19 +1,30 @@
 //! Stage 3, auth: AWS credentials for the rest of the run.
 //!
-//! With `role-to-assume`, request the run's GitHub OIDC token and exchange it at STS
-//! (AssumeRoleWithWebIdentity, an unsigned call) for role credentials; otherwise use the
-//! default credential chain. Endpoints come from the standard `AWS_ENDPOINT_URL*` variables.
+//! With `role-to-assume`, exchange the run's GitHub OIDC token at STS for role credentials
+//! that renew themselves ([`web_identity`]); otherwise use the default credential chain and say
+//! which source it found. Endpoints come from the standard `AWS_ENDPOINT_URL*` variables.
 
+pub mod claims;
 pub mod oidc;
+pub mod retry;
+pub mod sts_errors;
+pub mod web_identity;
 
 use crate::console::Console;
 use crate::error::Problem;
+use crate::file_commands;
 use crate::plan::{AuthPlan, Plan, WebIdentity};
 use anyhow::{Context, Result, anyhow};
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
-use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata};
-use secrecy::{ExposeSecret, SecretString};
+use aws_credential_types::provider::ProvideCredentials;
+use aws_sdk_sts::error::DisplayErrorContext;
+use retry::RetryPolicy;
+use secrecy::SecretString;
+use std::time::Duration;
+use web_identity::WebIdentityProvider;
 
 /// AWS configuration every later client is built from, and whose account it is.
 #[derive(Debug, Clone)]
@@ -26,103 +37,151 @@ pub struct AwsSession {
 
 pub async fn authenticate(plan: &Plan, console: &Console) -> Result<AwsSession> {
     let region = Region::new(plan.region.clone());
-    match &plan.auth {
-        AuthPlan::Ambient => ambient_session(region).await,
-        AuthPlan::WebIdentity(identity) => web_identity_session(region, identity, console).await,
+    let (session, credentials) = match &plan.auth {
+        AuthPlan::Ambient => ambient_session(region, console).await?,
+        AuthPlan::WebIdentity(identity) => web_identity_session(region, identity, console).await?,
+    };
+    if let Some(env_file) = &plan.export_credentials_to {
+        export_credentials(env_file, &credentials, &plan.region)?;
+        console.line("exported AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION for later steps");
     }
+    Ok(session)
 }
 
-async fn ambient_session(region: Region) -> Result<AwsSession> {
+/// Client settings for every AWS client: bounded attempts, and no call that can hang.
+fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .read_timeout(Duration::from_secs(60))
+        .operation_attempt_timeout(Duration::from_secs(90))
+        .build()
+}
+
+async fn ambient_session(region: Region, console: &Console) -> Result<(AwsSession, Credentials)> {
     let config = aws_config::defaults(BehaviorVersion::latest())
         .region(region)
+        .timeout_config(timeouts())
+        .retry_config(RetryConfig::standard().with_max_attempts(5))
         .load()
         .await;
-    let sts = aws_sdk_sts::Client::new(&config);
-    let identity = sts.get_caller_identity().send().await.map_err(|error| {
-        anyhow!(Problem::new(format!(
-            "no usable AWS credentials: {}",
-            DisplayErrorContext(&error)
-        ))
-        .hint("set role-to-assume to use the GitHub OIDC token, or provide credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"))
-    })?;
-    Ok(AwsSession {
+    let no_credentials = |cause: String| {
+        anyhow!(
+            Problem::new(format!("no usable AWS credentials: {cause}")).hint(
+                "set role-to-assume to use the GitHub OIDC token, or provide credentials \
+             (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO, an instance role)"
+            )
+        )
+    };
+    let provider = config
+        .credentials_provider()
+        .ok_or_else(|| no_credentials("no credential provider is configured".into()))?;
+    let credentials = provider
+        .provide_credentials()
+        .await
+        .map_err(|error| no_credentials(DisplayErrorContext(&error).to_string()))?;
+    mask_credentials(&credentials, console);
+    console.line(&format!(
+        "credentials from the default chain: {}",
+        credential_source(&credentials)
+    ));
+    let identity = aws_sdk_sts::Client::new(&config)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|error| no_credentials(DisplayErrorContext(&error).to_string()))?;
+    let session = AwsSession {
         account_id: identity.account().unwrap_or_default().to_string(),
         identity_arn: identity.arn().unwrap_or_default().to_string(),
         config,
-    })
+    };
+    Ok((session, credentials))
 }
 
 async fn web_identity_session(
     region: Region,
     identity: &WebIdentity,
     console: &Console,
-) -> Result<AwsSession> {
+) -> Result<(AwsSession, Credentials)> {
     console.mask(&identity.token_request_token);
-    let token = oidc::request_token(
-        &identity.token_url,
-        &identity.token_request_token,
-        &identity.audience,
-    )
-    .await?;
-    console.mask(&token);
-
-    // AssumeRoleWithWebIdentity is unsigned: the client needs no credentials.
+    // AssumeRoleWithWebIdentity is unsigned. The SDK's own retries are off: ours know which
+    // errors are worth another try, and log each one.
     let unsigned = aws_config::defaults(BehaviorVersion::latest())
         .region(region.clone())
         .no_credentials()
+        .timeout_config(timeouts())
+        .retry_config(RetryConfig::disabled())
         .load()
         .await;
-    let sts = aws_sdk_sts::Client::new(&unsigned);
-    let response = sts
-        .assume_role_with_web_identity()
-        .role_arn(&identity.role_arn)
-        .role_session_name(&identity.session_name)
-        .web_identity_token(token.expose_secret())
-        .duration_seconds(identity.duration_seconds)
-        .send()
-        .await
-        .map_err(|error| {
-            let code = error.code().unwrap_or("error").to_string();
-            anyhow!(Problem::new(format!(
-                "STS AssumeRoleWithWebIdentity for {} failed ({code}): {}",
-                identity.role_arn,
-                DisplayErrorContext(&error)
-            ))
-            .hint("check the role's trust policy: it must trust token.actions.githubusercontent.com for this repository and audience"))
-        })?;
-    let credentials = response
-        .credentials()
-        .context("STS answered without credentials")?;
-    // Mask every part before anything could print it.
-    for secret in [
-        credentials.access_key_id(),
-        credentials.secret_access_key(),
-        credentials.session_token(),
-    ] {
-        console.mask(&SecretString::from(secret.to_string()));
-    }
-    let expiry = std::time::SystemTime::try_from(*credentials.expiration()).ok();
-    let provider = Credentials::new(
-        credentials.access_key_id(),
-        credentials.secret_access_key(),
-        Some(credentials.session_token().to_string()),
-        expiry,
-        "deploy-action-web-identity",
+    let policy = RetryPolicy {
+        max_attempts: identity.max_attempts,
+        max_total: identity.max_retry_time,
+        ..RetryPolicy::default()
+    };
+    let provider = WebIdentityProvider::new(
+        identity.clone(),
+        aws_sdk_sts::Client::new(&unsigned),
+        policy,
+        *console,
     );
-    let identity_arn = response
-        .assumed_role_user()
-        .map(|user| user.arn().to_string())
-        .unwrap_or_default();
+    let assumed = provider.assume().await?;
     let config = aws_config::defaults(BehaviorVersion::latest())
         .region(region)
         .credentials_provider(provider)
+        .timeout_config(timeouts())
+        .retry_config(RetryConfig::standard().with_max_attempts(5))
         .load()
         .await;
-    Ok(AwsSession {
-        account_id: account_of_arn(&identity_arn).unwrap_or_default(),
-        identity_arn,
+    let session = AwsSession {
+        account_id: account_of_arn(&assumed.assumed_role_arn).unwrap_or_default(),
+        identity_arn: assumed.assumed_role_arn,
         config,
-    })
+    };
+    Ok((session, assumed.credentials))
+}
+
+fn mask_credentials(credentials: &Credentials, console: &Console) {
+    let parts = [
+        Some(credentials.access_key_id()),
+        Some(credentials.secret_access_key()),
+        credentials.session_token(),
+    ];
+    for part in parts.into_iter().flatten() {
+        console.mask(&SecretString::from(part.to_string()));
+    }
+}
+
+/// The provider that produced `credentials`, e.g. `EnvironmentVariable`, `ProfileFile`,
+/// `WebIdentityToken`, `IMDSv2`. The SDK keeps the name private but shows it in `Debug`
+/// (whose secret key is redacted); only the name is taken from it.
+pub fn credential_source(credentials: &Credentials) -> String {
+    let debug = format!("{credentials:?}");
+    debug
+        .split("provider_name: \"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or("unknown")
+        .to_string()
+}
+
+/// Hand the credentials to later steps through `GITHUB_ENV` (already masked).
+fn export_credentials(
+    env_file: &std::path::Path,
+    credentials: &Credentials,
+    region: &str,
+) -> Result<()> {
+    let mut entries = vec![
+        ("AWS_ACCESS_KEY_ID", credentials.access_key_id().to_string()),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            credentials.secret_access_key().to_string(),
+        ),
+        ("AWS_REGION", region.to_string()),
+        ("AWS_DEFAULT_REGION", region.to_string()),
+    ];
+    if let Some(token) = credentials.session_token() {
+        entries.push(("AWS_SESSION_TOKEN", token.to_string()));
+    }
+    file_commands::append("GITHUB_ENV", env_file, &entries).context("exporting the credentials")
 }
 
 /// `arn:aws:sts::123456789012:assumed-role/…` → `123456789012`.
@@ -144,5 +203,17 @@ mod tests {
             Some("123456789012")
         );
         assert_eq!(account_of_arn("nonsense"), None);
+    }
+
+    #[test]
+    fn names_the_credential_source_without_showing_the_secret() {
+        let credentials = Credentials::new(
+            "AKIDEXAMPLE",
+            "very-secret",
+            None,
+            None,
+            "EnvironmentVariable",
+        );
+        assert_eq!(credential_source(&credentials), "EnvironmentVariable");
     }
 }

@@ -1,7 +1,8 @@
 //! The GitHub OIDC token: one GET to the runner's token endpoint.
 
+use super::retry::Failure;
 use crate::error::Problem;
-use anyhow::{Context, Result};
+use anyhow::anyhow;
 use secrecy::{ExposeSecret, SecretString};
 use std::time::Duration;
 
@@ -11,11 +12,12 @@ struct TokenResponse {
 }
 
 /// `GET {url}&audience={audience}` with the runner's bearer token; returns the JWT.
+/// 429, 5xx and network failures may pass on a second try; any other refusal will not.
 pub async fn request_token(
     url: &str,
     bearer: &SecretString,
     audience: &str,
-) -> Result<SecretString> {
+) -> Result<SecretString, Failure> {
     let separator = if url.contains('?') { '&' } else { '?' };
     let audience_query: String =
         url::form_urlencoded::byte_serialize(audience.as_bytes()).collect();
@@ -24,33 +26,64 @@ pub async fn request_token(
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(30))
         .build()
-        .context("creating the HTTP client")?;
+        .map_err(|error| Failure::Fatal(anyhow!(error).context("creating the HTTP client")))?;
+    let endpoint = redact_query(url);
     let response = client
         .get(&request_url)
         .bearer_auth(bearer.expose_secret())
         .header("Accept", "application/json")
         .send()
         .await
-        .with_context(|| format!("requesting the OIDC token from {}", redact_query(url)))?;
+        .map_err(|error| {
+            Failure::Transient(anyhow!(
+                "requesting the OIDC token from {endpoint}: {}",
+                without_url(error)
+            ))
+        })?;
     let status = response.status();
-    let body = response
-        .text()
-        .await
-        .context("reading the OIDC token response")?;
-    if !status.is_success() {
-        return Err(Problem::new(format!(
-            "the OIDC token endpoint answered {status}: {}",
-            truncate(&body, 500)
+    let body = response.text().await.map_err(|error| {
+        Failure::Transient(anyhow!(
+            "reading the OIDC token response: {}",
+            without_url(error)
         ))
-        .hint("check that the job has `permissions: id-token: write`")
-        .into());
+    })?;
+    if status.as_u16() == 429 || status.is_server_error() {
+        return Err(Failure::Transient(anyhow!(
+            "the OIDC token endpoint {endpoint} answered {status}: {}",
+            truncate(&body, 500)
+        )));
+    }
+    if !status.is_success() {
+        return Err(Failure::Fatal(
+            Problem::new(format!(
+                "the OIDC token endpoint {endpoint} refused the request ({status}): {}",
+                truncate(&body, 500)
+            ))
+            .hint(
+                "the job needs `permissions: id-token: write`, and the request token is only valid during the job \
+                 that received it",
+            )
+            .into(),
+        ));
     }
     let token: TokenResponse = serde_json::from_str(&body).map_err(|error| {
-        Problem::new(format!(
+        Failure::Fatal(anyhow!(
             "the OIDC token endpoint answered {status} without a token ({error})"
         ))
     })?;
     Ok(SecretString::from(token.value))
+}
+
+/// reqwest's errors name the URL, whose query may identify the run: keep only the cause.
+fn without_url(error: reqwest::Error) -> String {
+    let error = error.without_url();
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
 }
 
 /// The token URL without its query string, which may carry identifiers of the run.
@@ -106,13 +139,15 @@ mod tests {
             )
             .mount(&server)
             .await;
-        let error = request_token(
+        let Err(Failure::Fatal(error)) = request_token(
             &format!("{}/token", server.uri()),
             &SecretString::from("s3cr3t"),
             "aud",
         )
         .await
-        .unwrap_err();
+        else {
+            panic!("a 401 is not worth retrying");
+        };
         let text = crate::error::one_line(&error);
         assert!(
             text.contains("401") && text.contains("Bad credentials"),
@@ -124,5 +159,20 @@ mod tests {
                 .unwrap()
                 .contains("id-token: write")
         );
+    }
+
+    #[tokio::test]
+    async fn server_errors_and_refused_connections_are_transient() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(503).set_body_string("busy"))
+            .mount(&server)
+            .await;
+        let secret = SecretString::from("t");
+        let result = request_token(&format!("{}/token", server.uri()), &secret, "aud").await;
+        assert!(matches!(result, Err(Failure::Transient(_))));
+        // Nothing listens on port 9 of loopback.
+        let result = request_token("http://127.0.0.1:9/token", &secret, "aud").await;
+        assert!(matches!(result, Err(Failure::Transient(_))));
     }
 }

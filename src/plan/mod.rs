@@ -47,6 +47,8 @@ pub struct Plan {
     pub image: ImagePlan,
     pub rollout: Option<RolloutPlan>,
     pub dry_run: bool,
+    /// `export-credentials`: the `GITHUB_ENV` file to write the credentials to.
+    pub export_credentials_to: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +67,10 @@ pub struct WebIdentity {
     pub duration_seconds: i32,
     pub token_url: String,
     pub token_request_token: SecretString,
+    /// Attempts at a transient failure (throttling, 5xx, IDPCommunicationError).
+    pub max_attempts: u32,
+    /// No retry starts after this much time.
+    pub max_retry_time: Duration,
 }
 
 /// The commit being released.
@@ -127,6 +133,19 @@ pub fn resolve(inputs: &Inputs) -> Result<Plan, PlanError> {
     let image = resolve_image(args, &environment, &source.sha)?;
     let rollout = resolve_rollout(args)?;
     let dry_run = parse_flag(&args.dry_run, "dry-run", false)?;
+    let export_credentials_to =
+        if parse_flag(&args.export_credentials, "export-credentials", false)? {
+            let env_file = run.env_file.clone().ok_or_else(|| {
+                PlanError::new(
+                    "export-credentials",
+                    "is true, but there is no GITHUB_ENV to export to",
+                    "use it inside a workflow run, or set it to `false`",
+                )
+            })?;
+            Some(PathBuf::from(env_file))
+        } else {
+            None
+        };
 
     Ok(Plan {
         region,
@@ -136,6 +155,7 @@ pub fn resolve(inputs: &Inputs) -> Result<Plan, PlanError> {
         image,
         rollout,
         dry_run,
+        export_credentials_to,
     })
 }
 
@@ -266,6 +286,8 @@ fn resolve_auth(inputs: &Inputs, region: &str) -> Result<AuthPlan, PlanError> {
                 )
             })?,
     };
+    let max_attempts = parse_count(&args.auth_max_attempts, "auth-max-attempts", 6, 1..=20)?;
+    let max_retry_seconds = parse_count(&args.auth_max_seconds, "auth-max-seconds", 90, 1..=3600)?;
     let (Some(token_url), Some(token_request_token)) = (
         inputs.run.oidc_request_url.clone(),
         inputs.run.oidc_request_token.clone(),
@@ -284,7 +306,34 @@ fn resolve_auth(inputs: &Inputs, region: &str) -> Result<AuthPlan, PlanError> {
         duration_seconds,
         token_url,
         token_request_token,
+        max_attempts,
+        max_retry_time: Duration::from_secs(max_retry_seconds.into()),
     }))
+}
+
+fn parse_count(
+    value: &Option<String>,
+    input: &'static str,
+    default: u32,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<u32, PlanError> {
+    let Some(text) = value else {
+        return Ok(default);
+    };
+    text.parse::<u32>()
+        .ok()
+        .filter(|count| range.contains(count))
+        .ok_or_else(|| {
+            PlanError::new(
+                input,
+                format!(
+                    "`{text}` is not a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+                format!("a whole number from {} to {}", range.start(), range.end()),
+            )
+        })
 }
 
 fn resolve_image(args: &InputArgs, environment: &str, sha: &str) -> Result<ImagePlan, PlanError> {
@@ -455,9 +504,18 @@ impl fmt::Display for Plan {
             AuthPlan::Ambient => writeln!(f, "credentials:  ambient (default credential chain)")?,
             AuthPlan::WebIdentity(identity) => writeln!(
                 f,
-                "credentials:  assume {} with the GitHub OIDC token (audience {}, session {})",
-                identity.role_arn, identity.audience, identity.session_name
+                "credentials:  assume {} with the GitHub OIDC token (audience {}, session {}, {} s, renewed before expiry)",
+                identity.role_arn,
+                identity.audience,
+                identity.session_name,
+                identity.duration_seconds
             )?,
+        }
+        if self.export_credentials_to.is_some() {
+            writeln!(
+                f,
+                "export:       AWS credentials to GITHUB_ENV for later steps"
+            )?;
         }
         let registry = self
             .image

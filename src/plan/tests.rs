@@ -165,6 +165,15 @@ fn bad_inputs_name_the_input() {
             a.wait = Some("yes".into())
         }),
         ("dry-run", |a, _| a.dry_run = Some("TRUE ".into())),
+        ("export-credentials", |a, _| {
+            a.export_credentials = Some("true".into())
+        }),
+        ("auth-max-attempts", |a, r| {
+            a.role_to_assume = Some("arn:aws:iam::633607774026:role/x".into());
+            a.auth_max_attempts = Some("0".into());
+            r.oidc_request_url = Some("http://x".into());
+            r.oidc_request_token = Some(SecretString::from("t"));
+        }),
         ("registry", |a, _| a.registry = Some("host/path".into())),
         ("GITHUB_SHA", |_, r| r.sha = Some("xyz".into())),
         ("GITHUB_REF", |_, r| r.git_ref = None),

@@ -1,10 +1,10 @@
 //! Stage 6, report: step outputs, the job summary, and the log's last word.
 
-pub mod outputs;
 pub mod summary;
 
 use crate::auth::AwsSession;
 use crate::deploy::Rollout;
+use crate::file_commands;
 use crate::image::PushedImage;
 use crate::inputs::RunContext;
 use crate::plan::Plan;
@@ -37,7 +37,7 @@ pub fn output_values(
 /// outputs instead.
 pub fn publish(run: &RunContext, outputs: &[(&str, String)], summary_markdown: &str) -> Result<()> {
     match &run.output_file {
-        Some(path) => outputs::append(Path::new(path), outputs)?,
+        Some(path) => file_commands::append("GITHUB_OUTPUT", Path::new(path), outputs)?,
         None => {
             for (name, value) in outputs {
                 println!("{name}: {}", value.replace('\n', ", "));

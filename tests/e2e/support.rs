@@ -77,15 +77,24 @@ impl StandIns {
         aws_sdk_ecs::Client::new(&config)
     }
 
-    /// moto's record of an assumed-role session: (access key id, secret key, session token).
-    pub async fn assumed_role_secrets(&self, session_name: &str) -> Vec<String> {
+    /// moto's records of the role sessions named `session_name`, oldest first.
+    pub async fn assumed_roles(&self, session_name: &str) -> Vec<serde_json::Value> {
         let url = format!("{}/moto-api/data.json", self.var("DEPLOY_ACTION_TEST_MOTO"));
         let data: serde_json::Value = reqwest::get(url).await.unwrap().json().await.unwrap();
-        let role = data["sts"]["AssumedRole"]
+        data["sts"]["AssumedRole"]
             .as_array()
-            .unwrap()
-            .iter()
-            .find(|role| role["session_name"] == session_name)
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|role| role["session_name"] == session_name)
+            .collect()
+    }
+
+    /// moto's record of an assumed-role session: (access key id, secret key, session token).
+    pub async fn assumed_role_secrets(&self, session_name: &str) -> Vec<String> {
+        let roles = self.assumed_roles(session_name).await;
+        let role = roles
+            .last()
             .unwrap_or_else(|| panic!("moto has no session {session_name}"));
         ["access_key_id", "secret_access_key", "session_token"]
             .iter()
@@ -190,6 +199,8 @@ pub struct Finished {
     pub outputs: HashMap<String, String>,
     pub outputs_raw: String,
     pub summary: String,
+    /// What the run wrote to `GITHUB_ENV`.
+    pub env_file: String,
     /// Files left in the run's TMPDIR (the private docker config must be gone).
     pub leftover_temp_files: Vec<PathBuf>,
 }
@@ -226,6 +237,10 @@ impl ActionRun {
             (
                 "GITHUB_STEP_SUMMARY".into(),
                 dir.path().join("summary").display().to_string(),
+            ),
+            (
+                "GITHUB_ENV".into(),
+                dir.path().join("env").display().to_string(),
             ),
             (
                 "ACTIONS_ID_TOKEN_REQUEST_URL".into(),
@@ -279,6 +294,7 @@ impl ActionRun {
             outputs: parse_outputs(&outputs_raw),
             outputs_raw,
             summary: std::fs::read_to_string(self.dir.path().join("summary")).unwrap_or_default(),
+            env_file: std::fs::read_to_string(self.dir.path().join("env")).unwrap_or_default(),
             leftover_temp_files: std::fs::read_dir(self.dir.path().join("tmp"))
                 .unwrap()
                 .map(|entry| entry.unwrap().path())
@@ -313,13 +329,38 @@ impl Finished {
         }
     }
 
-    /// The value was masked before the first line that is not a mask command.
+    /// The value was masked, and the mask came before any other appearance.
     pub fn assert_masked(&self, name: &str, secret: &str) {
-        let mask = format!("::add-mask::{secret}");
+        let first = self
+            .stdout
+            .find(secret)
+            .unwrap_or_else(|| panic!("{name} was never masked"));
         assert!(
-            self.stdout.lines().any(|line| line == mask),
-            "{name} was never masked"
+            self.stdout[..first].ends_with("::add-mask::"),
+            "{name} appeared before its ::add-mask:: line"
         );
+    }
+
+    /// Every secret of a run that assumed a role as `session`: masked, and nowhere else.
+    pub async fn assert_secrets_kept(&self, standins: &StandIns, session: &str) {
+        let aws = standins.assumed_role_secrets(session).await;
+        let jwt = standins
+            .issued_tokens()
+            .into_iter()
+            .find(|token| self.stdout.contains(token.as_str()))
+            .expect("the JWT this run got is masked in its log");
+        let secrets = [
+            ("the OIDC request token", standins.oidc_request_token()),
+            ("the ECR password", ECR_PASSWORD.to_string()),
+            ("the AWS access key id", aws[0].clone()),
+            ("the AWS secret key", aws[1].clone()),
+            ("the AWS session token", aws[2].clone()),
+            ("the OIDC JWT", jwt),
+        ];
+        for (name, secret) in &secrets {
+            self.assert_masked(name, secret);
+            self.assert_no_leak(name, secret);
+        }
     }
 }
 

@@ -1,4 +1,5 @@
-//! Step outputs through the runner's `GITHUB_OUTPUT` file command.
+//! The runner's file commands: `GITHUB_OUTPUT` (step outputs) and `GITHUB_ENV` (variables for
+//! later steps) take the same `name=value` / `name<<DELIMITER` entries.
 
 use anyhow::{Context, Result};
 use rand::Rng;
@@ -7,9 +8,9 @@ use std::path::Path;
 
 /// `name=value` lines; a value with a newline as `name<<DELIM`…`DELIM` with a random
 /// delimiter that does not occur in the value.
-pub fn format_outputs(outputs: &[(&str, String)], rng: &mut impl Rng) -> String {
+pub fn format_entries(entries: &[(&str, String)], rng: &mut impl Rng) -> String {
     let mut text = String::new();
-    for (name, value) in outputs {
+    for (name, value) in entries {
         if value.contains('\n') || value.contains('\r') {
             let delimiter = loop {
                 let candidate = format!("ghadelimiter_{:016x}", rng.random::<u64>());
@@ -25,16 +26,16 @@ pub fn format_outputs(outputs: &[(&str, String)], rng: &mut impl Rng) -> String 
     text
 }
 
-/// Append the outputs to the file the runner gave (`GITHUB_OUTPUT`).
-pub fn append(path: &Path, outputs: &[(&str, String)]) -> Result<()> {
-    let text = format_outputs(outputs, &mut rand::rng());
+/// Append entries to a file command's file; `what` names it in errors (`GITHUB_OUTPUT`).
+pub fn append(what: &str, path: &Path, entries: &[(&str, String)]) -> Result<()> {
+    let text = format_entries(entries, &mut rand::rng());
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)
-        .with_context(|| format!("opening GITHUB_OUTPUT ({})", path.display()))?;
+        .with_context(|| format!("opening {what} ({})", path.display()))?;
     file.write_all(text.as_bytes())
-        .with_context(|| format!("writing GITHUB_OUTPUT ({})", path.display()))
+        .with_context(|| format!("writing {what} ({})", path.display()))
 }
 
 #[cfg(test)]
@@ -45,7 +46,7 @@ mod tests {
     #[test]
     fn single_and_multi_line_values() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-        let text = format_outputs(
+        let text = format_entries(
             &[
                 ("digest", "sha256:ab".into()),
                 ("tags", "prod\nsha-0123456".into()),

@@ -1,13 +1,6 @@
-//! End to end, against the real stand-ins: the built binary runs as the runner runs a
-//! container action (environment only), gets a token from the OIDC stand-in, assumes a role at
-//! moto's STS, logs in with moto's ECR token to a real registry, builds an arm64 image with a
-//! real dockerd, pushes it, and rolls a moto ECS service to it.
-//!
-//! Start the stand-ins first: `scripts/test` does it all.
+//! The whole job: build, push, roll out; dry runs; setups that must fail before changing anything.
 
-mod support;
-
-use support::*;
+use crate::support::*;
 
 /// A push to `git_ref` ends with both tags in the registry, the service on a new revision
 /// pinned to the digest, the outputs written and no secret anywhere.
@@ -104,25 +97,19 @@ async fn deploys_for_real(git_ref: &str, environment: &str) {
     // Summary, and no secret anywhere.
     assert!(run.summary.contains(&digest), "{}", run.summary);
     assert!(run.summary.contains("completed"), "{}", run.summary);
-    let session = format!("deploy-action-{run_id}");
-    let mut secrets: Vec<(&str, String)> = vec![
-        ("the OIDC request token", standins.oidc_request_token()),
-        ("the ECR password", ECR_PASSWORD.to_string()),
-    ];
-    let aws = standins.assumed_role_secrets(&session).await;
-    secrets.push(("the AWS access key id", aws[0].clone()));
-    secrets.push(("the AWS secret key", aws[1].clone()));
-    secrets.push(("the AWS session token", aws[2].clone()));
-    let jwt = standins
-        .issued_tokens()
-        .into_iter()
-        .find(|token| run.stdout.contains(token.as_str()))
-        .expect("the JWT this run got is masked in its log");
-    secrets.push(("the OIDC JWT", jwt));
-    for (name, secret) in &secrets {
-        run.assert_masked(name, secret);
-        run.assert_no_leak(name, secret);
-    }
+    assert!(
+        run.stdout.contains("::group::OIDC token claims"),
+        "{}",
+        run.log()
+    );
+    assert!(
+        run.stdout
+            .contains("sub: repo:operationcode/back-end:ref:refs/heads/"),
+        "{}",
+        run.log()
+    );
+    run.assert_secrets_kept(&standins, &format!("deploy-action-{run_id}"))
+        .await;
     assert!(
         run.leftover_temp_files.is_empty(),
         "the private docker config outlived the run: {:?}",
@@ -146,7 +133,6 @@ async fn dry_run_changes_nothing() {
     let ecs = standins.ecs().await;
     let repository = unique("e2e/dry");
     let world = EcsWorld::create(&ecs, &format!("{}/{repository}:prod", standins.registry())).await;
-    let issued_before = standins.issued_tokens().len();
     let action = ActionRun::new(
         &standins,
         "refs/heads/main",
@@ -177,10 +163,10 @@ async fn dry_run_changes_nothing() {
         .await
         .is_empty()
     );
-    assert_eq!(
-        standins.issued_tokens().len(),
-        issued_before,
-        "a dry run asked for an OIDC token"
+    assert!(
+        !run.stdout.contains("::add-mask::") && !run.stdout.contains("OIDC token claims"),
+        "a dry run authenticated: {}",
+        run.log()
     );
     let service = ecs
         .describe_services()

@@ -1,0 +1,226 @@
+//! `deploy-action iam-policy`: the IAM documents a repository needs to use this action —
+//! the OIDC trust policy of the role, and a least-privilege permissions policy that covers
+//! exactly the AWS calls the action makes (a test checks this against the source).
+
+use crate::error::Problem;
+use crate::plan::values;
+use serde_json::{Value, json};
+
+const ISSUER: &str = "token.actions.githubusercontent.com";
+
+/// ECR calls the docker CLI makes to push (and to read back what it pushed).
+pub const ECR_PUSH_ACTIONS: &[&str] = &[
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+    "ecr:InitiateLayerUpload",
+    "ecr:UploadLayerPart",
+    "ecr:CompleteLayerUpload",
+    "ecr:PutImage",
+];
+
+/// ECS calls the action makes on services.
+pub const ECS_SERVICE_ACTIONS: &[&str] = &["ecs:DescribeServices", "ecs:UpdateService"];
+
+/// ECS calls on task definitions, which IAM cannot scope to a resource.
+pub const ECS_TASK_DEFINITION_ACTIONS: &[&str] =
+    &["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"];
+
+/// What the policies are for.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PolicyRequest {
+    /// The GitHub repository, ORG/REPO.
+    #[arg(long)]
+    pub repository: String,
+    /// The AWS account id of the role.
+    #[arg(long)]
+    pub account: String,
+    #[arg(long)]
+    pub region: String,
+    /// The ECR repository the action pushes to.
+    #[arg(long)]
+    pub ecr_repository: String,
+    /// The ECS cluster of the services.
+    #[arg(long)]
+    pub cluster: Option<String>,
+    /// The services the action rolls (repeatable).
+    #[arg(long = "service")]
+    pub services: Vec<String>,
+    /// Only runs on these branches may assume the role (repeatable).
+    #[arg(long = "branch")]
+    pub branches: Vec<String>,
+    /// Only jobs of this GitHub environment may assume the role.
+    #[arg(long)]
+    pub environment: Option<String>,
+    /// The task and execution roles the task definitions use [default: any role of the account,
+    /// passed to ECS tasks only].
+    #[arg(long = "pass-role")]
+    pub pass_roles: Vec<String>,
+    /// The OIDC audience.
+    #[arg(long, default_value = "sts.amazonaws.com")]
+    pub audience: String,
+    /// Which document to print.
+    #[arg(long, value_enum, default_value = "both")]
+    pub document: Document,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Document {
+    Trust,
+    Permissions,
+    Both,
+}
+
+/// The requested document(s), pretty-printed JSON.
+pub fn render(request: &PolicyRequest) -> Result<String, Problem> {
+    check(request)?;
+    let document = match request.document {
+        Document::Trust => trust_policy(request),
+        Document::Permissions => permissions_policy(request),
+        Document::Both => json!({
+            "TrustPolicy": trust_policy(request),
+            "PermissionsPolicy": permissions_policy(request),
+        }),
+    };
+    Ok(serde_json::to_string_pretty(&document).expect("JSON values serialise"))
+}
+
+fn check(request: &PolicyRequest) -> Result<(), Problem> {
+    let bad = |what: String, hint: &str| Problem::new(what).hint(hint.to_string());
+    let parts: Vec<&str> = request.repository.split('/').collect();
+    if parts.len() != 2 || parts.iter().any(|part| part.is_empty()) {
+        return Err(bad(
+            format!("--repository `{}` is not ORG/REPO", request.repository),
+            "e.g. --repository operationcode/back-end",
+        ));
+    }
+    if request.account.len() != 12 || !request.account.chars().all(|c| c.is_ascii_digit()) {
+        return Err(bad(
+            format!(
+                "--account `{}` is not a 12-digit account id",
+                request.account
+            ),
+            "e.g. --account 633607774026",
+        ));
+    }
+    values::check_region(&request.region)
+        .map_err(|why| bad(format!("--region: {why}"), "e.g. --region us-east-2"))?;
+    values::check_repository(&request.ecr_repository).map_err(|why| {
+        bad(
+            format!("--ecr-repository: {why}"),
+            "e.g. --ecr-repository back-end",
+        )
+    })?;
+    if !request.services.is_empty() && request.cluster.is_none() {
+        return Err(bad(
+            "--service needs --cluster".into(),
+            "name the services' cluster with --cluster",
+        ));
+    }
+    if request.environment.is_some() && !request.branches.is_empty() {
+        return Err(bad(
+            "--branch and --environment exclude each other".into(),
+            "a job with an environment gets sub `…:environment:NAME`, never `…:ref:…`: pick one",
+        ));
+    }
+    Ok(())
+}
+
+fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+pub fn trust_policy(request: &PolicyRequest) -> Value {
+    let partition = partition(&request.region);
+    let repo = &request.repository;
+    let mut equals = json!({ format!("{ISSUER}:aud"): request.audience });
+    let mut condition = json!({});
+    let subjects: Vec<String> = match (&request.environment, request.branches.as_slice()) {
+        (Some(environment), _) => vec![format!("repo:{repo}:environment:{environment}")],
+        (None, []) => Vec::new(),
+        (None, branches) => branches
+            .iter()
+            .map(|b| format!("repo:{repo}:ref:refs/heads/{b}"))
+            .collect(),
+    };
+    match subjects.as_slice() {
+        [] => {
+            condition["StringLike"] = json!({ format!("{ISSUER}:sub"): format!("repo:{repo}:*") })
+        }
+        [one] => equals[format!("{ISSUER}:sub")] = json!(one),
+        many => equals[format!("{ISSUER}:sub")] = json!(many),
+    }
+    condition["StringEquals"] = equals;
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "Federated": format!("arn:{partition}:iam::{}:oidc-provider/{ISSUER}", request.account) },
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": condition,
+        }]
+    })
+}
+
+pub fn permissions_policy(request: &PolicyRequest) -> Value {
+    let partition = partition(&request.region);
+    let (account, region) = (&request.account, &request.region);
+    let mut statements = vec![
+        json!({ "Sid": "EcrLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*" }),
+        json!({
+            "Sid": "EcrPush",
+            "Effect": "Allow",
+            "Action": ECR_PUSH_ACTIONS,
+            "Resource": format!("arn:{partition}:ecr:{region}:{account}:repository/{}", request.ecr_repository),
+        }),
+    ];
+    if let Some(cluster) = &request.cluster {
+        let services: Vec<String> = if request.services.is_empty() {
+            vec![format!(
+                "arn:{partition}:ecs:{region}:{account}:service/{cluster}/*"
+            )]
+        } else {
+            request
+                .services
+                .iter()
+                .map(|service| {
+                    format!("arn:{partition}:ecs:{region}:{account}:service/{cluster}/{service}")
+                })
+                .collect()
+        };
+        let pass_roles = if request.pass_roles.is_empty() {
+            vec![format!("arn:{partition}:iam::{account}:role/*")]
+        } else {
+            request.pass_roles.clone()
+        };
+        statements.extend([
+            json!({ "Sid": "EcsServices", "Effect": "Allow", "Action": ECS_SERVICE_ACTIONS, "Resource": services }),
+            json!({ "Sid": "EcsTaskDefinitions", "Effect": "Allow", "Action": ECS_TASK_DEFINITION_ACTIONS, "Resource": "*" }),
+            json!({
+                "Sid": "EcsTagNewRevisions",
+                "Effect": "Allow",
+                "Action": "ecs:TagResource",
+                "Resource": format!("arn:{partition}:ecs:{region}:{account}:task-definition/*"),
+                "Condition": { "StringEquals": { "ecs:CreateAction": "RegisterTaskDefinition" } },
+            }),
+            json!({
+                "Sid": "PassTaskRoles",
+                "Effect": "Allow",
+                "Action": "iam:PassRole",
+                "Resource": pass_roles,
+                "Condition": { "StringEquals": { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
+            }),
+        ]);
+    }
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+#[cfg(test)]
+#[path = "iam_policy_tests.rs"]
+mod tests;

@@ -1,0 +1,182 @@
+use super::*;
+use std::collections::BTreeSet;
+
+fn request() -> PolicyRequest {
+    PolicyRequest {
+        repository: "operationcode/back-end".into(),
+        account: "633607774026".into(),
+        region: "us-east-2".into(),
+        ecr_repository: "back-end".into(),
+        cluster: Some("back-end-production".into()),
+        services: vec!["back-end-production".into()],
+        branches: vec!["main".into()],
+        environment: None,
+        pass_roles: Vec::new(),
+        audience: "sts.amazonaws.com".into(),
+        document: Document::Both,
+    }
+}
+
+/// Every `Action` the permissions policy allows.
+fn allowed(policy: &Value) -> BTreeSet<String> {
+    let mut actions = BTreeSet::new();
+    for statement in policy["Statement"].as_array().unwrap() {
+        match &statement["Action"] {
+            Value::String(one) => {
+                actions.insert(one.clone());
+            }
+            Value::Array(many) => {
+                actions.extend(many.iter().map(|a| a.as_str().unwrap().to_string()))
+            }
+            other => panic!("unexpected Action {other}"),
+        }
+    }
+    actions
+}
+
+/// `ecs.describe_services()` → `ecs:DescribeServices`, for every AWS client call in `src/`.
+fn operations_called_in_source() -> BTreeSet<String> {
+    let call = regex::Regex::new(r"\b(ecs|ecr|sts|logs)\s*\.\s*([a-z_]+)\s*\(\s*\)").unwrap();
+    let mut operations = BTreeSet::new();
+    let mut pending = vec![std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src"
+    ))];
+    while let Some(path) = pending.pop() {
+        if path.is_dir() {
+            pending.extend(
+                std::fs::read_dir(&path)
+                    .unwrap()
+                    .map(|entry| entry.unwrap().path()),
+            );
+            continue;
+        }
+        let name = path.file_name().unwrap().to_string_lossy();
+        if !name.ends_with(".rs") || name.ends_with("tests.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for found in call.captures_iter(&text) {
+            let pascal: String = found[2]
+                .split('_')
+                .map(|word| word[..1].to_uppercase() + &word[1..])
+                .collect();
+            operations.insert(format!("{}:{pascal}", &found[1]));
+        }
+    }
+    operations
+}
+
+#[test]
+fn every_aws_call_in_the_code_is_allowed_and_nothing_else() {
+    let called = operations_called_in_source();
+    assert!(
+        called.contains("ecs:UpdateService"),
+        "the scan found {called:?}"
+    );
+    let permitted = allowed(&permissions_policy(&request()));
+    let trusted = allowed(&trust_policy(&request()));
+    for operation in &called {
+        assert!(
+            permitted.contains(operation) || trusted.contains(operation),
+            "the code calls {operation}, which the generated policy does not allow"
+        );
+    }
+    // The other way round: every ECS and ECR API action allowed is one the code calls,
+    // except what the docker CLI does for a push and tagging of new revisions.
+    for action in &permitted {
+        let by_docker_or_tagging = ECR_PUSH_ACTIONS.contains(&action.as_str())
+            || action == "ecs:TagResource"
+            || action == "iam:PassRole";
+        assert!(
+            by_docker_or_tagging || called.contains(action),
+            "{action} is allowed but never called"
+        );
+    }
+}
+
+#[test]
+fn trust_policy_subjects() {
+    let sub = |policy: Value| policy["Statement"][0]["Condition"].clone();
+    let branch = sub(trust_policy(&request()));
+    assert_eq!(
+        branch["StringEquals"]["token.actions.githubusercontent.com:sub"],
+        "repo:operationcode/back-end:ref:refs/heads/main"
+    );
+    assert_eq!(
+        branch["StringEquals"]["token.actions.githubusercontent.com:aud"],
+        "sts.amazonaws.com"
+    );
+
+    let environment = sub(trust_policy(&PolicyRequest {
+        branches: Vec::new(),
+        environment: Some("production".into()),
+        ..request()
+    }));
+    assert_eq!(
+        environment["StringEquals"]["token.actions.githubusercontent.com:sub"],
+        "repo:operationcode/back-end:environment:production"
+    );
+
+    let any = sub(trust_policy(&PolicyRequest {
+        branches: Vec::new(),
+        ..request()
+    }));
+    assert_eq!(
+        any["StringLike"]["token.actions.githubusercontent.com:sub"],
+        "repo:operationcode/back-end:*"
+    );
+    assert_eq!(
+        trust_policy(&request())["Statement"][0]["Principal"]["Federated"],
+        "arn:aws:iam::633607774026:oidc-provider/token.actions.githubusercontent.com"
+    );
+}
+
+#[test]
+fn resources_are_scoped() {
+    let policy = permissions_policy(&request());
+    let text = policy.to_string();
+    assert!(text.contains("arn:aws:ecr:us-east-2:633607774026:repository/back-end"));
+    assert!(text.contains(
+        "arn:aws:ecs:us-east-2:633607774026:service/back-end-production/back-end-production"
+    ));
+    assert!(text.contains("ecs-tasks.amazonaws.com"));
+    let push_only = permissions_policy(&PolicyRequest {
+        cluster: None,
+        services: Vec::new(),
+        ..request()
+    });
+    assert!(
+        !push_only.to_string().contains("ecs:"),
+        "no ECS rights without a cluster"
+    );
+}
+
+#[test]
+fn bad_requests_are_refused() {
+    for broken in [
+        PolicyRequest {
+            repository: "back-end".into(),
+            ..request()
+        },
+        PolicyRequest {
+            account: "12".into(),
+            ..request()
+        },
+        PolicyRequest {
+            region: "ohio".into(),
+            ..request()
+        },
+        PolicyRequest {
+            cluster: None,
+            ..request()
+        },
+        PolicyRequest {
+            environment: Some("production".into()),
+            ..request()
+        },
+    ] {
+        let problem = render(&broken).unwrap_err();
+        assert!(problem.hint.is_some(), "{problem}");
+    }
+}

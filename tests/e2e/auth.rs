@@ -1,0 +1,159 @@
+//! Auth against moto's real STS and the OIDC stand-in: credentials that renew themselves,
+//! exported credentials, ambient credentials.
+
+use crate::support::*;
+use deploy_action::auth::retry::RetryPolicy;
+use deploy_action::auth::web_identity::WebIdentityProvider;
+use deploy_action::console::{Console, Mode};
+use deploy_action::plan::WebIdentity;
+use secrecy::SecretString;
+use std::time::Duration;
+
+async fn provider(
+    standins: &StandIns,
+    session: &str,
+    duration_seconds: i32,
+) -> WebIdentityProvider {
+    let unsigned = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(REGION))
+        .endpoint_url(standins.var("DEPLOY_ACTION_TEST_MOTO"))
+        .no_credentials()
+        .load()
+        .await;
+    let identity = WebIdentity {
+        role_arn: ROLE.into(),
+        audience: "sts.amazonaws.com".into(),
+        session_name: session.into(),
+        duration_seconds,
+        token_url: standins.var("DEPLOY_ACTION_TEST_OIDC_URL").into(),
+        token_request_token: SecretString::from(standins.oidc_request_token()),
+        max_attempts: 3,
+        max_retry_time: Duration::from_secs(10),
+    };
+    WebIdentityProvider::new(
+        identity,
+        aws_sdk_sts::Client::new(&unsigned),
+        RetryPolicy::default(),
+        Console::new(Mode::Plain),
+    )
+}
+
+/// ECR calls made through the SDK with `provider` as its credentials.
+async fn ecr_calls(standins: &StandIns, provider: WebIdentityProvider, calls: usize) {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(REGION))
+        .endpoint_url(standins.var("DEPLOY_ACTION_TEST_MOTO"))
+        .credentials_provider(provider)
+        .load()
+        .await;
+    let ecr = aws_sdk_ecr::Client::new(&config);
+    for _ in 0..calls {
+        ecr.get_authorization_token()
+            .send()
+            .await
+            .expect("an ECR call with our credentials");
+    }
+}
+
+/// Credentials about to expire are renewed with a fresh OIDC token and a new AssumeRole, so a
+/// wait longer than `role-duration-seconds` never runs on expired credentials.
+#[tokio::test(flavor = "multi_thread")]
+async fn credentials_renew_before_they_expire() {
+    let standins = StandIns::get();
+    let session = unique("refresh");
+    let tokens_before = standins.issued_tokens().len();
+    // One-second sessions: always inside the renewal margin.
+    let short = provider(&standins, &session, 1).await;
+    short.assume().await.unwrap();
+    ecr_calls(&standins, short, 3).await;
+    let sessions = standins.assumed_roles(&session).await;
+    assert_eq!(
+        sessions.len(),
+        4,
+        "one AssumeRole at start and one per call"
+    );
+    let keys: std::collections::HashSet<_> = sessions
+        .iter()
+        .map(|s| s["access_key_id"].clone())
+        .collect();
+    assert_eq!(keys.len(), 4, "each renewal is a new session");
+    assert_eq!(
+        standins.issued_tokens().len() - tokens_before,
+        4,
+        "each renewal used a fresh OIDC token"
+    );
+
+    // An hour-long session is assumed once.
+    let session = unique("no-refresh");
+    let long = provider(&standins, &session, 3600).await;
+    long.assume().await.unwrap();
+    ecr_calls(&standins, long, 3).await;
+    assert_eq!(standins.assumed_roles(&session).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn export_credentials_writes_masked_values_to_github_env() {
+    let standins = StandIns::get();
+    let run_id = unique("run");
+    let action = ActionRun::new(
+        &standins,
+        "refs/heads/feature/export",
+        &run_id,
+        &[
+            ("ecr-repository", &unique("e2e/export")),
+            ("export-credentials", "true"),
+        ],
+    );
+    let run = action.run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    let aws = standins
+        .assumed_role_secrets(&format!("deploy-action-{run_id}"))
+        .await;
+    for (name, value) in [
+        ("AWS_ACCESS_KEY_ID", aws[0].as_str()),
+        ("AWS_SECRET_ACCESS_KEY", aws[1].as_str()),
+        ("AWS_SESSION_TOKEN", aws[2].as_str()),
+        ("AWS_REGION", REGION),
+        ("AWS_DEFAULT_REGION", REGION),
+    ] {
+        assert!(
+            run.env_file.contains(&format!("{name}={value}\n")),
+            "{name} missing from GITHUB_ENV"
+        );
+    }
+    for secret in &aws {
+        run.assert_masked("an exported credential", secret);
+        let first_use = run.stdout.find(secret.as_str()).unwrap();
+        assert!(
+            run.stdout[..first_use].ends_with("::add-mask::"),
+            "masked before any other use"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ambient_credentials_say_where_they_came_from() {
+    let standins = StandIns::get();
+    let secret = format!("ambient-secret-{}", unique("key"));
+    let mut action = ActionRun::new(
+        &standins,
+        "refs/heads/feature/ambient",
+        &unique("run"),
+        &[("ecr-repository", &unique("e2e/ambient"))],
+    );
+    action.remove("INPUT_ROLE-TO-ASSUME");
+    action.set("AWS_ACCESS_KEY_ID", "AKIAAMBIENTEXAMPLE");
+    action.set("AWS_SECRET_ACCESS_KEY", &secret);
+    let run = action.run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert!(
+        run.stdout
+            .contains("credentials from the default chain: EnvironmentVariable"),
+        "{}",
+        run.log()
+    );
+    assert!(!run.stdout.contains("OIDC token claims"));
+    run.assert_masked("the ambient secret key", &secret);
+    run.assert_no_leak("the ambient secret key", &secret);
+    assert_eq!(run.outputs["aws-account-id"], "123456789012");
+}

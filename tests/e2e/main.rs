@@ -1,0 +1,10 @@
+//! End to end, against the real stand-ins: the built binary runs as the runner runs a
+//! container action (environment only), gets a token from the OIDC stand-in, assumes a role at
+//! moto's STS, logs in with moto's ECR token to a real registry, builds an arm64 image with a
+//! real dockerd, pushes it, and rolls a moto ECS service to it.
+//!
+//! Start the stand-ins first: `scripts/test` does it all.
+
+mod auth;
+mod deploy;
+mod support;
