@@ -23,8 +23,14 @@ pub const ECR_PUSH_ACTIONS: &[&str] = &[
 pub const ECS_SERVICE_ACTIONS: &[&str] = &["ecs:DescribeServices", "ecs:UpdateService"];
 
 /// ECS calls on task definitions, which IAM cannot scope to a resource.
-pub const ECS_TASK_DEFINITION_ACTIONS: &[&str] =
-    &["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"];
+pub const ECS_TASK_DEFINITION_ACTIONS: &[&str] = &[
+    "ecs:DescribeTaskDefinition",
+    "ecs:RegisterTaskDefinition",
+    "ecs:DeregisterTaskDefinition",
+];
+
+/// Reading stopped tasks for failure evidence.
+pub const ECS_TASK_ACTIONS: &[&str] = &["ecs:ListTasks", "ecs:DescribeTasks"];
 
 /// What the policies are for.
 #[derive(Debug, Clone, clap::Args)]
@@ -202,6 +208,13 @@ pub fn permissions_policy(request: &PolicyRequest) -> Value {
         statements.extend([
             json!({ "Sid": "EcsServices", "Effect": "Allow", "Action": ECS_SERVICE_ACTIONS, "Resource": services }),
             json!({ "Sid": "EcsTaskDefinitions", "Effect": "Allow", "Action": ECS_TASK_DEFINITION_ACTIONS, "Resource": "*" }),
+            json!({ "Sid": "EcsStoppedTasks", "Effect": "Allow", "Action": ECS_TASK_ACTIONS, "Resource": "*" }),
+            json!({
+                "Sid": "LogsOfFailedTasks",
+                "Effect": "Allow",
+                "Action": "logs:GetLogEvents",
+                "Resource": format!("arn:{partition}:logs:{region}:{account}:log-group:*:log-stream:*"),
+            }),
             json!({
                 "Sid": "EcsTagNewRevisions",
                 "Effect": "Allow",

@@ -77,6 +77,21 @@ action_inputs! {
     wait => "wait",
     /// Give up waiting after this many minutes [default: 30].
     wait_timeout_minutes => "wait-timeout-minutes",
+    /// Put the previous revision back when the rollout fails: true or false [default: true].
+    #[arg(num_args = 0..=1, default_missing_value = "true")]
+    rollback_on_failure => "rollback-on-failure",
+    /// Start a new deployment even when the service already runs this image [default: false].
+    #[arg(num_args = 0..=1, default_missing_value = "true")]
+    force_new_deployment => "force-new-deployment",
+    /// Deregister the replaced revision after a successful rollout [default: false].
+    #[arg(num_args = 0..=1, default_missing_value = "true")]
+    deregister_previous => "deregister-previous",
+    /// After the rollout, GET this URL until it answers 2xx.
+    health_check_url => "health-check-url",
+    /// Text the health check's body must contain, e.g. the deployed commit.
+    health_check_expect => "health-check-expect",
+    /// Give the health check this many seconds [default: 120].
+    health_check_timeout_seconds => "health-check-timeout-seconds",
     /// Print the plan and change nothing: true or false [default: false].
     #[arg(num_args = 0..=1, default_missing_value = "true")]
     dry_run => "dry-run",

@@ -18,7 +18,6 @@ pub mod report;
 
 use anyhow::Result;
 use console::Console;
-use deploy::Outcome;
 use error::Problem;
 use inputs::Inputs;
 use plan::Plan;
@@ -65,11 +64,14 @@ async fn execute(inputs: &Inputs, console: &Console, plan_made: &mut Option<Plan
         ));
         session
     };
-    if plan.rollout.is_some() {
+    let targets = if plan.rollout.is_some() {
         let _group = console.group("preflight");
-        deploy::preflight(plan, &session).await?;
+        let targets = deploy::preflight(plan, &session).await?;
         console.line("every service exists and has the containers to update");
-    }
+        targets
+    } else {
+        Vec::new()
+    };
     let image = {
         let _group = console.group("image");
         let image = image::publish(plan, &session, console).await?;
@@ -78,7 +80,7 @@ async fn execute(inputs: &Inputs, console: &Console, plan_made: &mut Option<Plan
     };
     let rollouts = {
         let _group = console.group("deploy");
-        deploy::roll_out(plan, &session, &image, console).await?
+        deploy::roll_out(plan, &session, &image, targets, console).await?
     };
     {
         let _group = console.group("report");
@@ -92,14 +94,22 @@ async fn execute(inputs: &Inputs, console: &Console, plan_made: &mut Option<Plan
 
     let failed: Vec<String> = rollouts
         .iter()
-        .filter_map(|rollout| match &rollout.outcome {
-            Outcome::Failed(reason) => Some(format!("{}: {reason}", rollout.service)),
-            _ => None,
+        .filter_map(|rollout| {
+            let failure = rollout.outcome.failure()?;
+            let mut text = format!(
+                "{}: {} (the service now runs {})",
+                rollout.service, failure.reason, failure.left_on
+            );
+            if let Some(evidence) = &failure.evidence {
+                text.push('\n');
+                text.push_str(evidence.trim_end());
+            }
+            Some(text)
         })
         .collect();
     if !failed.is_empty() {
-        return Err(Problem::new(format!("rollout failed: {}", failed.join("; ")))
-            .hint("the service events above say why; the image is pushed, re-run to retry the rollout")
+        return Err(Problem::new(format!("rollout failed: {}", failed.join("\n")))
+            .hint("the service events and stopped tasks above say why; the image is pushed, re-run to retry the rollout")
             .into());
     }
     Ok(())

@@ -1,9 +1,14 @@
 //! Stage 5, deploy: roll each ECS service to a new task-definition revision pinned to the
 //! pushed digest, and (when asked) wait until that revision is what the service runs.
 //!
-//! Per service: DescribeServices → DescribeTaskDefinition (with tags) → render →
-//! RegisterTaskDefinition → UpdateService → wait.
+//! preflight (before anything is built): DescribeServices → DescribeTaskDefinition (with tags)
+//! → render check. Then: render → RegisterTaskDefinition once per base revision → per service,
+//! concurrently: wait for an earlier deployment → UpdateService → wait for *our* deployment →
+//! on failure, evidence and rollback → after success, health check and housekeeping.
 
+pub mod evidence;
+pub mod health;
+pub mod service;
 pub mod task_definition;
 pub mod wait;
 
@@ -14,10 +19,29 @@ use crate::image::PushedImage;
 use crate::plan::{Plan, RolloutPlan};
 use anyhow::{Context, Result, anyhow};
 use aws_sdk_ecs::error::DisplayErrorContext;
-use aws_sdk_ecs::types::TaskDefinitionField;
-use std::collections::HashSet;
-use std::time::{Duration, Instant};
-use wait::Progress;
+use aws_sdk_ecs::types::{Service, Tag, TaskDefinition, TaskDefinitionField};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// A service to roll, as it was before we changed anything.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub service: Service,
+    pub task_definition: TaskDefinition,
+    pub tags: Vec<Tag>,
+}
+
+impl Target {
+    pub fn name(&self) -> &str {
+        self.service.service_name().unwrap_or_default()
+    }
+
+    pub fn task_definition_arn(&self) -> &str {
+        self.task_definition
+            .task_definition_arn()
+            .unwrap_or_default()
+    }
+}
 
 /// What happened to one service.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +52,8 @@ pub struct Rollout {
     pub changed_containers: Vec<String>,
     pub outcome: Outcome,
     pub duration: Duration,
+    /// Service events seen while rolling, oldest first.
+    pub events: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,50 +67,120 @@ pub enum Outcome {
     Started,
     /// The service already ran this digest: nothing registered, nothing updated.
     AlreadyCurrent,
-    Failed(String),
+    Failed(Failure),
+}
+
+/// A failed rollout, with why and where the service was left.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub reason: String,
+    /// Stopped tasks, exit codes, last log lines.
+    pub evidence: Option<String>,
+    /// The revision the service runs now (as far as ECS says).
+    pub left_on: String,
+    /// Whether that is the previous revision again (ECS's circuit breaker or our rollback).
+    pub rolled_back: bool,
+}
+
+impl Outcome {
+    pub fn failure(&self) -> Option<&Failure> {
+        match self {
+            Outcome::Failed(failure) => Some(failure),
+            _ => None,
+        }
+    }
 }
 
 /// Before anything is built or pushed: every planned service exists, and the containers to
 /// update can be found in the task definition it runs. Read-only.
-pub async fn preflight(plan: &Plan, session: &AwsSession) -> Result<()> {
+pub async fn preflight(plan: &Plan, session: &AwsSession) -> Result<Vec<Target>> {
     let Some(rollout) = &plan.rollout else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     let ecs = aws_sdk_ecs::Client::new(&session.config);
-    for service_name in &rollout.services {
-        let service = describe_service(&ecs, &rollout.cluster, service_name).await?;
+    let described = ecs
+        .describe_services()
+        .cluster(&rollout.cluster)
+        .set_services(Some(rollout.services.clone()))
+        .send()
+        .await
+        .map_err(|error| anyhow!("ECS DescribeServices: {}", DisplayErrorContext(&error)))?;
+    let mut task_definitions: BTreeMap<String, (TaskDefinition, Vec<Tag>)> = BTreeMap::new();
+    let mut targets = Vec::new();
+    for name in &rollout.services {
+        let service = described
+            .services()
+            .iter()
+            .find(|s| {
+                s.service_name() == Some(name.as_str()) || s.service_arn() == Some(name.as_str())
+            })
+            .filter(|s| s.status() != Some("INACTIVE"))
+            .ok_or_else(|| missing_service(name, &rollout.cluster, &described))?;
         let arn = service
             .task_definition()
-            .context("the service has no task definition")?;
-        let described = ecs
-            .describe_task_definition()
-            .task_definition(arn)
-            .send()
-            .await
-            .map_err(|error| {
-                anyhow!(
-                    "ECS DescribeTaskDefinition {arn}: {}",
-                    DisplayErrorContext(&error)
-                )
-            })?;
-        let task_definition = described
-            .task_definition()
-            .context("ECS returned no task definition")?;
+            .context("the service has no task definition")?
+            .to_string();
+        if !task_definitions.contains_key(&arn) {
+            let current = ecs
+                .describe_task_definition()
+                .task_definition(&arn)
+                .include(TaskDefinitionField::Tags)
+                .send()
+                .await
+                .map_err(|error| {
+                    anyhow!(
+                        "ECS DescribeTaskDefinition {arn}: {}",
+                        DisplayErrorContext(&error)
+                    )
+                })?;
+            let task_definition = current
+                .task_definition()
+                .context("ECS returned no task definition")?
+                .clone();
+            task_definitions.insert(arn.clone(), (task_definition, current.tags().to_vec()));
+        }
+        let (task_definition, tags) = task_definitions[&arn].clone();
         // Any registry host will do: selection by default compares the repository path.
         let probe = format!(
             "{}/{}@sha256:{}",
-            host_of(task_definition, &plan.image.repository),
+            registry_in(&task_definition, &plan.image.repository),
             plan.image.repository,
             "0".repeat(64)
         );
-        task_definition::render(task_definition, &rollout.container_names, &probe)
-            .with_context(|| format!("checking service {service_name}"))?;
+        task_definition::render(&task_definition, &rollout.container_names, &probe)
+            .with_context(|| format!("checking service {name}"))?;
+        targets.push(Target {
+            service: service.clone(),
+            task_definition,
+            tags,
+        });
     }
-    Ok(())
+    Ok(targets)
+}
+
+fn missing_service(
+    name: &str,
+    cluster: &str,
+    described: &aws_sdk_ecs::operation::describe_services::DescribeServicesOutput,
+) -> anyhow::Error {
+    let reason = described
+        .failures()
+        .iter()
+        .find(|f| {
+            f.arn()
+                .is_some_and(|arn| arn.ends_with(&format!("/{name}")) || arn == name)
+        })
+        .and_then(|f| f.reason())
+        .unwrap_or("INACTIVE");
+    Problem::new(format!(
+        "service {name} is not in cluster {cluster} ({reason})"
+    ))
+    .hint("check ecs-cluster and ecs-services (names are case-sensitive) and aws-region")
+    .into()
 }
 
 /// The registry host the task definition already uses for `repository`, if any.
-fn host_of(task_definition: &aws_sdk_ecs::types::TaskDefinition, repository: &str) -> String {
+fn registry_in(task_definition: &TaskDefinition, repository: &str) -> String {
     task_definition
         .container_definitions()
         .iter()
@@ -95,177 +191,105 @@ fn host_of(task_definition: &aws_sdk_ecs::types::TaskDefinition, repository: &st
         .to_string()
 }
 
-async fn describe_service(
-    ecs: &aws_sdk_ecs::Client,
-    cluster: &str,
-    service_name: &str,
-) -> Result<aws_sdk_ecs::types::Service> {
-    let described = ecs
-        .describe_services()
-        .cluster(cluster)
-        .services(service_name)
-        .send()
-        .await
-        .map_err(|error| anyhow!("ECS DescribeServices: {}", DisplayErrorContext(&error)))?;
-    if let Some(service) = described
-        .services()
-        .iter()
-        .find(|s| s.status() != Some("INACTIVE"))
-    {
-        return Ok(service.clone());
-    }
-    let reasons: Vec<String> = described
-        .failures()
-        .iter()
-        .map(|f| f.reason().unwrap_or("MISSING").to_string())
-        .collect();
-    Err(Problem::new(format!(
-        "service {service_name} is not in cluster {cluster} ({})",
-        if reasons.is_empty() {
-            "INACTIVE".into()
-        } else {
-            reasons.join(", ")
-        }
-    ))
-    .hint("check ecs-cluster and ecs-services (names are case-sensitive) and aws-region")
-    .into())
-}
-
-/// Roll every planned service. Stops at the first service that cannot be updated; a
-/// rollout that fails while waiting is reported in its `Rollout`.
+/// Roll every target: one new revision per distinct base revision, then every service at once.
 pub async fn roll_out(
     plan: &Plan,
     session: &AwsSession,
     image: &PushedImage,
+    targets: Vec<Target>,
     console: &Console,
 ) -> Result<Vec<Rollout>> {
     let Some(rollout) = &plan.rollout else {
         return Ok(Vec::new());
     };
     let ecs = aws_sdk_ecs::Client::new(&session.config);
-    let mut results = Vec::new();
-    for service in &rollout.services {
-        let result = roll_one(&ecs, rollout, service, image, console)
-            .await
-            .with_context(|| format!("rolling out {service} in {}", rollout.cluster))?;
-        results.push(result);
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&session.config);
+    let revisions = register_revisions(&ecs, rollout, &targets, image, console).await?;
+    let mut rollouts =
+        service::roll_all(&ecs, &logs, rollout, targets, &revisions, console).await?;
+    if let Some(check) = &rollout.health_check {
+        service::check_health(
+            &ecs,
+            &logs,
+            rollout,
+            check,
+            &mut rollouts,
+            &revisions,
+            console,
+        )
+        .await?;
     }
-    Ok(results)
+    if rollout.deregister_previous {
+        service::deregister_replaced(&ecs, &rollouts, console).await;
+    }
+    Ok(rollouts)
 }
 
-async fn roll_one(
+/// The new revision for each base revision: `None` when the base already runs the image.
+#[derive(Debug, Clone)]
+pub struct NewRevision {
+    pub arn: String,
+    pub task_definition: TaskDefinition,
+    pub changed: Vec<String>,
+}
+
+/// Services that run the same revision share one new revision.
+async fn register_revisions(
     ecs: &aws_sdk_ecs::Client,
     rollout: &RolloutPlan,
-    service_name: &str,
+    targets: &[Target],
     image: &PushedImage,
     console: &Console,
-) -> Result<Rollout> {
-    let started = Instant::now();
-    let cluster = rollout.cluster.as_str();
-    let service = describe_service(ecs, cluster, service_name).await?;
-    let previous = service
-        .task_definition()
-        .context("the service has no task definition")?
-        .to_string();
-    let mut seen_events = HashSet::new();
-    wait::remember_events(&service, &mut seen_events);
-
-    let current = ecs
-        .describe_task_definition()
-        .task_definition(&previous)
-        .include(TaskDefinitionField::Tags)
+) -> Result<BTreeMap<String, Option<NewRevision>>> {
+    let mut revisions = BTreeMap::new();
+    for target in targets {
+        let base = target.task_definition_arn().to_string();
+        if revisions.contains_key(&base) {
+            continue;
+        }
+        let rendered = task_definition::render(
+            &target.task_definition,
+            &rollout.container_names,
+            &image.pinned_reference(),
+        )?;
+        if rendered.changed.is_empty() {
+            revisions.insert(base, None);
+            continue;
+        }
+        let registered = task_definition::register_request(
+            ecs.register_task_definition(),
+            &rendered.task_definition,
+            &target.tags,
+        )
         .send()
         .await
         .map_err(|error| {
             anyhow!(
-                "ECS DescribeTaskDefinition {previous}: {}",
+                "ECS RegisterTaskDefinition: {}",
                 DisplayErrorContext(&error)
             )
         })?;
-    let task_definition = current
-        .task_definition()
-        .context("ECS returned no task definition")?;
-    let rendered = task_definition::render(
-        task_definition,
-        &rollout.container_names,
-        &image.pinned_reference(),
-    )?;
-    if rendered.changed.is_empty() {
+        let task_definition = registered
+            .task_definition()
+            .context("RegisterTaskDefinition returned no task definition")?
+            .clone();
+        let arn = task_definition
+            .task_definition_arn()
+            .context("RegisterTaskDefinition returned no ARN")?
+            .to_string();
         console.line(&format!(
-            "{service_name} already runs {} ({previous}): nothing to do",
+            "registered {arn} from {base} ({} → {})",
+            rendered.changed.join(", "),
             image.pinned_reference()
         ));
-        return Ok(Rollout {
-            service: service_name.to_string(),
-            task_definition: previous.clone(),
-            previous_task_definition: previous,
-            changed_containers: Vec::new(),
-            outcome: Outcome::AlreadyCurrent,
-            duration: started.elapsed(),
-        });
+        revisions.insert(
+            base,
+            Some(NewRevision {
+                arn,
+                task_definition,
+                changed: rendered.changed,
+            }),
+        );
     }
-
-    let registered = task_definition::register_request(
-        ecs.register_task_definition(),
-        &rendered.task_definition,
-        current.tags(),
-    )
-    .send()
-    .await
-    .map_err(|error| {
-        anyhow!(
-            "ECS RegisterTaskDefinition: {}",
-            DisplayErrorContext(&error)
-        )
-    })?;
-    let new_arn = registered
-        .task_definition()
-        .and_then(|td| td.task_definition_arn())
-        .context("RegisterTaskDefinition returned no ARN")?
-        .to_string();
-    console.line(&format!(
-        "{service_name}: registered {new_arn} ({} → {})",
-        rendered.changed.join(", "),
-        image.pinned_reference()
-    ));
-
-    ecs.update_service()
-        .cluster(cluster)
-        .service(service_name)
-        .task_definition(&new_arn)
-        .send()
-        .await
-        .map_err(|error| anyhow!("ECS UpdateService: {}", DisplayErrorContext(&error)))?;
-    console.line(&format!("{service_name}: updated to {new_arn}"));
-
-    let outcome = match rollout.wait_timeout {
-        None => Outcome::Started,
-        Some(timeout) => {
-            match wait::wait_for_rollout(
-                ecs,
-                cluster,
-                service_name,
-                &new_arn,
-                timeout,
-                &mut seen_events,
-                console,
-            )
-            .await?
-            {
-                Progress::Done { running, desired } => Outcome::Completed { running, desired },
-                Progress::Failed(reason) => Outcome::Failed(reason),
-                Progress::Waiting { .. } => {
-                    unreachable!("wait_for_rollout returns only final states")
-                }
-            }
-        }
-    };
-    Ok(Rollout {
-        service: service_name.to_string(),
-        previous_task_definition: previous,
-        task_definition: new_arn,
-        changed_containers: rendered.changed,
-        outcome,
-        duration: started.elapsed(),
-    })
+    Ok(revisions)
 }

@@ -98,6 +98,71 @@ pub fn poll_delay(elapsed: Duration) -> Duration {
     }
 }
 
+/// How a wait ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Done { running: i32, desired: i32 },
+    Failed(String),
+    TimedOut(String),
+}
+
+/// Where to report what a service does while we wait: its new events, once each.
+#[derive(Debug, Default)]
+pub struct EventLog {
+    seen: HashSet<String>,
+    /// The messages printed, oldest first.
+    pub printed: Vec<String>,
+}
+
+impl EventLog {
+    /// Mark every event the service has now as seen, so only later ones are printed.
+    pub fn remember(&mut self, service: &Service) {
+        self.seen.extend(
+            service
+                .events()
+                .iter()
+                .filter_map(|e| e.id().map(str::to_string)),
+        );
+    }
+
+    /// Service events come newest first; print the unseen ones oldest first.
+    pub fn print_new(&mut self, service: &Service, console: &Console) {
+        let name = service.service_name().unwrap_or_default();
+        for event in service.events().iter().rev() {
+            let id = event.id().unwrap_or_default().to_string();
+            if self.seen.insert(id) {
+                let message = event.message().unwrap_or_default().to_string();
+                console.line(&format!("{name}: {message}"));
+                self.printed.push(message);
+            }
+        }
+    }
+}
+
+pub async fn describe(
+    ecs: &aws_sdk_ecs::Client,
+    cluster: &str,
+    service_name: &str,
+) -> Result<Service> {
+    let response = ecs
+        .describe_services()
+        .cluster(cluster)
+        .services(service_name)
+        .send()
+        .await
+        .map_err(|error| {
+            anyhow!(
+                "ECS DescribeServices for {service_name}: {}",
+                DisplayErrorContext(&error)
+            )
+        })?;
+    response
+        .services()
+        .first()
+        .cloned()
+        .ok_or_else(|| anyhow!("service {service_name} disappeared from {cluster}"))
+}
+
 /// Poll until the rollout to `ours` is done, fails, or `timeout` passes. New service events
 /// are printed once each, a progress line at most every 15 s.
 pub async fn wait_for_rollout(
@@ -106,32 +171,23 @@ pub async fn wait_for_rollout(
     service_name: &str,
     ours: &str,
     timeout: Duration,
-    seen_events: &mut HashSet<String>,
+    events: &mut EventLog,
     console: &Console,
-) -> Result<Progress> {
+) -> Result<Verdict> {
     let started = Instant::now();
     let mut last_progress_line: Option<Instant> = None;
     loop {
-        let response = ecs
-            .describe_services()
-            .cluster(cluster)
-            .services(service_name)
-            .send()
-            .await
-            .map_err(|error| {
-                anyhow!(
-                    "ECS DescribeServices for {service_name}: {}",
-                    DisplayErrorContext(&error)
-                )
-            })?;
-        let service = response
-            .services()
-            .first()
-            .ok_or_else(|| anyhow!("service {service_name} disappeared from {cluster}"))?;
-        print_new_events(service, seen_events, console);
-        let progress = assess(service, ours);
+        let service = describe(ecs, cluster, service_name).await?;
+        events.print_new(&service, console);
+        let progress = assess(&service, ours);
         match &progress {
-            Progress::Done { .. } | Progress::Failed(_) => return Ok(progress),
+            Progress::Done { running, desired } => {
+                return Ok(Verdict::Done {
+                    running: *running,
+                    desired: *desired,
+                });
+            }
+            Progress::Failed(reason) => return Ok(Verdict::Failed(reason.clone())),
             Progress::Waiting {
                 running,
                 pending,
@@ -143,39 +199,76 @@ pub async fn wait_for_rollout(
                     ));
                     last_progress_line = Some(Instant::now());
                 }
+                if started.elapsed() >= timeout {
+                    return Ok(Verdict::TimedOut(format!(
+                        "{service_name} did not finish rolling out within {} minutes \
+                         ({running} running, {pending} pending, {desired} desired)",
+                        timeout.as_secs() / 60
+                    )));
+                }
             }
-        }
-        if started.elapsed() >= timeout {
-            return Err(Problem::new(format!(
-                "{service_name} did not finish rolling out within {} minutes ({progress:?})",
-                timeout.as_secs() / 60
-            ))
-            .hint("look at the service events above; raise wait-timeout-minutes if the rollout is just slow")
-            .into());
         }
         tokio::time::sleep(poll_delay(started.elapsed())).await;
     }
 }
 
-/// Service events come newest first; print the unseen ones oldest first.
-pub fn print_new_events(service: &Service, seen: &mut HashSet<String>, console: &Console) {
-    let name = service.service_name().unwrap_or_default();
-    for event in service.events().iter().rev() {
-        let id = event.id().unwrap_or_default().to_string();
-        if seen.insert(id) {
-            console.line(&format!("{name}: {}", event.message().unwrap_or_default()));
-        }
+/// Another deployment still in progress on the service, described; `None` when it is idle.
+pub fn busy(service: &Service) -> Option<String> {
+    let deployments = service.deployments();
+    let in_progress = deployments
+        .iter()
+        .find(|d| d.rollout_state() == Some(&DeploymentRolloutState::InProgress));
+    match in_progress {
+        Some(deployment) => Some(format!(
+            "deployment {} of {} is still in progress",
+            deployment.id().unwrap_or("?"),
+            deployment.task_definition().unwrap_or("?")
+        )),
+        None if deployments.len() > 1 => Some(format!(
+            "{} deployments are still active (an earlier one is draining)",
+            deployments.len()
+        )),
+        None => None,
     }
 }
 
-/// Mark every event the service has now as seen, so only later ones are printed.
-pub fn remember_events(service: &Service, seen: &mut HashSet<String>) {
-    seen.extend(
-        service
-            .events()
-            .iter()
-            .filter_map(|e| e.id().map(str::to_string)),
-    );
+/// Wait until no other deployment is in progress, so ours does not race it (bounded by
+/// `timeout`). Returns the idle service.
+pub async fn wait_until_idle(
+    ecs: &aws_sdk_ecs::Client,
+    cluster: &str,
+    service_name: &str,
+    timeout: Duration,
+    events: &mut EventLog,
+    console: &Console,
+) -> Result<Service> {
+    let started = Instant::now();
+    let mut said = false;
+    loop {
+        let service = describe(ecs, cluster, service_name).await?;
+        if said {
+            events.print_new(&service, console);
+        }
+        let Some(what) = busy(&service) else {
+            return Ok(service);
+        };
+        if !said {
+            console.line(&format!(
+                "{service_name}: {what}; waiting for it before updating"
+            ));
+            events.remember(&service);
+            said = true;
+        }
+        if started.elapsed() >= timeout {
+            return Err(Problem::new(format!(
+                "{service_name}: {what}, still after {} minutes; nothing was changed",
+                timeout.as_secs() / 60
+            ))
+            .hint("another deploy is running on this service: use `concurrency:` in the workflow, or re-run later")
+            .into());
+        }
+        tokio::time::sleep(poll_delay(started.elapsed())).await;
+    }
 }
 
 #[cfg(test)]

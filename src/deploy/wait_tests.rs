@@ -42,9 +42,9 @@ fn answer(
     DescribeServicesOutput::builder().services(service).build()
 }
 
-async fn wait(client: &aws_sdk_ecs::Client, timeout: Duration) -> (Result<Progress>, Duration) {
+async fn wait(client: &aws_sdk_ecs::Client, timeout: Duration) -> (Result<Verdict>, Duration) {
     let started = Instant::now();
-    let mut seen = HashSet::new();
+    let mut seen = EventLog::default();
     let result = wait_for_rollout(
         client,
         "cluster",
@@ -71,7 +71,7 @@ async fn completion_is_noticed_at_the_next_quick_poll() {
     let (result, elapsed) = wait(&client, Duration::from_secs(600)).await;
     assert_eq!(
         result.unwrap(),
-        Progress::Done {
+        Verdict::Done {
             running: 2,
             desired: 2
         }
@@ -93,7 +93,7 @@ async fn a_circuit_breaker_rollback_is_a_failure_not_a_success() {
     let client = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule]);
     let (result, _) = wait(&client, Duration::from_secs(600)).await;
     match result.unwrap() {
-        Progress::Failed(reason) => assert!(reason.contains("rolled back"), "{reason}"),
+        Verdict::Failed(reason) => assert!(reason.contains("rolled back"), "{reason}"),
         other => panic!("expected a failure, got {other:?}"),
     }
 }
@@ -109,12 +109,12 @@ async fn a_failed_deployment_carries_its_reason() {
     let (result, _) = wait(&client, Duration::from_secs(600)).await;
     assert_eq!(
         result.unwrap(),
-        Progress::Failed("the deployment ecs-svc/1 failed: ECS deployment circuit breaker: tasks failed to start.".into())
+        Verdict::Failed("the deployment ecs-svc/1 failed: ECS deployment circuit breaker: tasks failed to start.".into())
     );
 }
 
 #[tokio::test(start_paused = true)]
-async fn gives_up_at_the_timeout_with_a_hint() {
+async fn gives_up_at_the_timeout() {
     use DeploymentRolloutState::*;
     let rule = mock!(aws_sdk_ecs::Client::describe_services)
         .sequence()
@@ -123,17 +123,68 @@ async fn gives_up_at_the_timeout_with_a_hint() {
         .build();
     let client = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule]);
     let (result, elapsed) = wait(&client, Duration::from_secs(5 * 60)).await;
-    let error = result.unwrap_err();
-    assert!(error.to_string().contains("within 5 minutes"), "{error}");
-    assert!(
-        crate::error::hint_of(&error)
-            .unwrap()
-            .contains("wait-timeout-minutes")
-    );
+    match result.unwrap() {
+        Verdict::TimedOut(reason) => {
+            assert!(
+                reason.contains("within 5 minutes") && reason.contains("1 running"),
+                "{reason}"
+            )
+        }
+        other => panic!("expected a timeout, got {other:?}"),
+    }
     assert!(
         elapsed >= Duration::from_secs(300) && elapsed < Duration::from_secs(320),
         "{elapsed:?}"
     );
     // Quick polls for 30 s, a short ramp, then every 15 s: at most 40 polls, not 150.
     assert!(rule.num_calls() <= 40, "{} polls", rule.num_calls());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_earlier_deployment_is_waited_for_before_ours() {
+    use DeploymentRolloutState::*;
+    let rule = mock!(aws_sdk_ecs::Client::describe_services)
+        .sequence()
+        .output(|| answer(OLD, OLD, InProgress, 1, "1"))
+        .times(2)
+        .output(|| answer(OLD, OLD, Completed, 2, "2"))
+        .build();
+    let client = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule]);
+    let mut events = EventLog::default();
+    let console = Console::new(Mode::Plain);
+    let service = wait_until_idle(
+        &client,
+        "cluster",
+        "api",
+        Duration::from_secs(600),
+        &mut events,
+        &console,
+    )
+    .await
+    .unwrap();
+    assert_eq!(rule.num_calls(), 3);
+    assert_eq!(service.task_definition(), Some(OLD));
+    assert_eq!(
+        events.printed,
+        vec!["event 2"],
+        "only events after the first look are printed"
+    );
+
+    let stuck = mock!(aws_sdk_ecs::Client::describe_services)
+        .sequence()
+        .output(|| answer(OLD, OLD, InProgress, 1, "1"))
+        .repeatedly()
+        .build();
+    let client = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&stuck]);
+    let error = wait_until_idle(
+        &client,
+        "cluster",
+        "api",
+        Duration::from_secs(60),
+        &mut events,
+        &console,
+    )
+    .await
+    .unwrap_err();
+    assert!(error.to_string().contains("nothing was changed"), "{error}");
 }

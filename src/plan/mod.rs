@@ -109,6 +109,18 @@ pub struct RolloutPlan {
     pub container_names: Vec<String>,
     /// `None`: do not wait for the rollout.
     pub wait_timeout: Option<Duration>,
+    pub rollback_on_failure: bool,
+    pub force_new_deployment: bool,
+    pub deregister_previous: bool,
+    pub health_check: Option<HealthCheck>,
+}
+
+/// GET `url` after the rollout until it answers 2xx (with `expect` in the body).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthCheck {
+    pub url: String,
+    pub expect: Option<String>,
+    pub timeout: Duration,
 }
 
 const DEFAULT_WAIT_MINUTES: &str = "30";
@@ -483,11 +495,52 @@ fn resolve_rollout(args: &InputArgs) -> Result<Option<RolloutPlan>, PlanError> {
             format!("whole minutes from 1 to {MAX_WAIT_MINUTES}"),
         )
     })?;
+    let health_check = match &args.health_check_url {
+        None => None,
+        Some(url) => {
+            let parsed = url::Url::parse(url)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https"));
+            if parsed.is_none() {
+                return Err(PlanError::new(
+                    "health-check-url",
+                    format!("`{url}` is not an http(s) URL"),
+                    "e.g. https://staging.example.org/health",
+                ));
+            }
+            if !wait {
+                return Err(PlanError::new(
+                    "health-check-url",
+                    "is set but wait is false",
+                    "a health check runs after the rollout completes: set wait to true, or drop the URL",
+                ));
+            }
+            let seconds = parse_count(
+                &args.health_check_timeout_seconds,
+                "health-check-timeout-seconds",
+                120,
+                1..=3600,
+            )?;
+            Some(HealthCheck {
+                url: url.clone(),
+                expect: args.health_check_expect.clone(),
+                timeout: Duration::from_secs(seconds.into()),
+            })
+        }
+    };
     Ok(Some(RolloutPlan {
         cluster,
         services,
         container_names: values::split_list(args.container_names.as_deref().unwrap_or("")),
         wait_timeout: wait.then_some(timeout),
+        rollback_on_failure: parse_flag(&args.rollback_on_failure, "rollback-on-failure", true)?,
+        force_new_deployment: parse_flag(
+            &args.force_new_deployment,
+            "force-new-deployment",
+            false,
+        )?,
+        deregister_previous: parse_flag(&args.deregister_previous, "deregister-previous", false)?,
+        health_check,
     }))
 }
 

@@ -49,6 +49,28 @@ pub fn success(plan: &Plan, image: &PushedImage, rollouts: &[Rollout]) -> String
             );
         }
     }
+    for rollout in rollouts {
+        if let Some(evidence) = rollout.outcome.failure().and_then(|f| f.evidence.as_ref()) {
+            let _ = writeln!(
+                md,
+                "\n<details><summary>Why {} failed</summary>\n\n```text\n{}\n```\n</details>",
+                rollout.service,
+                evidence.replace("```", "'''")
+            );
+        }
+        if !rollout.events.is_empty() {
+            let last: Vec<&String> = rollout.events.iter().rev().take(10).collect();
+            let _ = writeln!(
+                md,
+                "\n<details><summary>Last events of {}</summary>\n",
+                rollout.service
+            );
+            for event in last.into_iter().rev() {
+                let _ = writeln!(md, "- {event}");
+            }
+            let _ = writeln!(md, "</details>");
+        }
+    }
     cap(md)
 }
 
@@ -77,7 +99,16 @@ fn outcome_text(outcome: &Outcome) -> String {
         }
         Outcome::Started => "▶️ started (not waited for)".into(),
         Outcome::AlreadyCurrent => "✅ already running this image".into(),
-        Outcome::Failed(reason) => format!("❌ {reason}"),
+        Outcome::Failed(failure) => format!(
+            "❌ {} — now on `{}`{}",
+            failure.reason.replace('|', "\\|"),
+            short_revision(&failure.left_on),
+            if failure.rolled_back {
+                " (rolled back)"
+            } else {
+                ""
+            }
+        ),
     }
 }
 

@@ -265,3 +265,83 @@ async fn bad_setups_fail_before_changing_anything() {
         world.task_definition.task_definition_arn()
     );
 }
+
+/// Two services on one task definition share one new revision; both roll; a re-run of the
+/// same commit changes nothing and succeeds.
+#[tokio::test(flavor = "multi_thread")]
+async fn services_sharing_a_revision_share_the_new_one_and_reruns_converge() {
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let repository = unique("e2e/pair");
+    let world = EcsWorld::create(
+        &ecs,
+        &format!("{}/{repository}:staging", standins.registry()),
+    )
+    .await;
+    let second = world.add_service(&ecs).await;
+    let services = format!("{}\n{second}", world.service);
+    let inputs = [
+        ("ecr-repository", repository.as_str()),
+        ("ecs-cluster", world.cluster.as_str()),
+        ("ecs-services", services.as_str()),
+    ];
+    let run = ActionRun::new(
+        &standins,
+        "refs/heads/feature/pair",
+        &unique("run"),
+        &inputs,
+    )
+    .run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    let arns: Vec<&str> = run.outputs["task-definition-arns"].lines().collect();
+    assert_eq!(arns.len(), 2, "{}", run.outputs_raw);
+    assert_eq!(arns[0], arns[1], "one new revision for both");
+    assert_eq!(
+        run.stdout.matches("registered arn:").count(),
+        1,
+        "{}",
+        run.log()
+    );
+    let described = ecs
+        .describe_services()
+        .cluster(&world.cluster)
+        .services(&world.service)
+        .services(&second)
+        .send()
+        .await
+        .unwrap();
+    for service in described.services() {
+        assert_eq!(service.task_definition(), Some(arns[0]));
+    }
+
+    // The same commit again: nothing registered, nothing updated, success.
+    let again = ActionRun::new(
+        &standins,
+        "refs/heads/feature/pair",
+        &unique("run"),
+        &inputs,
+    )
+    .run();
+    assert_eq!(again.code, 0, "{}", again.log());
+    assert_eq!(
+        again.stdout.matches("registered arn:").count(),
+        0,
+        "{}",
+        again.log()
+    );
+    assert_eq!(
+        again.stdout.matches("already runs this image").count(),
+        2,
+        "{}",
+        again.log()
+    );
+    assert_eq!(
+        again.outputs["task-definition-arns"],
+        run.outputs["task-definition-arns"]
+    );
+    assert!(
+        again.summary.contains("already running this image"),
+        "{}",
+        again.summary
+    );
+}

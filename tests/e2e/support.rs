@@ -184,6 +184,20 @@ impl EcsWorld {
             task_definition,
         }
     }
+
+    /// Another service in the cluster, on the same task definition.
+    pub async fn add_service(&self, ecs: &aws_sdk_ecs::Client) -> String {
+        let service = unique("e2e-service");
+        ecs.create_service()
+            .cluster(&self.cluster)
+            .service_name(&service)
+            .task_definition(self.task_definition.task_definition_arn().unwrap())
+            .desired_count(1)
+            .send()
+            .await
+            .unwrap();
+        service
+    }
 }
 
 /// One run of the binary, as the runner starts a container action: environment only.

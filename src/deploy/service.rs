@@ -1,0 +1,419 @@
+//! One service's rollout, start to finish, and what happens to all of them afterwards
+//! (the health check, deregistering replaced revisions).
+
+use super::wait::{self, EventLog, Verdict};
+use super::{Failure, NewRevision, Outcome, Rollout, Target, evidence, health};
+use crate::console::Console;
+use crate::error::{Problem, one_line};
+use crate::plan::{HealthCheck, RolloutPlan};
+use anyhow::{Result, anyhow};
+use aws_sdk_ecs::error::DisplayErrorContext;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// What every service's rollout shares.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub cluster: String,
+    pub wait_timeout: Option<Duration>,
+    pub rollback_on_failure: bool,
+    pub force_new_deployment: bool,
+}
+
+impl From<&RolloutPlan> for Settings {
+    fn from(plan: &RolloutPlan) -> Self {
+        Self {
+            cluster: plan.cluster.clone(),
+            wait_timeout: plan.wait_timeout,
+            rollback_on_failure: plan.rollback_on_failure,
+            force_new_deployment: plan.force_new_deployment,
+        }
+    }
+}
+
+/// Roll every target at once; each gets its own result, in the order of `targets`.
+pub async fn roll_all(
+    ecs: &aws_sdk_ecs::Client,
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    plan: &RolloutPlan,
+    targets: Vec<Target>,
+    revisions: &BTreeMap<String, Option<NewRevision>>,
+    console: &Console,
+) -> Result<Vec<Rollout>> {
+    let settings = Settings::from(plan);
+    let mut running = tokio::task::JoinSet::new();
+    let count = targets.len();
+    for (index, target) in targets.into_iter().enumerate() {
+        let revision = revisions
+            .get(target.task_definition_arn())
+            .cloned()
+            .flatten();
+        let (ecs, logs, settings, console) =
+            (ecs.clone(), logs.clone(), settings.clone(), *console);
+        running.spawn(async move {
+            let rollout = roll_one(&ecs, &logs, &settings, &target, revision, &console).await;
+            let rollout = match rollout {
+                Ok(rollout) => rollout,
+                Err(error) => unfinished(&ecs, &settings, &target, error, &console).await,
+            };
+            (index, rollout)
+        });
+    }
+    let mut results: Vec<Option<Rollout>> = vec![None; count];
+    while let Some(joined) = running.join_next().await {
+        let (index, rollout) = joined.map_err(|error| anyhow!("a rollout task died: {error}"))?;
+        results[index] = Some(rollout);
+    }
+    Ok(results.into_iter().flatten().collect())
+}
+
+/// An AWS call failed part-way: say where the service is now.
+async fn unfinished(
+    ecs: &aws_sdk_ecs::Client,
+    settings: &Settings,
+    target: &Target,
+    error: anyhow::Error,
+    console: &Console,
+) -> Rollout {
+    let previous = target.task_definition_arn().to_string();
+    let left_on = match wait::describe(ecs, &settings.cluster, target.name()).await {
+        Ok(service) => service.task_definition().unwrap_or("unknown").to_string(),
+        Err(_) => "unknown (describe the service to see)".to_string(),
+    };
+    let reason = one_line(&error);
+    console.line(&format!("{}: {reason}", target.name()));
+    Rollout {
+        service: target.name().to_string(),
+        task_definition: left_on.clone(),
+        changed_containers: Vec::new(),
+        outcome: Outcome::Failed(Failure {
+            reason: match crate::error::hint_of(&error) {
+                Some(hint) => format!("{reason} ({hint})"),
+                None => reason,
+            },
+            evidence: None,
+            rolled_back: left_on == previous,
+            left_on,
+        }),
+        previous_task_definition: previous,
+        duration: Duration::ZERO,
+        events: Vec::new(),
+    }
+}
+
+pub async fn roll_one(
+    ecs: &aws_sdk_ecs::Client,
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    settings: &Settings,
+    target: &Target,
+    revision: Option<NewRevision>,
+    console: &Console,
+) -> Result<Rollout> {
+    let started = Instant::now();
+    let name = target.name();
+    let previous = target.task_definition_arn().to_string();
+    let mut events = EventLog::default();
+    events.remember(&target.service);
+    let finish = |task_definition: String,
+                  changed: Vec<String>,
+                  outcome: Outcome,
+                  events: EventLog| Rollout {
+        service: name.to_string(),
+        previous_task_definition: previous.clone(),
+        task_definition,
+        changed_containers: changed,
+        outcome,
+        duration: started.elapsed(),
+        events: events.printed,
+    };
+    let (ours, changed) = match revision {
+        Some(revision) => (revision, true),
+        None if !settings.force_new_deployment => {
+            console.line(&format!(
+                "{name} already runs this image ({previous}): nothing to do"
+            ));
+            return Ok(finish(
+                previous.clone(),
+                Vec::new(),
+                Outcome::AlreadyCurrent,
+                events,
+            ));
+        }
+        // Forced: a new deployment of the revision it runs.
+        None => (
+            NewRevision {
+                arn: previous.clone(),
+                task_definition: target.task_definition.clone(),
+                changed: Vec::new(),
+            },
+            false,
+        ),
+    };
+
+    if let Some(timeout) = settings.wait_timeout {
+        let idle =
+            wait::wait_until_idle(ecs, &settings.cluster, name, timeout, &mut events, console)
+                .await?;
+        let now = idle.task_definition().unwrap_or_default();
+        if now != previous {
+            return Err(Problem::new(format!(
+                "{name} moved from {previous} to {now} while we were building; nothing was changed"
+            ))
+            .hint(
+                "another deploy changed the service; use `concurrency:` in the workflow and re-run",
+            )
+            .into());
+        }
+    }
+    ecs.update_service()
+        .cluster(&settings.cluster)
+        .service(name)
+        .task_definition(&ours.arn)
+        .force_new_deployment(settings.force_new_deployment || !changed)
+        .send()
+        .await
+        .map_err(|error| anyhow!("ECS UpdateService: {}", DisplayErrorContext(&error)))?;
+    console.line(&format!("{name}: updated to {}", ours.arn));
+
+    let Some(timeout) = settings.wait_timeout else {
+        return Ok(finish(
+            ours.arn.clone(),
+            ours.changed.clone(),
+            Outcome::Started,
+            events,
+        ));
+    };
+    let verdict = wait::wait_for_rollout(
+        ecs,
+        &settings.cluster,
+        name,
+        &ours.arn,
+        timeout,
+        &mut events,
+        console,
+    )
+    .await?;
+    let outcome = match verdict {
+        Verdict::Done { running, desired } => {
+            console.line(&format!(
+                "{name}: {} runs {running}/{desired} tasks",
+                ours.arn
+            ));
+            Outcome::Completed { running, desired }
+        }
+        Verdict::Failed(reason) | Verdict::TimedOut(reason) => {
+            let failure = after_failure(
+                ecs,
+                logs,
+                settings,
+                name,
+                &previous,
+                &ours,
+                reason,
+                &mut events,
+                console,
+            )
+            .await;
+            Outcome::Failed(failure)
+        }
+    };
+    Ok(finish(
+        ours.arn.clone(),
+        ours.changed.clone(),
+        outcome,
+        events,
+    ))
+}
+
+/// Collect the evidence, then put the previous revision back unless ECS already did.
+#[allow(clippy::too_many_arguments)] // Every piece is needed to explain and repair.
+pub async fn after_failure(
+    ecs: &aws_sdk_ecs::Client,
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    settings: &Settings,
+    name: &str,
+    previous: &str,
+    ours: &NewRevision,
+    reason: String,
+    events: &mut EventLog,
+    console: &Console,
+) -> Failure {
+    let evidence =
+        match evidence::stopped_tasks(ecs, logs, &settings.cluster, name, &ours.task_definition)
+            .await
+        {
+            Ok(found) => found,
+            Err(error) => Some(format!(
+                "(could not collect the stopped tasks: {})",
+                one_line(&error)
+            )),
+        };
+    if let Some(text) = &evidence {
+        let _group = console.group(&format!("why {name} failed"));
+        text.lines().for_each(|line| console.line(line));
+    }
+    let now = wait::describe(ecs, &settings.cluster, name)
+        .await
+        .ok()
+        .and_then(|service| service.task_definition().map(str::to_string))
+        .unwrap_or_else(|| ours.arn.clone());
+    let failure = |reason: String, left_on: &str| Failure {
+        reason,
+        evidence: evidence.clone(),
+        rolled_back: left_on == previous,
+        left_on: left_on.to_string(),
+    };
+    if now != ours.arn || previous == ours.arn || !settings.rollback_on_failure {
+        return failure(reason, &now);
+    }
+    console.line(&format!("{name}: rolling back to {previous}"));
+    let rolled = ecs
+        .update_service()
+        .cluster(&settings.cluster)
+        .service(name)
+        .task_definition(previous)
+        .send()
+        .await;
+    if let Err(error) = rolled {
+        let why = DisplayErrorContext(&error).to_string();
+        return failure(
+            format!("{reason}; the rollback to {previous} failed: {why}"),
+            &ours.arn,
+        );
+    }
+    let timeout = settings
+        .wait_timeout
+        .unwrap_or(Duration::from_secs(30 * 60));
+    match wait::wait_for_rollout(
+        ecs,
+        &settings.cluster,
+        name,
+        previous,
+        timeout,
+        events,
+        console,
+    )
+    .await
+    {
+        Ok(Verdict::Done { .. }) => {
+            console.line(&format!("{name}: rolled back to {}", revision_of(previous)));
+            failure(
+                format!(
+                    "{reason}; rolled back to revision {}",
+                    revision_of(previous)
+                ),
+                previous,
+            )
+        }
+        Ok(Verdict::Failed(why) | Verdict::TimedOut(why)) => failure(
+            format!("{reason}; the rollback to {previous} did not complete: {why}"),
+            previous,
+        ),
+        Err(error) => failure(
+            format!(
+                "{reason}; the rollback to {previous} could not be followed: {}",
+                one_line(&error)
+            ),
+            previous,
+        ),
+    }
+}
+
+/// `arn:…:task-definition/back-end:7` → `back-end:7`.
+pub fn revision_of(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+/// The health check after every service completed; when it fails, each service we moved is
+/// treated as a failed rollout (evidence, rollback as configured).
+pub async fn check_health(
+    ecs: &aws_sdk_ecs::Client,
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    plan: &RolloutPlan,
+    check: &HealthCheck,
+    rollouts: &mut [Rollout],
+    revisions: &BTreeMap<String, Option<NewRevision>>,
+    console: &Console,
+) -> Result<()> {
+    if rollouts.iter().any(|r| r.outcome.failure().is_some()) {
+        return Ok(());
+    }
+    let reason = {
+        let _group = console.group(&format!("health check: {}", check.url));
+        match health::wait_until_healthy(check).await {
+            Ok(()) => {
+                console.line(&format!("{} is healthy", check.url));
+                return Ok(());
+            }
+            Err(reason) => reason,
+        }
+    };
+    console.line(&format!("health check failed: {reason}"));
+    let settings = Settings::from(plan);
+    for rollout in rollouts.iter_mut() {
+        let Some(Some(ours)) = revisions.get(&rollout.previous_task_definition) else {
+            continue;
+        };
+        let mut events = EventLog::default();
+        let failure = after_failure(
+            ecs,
+            logs,
+            &settings,
+            &rollout.service,
+            &rollout.previous_task_definition,
+            ours,
+            format!("the health check failed: {reason}"),
+            &mut events,
+            console,
+        )
+        .await;
+        rollout.events.extend(events.printed);
+        rollout.outcome = Outcome::Failed(failure);
+    }
+    Ok(())
+}
+
+/// After success, deregister each replaced revision no service of this run still uses.
+pub async fn deregister_replaced(
+    ecs: &aws_sdk_ecs::Client,
+    rollouts: &[Rollout],
+    console: &Console,
+) {
+    let mut replaced: Vec<&str> = rollouts
+        .iter()
+        .filter(|r| {
+            matches!(r.outcome, Outcome::Completed { .. })
+                && r.previous_task_definition != r.task_definition
+        })
+        .map(|r| r.previous_task_definition.as_str())
+        .collect();
+    replaced.sort_unstable();
+    replaced.dedup();
+    for arn in replaced {
+        let still_used = rollouts.iter().any(|r| {
+            r.task_definition == arn || r.outcome.failure().is_some_and(|f| f.left_on == arn)
+        });
+        if still_used {
+            continue;
+        }
+        match ecs
+            .deregister_task_definition()
+            .task_definition(arn)
+            .send()
+            .await
+        {
+            Ok(_) => console.line(&format!("deregistered {arn}")),
+            Err(error) => console.warning(
+                "deregister-previous",
+                &format!(
+                    "could not deregister {arn}: {}",
+                    DisplayErrorContext(&error)
+                ),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "service_tests.rs"]
+mod tests;

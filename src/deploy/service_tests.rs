@@ -1,0 +1,306 @@
+//! A service's rollout through sequences no stand-in produces: failures, rollbacks, evidence.
+
+use super::*;
+use crate::console::Mode;
+use aws_sdk_cloudwatchlogs::operation::get_log_events::GetLogEventsOutput;
+use aws_sdk_cloudwatchlogs::types::OutputLogEvent;
+use aws_sdk_ecs::operation::describe_services::DescribeServicesOutput;
+use aws_sdk_ecs::operation::describe_tasks::DescribeTasksOutput;
+use aws_sdk_ecs::operation::list_tasks::ListTasksOutput;
+use aws_sdk_ecs::operation::update_service::UpdateServiceOutput;
+use aws_sdk_ecs::types::{
+    Container, ContainerDefinition, Deployment, DeploymentRolloutState, LogConfiguration,
+    LogDriver, Service, Task, TaskDefinition, TaskStopCode,
+};
+use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+const OLD: &str = "arn:aws:ecs:us-east-2:123456789012:task-definition/back-end:7";
+const NEW: &str = "arn:aws:ecs:us-east-2:123456789012:task-definition/back-end:8";
+const TASK: &str = "arn:aws:ecs:us-east-2:123456789012:task/back-end-staging/0f1e2d3c";
+
+fn service(td: &str, deployment_td: &str, state: DeploymentRolloutState, running: i32) -> Service {
+    Service::builder()
+        .service_name("api")
+        .task_definition(td)
+        .desired_count(1)
+        .running_count(running)
+        .deployments(
+            Deployment::builder()
+                .id(format!("ecs-svc/{}", deployment_td.len()))
+                .status("PRIMARY")
+                .task_definition(deployment_td)
+                .desired_count(1)
+                .running_count(running)
+                .pending_count(1 - running)
+                .rollout_state(state)
+                .rollout_state_reason("ECS deployment circuit breaker: tasks failed to start.")
+                .build(),
+        )
+        .build()
+}
+
+fn described(service: Service) -> DescribeServicesOutput {
+    DescribeServicesOutput::builder().services(service).build()
+}
+
+fn task_definition(arn: &str) -> TaskDefinition {
+    TaskDefinition::builder()
+        .task_definition_arn(arn)
+        .family("back-end")
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name("api")
+                .image("r/back-end@sha256:1")
+                .log_configuration(
+                    LogConfiguration::builder()
+                        .log_driver(LogDriver::Awslogs)
+                        .options("awslogs-group", "/ecs/back-end-staging")
+                        .options("awslogs-stream-prefix", "ecs")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .build()
+}
+
+fn target() -> Target {
+    Target {
+        service: service(OLD, OLD, DeploymentRolloutState::Completed, 1),
+        task_definition: task_definition(OLD),
+        tags: Vec::new(),
+    }
+}
+
+fn ours() -> NewRevision {
+    NewRevision {
+        arn: NEW.into(),
+        task_definition: task_definition(NEW),
+        changed: vec!["api".into()],
+    }
+}
+
+fn settings(rollback: bool) -> Settings {
+    Settings {
+        cluster: "back-end-staging".into(),
+        wait_timeout: Some(Duration::from_secs(600)),
+        rollback_on_failure: rollback,
+        force_new_deployment: false,
+    }
+}
+
+fn stopped_task() -> DescribeTasksOutput {
+    DescribeTasksOutput::builder()
+        .tasks(
+            Task::builder()
+                .task_arn(TASK)
+                .task_definition_arn(NEW)
+                .stopped_reason("Essential container in task exited")
+                .stop_code(TaskStopCode::EssentialContainerExited)
+                .containers(
+                    Container::builder()
+                        .name("api")
+                        .exit_code(1)
+                        .reason("OutOfMemoryError")
+                        .build(),
+                )
+                .build(),
+        )
+        .build()
+}
+
+fn log_lines() -> GetLogEventsOutput {
+    GetLogEventsOutput::builder()
+        .events(
+            OutputLogEvent::builder()
+                .message("panic: JWT_SECRET_KEY is not set")
+                .build(),
+        )
+        .build()
+}
+
+macro_rules! ecs_client {
+    ($($rule:expr),*) => {
+        mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [$(&$rule),*], |config| {
+            config.retry_config(aws_sdk_ecs::config::retry::RetryConfig::disabled())
+        })
+    };
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_rollout_is_explained_and_rolled_back_and_still_fails() {
+    use DeploymentRolloutState::*;
+    let describe = mock!(aws_sdk_ecs::Client::describe_services)
+        .sequence()
+        .output(|| described(service(OLD, OLD, Completed, 1))) // idle before ours
+        .output(|| described(service(NEW, NEW, InProgress, 0)))
+        .output(|| described(service(NEW, NEW, Failed, 0))) // our deployment failed
+        .output(|| described(service(NEW, NEW, Failed, 0))) // where is it now? still ours
+        .output(|| described(service(OLD, OLD, InProgress, 0))) // our rollback
+        .output(|| described(service(OLD, OLD, Completed, 1)))
+        .build();
+    let update = mock!(aws_sdk_ecs::Client::update_service)
+        .then_output(|| UpdateServiceOutput::builder().build());
+    let list = mock!(aws_sdk_ecs::Client::list_tasks)
+        .then_output(|| ListTasksOutput::builder().task_arns(TASK).build());
+    let tasks = mock!(aws_sdk_ecs::Client::describe_tasks).then_output(stopped_task);
+    let log = mock!(aws_sdk_cloudwatchlogs::Client::get_log_events)
+        .match_requests(|request| request.log_stream_name() == Some("ecs/api/0f1e2d3c"))
+        .then_output(log_lines);
+    let ecs = ecs_client!(describe, update, list, tasks);
+    let logs = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, [&log]);
+    let console = Console::new(Mode::Plain);
+
+    let rollout = roll_one(
+        &ecs,
+        &logs,
+        &settings(true),
+        &target(),
+        Some(ours()),
+        &console,
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(update.num_calls(), 2, "our update and the rollback");
+    let failure = rollout
+        .outcome
+        .failure()
+        .expect("the step fails even after a good rollback");
+    assert!(failure.rolled_back);
+    assert_eq!(failure.left_on, OLD);
+    assert!(
+        failure
+            .reason
+            .contains("rolled back to revision back-end:7"),
+        "{}",
+        failure.reason
+    );
+    let evidence = failure.evidence.as_deref().unwrap();
+    assert!(
+        evidence.contains("Essential container in task exited (EssentialContainerExited)"),
+        "{evidence}"
+    );
+    assert!(
+        evidence.contains("container api: exit code 1, reason: OutOfMemoryError"),
+        "{evidence}"
+    );
+    assert!(
+        evidence.contains("panic: JWT_SECRET_KEY is not set"),
+        "{evidence}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_circuit_breaker_rollback_fails_without_a_second_rollback() {
+    use DeploymentRolloutState::*;
+    let describe = mock!(aws_sdk_ecs::Client::describe_services)
+        .sequence()
+        .output(|| described(service(OLD, OLD, Completed, 1)))
+        .output(|| described(service(NEW, NEW, InProgress, 0)))
+        // ECS rolled back: PRIMARY is the old revision again, fully running.
+        .output(|| described(service(OLD, OLD, Completed, 1)))
+        .repeatedly()
+        .build();
+    let update = mock!(aws_sdk_ecs::Client::update_service)
+        .then_output(|| UpdateServiceOutput::builder().build());
+    let list =
+        mock!(aws_sdk_ecs::Client::list_tasks).then_output(|| ListTasksOutput::builder().build());
+    let ecs = ecs_client!(describe, update, list);
+    let logs = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, []);
+    let rollout = roll_one(
+        &ecs,
+        &logs,
+        &settings(true),
+        &target(),
+        Some(ours()),
+        &Console::new(Mode::Plain),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        update.num_calls(),
+        1,
+        "ECS already rolled back: no second update"
+    );
+    let failure = rollout.outcome.failure().unwrap();
+    assert!(failure.reason.contains("rolled back"), "{}", failure.reason);
+    assert!(failure.rolled_back);
+    assert_eq!(failure.left_on, OLD);
+    assert_eq!(failure.evidence, None, "no task of ours stopped");
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_rollback_the_service_is_left_on_our_revision_and_says_so() {
+    use DeploymentRolloutState::*;
+    let describe = mock!(aws_sdk_ecs::Client::describe_services)
+        .sequence()
+        .output(|| described(service(OLD, OLD, Completed, 1)))
+        .output(|| described(service(NEW, NEW, InProgress, 0)))
+        .repeatedly()
+        .build();
+    let update = mock!(aws_sdk_ecs::Client::update_service)
+        .then_output(|| UpdateServiceOutput::builder().build());
+    let list =
+        mock!(aws_sdk_ecs::Client::list_tasks).then_output(|| ListTasksOutput::builder().build());
+    let ecs = ecs_client!(describe, update, list);
+    let logs = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, []);
+    let mut settings = settings(false);
+    settings.wait_timeout = Some(Duration::from_secs(120));
+    let rollout = roll_one(
+        &ecs,
+        &logs,
+        &settings,
+        &target(),
+        Some(ours()),
+        &Console::new(Mode::Plain),
+    )
+    .await
+    .unwrap();
+    let failure = rollout.outcome.failure().unwrap();
+    assert!(
+        failure.reason.contains("within 2 minutes"),
+        "{}",
+        failure.reason
+    );
+    assert!(!failure.rolled_back);
+    assert_eq!(failure.left_on, NEW);
+    assert_eq!(update.num_calls(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_service_changed_by_someone_else_is_not_overwritten() {
+    use DeploymentRolloutState::*;
+    let other = "arn:aws:ecs:us-east-2:123456789012:task-definition/back-end:9";
+    let describe = mock!(aws_sdk_ecs::Client::describe_services)
+        .then_output(move || described(service(other, other, Completed, 1)));
+    let update = mock!(aws_sdk_ecs::Client::update_service)
+        .then_output(|| UpdateServiceOutput::builder().build());
+    let ecs = ecs_client!(describe, update);
+    let logs = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, []);
+    let error = roll_one(
+        &ecs,
+        &logs,
+        &settings(true),
+        &target(),
+        Some(ours()),
+        &Console::new(Mode::Plain),
+    )
+    .await
+    .unwrap_err();
+    assert!(error.to_string().contains("nothing was changed"), "{error}");
+    assert_eq!(update.num_calls(), 0);
+}
+
+#[test]
+fn log_streams_follow_the_awslogs_naming() {
+    let task = stopped_task().tasks()[0].clone();
+    assert_eq!(
+        evidence::log_streams(&task_definition(NEW), &task),
+        vec![(
+            "api".to_string(),
+            "/ecs/back-end-staging".to_string(),
+            "ecs/api/0f1e2d3c".to_string()
+        )]
+    );
+}
