@@ -72,6 +72,8 @@ action_inputs! {
     ecs_services => "ecs-services",
     /// Containers to point at the new image [default: those whose image is in ecr-repository].
     container_names => "container-names",
+    /// JSON file to render the new revision from instead of the one each service runs.
+    task_definition => "task-definition",
     /// Wait until the new revision serves: true or false [default: true].
     #[arg(num_args = 0..=1, default_missing_value = "true")]
     wait => "wait",

@@ -51,8 +51,7 @@ async fn execute(inputs: &Inputs, console: &Console, plan_made: &mut Option<Plan
     };
     let plan = plan_made.insert(plan);
     if plan.dry_run {
-        console.line("dry run: nothing was changed");
-        return report::append_summary(&inputs.run, &report::summary::dry_run(plan));
+        return dry_run(inputs, plan, console).await;
     }
 
     let session = {
@@ -113,4 +112,24 @@ async fn execute(inputs: &Inputs, console: &Console, plan_made: &mut Option<Plan
             .into());
     }
     Ok(())
+}
+
+/// Plan, and — when services are to be rolled — authenticate and describe them (read-only) to
+/// show what would change. Nothing is built, pushed, registered or updated.
+async fn dry_run(inputs: &Inputs, plan: &Plan, console: &Console) -> Result<()> {
+    let mut changes = String::new();
+    if plan.rollout.is_some() {
+        let session = {
+            let _group = console.group("auth (dry run)");
+            auth::authenticate(plan, console).await?
+        };
+        let _group = console.group("what would change (dry run)");
+        let targets = deploy::preflight(plan, &session).await?;
+        changes = deploy::dry_run(plan, &targets)?;
+        for line in changes.lines() {
+            console.line(line);
+        }
+    }
+    console.line("dry run: nothing was changed");
+    report::append_summary(&inputs.run, &report::summary::dry_run(plan, &changes))
 }

@@ -6,10 +6,12 @@
 //! concurrently: wait for an earlier deployment → UpdateService → wait for *our* deployment →
 //! on failure, evidence and rollback → after success, health check and housekeeping.
 
+pub mod diff;
 pub mod evidence;
 pub mod health;
 pub mod service;
 pub mod task_definition;
+pub mod task_definition_file;
 pub mod wait;
 
 use crate::auth::AwsSession;
@@ -27,7 +29,11 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub struct Target {
     pub service: Service,
-    pub task_definition: TaskDefinition,
+    /// The revision the service runs now.
+    pub running: TaskDefinition,
+    /// What the new revision is rendered from: `running`, or the `task-definition` file.
+    pub base: TaskDefinition,
+    /// The tags the new revision gets.
     pub tags: Vec<Tag>,
 }
 
@@ -36,10 +42,18 @@ impl Target {
         self.service.service_name().unwrap_or_default()
     }
 
+    /// The ARN of the revision the service runs now.
     pub fn task_definition_arn(&self) -> &str {
-        self.task_definition
-            .task_definition_arn()
-            .unwrap_or_default()
+        self.running.task_definition_arn().unwrap_or_default()
+    }
+
+    /// Targets with the same key get the same new revision.
+    pub fn base_key(&self) -> String {
+        if self.base == self.running {
+            self.task_definition_arn().to_string()
+        } else {
+            "the task-definition file".to_string()
+        }
     }
 }
 
@@ -105,6 +119,10 @@ pub async fn preflight(plan: &Plan, session: &AwsSession) -> Result<Vec<Target>>
         .send()
         .await
         .map_err(|error| anyhow!("ECS DescribeServices: {}", DisplayErrorContext(&error)))?;
+    let file = match &rollout.task_definition_file {
+        Some(path) => Some(task_definition_file::load(path).await?),
+        None => None,
+    };
     let mut task_definitions: BTreeMap<String, (TaskDefinition, Vec<Tag>)> = BTreeMap::new();
     let mut targets = Vec::new();
     for name in &rollout.services {
@@ -139,19 +157,21 @@ pub async fn preflight(plan: &Plan, session: &AwsSession) -> Result<Vec<Target>>
                 .clone();
             task_definitions.insert(arn.clone(), (task_definition, current.tags().to_vec()));
         }
-        let (task_definition, tags) = task_definitions[&arn].clone();
+        let (running, running_tags) = task_definitions[&arn].clone();
+        let (base, tags) = file.clone().unwrap_or((running.clone(), running_tags));
         // Any registry host will do: selection by default compares the repository path.
         let probe = format!(
             "{}/{}@sha256:{}",
-            registry_in(&task_definition, &plan.image.repository),
+            registry_in(&base, &plan.image.repository),
             plan.image.repository,
             "0".repeat(64)
         );
-        task_definition::render(&task_definition, &rollout.container_names, &probe)
+        task_definition::render(&base, &rollout.container_names, &probe)
             .with_context(|| format!("checking service {name}"))?;
         targets.push(Target {
             service: service.clone(),
-            task_definition,
+            running,
+            base,
             tags,
         });
     }
@@ -243,16 +263,17 @@ async fn register_revisions(
 ) -> Result<BTreeMap<String, Option<NewRevision>>> {
     let mut revisions = BTreeMap::new();
     for target in targets {
-        let base = target.task_definition_arn().to_string();
+        let base = target.base_key();
         if revisions.contains_key(&base) {
             continue;
         }
         let rendered = task_definition::render(
-            &target.task_definition,
+            &target.base,
             &rollout.container_names,
             &image.pinned_reference(),
         )?;
-        if rendered.changed.is_empty() {
+        // Nothing RegisterTaskDefinition takes would differ from what runs: no new revision.
+        if diff::changes(&target.running, &rendered.task_definition).is_empty() {
             revisions.insert(base, None);
             continue;
         }
@@ -292,4 +313,43 @@ async fn register_revisions(
         );
     }
     Ok(revisions)
+}
+
+/// What a real run would do to each service, for `dry-run`: the fields of the new revision
+/// that would differ from what the service runs, and the update.
+pub fn dry_run(plan: &Plan, targets: &[Target]) -> Result<String> {
+    let Some(rollout) = &plan.rollout else {
+        return Ok(String::new());
+    };
+    let mut text = String::new();
+    for target in targets {
+        let pinned = format!(
+            "{}/{}@<digest of this build>",
+            registry_in(&target.base, &plan.image.repository),
+            plan.image.repository
+        );
+        let rendered = task_definition::render(&target.base, &rollout.container_names, &pinned)?;
+        let changes = diff::changes(&target.running, &rendered.task_definition);
+        let running = service::revision_of(target.task_definition_arn());
+        text.push_str(&format!("service {} (runs {running}):\n", target.name()));
+        if changes.is_empty() {
+            text.push_str("  nothing would change\n");
+            continue;
+        }
+        for change in &changes {
+            text.push_str(&format!(
+                "  {}: {} → {}\n",
+                change.field, change.before, change.after
+            ));
+        }
+        let wait = match rollout.wait_timeout {
+            Some(timeout) => format!("wait up to {} minutes", timeout.as_secs() / 60),
+            None => "not wait".into(),
+        };
+        text.push_str(&format!(
+            "  would register a new revision of {}, update the service to it and {wait}\n",
+            target.base.family().unwrap_or("?")
+        ));
+    }
+    Ok(text)
 }

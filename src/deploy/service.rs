@@ -44,10 +44,7 @@ pub async fn roll_all(
     let mut running = tokio::task::JoinSet::new();
     let count = targets.len();
     for (index, target) in targets.into_iter().enumerate() {
-        let revision = revisions
-            .get(target.task_definition_arn())
-            .cloned()
-            .flatten();
+        let revision = revisions.get(&target.base_key()).cloned().flatten();
         let (ecs, logs, settings, console) =
             (ecs.clone(), logs.clone(), settings.clone(), *console);
         running.spawn(async move {
@@ -143,7 +140,7 @@ pub async fn roll_one(
         None => (
             NewRevision {
                 arn: previous.clone(),
-                task_definition: target.task_definition.clone(),
+                task_definition: target.running.clone(),
                 changed: Vec::new(),
             },
             false,
@@ -351,7 +348,11 @@ pub async fn check_health(
     console.line(&format!("health check failed: {reason}"));
     let settings = Settings::from(plan);
     for rollout in rollouts.iter_mut() {
-        let Some(Some(ours)) = revisions.get(&rollout.previous_task_definition) else {
+        let Some(ours) = revisions
+            .values()
+            .flatten()
+            .find(|revision| revision.arn == rollout.task_definition)
+        else {
             continue;
         };
         let mut events = EventLog::default();

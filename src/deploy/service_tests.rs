@@ -67,7 +67,8 @@ fn task_definition(arn: &str) -> TaskDefinition {
 fn target() -> Target {
     Target {
         service: service(OLD, OLD, DeploymentRolloutState::Completed, 1),
-        task_definition: task_definition(OLD),
+        running: task_definition(OLD),
+        base: task_definition(OLD),
         tags: Vec::new(),
     }
 }

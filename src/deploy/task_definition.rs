@@ -91,6 +91,40 @@ pub fn render(
     })
 }
 
+/// Fields RegisterTaskDefinition takes from the described task definition.
+pub const COPIED: &[&str] = &[
+    "family",
+    "task_role_arn",
+    "execution_role_arn",
+    "network_mode",
+    "container_definitions",
+    "volumes",
+    "placement_constraints",
+    "requires_compatibilities",
+    "cpu",
+    "memory",
+    "pid_mode",
+    "ipc_mode",
+    "proxy_configuration",
+    "inference_accelerators",
+    "ephemeral_storage",
+    "runtime_platform",
+    "enable_fault_injection",
+];
+
+/// Fields ECS reports but RegisterTaskDefinition does not take.
+pub const READ_ONLY: &[&str] = &[
+    "task_definition_arn",
+    "revision",
+    "status",
+    "requires_attributes",
+    "compatibilities",
+    "registered_at",
+    "deregistered_at",
+    "delete_requested_at",
+    "registered_by",
+];
+
 /// RegisterTaskDefinition from a described task definition: every field RegisterTaskDefinition
 /// accepts is copied; the read-only ones (ARN, revision, status, requiresAttributes,
 /// compatibilities, registered/deregistered/deleteRequested timestamps, registeredBy) are not.

@@ -1,4 +1,5 @@
 use super::*;
+use crate::deploy::diff::debug_fields;
 use aws_sdk_ecs::types::{
     Compatibility, ContainerDefinition, CpuArchitecture, EphemeralStorage, NetworkMode, OsFamily,
     RuntimePlatform, TaskDefinitionStatus, Volume,
@@ -158,71 +159,11 @@ fn register_request_copies_every_writable_field() {
     assert_eq!(input.tags(), tags.as_slice());
 }
 
-/// Fields RegisterTaskDefinition takes from the described task definition.
-const COPIED: &[&str] = &[
-    "family",
-    "task_role_arn",
-    "execution_role_arn",
-    "network_mode",
-    "container_definitions",
-    "volumes",
-    "placement_constraints",
-    "requires_compatibilities",
-    "cpu",
-    "memory",
-    "pid_mode",
-    "ipc_mode",
-    "proxy_configuration",
-    "inference_accelerators",
-    "ephemeral_storage",
-    "runtime_platform",
-    "enable_fault_injection",
-];
-
-/// Fields ECS reports but RegisterTaskDefinition does not take.
-const READ_ONLY: &[&str] = &[
-    "task_definition_arn",
-    "revision",
-    "status",
-    "requires_attributes",
-    "compatibilities",
-    "registered_at",
-    "deregistered_at",
-    "delete_requested_at",
-    "registered_by",
-];
-
-/// The top-level `name: value` pairs of a derived `Debug` (SDK types print every field).
-fn debug_fields(debug: &str) -> std::collections::BTreeMap<String, String> {
-    let body = &debug[debug.find('{').unwrap() + 1..debug.rfind('}').unwrap()];
-    let (mut fields, mut depth, mut quoted, mut start) = (std::collections::BTreeMap::new(), 0i32, false, 0);
-    let mut push = |part: &str| {
-        if let Some((name, value)) = part.split_once(':') {
-            fields.insert(name.trim().to_string(), value.trim().to_string());
-        }
-    };
-    let bytes = body.as_bytes();
-    for (index, &byte) in bytes.iter().enumerate() {
-        match byte {
-            b'"' if index == 0 || bytes[index - 1] != b'\\' => quoted = !quoted,
-            b'(' | b'[' | b'{' if !quoted => depth += 1,
-            b')' | b']' | b'}' if !quoted => depth -= 1,
-            b',' if !quoted && depth == 0 => {
-                push(&body[start..index]);
-                start = index + 1;
-            }
-            _ => {}
-        }
-    }
-    push(&body[start..]);
-    fields
-}
-
 #[allow(deprecated)]
 fn fully_populated() -> TaskDefinition {
     use aws_sdk_ecs::types::{
-        InferenceAccelerator, IpcMode, KeyValuePair, PidMode, ProxyConfiguration, TaskDefinitionPlacementConstraint,
-        TaskDefinitionPlacementConstraintType,
+        InferenceAccelerator, IpcMode, KeyValuePair, PidMode, ProxyConfiguration,
+        TaskDefinitionPlacementConstraint, TaskDefinitionPlacementConstraintType,
     };
     let mut td = described();
     td.placement_constraints = Some(vec![
@@ -236,7 +177,12 @@ fn fully_populated() -> TaskDefinition {
     td.proxy_configuration = Some(
         ProxyConfiguration::builder()
             .container_name("envoy")
-            .properties(KeyValuePair::builder().name("AppPorts").value("8080").build())
+            .properties(
+                KeyValuePair::builder()
+                    .name("AppPorts")
+                    .value("8080")
+                    .build(),
+            )
             .build()
             .unwrap(),
     );
@@ -254,9 +200,10 @@ fn fully_populated() -> TaskDefinition {
 /// names it: copy it in `register_request` and list it here.
 #[test]
 fn every_field_is_copied_or_known_to_be_read_only() {
-    let described_fields: Vec<String> = debug_fields(&format!("{:?}", TaskDefinition::builder().build()))
-        .into_keys()
-        .collect();
+    let described_fields: Vec<String> =
+        debug_fields(&format!("{:?}", TaskDefinition::builder().build()))
+            .into_keys()
+            .collect();
     for field in &described_fields {
         assert!(
             COPIED.contains(&field.as_str()) || READ_ONLY.contains(&field.as_str()),
@@ -281,7 +228,13 @@ fn every_field_is_copied_or_known_to_be_read_only() {
     // Field for field, the request carries what was described.
     let td_fields = debug_fields(&format!("{td:?}"));
     for field in COPIED {
-        assert_ne!(td_fields[*field], "None", "the fixture leaves `{field}` empty");
-        assert_eq!(input_fields[*field], td_fields[*field], "`{field}` was not copied as it was");
+        assert_ne!(
+            td_fields[*field], "None",
+            "the fixture leaves `{field}` empty"
+        );
+        assert_eq!(
+            input_fields[*field], td_fields[*field],
+            "`{field}` was not copied as it was"
+        );
     }
 }

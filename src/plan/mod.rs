@@ -109,6 +109,8 @@ pub struct RolloutPlan {
     pub container_names: Vec<String>,
     /// `None`: do not wait for the rollout.
     pub wait_timeout: Option<Duration>,
+    /// Render from this file instead of the revision each service runs.
+    pub task_definition_file: Option<PathBuf>,
     pub rollback_on_failure: bool,
     pub force_new_deployment: bool,
     pub deregister_previous: bool,
@@ -528,9 +530,30 @@ fn resolve_rollout(args: &InputArgs) -> Result<Option<RolloutPlan>, PlanError> {
             })
         }
     };
+    let task_definition_file = match &args.task_definition {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|error| {
+                PlanError::new(
+                    "task-definition",
+                    format!("`{path}` cannot be read ({error})"),
+                    "the path of a JSON file as `aws ecs describe-task-definition` prints it",
+                )
+            })?;
+            values::task_definition_document(&text).map_err(|why| {
+                PlanError::new(
+                    "task-definition",
+                    format!("`{path}` {why}"),
+                    "the JSON `aws ecs describe-task-definition` prints, with or without the taskDefinition wrapper",
+                )
+            })?;
+            Some(PathBuf::from(path))
+        }
+    };
     Ok(Some(RolloutPlan {
         cluster,
         services,
+        task_definition_file,
         container_names: values::split_list(args.container_names.as_deref().unwrap_or("")),
         wait_timeout: wait.then_some(timeout),
         rollback_on_failure: parse_flag(&args.rollback_on_failure, "rollback-on-failure", true)?,

@@ -175,6 +175,16 @@ fn bad_inputs_name_the_input() {
             r.oidc_request_token = Some(SecretString::from("t"));
         }),
         ("registry", |a, _| a.registry = Some("host/path".into())),
+        ("task-definition", |a, _| {
+            a.ecs_cluster = Some("c".into());
+            a.ecs_services = Some("s".into());
+            a.task_definition = Some("/does/not/exist.json".into())
+        }),
+        ("task-definition", |a, _| {
+            a.ecs_cluster = Some("c".into());
+            a.ecs_services = Some("s".into());
+            a.task_definition = Some("Cargo.toml".into())
+        }),
         ("GITHUB_SHA", |_, r| r.sha = Some("xyz".into())),
         ("GITHUB_REF", |_, r| r.git_ref = None),
     ];

@@ -155,6 +155,39 @@ pub fn sanitise_session_name(name: &str) -> String {
     clean
 }
 
+use serde_json::{Value, json};
+
+/// Timestamps the CLI prints as ISO strings where the wire protocol has epoch seconds; they
+/// are read-only and never copied, so they are dropped.
+const TIMESTAMPS: &[&str] = &["registeredAt", "deregisteredAt", "deleteRequestedAt"];
+
+/// Check that `text` is a task definition document (as `aws ecs describe-task-definition`
+/// prints it, with or without the wrapper); returns it as DescribeTaskDefinition's response body.
+pub fn task_definition_document(text: &str) -> Result<String, String> {
+    let value: Value =
+        serde_json::from_str(text).map_err(|error| format!("is not JSON ({error})"))?;
+    let (mut task_definition, tags) = match value.get("taskDefinition") {
+        Some(inner) => (
+            inner.clone(),
+            value.get("tags").cloned().unwrap_or(json!([])),
+        ),
+        None => (value, json!([])),
+    };
+    let Some(object) = task_definition.as_object_mut() else {
+        return Err("is not a JSON object".into());
+    };
+    if !object
+        .get("containerDefinitions")
+        .is_some_and(Value::is_array)
+    {
+        return Err("has no `containerDefinitions` list".into());
+    }
+    for key in TIMESTAMPS {
+        object.remove(*key);
+    }
+    Ok(json!({ "taskDefinition": task_definition, "tags": tags }).to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,6 +265,33 @@ mod tests {
         assert_eq!(sanitise_session_name("deploy action/1"), "deploy-action-1");
         assert_eq!(sanitise_session_name("x").len(), 2);
         assert_eq!(sanitise_session_name(&"a".repeat(100)).len(), 64);
+    }
+
+    #[test]
+    fn task_definition_documents() {
+        assert!(
+            task_definition_document("{not json")
+                .unwrap_err()
+                .contains("not JSON")
+        );
+        assert!(
+            task_definition_document("[1]")
+                .unwrap_err()
+                .contains("not a JSON object")
+        );
+        assert!(
+            task_definition_document(r#"{"family": "x"}"#)
+                .unwrap_err()
+                .contains("containerDefinitions")
+        );
+        let body = task_definition_document(
+            r#"{"containerDefinitions": [], "registeredAt": "2026-01-01"}"#,
+        )
+        .unwrap();
+        assert!(
+            !body.contains("registeredAt") && body.contains("\"taskDefinition\""),
+            "{body}"
+        );
     }
 
     #[test]

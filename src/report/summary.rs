@@ -85,11 +85,18 @@ pub fn failure(plan: Option<&Plan>, message: &str, hint: Option<&str>) -> String
     cap(md)
 }
 
-pub fn dry_run(plan: &Plan) -> String {
-    cap(format!(
+pub fn dry_run(plan: &Plan, changes: &str) -> String {
+    let mut md = format!(
         "## 🔍 deploy-action dry run (`{}`)\n\nNothing was changed.\n\n```text\n{plan}```\n",
         plan.environment
-    ))
+    );
+    if !changes.is_empty() {
+        md.push_str(&format!(
+            "\n### What would change\n\n```text\n{}```\n",
+            changes.replace("```", "'''")
+        ));
+    }
+    cap(md)
 }
 
 fn outcome_text(outcome: &Outcome) -> String {

@@ -163,10 +163,23 @@ async fn dry_run_changes_nothing() {
         .await
         .is_empty()
     );
-    assert!(
-        !run.stdout.contains("::add-mask::") && !run.stdout.contains("OIDC token claims"),
-        "a dry run authenticated: {}",
-        run.log()
+    // It looked (read-only) and says what would change.
+    let diff = format!(
+        "container api image: {0}/{repository}:prod → {0}/{repository}@<digest of this build>",
+        standins.registry()
+    );
+    assert!(run.stdout.contains(&diff), "{}", run.log());
+    assert!(run.summary.contains(&diff), "{}", run.summary);
+    let latest = ecs
+        .describe_task_definition()
+        .task_definition(world.task_definition.family().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        latest.task_definition().unwrap().revision(),
+        1,
+        "a dry run registered a revision"
     );
     let service = ecs
         .describe_services()
@@ -344,4 +357,65 @@ async fn services_sharing_a_revision_share_the_new_one_and_reruns_converge() {
         "{}",
         again.summary
     );
+}
+
+/// `task-definition`: the new revision comes from the file (every field of it, read by the
+/// SDK), with the image pinned, and the service rolls to it.
+#[tokio::test(flavor = "multi_thread")]
+async fn renders_from_a_task_definition_file() {
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let repository = unique("e2e/file");
+    let image = format!("{}/{repository}:staging", standins.registry());
+    let world = EcsWorld::create(&ecs, &image).await;
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let document = serde_json::json!({
+        "taskDefinition": {
+            "taskDefinitionArn": "arn:aws:ecs:us-east-2:123456789012:task-definition/ignored:3",
+            "family": world.task_definition.family().unwrap(),
+            "revision": 3,
+            "registeredAt": "2026-11-01T10:00:00.123000+00:00",
+            "networkMode": "bridge",
+            "cpu": "512",
+            "memory": "1024",
+            "containerDefinitions": [
+                {"name": "api", "image": image, "essential": true, "memory": 512,
+                 "environment": [{"name": "LOG_LEVEL", "value": "debug"}]}
+            ]
+        },
+        "tags": [{"key": "source", "value": "file"}]
+    });
+    std::fs::write(file.path(), document.to_string()).unwrap();
+    let path = file.path().display().to_string();
+    let run = ActionRun::new(
+        &standins,
+        "refs/heads/feature/file",
+        &unique("run"),
+        &[
+            ("ecr-repository", repository.as_str()),
+            ("ecs-cluster", world.cluster.as_str()),
+            ("ecs-services", world.service.as_str()),
+            ("task-definition", path.as_str()),
+        ],
+    )
+    .run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    let described = ecs
+        .describe_task_definition()
+        .task_definition(&run.outputs["task-definition-arns"])
+        .include(aws_sdk_ecs::types::TaskDefinitionField::Tags)
+        .send()
+        .await
+        .unwrap();
+    let new = described.task_definition().unwrap();
+    assert_eq!(new.cpu(), Some("512"));
+    let api = &new.container_definitions()[0];
+    assert_eq!(api.image(), Some(run.outputs["image"].as_str()));
+    assert_eq!(api.environment()[0].value(), Some("debug"));
+    assert_eq!(
+        new.container_definitions().len(),
+        1,
+        "the file's containers, not the running ones"
+    );
+    assert_eq!(described.tags()[0].value(), Some("file"));
 }

@@ -1,0 +1,185 @@
+//! What a new revision changes, in words: for dry runs and the job summary.
+//!
+//! SDK types have no serde, but their derived `Debug` prints every field; the fields are
+//! compared on that text, which is also what a person reading the diff sees.
+
+use super::task_definition::COPIED;
+use aws_sdk_ecs::types::TaskDefinition;
+
+/// One changed field: its name, the value before, the value after (shortened).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub field: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// The fields RegisterTaskDefinition takes that differ between two task definitions; a
+/// container whose image changed is named with its two images.
+pub fn changes(before: &TaskDefinition, after: &TaskDefinition) -> Vec<Change> {
+    let old = debug_fields(&format!("{before:?}"));
+    let new = debug_fields(&format!("{after:?}"));
+    let mut changes = Vec::new();
+    for field in COPIED {
+        let (was, is) = (old.get(*field), new.get(*field));
+        if was == is {
+            continue;
+        }
+        if *field == "container_definitions" {
+            changes.extend(container_changes(before, after));
+            continue;
+        }
+        changes.push(Change {
+            field: field.to_string(),
+            before: shorten(was.map(String::as_str).unwrap_or("None")),
+            after: shorten(is.map(String::as_str).unwrap_or("None")),
+        });
+    }
+    changes
+}
+
+fn container_changes(before: &TaskDefinition, after: &TaskDefinition) -> Vec<Change> {
+    let mut changes = Vec::new();
+    for new in after.container_definitions() {
+        let name = new.name().unwrap_or("?");
+        let old = before
+            .container_definitions()
+            .iter()
+            .find(|c| c.name() == new.name());
+        match old {
+            None => changes.push(Change {
+                field: format!("container {name}"),
+                before: "(none)".into(),
+                after: "added".into(),
+            }),
+            Some(old) => {
+                if old.image() != new.image() {
+                    changes.push(Change {
+                        field: format!("container {name} image"),
+                        before: old.image().unwrap_or_default().to_string(),
+                        after: new.image().unwrap_or_default().to_string(),
+                    });
+                }
+                let mut old_rest = old.clone();
+                old_rest.image = new.image.clone();
+                if &old_rest != new {
+                    changes.push(Change {
+                        field: format!("container {name}"),
+                        before: "…".into(),
+                        after: "other settings changed".into(),
+                    });
+                }
+            }
+        }
+    }
+    for old in before.container_definitions() {
+        if !after
+            .container_definitions()
+            .iter()
+            .any(|c| c.name() == old.name())
+        {
+            changes.push(Change {
+                field: format!("container {}", old.name().unwrap_or("?")),
+                before: "present".into(),
+                after: "removed".into(),
+            });
+        }
+    }
+    changes
+}
+
+fn shorten(text: &str) -> String {
+    const LIMIT: usize = 120;
+    match text.char_indices().nth(LIMIT) {
+        Some((index, _)) => format!("{}…", &text[..index]),
+        None => text.to_string(),
+    }
+}
+
+/// The top-level `name: value` pairs of a derived `Debug` (SDK types print every field).
+pub fn debug_fields(debug: &str) -> std::collections::BTreeMap<String, String> {
+    let (Some(open), Some(close)) = (debug.find('{'), debug.rfind('}')) else {
+        return std::collections::BTreeMap::new();
+    };
+    let body = &debug[open + 1..close];
+    let (mut fields, mut depth, mut quoted, mut start) =
+        (std::collections::BTreeMap::new(), 0i32, false, 0);
+    let mut push = |part: &str| {
+        if let Some((name, value)) = part.split_once(':') {
+            fields.insert(name.trim().to_string(), value.trim().to_string());
+        }
+    };
+    let bytes = body.as_bytes();
+    for (index, &byte) in bytes.iter().enumerate() {
+        match byte {
+            b'"' if index == 0 || bytes[index - 1] != b'\\' => quoted = !quoted,
+            b'(' | b'[' | b'{' if !quoted => depth += 1,
+            b')' | b']' | b'}' if !quoted => depth -= 1,
+            b',' if !quoted && depth == 0 => {
+                push(&body[start..index]);
+                start = index + 1;
+            }
+            _ => {}
+        }
+    }
+    push(&body[start..]);
+    fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_ecs::types::ContainerDefinition;
+
+    fn td(image: &str, cpu: &str) -> TaskDefinition {
+        TaskDefinition::builder()
+            .family("back-end")
+            .cpu(cpu)
+            .container_definitions(
+                ContainerDefinition::builder()
+                    .name("api")
+                    .image(image)
+                    .build(),
+            )
+            .container_definitions(
+                ContainerDefinition::builder()
+                    .name("otel")
+                    .image("otel:1")
+                    .build(),
+            )
+            .build()
+    }
+
+    #[test]
+    fn names_only_what_changed() {
+        let changes = changes(
+            &td("r/back-end:staging", "256"),
+            &td("r/back-end@sha256:ab", "512"),
+        );
+        assert_eq!(
+            changes,
+            vec![
+                Change {
+                    field: "container api image".into(),
+                    before: "r/back-end:staging".into(),
+                    after: "r/back-end@sha256:ab".into()
+                },
+                Change {
+                    field: "cpu".into(),
+                    before: "Some(\"256\")".into(),
+                    after: "Some(\"512\")".into()
+                },
+            ]
+        );
+        assert!(super::changes(&td("a", "1"), &td("a", "1")).is_empty());
+    }
+
+    #[test]
+    fn debug_fields_split_at_the_top_level_only() {
+        let fields = debug_fields(r#"X { a: Some("x, y"), b: [C { d: 1, e: 2 }], f: None }"#);
+        assert_eq!(fields["a"], r#"Some("x, y")"#);
+        assert_eq!(fields["b"], "[C { d: 1, e: 2 }]");
+        assert_eq!(fields["f"], "None");
+        assert!(debug_fields("no braces").is_empty());
+    }
+}
