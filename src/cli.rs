@@ -52,6 +52,11 @@ pub fn local_inputs(args: DeployArgs, env: &dyn Fn(&str) -> Option<String>) -> I
         .sha
         .or(inputs.run.sha)
         .or_else(|| git(&["rev-parse", "HEAD"]));
+    if inputs.run.commit_time.is_none()
+        && let Some(sha) = &inputs.run.sha
+    {
+        inputs.run.commit_time = git(&["show", "-s", "--format=%cI", sha]);
+    }
     inputs
 }
 

@@ -19,6 +19,16 @@ pub const ECR_PUSH_ACTIONS: &[&str] = &[
     "ecr:PutImage",
 ];
 
+/// ECR calls on the repository besides pushing: checks, digest truth, promotion.
+pub const ECR_REPOSITORY_ACTIONS: &[&str] = &[
+    "ecr:DescribeRepositories",
+    "ecr:DescribeImages",
+    "ecr:ListImages",
+];
+
+/// With `create-repository`.
+pub const ECR_CREATE_ACTIONS: &[&str] = &["ecr:CreateRepository", "ecr:PutLifecyclePolicy"];
+
 /// ECS calls the action makes on services.
 pub const ECS_SERVICE_ACTIONS: &[&str] = &["ecs:DescribeServices", "ecs:UpdateService"];
 
@@ -62,6 +72,9 @@ pub struct PolicyRequest {
     /// passed to ECS tasks only].
     #[arg(long = "pass-role")]
     pub pass_roles: Vec<String>,
+    /// The action may create the repository (`create-repository: true`).
+    #[arg(long)]
+    pub create_repository: bool,
     /// The OIDC audience.
     #[arg(long, default_value = "sts.amazonaws.com")]
     pub audience: String,
@@ -183,6 +196,16 @@ pub fn permissions_policy(request: &PolicyRequest) -> Value {
             "Sid": "EcrPush",
             "Effect": "Allow",
             "Action": ECR_PUSH_ACTIONS,
+            "Resource": format!("arn:{partition}:ecr:{region}:{account}:repository/{}", request.ecr_repository),
+        }),
+        json!({
+            "Sid": "EcrRepository",
+            "Effect": "Allow",
+            "Action": if request.create_repository {
+                [ECR_REPOSITORY_ACTIONS, ECR_CREATE_ACTIONS].concat()
+            } else {
+                ECR_REPOSITORY_ACTIONS.to_vec()
+            },
             "Resource": format!("arn:{partition}:ecr:{region}:{account}:repository/{}", request.ecr_repository),
         }),
     ];

@@ -12,6 +12,7 @@ fn request() -> PolicyRequest {
         branches: vec!["main".into()],
         environment: None,
         pass_roles: Vec::new(),
+        create_repository: true,
         audience: "sts.amazonaws.com".into(),
         document: Document::Both,
     }

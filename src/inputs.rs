@@ -66,6 +66,32 @@ action_inputs! {
     platforms => "platforms",
     /// Build arguments, one KEY=VALUE a line.
     build_args => "build-args",
+    /// `build` (default) or `promote`: retag an image already pushed instead of building.
+    mode => "mode",
+    /// With mode promote: the tag (e.g. sha-abc1234, staging) or digest to promote.
+    promote_from => "promote-from",
+    /// More tags to push, one a line.
+    extra_tags => "extra-tags",
+    /// Build stage to stop at (`--target`).
+    target => "target",
+    /// Image labels, one KEY=VALUE a line (OCI source/revision/created/ref.name are added).
+    labels => "labels",
+    /// Build secrets, one `id=ENV_VAR` a line, for `RUN --mount=type=secret,id=…`.
+    build_secrets => "build-secrets",
+    /// Build attestations (they turn the image into an index): true or false [default: false].
+    #[arg(num_args = 0..=1, default_missing_value = "true")]
+    provenance => "provenance",
+    /// Build cache: auto, gha, registry or none [default: auto].
+    cache => "cache",
+    /// An existing buildx builder, or a BuildKit endpoint (tcp://…, docker-container://…).
+    builder => "builder",
+    /// Create the ECR repository when it is missing: true or false [default: false].
+    #[arg(num_args = 0..=1, default_missing_value = "true")]
+    create_repository => "create-repository",
+    /// JSON file with the lifecycle policy of a repository we create.
+    lifecycle_policy => "lifecycle-policy",
+    /// With IMMUTABLE tags: `fail` (default) or `skip-moving` (push only sha- and extra tags).
+    immutable_tags => "immutable-tags",
     /// ECS cluster; empty means build and push only.
     ecs_cluster => "ecs-cluster",
     /// ECS services to roll, one a line or comma-separated.
@@ -126,6 +152,11 @@ pub struct RunContext {
     pub summary_file: Option<String>,
     pub oidc_request_url: Option<String>,
     pub oidc_request_token: Option<SecretString>,
+    /// `ACTIONS_RUNTIME_TOKEN` and a cache URL are there: buildx's gha cache can work.
+    pub gha_cache_available: bool,
+    /// When the commit was made (RFC 3339), for the image's `created` label: a label that
+    /// changed with every build would give every rebuild of one commit a new digest.
+    pub commit_time: Option<String>,
 }
 
 impl RunContext {
@@ -145,8 +176,20 @@ impl RunContext {
             summary_file: get("GITHUB_STEP_SUMMARY"),
             oidc_request_url: get("ACTIONS_ID_TOKEN_REQUEST_URL"),
             oidc_request_token: get("ACTIONS_ID_TOKEN_REQUEST_TOKEN").map(SecretString::from),
+            gha_cache_available: get("ACTIONS_RUNTIME_TOKEN").is_some()
+                && (get("ACTIONS_CACHE_URL").is_some() || get("ACTIONS_RESULTS_URL").is_some()),
+            commit_time: get("GITHUB_EVENT_PATH").and_then(|path| commit_time_of_event(&path)),
         }
     }
+}
+
+/// `head_commit.timestamp` of a push event's payload.
+fn commit_time_of_event(path: &str) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let event: serde_json::Value = serde_json::from_str(&text).ok()?;
+    event["head_commit"]["timestamp"]
+        .as_str()
+        .map(str::to_string)
 }
 
 /// Everything the `plan` stage needs: the user's inputs and the run they belong to.

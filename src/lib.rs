@@ -71,9 +71,13 @@ async fn execute(inputs: &Inputs, console: &Console, plan_made: &mut Option<Plan
     } else {
         Vec::new()
     };
+    let repository = {
+        let _group = console.group("repository");
+        image::prepare(plan, &session, console).await?
+    };
     let image = {
         let _group = console.group("image");
-        let image = image::publish(plan, &session, console).await?;
+        let image = image::publish(plan, &session, &repository, console).await?;
         console.line(&format!("pushed {}", image.pinned_reference()));
         image
     };

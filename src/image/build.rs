@@ -1,52 +1,132 @@
 //! How the image is built: the argument lists for the two builders, and reading the digest
-//! back. Pure functions, so they are table-tested.
+//! back. Pure functions, so every combination of options is table-tested.
 
 use crate::plan::BuildPlan;
+use std::path::PathBuf;
 
 /// Which builder this machine offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Builder {
-    /// `docker buildx build --push`: several platforms, digest in a metadata file.
+    /// `docker buildx build --push`: several platforms, cache backends, digest in a metadata file.
     Buildx,
     /// BuildKit through the engine (`DOCKER_BUILDKIT=1 docker build`) and `docker push`.
     EngineBuildKit,
 }
 
+/// The build cache this run uses, resolved for the builder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cache {
+    None,
+    /// GitHub Actions cache (buildx), one scope per repository and environment.
+    Gha {
+        scope: String,
+    },
+    /// A cache image in the repository (buildx), `mode=max`, in a form ECR accepts.
+    Registry {
+        reference: String,
+    },
+    /// Cache metadata inside the pushed image, read back from the previous one (engine BuildKit).
+    Inline {
+        from: String,
+    },
+}
+
+/// Everything one build needs besides the plan's options.
+#[derive(Debug, Clone)]
+pub struct BuildRequest<'a> {
+    pub build: &'a BuildPlan,
+    /// `registry/repository:tag` for each tag.
+    pub references: Vec<String>,
+    /// The plan's labels and the OCI ones.
+    pub labels: Vec<(String, String)>,
+    /// `(secret id, file holding it)`.
+    pub secret_files: Vec<(String, PathBuf)>,
+    pub cache: Cache,
+    /// `--builder`, for buildx.
+    pub builder_name: Option<String>,
+}
+
 /// `docker buildx build … --push --metadata-file FILE CONTEXT`.
-pub fn buildx_args(build: &BuildPlan, references: &[String], metadata_file: &str) -> Vec<String> {
-    let mut args = vec![
-        "buildx".to_string(),
-        "build".to_string(),
+pub fn buildx_args(request: &BuildRequest, metadata_file: &str) -> Vec<String> {
+    let build = request.build;
+    let mut args = vec!["buildx".to_string(), "build".to_string()];
+    if let Some(name) = &request.builder_name {
+        args.extend(["--builder".to_string(), name.clone()]);
+    }
+    args.extend([
         "--platform".to_string(),
         build.platforms.join(","),
         "--push".to_string(),
-        // Attestations turn the image into an index that some consumers reject.
-        "--provenance=false".to_string(),
+        // Attestations turn the image into an index that some consumers reject: opt in only.
+        format!("--provenance={}", build.provenance),
         "--metadata-file".to_string(),
         metadata_file.to_string(),
-    ];
-    args.extend(common_args(build, references));
+    ]);
+    match &request.cache {
+        Cache::None | Cache::Inline { .. } => {}
+        Cache::Gha { scope } => {
+            // The runner's cache URL and token reach buildx through the environment, never argv.
+            args.extend([
+                "--cache-from".to_string(),
+                format!("type=gha,version=2,scope={scope}"),
+                "--cache-to".to_string(),
+                format!("type=gha,version=2,scope={scope},mode=max"),
+            ]);
+        }
+        Cache::Registry { reference } => {
+            args.extend([
+                "--cache-from".to_string(),
+                format!("type=registry,ref={reference}"),
+                "--cache-to".to_string(),
+                format!(
+                    "type=registry,ref={reference},mode=max,image-manifest=true,oci-mediatypes=true"
+                ),
+            ]);
+        }
+    }
+    args.extend(common_args(request));
     args
 }
 
 /// `docker build --platform P -t … CONTEXT` (BuildKit through the engine: one platform).
-pub fn engine_build_args(build: &BuildPlan, references: &[String]) -> Vec<String> {
+pub fn engine_build_args(request: &BuildRequest) -> Vec<String> {
     let mut args = vec![
         "build".to_string(),
         "--platform".to_string(),
-        build.platforms.join(","),
+        request.build.platforms.join(","),
     ];
-    args.extend(common_args(build, references));
+    if let Cache::Inline { from } = &request.cache {
+        args.extend([
+            "--cache-from".to_string(),
+            from.clone(),
+            "--build-arg".to_string(),
+            "BUILDKIT_INLINE_CACHE=1".to_string(),
+        ]);
+    }
+    args.extend(common_args(request));
     args
 }
 
-fn common_args(build: &BuildPlan, references: &[String]) -> Vec<String> {
+fn common_args(request: &BuildRequest) -> Vec<String> {
+    let build = request.build;
     let mut args = Vec::new();
-    for reference in references {
+    if let Some(target) = &build.target {
+        args.extend(["--target".to_string(), target.clone()]);
+    }
+    for reference in &request.references {
         args.extend(["--tag".to_string(), reference.clone()]);
     }
     for (key, value) in &build.build_args {
         args.extend(["--build-arg".to_string(), format!("{key}={value}")]);
+    }
+    for (key, value) in &request.labels {
+        args.extend(["--label".to_string(), format!("{key}={value}")]);
+    }
+    for (id, file) in &request.secret_files {
+        args.extend([
+            "--secret".to_string(),
+            format!("id={id},src={}", file.display()),
+        ]);
     }
     args.extend([
         "--file".to_string(),
@@ -78,53 +158,5 @@ pub fn is_digest(text: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::path::PathBuf;
-
-    fn build() -> BuildPlan {
-        BuildPlan {
-            context: PathBuf::from("app"),
-            dockerfile: PathBuf::from("app/Dockerfile"),
-            platforms: vec!["linux/arm64".into()],
-            build_args: vec![("VERSION".into(), "1.2".into())],
-        }
-    }
-
-    #[test]
-    fn engine_build_arguments() {
-        let refs = vec![
-            "r/back-end:prod".to_string(),
-            "r/back-end:sha-0123456".to_string(),
-        ];
-        assert_eq!(
-            engine_build_args(&build(), &refs).join(" "),
-            "build --platform linux/arm64 --tag r/back-end:prod --tag r/back-end:sha-0123456 \
-             --build-arg VERSION=1.2 --file app/Dockerfile app"
-        );
-    }
-
-    #[test]
-    fn buildx_arguments_push_with_metadata() {
-        let refs = vec!["r/back-end:prod".to_string()];
-        let args = buildx_args(&build(), &refs, "/tmp/meta.json").join(" ");
-        assert!(args.starts_with("buildx build --platform linux/arm64 --push --provenance=false --metadata-file /tmp/meta.json"));
-        assert!(args.ends_with("--file app/Dockerfile app"));
-    }
-
-    #[test]
-    fn digests_are_read_back() {
-        let digest = format!("sha256:{}", "a".repeat(64));
-        let push = format!(
-            "The push refers to repository [r/back-end]\nprod: digest: {digest} size: 527\n"
-        );
-        assert_eq!(digest_from_push_output(&push), Some(digest.clone()));
-        assert_eq!(digest_from_push_output("no digest here"), None);
-        let metadata = format!(r#"{{"containerimage.digest": "{digest}", "image.name": "x"}}"#);
-        assert_eq!(digest_from_metadata(&metadata), Some(digest));
-        assert_eq!(
-            digest_from_metadata(r#"{"containerimage.digest": "sha256:short"}"#),
-            None
-        );
-    }
-}
+#[path = "build_tests.rs"]
+mod tests;

@@ -1,18 +1,30 @@
-//! Stage 4, image: log in to ECR, build the image for the planned platforms, push every tag,
-//! and make sure each tag in the registry points at the digest we built.
+//! Stage 4, image: make sure the ECR repository can take the push, then either build the image
+//! for the planned platforms and push every tag, or promote an image already pushed — and in
+//! both cases check that each tag in the registry points at the digest that will be deployed.
 
 pub mod build;
+pub mod buildx;
+pub mod cache;
 pub mod docker;
+pub mod platform;
+pub mod promote;
 pub mod registry;
+pub mod repository;
 
 use crate::auth::AwsSession;
 use crate::console::Console;
 use crate::error::Problem;
-use crate::plan::Plan;
+use crate::plan::{BuildPlan, ImageMode, Plan};
 use anyhow::{Context, Result};
-use build::Builder;
+use build::{BuildRequest, Builder, Cache};
 use docker::Docker;
+use registry::RegistryLogin;
+use secrecy::{ExposeSecret, SecretString};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::time::{Duration, Instant};
+
+pub use repository::Repository;
 
 /// An image that is in the registry under all its tags.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,8 +35,16 @@ pub struct PushedImage {
     /// `sha256:…`
     pub digest: String,
     pub tags: Vec<String>,
-    pub builder: Builder,
+    pub origin: Origin,
+    /// Time spent building and pushing, or promoting.
     pub build_time: Duration,
+}
+
+/// How the image got there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Built { builder: Builder, cache: Cache },
+    Promoted { from: String },
 }
 
 impl PushedImage {
@@ -39,7 +59,18 @@ impl PushedImage {
     }
 }
 
-pub async fn publish(plan: &Plan, session: &AwsSession, console: &Console) -> Result<PushedImage> {
+/// Before building: the repository exists (or is created when asked) and the tags can move.
+pub async fn prepare(plan: &Plan, session: &AwsSession, console: &Console) -> Result<Repository> {
+    let ecr = aws_sdk_ecr::Client::new(&session.config);
+    repository::prepare(&ecr, &plan.image, console).await
+}
+
+pub async fn publish(
+    plan: &Plan,
+    session: &AwsSession,
+    repository: &Repository,
+    console: &Console,
+) -> Result<PushedImage> {
     let ecr = aws_sdk_ecr::Client::new(&session.config);
     let login = registry::ecr_login(&ecr).await?;
     console.mask(&login.password);
@@ -48,64 +79,220 @@ pub async fn publish(plan: &Plan, session: &AwsSession, console: &Console) -> Re
         .registry_override
         .clone()
         .unwrap_or_else(|| login.ecr_host.clone());
-
-    let docker = Docker::new()?;
-    docker
-        .login(&host, &login.username, &login.password)
-        .await?;
-    let builder = if docker.has_buildx().await {
-        Builder::Buildx
-    } else {
-        Builder::EngineBuildKit
-    };
-    let build = &plan.image.build;
-    let references: Vec<String> = plan
-        .image
-        .tags
-        .iter()
-        .map(|tag| format!("{host}/{}:{tag}", plan.image.repository))
-        .collect();
-    console.line(&format!(
-        "building {} for {} with {builder:?}",
-        references.join(", "),
-        build.platforms.join(", ")
-    ));
-
+    let name = &plan.image.repository;
     let started = Instant::now();
-    let digest = match builder {
-        Builder::Buildx => build_with_buildx(&docker, plan, &references).await?,
-        Builder::EngineBuildKit => build_with_engine(&docker, plan, &references).await?,
+    let (digest, tags, origin) = match &plan.image.mode {
+        ImageMode::Build(build) => {
+            let (digest, origin) =
+                build_and_push(plan, build, &host, &login, &repository.tags, console).await?;
+            (digest, repository.tags.clone(), origin)
+        }
+        ImageMode::Promote { from } => {
+            // The sha- tag names the commit that was built; promotion moves the others.
+            let sha_tag = &plan.image.tags[1];
+            let moving: Vec<String> = repository
+                .tags
+                .iter()
+                .filter(|t| *t != sha_tag)
+                .cloned()
+                .collect();
+            let digest = match &plan.image.registry_override {
+                Some(_) => {
+                    promote::with_registry(&host, &login, name, from, &moving, console).await?
+                }
+                None => promote::with_ecr(&ecr, name, from, &moving, console).await?,
+            };
+            (digest, moving, Origin::Promoted { from: from.clone() })
+        }
     };
     let build_time = started.elapsed();
+    verify_tags(&ecr, plan, &host, &login, &tags, &digest).await?;
+    Ok(PushedImage {
+        registry: host,
+        repository: name.clone(),
+        digest,
+        tags,
+        origin,
+        build_time,
+    })
+}
 
-    for tag in &plan.image.tags {
-        let resolved = registry::resolve_tag(&host, &login, &plan.image.repository, tag).await?;
-        if resolved != digest {
+/// Digest truth: every tag points at the digest that will be deployed — by DescribeImages,
+/// or the registry's API when `registry` overrides ECR.
+async fn verify_tags(
+    ecr: &aws_sdk_ecr::Client,
+    plan: &Plan,
+    host: &str,
+    login: &RegistryLogin,
+    tags: &[String],
+    digest: &str,
+) -> Result<()> {
+    let repository = &plan.image.repository;
+    let resolved: Vec<(String, Option<String>)> = match &plan.image.registry_override {
+        Some(_) => {
+            let mut resolved = Vec::new();
+            for tag in tags {
+                resolved.push((
+                    tag.clone(),
+                    Some(registry::resolve_tag(host, login, repository, tag).await?),
+                ));
+            }
+            resolved
+        }
+        None => repository::tag_digests(ecr, repository, tags).await?,
+    };
+    for (tag, found) in resolved {
+        if found.as_deref() != Some(digest) {
             return Err(Problem::new(format!(
-                "{host}/{}:{tag} points at {resolved}, not at the {digest} we pushed",
-                plan.image.repository
+                "{host}/{repository}:{tag} points at {}, not at {digest}",
+                found.as_deref().unwrap_or("nothing")
             ))
             .hint("another job pushed the same tag at the same time; use `concurrency:` in the workflow")
             .into());
         }
     }
-    Ok(PushedImage {
-        registry: host,
-        repository: plan.image.repository.clone(),
-        digest,
-        tags: plan.image.tags.clone(),
-        builder,
-        build_time,
-    })
+    Ok(())
 }
 
-async fn build_with_buildx(docker: &Docker, plan: &Plan, references: &[String]) -> Result<String> {
-    let metadata_file = docker.config_dir().join("build-metadata.json");
-    let args = build::buildx_args(
-        &plan.image.build,
-        references,
-        &metadata_file.display().to_string(),
+async fn build_and_push(
+    plan: &Plan,
+    build: &BuildPlan,
+    host: &str,
+    login: &RegistryLogin,
+    tags: &[String],
+    console: &Console,
+) -> Result<(String, Origin)> {
+    let docker = Docker::new()?;
+    docker.login(host, &login.username, &login.password).await?;
+    let builder = if docker.has_buildx().await {
+        Builder::Buildx
+    } else {
+        Builder::EngineBuildKit
+    };
+    let repository_reference = format!("{host}/{}", plan.image.repository);
+    let (cache, note) = cache::resolve(
+        build.cache,
+        builder,
+        build.gha_cache_available,
+        &repository_reference,
+        plan.image.environment_tag(),
     );
+    if let Some(note) = note {
+        console.warning("cache", &note);
+    }
+    platform::ensure_emulation(&docker, &build.platforms, console).await;
+    let request = BuildRequest {
+        build,
+        references: tags
+            .iter()
+            .map(|tag| format!("{repository_reference}:{tag}"))
+            .collect(),
+        labels: labels(plan, build),
+        secret_files: write_secrets(&docker, build, console)?,
+        cache: cache.clone(),
+        builder_name: None,
+    };
+    console.line(&format!(
+        "building {} for {} with {} ({})",
+        request.references.join(", "),
+        build.platforms.join(", "),
+        match builder {
+            Builder::Buildx => "buildx",
+            Builder::EngineBuildKit => "BuildKit through the engine",
+        },
+        describe_cache(&cache)
+    ));
+    let digest = match builder {
+        Builder::Buildx => {
+            let chosen = buildx::prepare(&docker, build, &cache, console).await?;
+            let request = BuildRequest {
+                builder_name: chosen.name.clone(),
+                ..request
+            };
+            let result = build_with_buildx(&docker, &request).await;
+            chosen.remove(&docker, console).await;
+            result?
+        }
+        Builder::EngineBuildKit => build_with_engine(&docker, &request).await?,
+    };
+    Ok((digest, Origin::Built { builder, cache }))
+}
+
+pub fn describe_cache(cache: &Cache) -> String {
+    match cache {
+        Cache::None => "no cache".into(),
+        Cache::Gha { scope } => format!("gha cache, scope {scope}"),
+        Cache::Registry { reference } => format!("registry cache {reference}"),
+        Cache::Inline { from } => format!("inline cache from {from}"),
+    }
+}
+
+/// The plan's labels after the standard OCI ones, so a user's label wins.
+fn labels(plan: &Plan, build: &BuildPlan) -> Vec<(String, String)> {
+    let source = &plan.source;
+    let ref_name = source
+        .git_ref
+        .strip_prefix("refs/heads/")
+        .unwrap_or(&source.git_ref);
+    let mut labels = Vec::new();
+    if let Some(url) = &source.repository_url {
+        labels.push(("org.opencontainers.image.source".to_string(), url.clone()));
+    }
+    labels.push((
+        "org.opencontainers.image.revision".to_string(),
+        source.sha.clone(),
+    ));
+    labels.push((
+        "org.opencontainers.image.ref.name".to_string(),
+        ref_name.to_string(),
+    ));
+    // The commit's time, not the build's: a rebuild of one commit must give the same image.
+    if let Some(created) = &source.commit_time {
+        labels.push((
+            "org.opencontainers.image.created".to_string(),
+            created.clone(),
+        ));
+    }
+    labels.extend(build.labels.iter().cloned());
+    labels
+}
+
+/// Each build secret into its own 0600 file in the private config directory (removed with it);
+/// the value is masked first and never reaches a command line.
+fn write_secrets(
+    docker: &Docker,
+    build: &BuildPlan,
+    console: &Console,
+) -> Result<Vec<(String, std::path::PathBuf)>> {
+    let mut files = Vec::new();
+    for (id, variable) in &build.secrets {
+        let value = std::env::var(variable)
+            .map(SecretString::from)
+            .map_err(|_| {
+                Problem::new(format!(
+                    "build-secrets: `{id}` comes from {variable}, which is not set"
+                ))
+                .hint(format!(
+                    "pass it to the step: `env: {{ {variable}: ${{{{ secrets.{variable} }}}} }}`"
+                ))
+            })?;
+        console.mask(&value);
+        let path = docker.config_dir().join(format!("secret-{id}"));
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("writing build secret {id}"))?;
+        file.write_all(value.expose_secret().as_bytes())?;
+        files.push((id.clone(), path));
+    }
+    Ok(files)
+}
+
+async fn build_with_buildx(docker: &Docker, request: &BuildRequest<'_>) -> Result<String> {
+    let metadata_file = docker.config_dir().join("build-metadata.json");
+    let args = build::buildx_args(request, &metadata_file.display().to_string());
     docker
         .run(&as_strs(&args), None, true)
         .await
@@ -115,22 +302,22 @@ async fn build_with_buildx(docker: &Docker, plan: &Plan, references: &[String]) 
     build::digest_from_metadata(&metadata).context("buildx's metadata file has no image digest")
 }
 
-async fn build_with_engine(docker: &Docker, plan: &Plan, references: &[String]) -> Result<String> {
-    if plan.image.build.platforms.len() > 1 {
+async fn build_with_engine(docker: &Docker, request: &BuildRequest<'_>) -> Result<String> {
+    if request.build.platforms.len() > 1 {
         return Err(Problem::new(format!(
             "building for several platforms ({}) needs docker buildx, which this machine lacks",
-            plan.image.build.platforms.join(", ")
+            request.build.platforms.join(", ")
         ))
         .hint("install the buildx plugin, or build one platform (`platforms: linux/arm64`)")
         .into());
     }
-    let args = build::engine_build_args(&plan.image.build, references);
+    let args = build::engine_build_args(request);
     docker
         .run(&as_strs(&args), None, true)
         .await
         .context("building the image")?;
     let mut digest: Option<String> = None;
-    for reference in references {
+    for reference in &request.references {
         let output = docker
             .run(&["push", reference], None, true)
             .await

@@ -76,6 +76,119 @@ const MANIFEST_TYPES: &str = "application/vnd.oci.image.index.v1+json, \
     application/vnd.oci.image.manifest.v1+json, \
     application/vnd.docker.distribution.manifest.v2+json";
 
+fn http() -> Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(60))
+        .build()?)
+}
+
+/// A manifest exactly as the registry stores it: its bytes, media type and digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manifest {
+    pub bytes: Vec<u8>,
+    pub media_type: String,
+    pub digest: String,
+}
+
+/// GET `repository:reference`; `None` when the registry has no such tag or digest.
+pub async fn get_manifest(
+    host: &str,
+    login: &RegistryLogin,
+    repository: &str,
+    reference: &str,
+) -> Result<Option<Manifest>> {
+    let url = format!("{}/v2/{repository}/manifests/{reference}", base_url(host));
+    let response = http()?
+        .get(&url)
+        .basic_auth(&login.username, Some(login.password.expose_secret()))
+        .header("Accept", MANIFEST_TYPES)
+        .send()
+        .await
+        .with_context(|| format!("asking {host} for {repository}:{reference}"))?;
+    let status = response.status();
+    if status.as_u16() == 404 {
+        return Ok(None);
+    }
+    if !status.is_success() {
+        let body = response.text().await.unwrap_or_default();
+        return Err(Problem::new(format!(
+            "{host} answered {status} for {repository}:{reference}: {body}"
+        ))
+        .into());
+    }
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let media_type =
+        header("Content-Type").context("the registry sent a manifest without Content-Type")?;
+    let digest = header("Docker-Content-Digest")
+        .context("the registry sent a manifest without its digest")?;
+    let bytes = response.bytes().await?.to_vec();
+    Ok(Some(Manifest {
+        bytes,
+        media_type,
+        digest,
+    }))
+}
+
+/// PUT the manifest under `tag`: a retag without uploading a byte of any layer.
+pub async fn put_manifest(
+    host: &str,
+    login: &RegistryLogin,
+    repository: &str,
+    tag: &str,
+    manifest: &Manifest,
+) -> Result<()> {
+    let url = format!("{}/v2/{repository}/manifests/{tag}", base_url(host));
+    let response = http()?
+        .put(&url)
+        .basic_auth(&login.username, Some(login.password.expose_secret()))
+        .header("Content-Type", &manifest.media_type)
+        .body(manifest.bytes.clone())
+        .send()
+        .await
+        .with_context(|| format!("tagging {repository}:{tag} on {host}"))?;
+    let status = response.status();
+    if !status.is_success() {
+        let body = response.text().await.unwrap_or_default();
+        return Err(Problem::new(format!(
+            "{host} refused {repository}:{tag} ({status}): {body}"
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// The repository's tags (empty when it has none or they cannot be listed).
+pub async fn list_tags(host: &str, login: &RegistryLogin, repository: &str) -> Vec<String> {
+    let url = format!("{}/v2/{repository}/tags/list", base_url(host));
+    let Ok(client) = http() else {
+        return Vec::new();
+    };
+    let Ok(response) = client
+        .get(&url)
+        .basic_auth(&login.username, Some(login.password.expose_secret()))
+        .send()
+        .await
+    else {
+        return Vec::new();
+    };
+    let list: serde_json::Value = response.json().await.unwrap_or_default();
+    list["tags"]
+        .as_array()
+        .map(|tags| {
+            tags.iter()
+                .filter_map(|t| t.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The digest `repository:tag` resolves to in the registry (HEAD on the manifest).
 pub async fn resolve_tag(
     host: &str,
@@ -83,10 +196,7 @@ pub async fn resolve_tag(
     repository: &str,
     tag: &str,
 ) -> Result<String> {
-    let client = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(30))
-        .build()?;
+    let client = http()?;
     let url = format!("{}/v2/{repository}/manifests/{tag}", base_url(host));
     let response = client
         .head(&url)

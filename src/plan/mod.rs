@@ -4,12 +4,14 @@
 //! the input and says what was expected. After this point no required value is optional.
 
 pub mod branch_rules;
+mod display;
+mod image;
+mod rollout;
 pub mod values;
 
 use crate::inputs::{InputArgs, Inputs};
 use branch_rules::RefKind;
 use secrecy::SecretString;
-use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -79,6 +81,10 @@ pub struct Source {
     pub git_ref: String,
     pub sha: String,
     pub repository: Option<String>,
+    /// `https://github.com/ORG/REPO`, when known.
+    pub repository_url: Option<String>,
+    /// When the commit was made, when known.
+    pub commit_time: Option<String>,
     /// Link to the workflow run, when there is one.
     pub run_url: Option<String>,
 }
@@ -88,17 +94,76 @@ pub struct ImagePlan {
     pub repository: String,
     /// Registry host to push to instead of the account's ECR registry.
     pub registry_override: Option<String>,
-    /// The environment tag first, then `sha-<7>`.
+    /// The environment tag first, then `sha-<7>`, then `extra-tags`.
     pub tags: Vec<String>,
-    pub build: BuildPlan,
+    pub mode: ImageMode,
+    /// `create-repository`: create the ECR repository when it is missing.
+    pub create_repository: bool,
+    /// `lifecycle-policy`: the JSON policy text for a repository we create.
+    pub lifecycle_policy: Option<String>,
+    pub immutable_tags: ImmutableTags,
+}
+
+impl ImagePlan {
+    /// The tag that moves from build to build (`prod`, `staging`).
+    pub fn environment_tag(&self) -> &str {
+        &self.tags[0]
+    }
+}
+
+/// Where the image comes from.
+#[derive(Debug, Clone)]
+pub enum ImageMode {
+    Build(BuildPlan),
+    /// Retag an image already in the repository (a tag such as `sha-abc1234`, or a digest).
+    Promote {
+        from: String,
+    },
+}
+
+/// What to do when the repository's tags are IMMUTABLE, so `staging`/`prod` cannot move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImmutableTags {
+    Fail,
+    /// Push only the `sha-` tag (and extra tags) and deploy by digest.
+    SkipMoving,
 }
 
 #[derive(Debug, Clone)]
 pub struct BuildPlan {
     pub context: PathBuf,
     pub dockerfile: PathBuf,
+    pub target: Option<String>,
     pub platforms: Vec<String>,
     pub build_args: Vec<(String, String)>,
+    /// User labels; the OCI labels are added when building.
+    pub labels: Vec<(String, String)>,
+    /// `(secret id, environment variable holding it)`.
+    pub secrets: Vec<(String, String)>,
+    pub provenance: bool,
+    pub cache: CacheMode,
+    /// The runner passed the cache service's URL and token (`type=gha` can work).
+    pub gha_cache_available: bool,
+    pub builder: Option<BuilderChoice>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheMode {
+    /// gha inside a runner that offers it, else registry.
+    Auto,
+    Gha,
+    Registry,
+    None,
+}
+
+/// `builder`: build somewhere else than on the runner's engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuilderChoice {
+    /// An existing buildx builder.
+    Named(String),
+    /// A BuildKit endpoint (`tcp://…`, `docker-container://…`): a remote-driver builder is
+    /// created for the run and removed afterwards.
+    Endpoint(String),
 }
 
 #[derive(Debug, Clone)]
@@ -125,9 +190,6 @@ pub struct HealthCheck {
     pub timeout: Duration,
 }
 
-const DEFAULT_WAIT_MINUTES: &str = "30";
-const MAX_WAIT_MINUTES: u64 = 24 * 60;
-
 /// Validate and resolve the inputs. No network, no side effects.
 pub fn resolve(inputs: &Inputs) -> Result<Plan, PlanError> {
     let args = &inputs.args;
@@ -144,8 +206,8 @@ pub fn resolve(inputs: &Inputs) -> Result<Plan, PlanError> {
     let source = resolve_source(inputs)?;
     let environment = resolve_environment(args, &source.git_ref, run.head_ref.as_deref())?;
     let auth = resolve_auth(inputs, &region)?;
-    let image = resolve_image(args, &environment, &source.sha)?;
-    let rollout = resolve_rollout(args)?;
+    let image = image::resolve_image(args, run, &environment, &source.sha)?;
+    let rollout = rollout::resolve_rollout(args)?;
     let dry_run = parse_flag(&args.dry_run, "dry-run", false)?;
     let export_credentials_to =
         if parse_flag(&args.export_credentials, "export-credentials", false)? {
@@ -223,6 +285,11 @@ fn resolve_source(inputs: &Inputs) -> Result<Source, PlanError> {
         git_ref,
         sha: sha.to_ascii_lowercase(),
         repository: run.repository.clone(),
+        commit_time: run.commit_time.clone(),
+        repository_url: match (&run.server_url, &run.repository) {
+            (Some(server), Some(repository)) => Some(format!("{server}/{repository}")),
+            _ => None,
+        },
         run_url,
     })
 }
@@ -348,294 +415,6 @@ fn parse_count(
                 format!("a whole number from {} to {}", range.start(), range.end()),
             )
         })
-}
-
-fn resolve_image(args: &InputArgs, environment: &str, sha: &str) -> Result<ImagePlan, PlanError> {
-    let repository = required(
-        &args.ecr_repository,
-        "ecr-repository",
-        "an ECR repository name such as `back-end`",
-    )?;
-    values::check_repository(&repository).map_err(|why| {
-        PlanError::new(
-            "ecr-repository",
-            why,
-            "an ECR repository name such as `back-end`",
-        )
-    })?;
-    let registry_override = args.registry.clone();
-    if let Some(registry) = &registry_override
-        && (registry.contains('/') || registry.contains(char::is_whitespace))
-    {
-        return Err(PlanError::new(
-            "registry",
-            format!("`{registry}` is not a registry host"),
-            "a host with an optional port, e.g. `123456789012.dkr.ecr.us-east-2.amazonaws.com`",
-        ));
-    }
-    let tags = vec![environment.to_string(), format!("sha-{}", &sha[..7])];
-    Ok(ImagePlan {
-        repository,
-        registry_override,
-        tags,
-        build: resolve_build(args)?,
-    })
-}
-
-fn resolve_build(args: &InputArgs) -> Result<BuildPlan, PlanError> {
-    let context = PathBuf::from(args.context.as_deref().unwrap_or("."));
-    if !context.is_dir() {
-        return Err(PlanError::new(
-            "context",
-            format!("`{}` is not a directory", context.display()),
-            "the build context directory, relative to the workspace",
-        ));
-    }
-    let dockerfile = args
-        .dockerfile
-        .as_ref()
-        .map(PathBuf::from)
-        .unwrap_or_else(|| context.join("Dockerfile"));
-    if !dockerfile.is_file() {
-        return Err(PlanError::new(
-            "dockerfile",
-            format!("`{}` does not exist", dockerfile.display()),
-            "the path of the Dockerfile relative to the workspace (default `<context>/Dockerfile`)",
-        ));
-    }
-    let platforms = values::split_list(args.platforms.as_deref().unwrap_or("linux/arm64"));
-    if platforms.is_empty() {
-        return Err(PlanError::new(
-            "platforms",
-            "is empty",
-            "e.g. `linux/arm64`",
-        ));
-    }
-    for platform in &platforms {
-        values::check_platform(platform).map_err(|why| {
-            PlanError::new(
-                "platforms",
-                why,
-                format!("one or more of {}", values::KNOWN_PLATFORMS.join(", ")),
-            )
-        })?;
-    }
-    let mut build_args = Vec::new();
-    for line in args.build_args.as_deref().unwrap_or("").lines() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let pair = line.split_once('=').filter(|(key, _)| {
-            let key = key.trim();
-            !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        });
-        let Some((key, value)) = pair else {
-            return Err(PlanError::new(
-                "build-args",
-                format!("`{line}` is not KEY=VALUE"),
-                "one KEY=VALUE a line, KEY made of letters, digits and `_`",
-            ));
-        };
-        build_args.push((key.trim().to_string(), value.to_string()));
-    }
-    Ok(BuildPlan {
-        context,
-        dockerfile,
-        platforms,
-        build_args,
-    })
-}
-
-fn resolve_rollout(args: &InputArgs) -> Result<Option<RolloutPlan>, PlanError> {
-    let services = values::split_list(args.ecs_services.as_deref().unwrap_or(""));
-    let cluster = args.ecs_cluster.clone();
-    let cluster = match (cluster, services.is_empty()) {
-        (None, true) => return Ok(None),
-        (Some(cluster), false) => cluster,
-        (Some(_), true) => {
-            return Err(PlanError::new(
-                "ecs-services",
-                "is empty but ecs-cluster is set",
-                "the services to roll, one a line or comma-separated (or leave ecs-cluster empty to only build and push)",
-            ));
-        }
-        (None, false) => {
-            return Err(PlanError::new(
-                "ecs-cluster",
-                "is empty but ecs-services is set",
-                "the name or ARN of the services' cluster",
-            ));
-        }
-    };
-    for name in std::iter::once(&cluster).chain(&services) {
-        let plain = name.starts_with("arn:")
-            || name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if !plain || name.len() > 255 {
-            let input = if *name == cluster {
-                "ecs-cluster"
-            } else {
-                "ecs-services"
-            };
-            return Err(PlanError::new(
-                input,
-                format!("`{name}` is not an ECS name"),
-                "names of letters, digits, `-` and `_` (up to 255), or ARNs",
-            ));
-        }
-    }
-    let wait = parse_flag(&args.wait, "wait", true)?;
-    let minutes = args
-        .wait_timeout_minutes
-        .as_deref()
-        .unwrap_or(DEFAULT_WAIT_MINUTES);
-    let timeout = values::parse_minutes(minutes, 1..=MAX_WAIT_MINUTES).map_err(|why| {
-        PlanError::new(
-            "wait-timeout-minutes",
-            why,
-            format!("whole minutes from 1 to {MAX_WAIT_MINUTES}"),
-        )
-    })?;
-    let health_check = match &args.health_check_url {
-        None => None,
-        Some(url) => {
-            let parsed = url::Url::parse(url)
-                .ok()
-                .filter(|u| matches!(u.scheme(), "http" | "https"));
-            if parsed.is_none() {
-                return Err(PlanError::new(
-                    "health-check-url",
-                    format!("`{url}` is not an http(s) URL"),
-                    "e.g. https://staging.example.org/health",
-                ));
-            }
-            if !wait {
-                return Err(PlanError::new(
-                    "health-check-url",
-                    "is set but wait is false",
-                    "a health check runs after the rollout completes: set wait to true, or drop the URL",
-                ));
-            }
-            let seconds = parse_count(
-                &args.health_check_timeout_seconds,
-                "health-check-timeout-seconds",
-                120,
-                1..=3600,
-            )?;
-            Some(HealthCheck {
-                url: url.clone(),
-                expect: args.health_check_expect.clone(),
-                timeout: Duration::from_secs(seconds.into()),
-            })
-        }
-    };
-    let task_definition_file = match &args.task_definition {
-        None => None,
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|error| {
-                PlanError::new(
-                    "task-definition",
-                    format!("`{path}` cannot be read ({error})"),
-                    "the path of a JSON file as `aws ecs describe-task-definition` prints it",
-                )
-            })?;
-            values::task_definition_document(&text).map_err(|why| {
-                PlanError::new(
-                    "task-definition",
-                    format!("`{path}` {why}"),
-                    "the JSON `aws ecs describe-task-definition` prints, with or without the taskDefinition wrapper",
-                )
-            })?;
-            Some(PathBuf::from(path))
-        }
-    };
-    Ok(Some(RolloutPlan {
-        cluster,
-        services,
-        task_definition_file,
-        container_names: values::split_list(args.container_names.as_deref().unwrap_or("")),
-        wait_timeout: wait.then_some(timeout),
-        rollback_on_failure: parse_flag(&args.rollback_on_failure, "rollback-on-failure", true)?,
-        force_new_deployment: parse_flag(
-            &args.force_new_deployment,
-            "force-new-deployment",
-            false,
-        )?,
-        deregister_previous: parse_flag(&args.deregister_previous, "deregister-previous", false)?,
-        health_check,
-    }))
-}
-
-impl fmt::Display for Plan {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "environment:  {}", self.environment)?;
-        writeln!(
-            f,
-            "commit:       {} ({})",
-            self.source.sha, self.source.git_ref
-        )?;
-        writeln!(f, "region:       {}", self.region)?;
-        match &self.auth {
-            AuthPlan::Ambient => writeln!(f, "credentials:  ambient (default credential chain)")?,
-            AuthPlan::WebIdentity(identity) => writeln!(
-                f,
-                "credentials:  assume {} with the GitHub OIDC token (audience {}, session {}, {} s, renewed before expiry)",
-                identity.role_arn,
-                identity.audience,
-                identity.session_name,
-                identity.duration_seconds
-            )?,
-        }
-        if self.export_credentials_to.is_some() {
-            writeln!(
-                f,
-                "export:       AWS credentials to GITHUB_ENV for later steps"
-            )?;
-        }
-        let registry = self
-            .image
-            .registry_override
-            .as_deref()
-            .unwrap_or("<account's ECR registry>");
-        for tag in &self.image.tags {
-            writeln!(
-                f,
-                "push:         {registry}/{}:{tag}",
-                self.image.repository
-            )?;
-        }
-        writeln!(
-            f,
-            "build:        {} (dockerfile {}) for {}",
-            self.image.build.context.display(),
-            self.image.build.dockerfile.display(),
-            self.image.build.platforms.join(", ")
-        )?;
-        match &self.rollout {
-            None => writeln!(f, "deploy:       none (no ecs-cluster given)")?,
-            Some(rollout) => {
-                let containers = if rollout.container_names.is_empty() {
-                    format!("containers using {}", self.image.repository)
-                } else {
-                    rollout.container_names.join(", ")
-                };
-                writeln!(
-                    f,
-                    "deploy:       {} in cluster {} ({containers}), pinned by digest",
-                    rollout.services.join(", "),
-                    rollout.cluster
-                )?;
-                match rollout.wait_timeout {
-                    Some(timeout) => {
-                        writeln!(f, "wait:         up to {} minutes", timeout.as_secs() / 60)?
-                    }
-                    None => writeln!(f, "wait:         no")?,
-                }
-            }
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]

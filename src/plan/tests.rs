@@ -3,6 +3,13 @@
 use super::*;
 use crate::inputs::RunContext;
 
+fn build_of(plan: &Plan) -> &BuildPlan {
+    match &plan.image.mode {
+        ImageMode::Build(build) => build,
+        ImageMode::Promote { .. } => panic!("expected a build"),
+    }
+}
+
 struct Fixture {
     dir: tempfile::TempDir,
 }
@@ -54,7 +61,7 @@ fn main_is_prod_and_branches_are_staging() {
         assert!(matches!(plan.auth, AuthPlan::Ambient));
         assert!(plan.rollout.is_none());
         assert!(!plan.dry_run);
-        assert_eq!(plan.image.build.platforms, vec!["linux/arm64"]);
+        assert_eq!(build_of(&plan).platforms, vec!["linux/arm64"]);
         assert_eq!(
             plan.source.run_url.as_deref(),
             Some("https://github.com/operationcode/back-end/actions/runs/42")
@@ -81,11 +88,11 @@ fn resolves_web_identity_and_rollout() {
     assert_eq!(identity.audience, "sts.amazonaws.com");
     assert_eq!(identity.session_name, "deploy-action-42");
     assert_eq!(identity.duration_seconds, 3600);
-    let rollout = plan.rollout.unwrap();
+    let rollout = plan.rollout.clone().unwrap();
     assert_eq!(rollout.services, vec!["api", "worker"]);
     assert_eq!(rollout.wait_timeout, Some(Duration::from_secs(45 * 60)));
     assert_eq!(
-        plan.image.build.build_args,
+        build_of(&plan).build_args,
         vec![("A".into(), "1".into()), ("B".into(), "x=y".into())]
     );
 }
@@ -175,6 +182,35 @@ fn bad_inputs_name_the_input() {
             r.oidc_request_token = Some(SecretString::from("t"));
         }),
         ("registry", |a, _| a.registry = Some("host/path".into())),
+        ("mode", |a, _| a.mode = Some("deploy".into())),
+        ("promote-from", |a, _| a.mode = Some("promote".into())),
+        ("promote-from", |a, _| {
+            a.mode = Some("promote".into());
+            a.promote_from = Some("sha256:abc".into())
+        }),
+        ("promote-from", |a, _| {
+            a.promote_from = Some("staging".into())
+        }),
+        ("extra-tags", |a, _| a.extra_tags = Some("v1\n-bad".into())),
+        ("labels", |a, _| a.labels = Some("no equals".into())),
+        ("build-secrets", |a, _| {
+            a.build_secrets = Some("npm=".into())
+        }),
+        ("cache", |a, _| a.cache = Some("s3".into())),
+        ("builder", |a, _| {
+            a.builder = Some("http://buildkit:1234".into())
+        }),
+        ("target", |a, _| a.target = Some("a b".into())),
+        ("provenance", |a, _| a.provenance = Some("maybe".into())),
+        ("immutable-tags", |a, _| {
+            a.immutable_tags = Some("ignore".into())
+        }),
+        ("lifecycle-policy", |a, _| {
+            a.lifecycle_policy = Some("/does/not/exist.json".into())
+        }),
+        ("create-repository", |a, _| {
+            a.create_repository = Some("yes".into())
+        }),
         ("task-definition", |a, _| {
             a.ecs_cluster = Some("c".into());
             a.ecs_services = Some("s".into());
@@ -214,4 +250,47 @@ fn dry_run_plan_reads_well() {
         text.contains("push:         127.0.0.1:5000/back-end:sha-0123456"),
         "{text}"
     );
+}
+
+#[test]
+fn resolves_build_options_and_promotion() {
+    let fixture = Fixture::new();
+    let plan = resolve(&fixture.inputs("refs/heads/main", |args, run| {
+        args.extra_tags = Some("v1.4.2\nlatest".into());
+        args.labels = Some("com.example.team=backend".into());
+        args.build_secrets = Some("npm_token=NPM_TOKEN".into());
+        args.cache = Some("registry".into());
+        args.builder = Some("tcp://buildkit-arm64:1234".into());
+        args.target = Some("runtime".into());
+        run.gha_cache_available = true;
+    }))
+    .unwrap();
+    assert_eq!(
+        plan.image.tags,
+        vec!["prod", "sha-0123456", "v1.4.2", "latest"]
+    );
+    let build = build_of(&plan);
+    assert_eq!(
+        build.labels,
+        vec![("com.example.team".to_string(), "backend".to_string())]
+    );
+    assert_eq!(
+        build.secrets,
+        vec![("npm_token".to_string(), "NPM_TOKEN".to_string())]
+    );
+    assert_eq!(build.cache, CacheMode::Registry);
+    assert!(build.gha_cache_available);
+    assert_eq!(
+        build.builder,
+        Some(BuilderChoice::Endpoint("tcp://buildkit-arm64:1234".into()))
+    );
+    assert!(!build.provenance);
+
+    let promote = resolve(&fixture.inputs("refs/heads/main", |args, _| {
+        args.mode = Some("promote".into());
+        args.promote_from = Some("staging".into());
+        args.context = Some("/no/context/needed".into());
+    }))
+    .unwrap();
+    assert!(matches!(&promote.image.mode, ImageMode::Promote { from } if from == "staging"));
 }

@@ -1,7 +1,9 @@
 //! The Markdown job summary (`GITHUB_STEP_SUMMARY`).
 
 use crate::deploy::{Outcome, Rollout};
-use crate::image::PushedImage;
+use crate::image::build::Builder;
+use crate::image::{Origin, PushedImage};
+use crate::plan::ImageMode;
 use crate::plan::Plan;
 use std::fmt::Write;
 
@@ -21,16 +23,29 @@ pub fn success(plan: &Plan, image: &PushedImage, rollouts: &[Rollout]) -> String
     let _ = writeln!(md, "| image | `{}` |", image.pinned_reference());
     let tags: Vec<String> = image.tags.iter().map(|tag| format!("`{tag}`")).collect();
     let _ = writeln!(md, "| tags | {} |", tags.join(" "));
-    let _ = writeln!(
-        md,
-        "| build | {} for {} in {:.1}s |",
-        match image.builder {
-            crate::image::build::Builder::Buildx => "buildx",
-            crate::image::build::Builder::EngineBuildKit => "BuildKit (docker build)",
-        },
-        plan.image.build.platforms.join(", "),
-        image.build_time.as_secs_f64()
-    );
+    match (&image.origin, &plan.image.mode) {
+        (Origin::Built { builder, cache }, ImageMode::Build(build)) => {
+            let _ = writeln!(
+                md,
+                "| build | {} for {} in {:.1}s |",
+                match builder {
+                    Builder::Buildx => "buildx",
+                    Builder::EngineBuildKit => "BuildKit (docker build)",
+                },
+                build.platforms.join(", "),
+                image.build_time.as_secs_f64()
+            );
+            let _ = writeln!(md, "| cache | {} |", crate::image::describe_cache(cache));
+        }
+        (Origin::Promoted { from }, _) => {
+            let _ = writeln!(
+                md,
+                "| promoted | from `{from}` in {:.1}s, no rebuild |",
+                image.build_time.as_secs_f64()
+            );
+        }
+        _ => {}
+    }
     if !rollouts.is_empty() {
         let _ = writeln!(md, "\n### ECS services\n");
         let _ = writeln!(

@@ -95,12 +95,14 @@ async fn credentials_renew_before_they_expire() {
 async fn export_credentials_writes_masked_values_to_github_env() {
     let standins = StandIns::get();
     let run_id = unique("run");
+    let repository = unique("e2e/export");
+    standins.ecr_repository(&repository, false).await;
     let action = ActionRun::new(
         &standins,
         "refs/heads/feature/export",
         &run_id,
         &[
-            ("ecr-repository", &unique("e2e/export")),
+            ("ecr-repository", &repository),
             ("export-credentials", "true"),
         ],
     );
@@ -135,11 +137,13 @@ async fn export_credentials_writes_masked_values_to_github_env() {
 async fn ambient_credentials_say_where_they_came_from() {
     let standins = StandIns::get();
     let secret = format!("ambient-secret-{}", unique("key"));
+    let repository = unique("e2e/ambient");
+    standins.ecr_repository(&repository, false).await;
     let mut action = ActionRun::new(
         &standins,
         "refs/heads/feature/ambient",
         &unique("run"),
-        &[("ecr-repository", &unique("e2e/ambient"))],
+        &[("ecr-repository", &repository)],
     );
     action.remove("INPUT_ROLE-TO-ASSUME");
     action.set("AWS_ACCESS_KEY_ID", "AKIAAMBIENTEXAMPLE");

@@ -8,6 +8,7 @@ async fn deploys_for_real(git_ref: &str, environment: &str) {
     let standins = StandIns::get();
     let ecs = standins.ecs().await;
     let repository = unique("e2e/back-end");
+    standins.ecr_repository(&repository, false).await;
     let registry = Registry {
         host: standins.registry(),
     };
@@ -286,6 +287,7 @@ async fn services_sharing_a_revision_share_the_new_one_and_reruns_converge() {
     let standins = StandIns::get();
     let ecs = standins.ecs().await;
     let repository = unique("e2e/pair");
+    standins.ecr_repository(&repository, false).await;
     let world = EcsWorld::create(
         &ecs,
         &format!("{}/{repository}:staging", standins.registry()),
@@ -366,6 +368,7 @@ async fn renders_from_a_task_definition_file() {
     let standins = StandIns::get();
     let ecs = standins.ecs().await;
     let repository = unique("e2e/file");
+    standins.ecr_repository(&repository, false).await;
     let image = format!("{}/{repository}:staging", standins.registry());
     let world = EcsWorld::create(&ecs, &image).await;
     let file = tempfile::NamedTempFile::new().unwrap();

@@ -7,4 +7,5 @@
 
 mod auth;
 mod deploy;
+mod image;
 mod support;

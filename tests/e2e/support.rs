@@ -67,6 +67,62 @@ impl StandIns {
             .collect()
     }
 
+    async fn config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(REGION))
+            .endpoint_url(self.var("DEPLOY_ACTION_TEST_MOTO"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+            .load()
+            .await
+    }
+
+    pub async fn ecr(&self) -> aws_sdk_ecr::Client {
+        aws_sdk_ecr::Client::new(&self.config().await)
+    }
+
+    /// An ECR repository in moto (the API side; the images go to the real registry).
+    pub async fn ecr_repository(&self, name: &str, immutable: bool) {
+        let mutability = if immutable {
+            aws_sdk_ecr::types::ImageTagMutability::Immutable
+        } else {
+            aws_sdk_ecr::types::ImageTagMutability::Mutable
+        };
+        self.ecr()
+            .await
+            .create_repository()
+            .repository_name(name)
+            .image_tag_mutability(mutability)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// Blob uploads the registry has started for `repository` so far (from its request log).
+    pub fn blob_uploads(&self, repository: &str) -> usize {
+        let log_file = Path::new(self.var("DEPLOY_ACTION_STANDINS_DIR")).join("registry.log");
+        // Access-log lines: `"POST /v2/REPO/blobs/uploads/ HTTP/1.1" 202` starts an upload (a
+        // cross-repository mount answers 201, an existing layer is only HEADed).
+        let started = format!("\"POST /v2/{repository}/blobs/uploads/ HTTP/1.1\" 202 ");
+        std::fs::read_to_string(log_file)
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| line.contains(&started))
+            .count()
+    }
+
+    /// Record a measured figure; `scripts/test` prints them all at the end.
+    pub fn figure(&self, line: &str) {
+        use std::io::Write;
+        let path = Path::new(self.var("DEPLOY_ACTION_STANDINS_DIR")).join("figures.txt");
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .unwrap();
+        writeln!(file, "{line}").unwrap();
+        eprintln!("figure: {line}");
+    }
+
     pub async fn ecs(&self) -> aws_sdk_ecs::Client {
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new(REGION))
@@ -224,6 +280,8 @@ impl ActionRun {
     pub fn new(standins: &StandIns, git_ref: &str, run_id: &str, inputs: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("tmp")).unwrap();
+        let event = serde_json::json!({"head_commit": {"timestamp": "2026-11-20T09:30:00+01:00"}});
+        std::fs::write(dir.path().join("event.json"), event.to_string()).unwrap();
         let mut env: Vec<(String, String)> = vec![
             ("PATH".into(), std::env::var("PATH").unwrap()),
             ("HOME".into(), dir.path().display().to_string()),
@@ -232,6 +290,10 @@ impl ActionRun {
                 dir.path().join("tmp").display().to_string(),
             ),
             ("GITHUB_ACTIONS".into(), "true".into()),
+            (
+                "GITHUB_EVENT_PATH".into(),
+                dir.path().join("event.json").display().to_string(),
+            ),
             ("GITHUB_REF".into(), git_ref.into()),
             (
                 "GITHUB_REF_NAME".into(),
@@ -432,6 +494,35 @@ impl Registry<'_> {
             .to_string()
     }
 
+    /// The manifest and the image config of `repository@digest`.
+    pub async fn manifest_and_config(
+        &self,
+        repository: &str,
+        digest: &str,
+    ) -> (serde_json::Value, serde_json::Value) {
+        let manifest: serde_json::Value = self
+            .get(
+                &format!("{repository}/manifests/{digest}"),
+                "application/vnd.docker.distribution.manifest.v2+json",
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let config_digest = manifest["config"]["digest"].as_str().unwrap().to_string();
+        let config: serde_json::Value = self
+            .get(&format!("{repository}/blobs/{config_digest}"), "*/*")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (manifest, config)
+    }
+
     /// The image config of `repository@digest`: its `architecture` and `os`.
     pub async fn platform(&self, repository: &str, digest: &str) -> (String, String) {
         let manifest: serde_json::Value = self
@@ -479,4 +570,51 @@ impl Registry<'_> {
             })
             .unwrap_or_default()
     }
+}
+
+/// An arm64 app whose image needs RUN steps: a static arm64 program (built here with the cross
+/// compiler, since no base image can be pulled) that the Dockerfile runs under qemu.
+pub fn arm64_app(dir: &Path) -> PathBuf {
+    let app = dir.join("arm64-app");
+    std::fs::create_dir_all(&app).unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/fixtures/mkfile.c");
+    let status = Command::new("aarch64-linux-gnu-gcc")
+        .args(["-static", "-Os", "-o"])
+        .arg(app.join("mkfile"))
+        .arg(source)
+        .status()
+        .expect("aarch64-linux-gnu-gcc (scripts/install-deps installs it)");
+    assert!(status.success());
+    std::fs::write(
+        app.join("Dockerfile"),
+        "FROM scratch\n\
+         COPY mkfile /mkfile\n\
+         ARG VERSION=dev\n\
+         RUN [\"/mkfile\", \"/built-by-run\"]\n\
+         RUN --mount=type=secret,id=token [\"/mkfile\", \"/secret-was-mounted\", \"/run/secrets/token\"]\n\
+         LABEL com.example.version=$VERSION\n",
+    )
+    .unwrap();
+    app
+}
+
+/// `docker save` of an image in the stand-ins' engine: every layer, uncompressed.
+pub fn saved_image(standins: &StandIns, reference: &str) -> Vec<u8> {
+    let output = Command::new(standins.var("DEPLOY_ACTION_DOCKER"))
+        .env("DOCKER_HOST", standins.var("DOCKER_HOST"))
+        .args(["save", reference])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+pub fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle.as_bytes())
 }

@@ -1,0 +1,158 @@
+//! The buildx builder for this run — what setup-buildx-action did: use the one asked for,
+//! or the current one when it can do the job, else a `docker-container` builder made for this
+//! run and removed afterwards.
+
+use super::build::Cache;
+use super::docker::Docker;
+use crate::console::Console;
+use crate::error::Problem;
+use crate::plan::{BuildPlan, BuilderChoice};
+use anyhow::{Context, Result};
+
+/// A builder in use; `created` ones are removed by [`BuildxBuilder::remove`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildxBuilder {
+    /// `None`: the current builder.
+    pub name: Option<String>,
+    pub created: bool,
+}
+
+/// Whether the build needs more than buildx's `docker` driver offers: it exports no cache
+/// (but inline) and builds one platform.
+pub fn needs_container_driver(build: &BuildPlan, cache: &Cache) -> bool {
+    build.platforms.len() > 1 || matches!(cache, Cache::Gha { .. } | Cache::Registry { .. })
+}
+
+/// `docker buildx create` for a builder of this run.
+pub fn create_args(name: &str, endpoint: Option<&str>) -> Vec<String> {
+    let mut args: Vec<String> = ["buildx", "create", "--name", name]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    match endpoint {
+        Some(endpoint) => args.extend(["--driver".into(), "remote".into(), endpoint.to_string()]),
+        None => args.extend(["--driver".into(), "docker-container".into()]),
+    }
+    args.push("--bootstrap".into());
+    args
+}
+
+/// The driver of the current builder, from `docker buildx inspect`.
+pub fn driver_of(inspect_output: &str) -> Option<&str> {
+    inspect_output
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("Driver:"))
+        .map(str::trim)
+}
+
+pub async fn prepare(
+    docker: &Docker,
+    build: &BuildPlan,
+    cache: &Cache,
+    console: &Console,
+) -> Result<BuildxBuilder> {
+    let run_name = format!("deploy-action-{}", std::process::id());
+    match &build.builder {
+        Some(BuilderChoice::Named(name)) => {
+            docker
+                .run(&["buildx", "inspect", name], None, false)
+                .await
+                .map_err(|_| {
+                    Problem::new(format!("there is no buildx builder `{name}`"))
+                        .hint("create it in an earlier step is not enough inside a container action; use `builder: tcp://…` for a remote BuildKit")
+                })?;
+            Ok(BuildxBuilder {
+                name: Some(name.clone()),
+                created: false,
+            })
+        }
+        Some(BuilderChoice::Endpoint(endpoint)) => {
+            let args = create_args(&run_name, Some(endpoint));
+            docker
+                .run(
+                    &args.iter().map(String::as_str).collect::<Vec<_>>(),
+                    None,
+                    true,
+                )
+                .await
+                .with_context(|| format!("connecting to the BuildKit at {endpoint}"))?;
+            console.line(&format!("building on {endpoint}"));
+            Ok(BuildxBuilder {
+                name: Some(run_name),
+                created: true,
+            })
+        }
+        None => {
+            if !needs_container_driver(build, cache) {
+                return Ok(BuildxBuilder {
+                    name: None,
+                    created: false,
+                });
+            }
+            let inspect = docker.run(&["buildx", "inspect"], None, false).await?;
+            if driver_of(&inspect.stdout) != Some("docker") {
+                return Ok(BuildxBuilder {
+                    name: None,
+                    created: false,
+                });
+            }
+            let args = create_args(&run_name, None);
+            docker
+                .run(
+                    &args.iter().map(String::as_str).collect::<Vec<_>>(),
+                    None,
+                    true,
+                )
+                .await
+                .context(
+                    "creating a docker-container builder for the cache or several platforms",
+                )?;
+            Ok(BuildxBuilder {
+                name: Some(run_name),
+                created: true,
+            })
+        }
+    }
+}
+
+impl BuildxBuilder {
+    /// Remove a builder made for this run (its container goes with it).
+    pub async fn remove(&self, docker: &Docker, console: &Console) {
+        if let (true, Some(name)) = (self.created, &self.name)
+            && let Err(error) = docker.run(&["buildx", "rm", name], None, false).await
+        {
+            console.warning(
+                "buildx",
+                &format!(
+                    "could not remove builder {name}: {}",
+                    crate::error::one_line(&error)
+                ),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builder_commands() {
+        assert_eq!(
+            create_args("deploy-action-7", None).join(" "),
+            "buildx create --name deploy-action-7 --driver docker-container --bootstrap"
+        );
+        assert_eq!(
+            create_args("deploy-action-7", Some("tcp://buildkit-arm64:1234")).join(" "),
+            "buildx create --name deploy-action-7 --driver remote tcp://buildkit-arm64:1234 --bootstrap"
+        );
+        assert_eq!(
+            driver_of("Name:   default\nDriver: docker\n"),
+            Some("docker")
+        );
+        assert_eq!(
+            driver_of("Name: x\nDriver: docker-container\n"),
+            Some("docker-container")
+        );
+    }
+}

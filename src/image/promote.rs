@@ -1,0 +1,192 @@
+//! Promote without rebuild: put the environment tag on an image that is already in the
+//! repository — the same manifest under a new tag, zero bytes uploaded. Through ECR's API
+//! (BatchGetImage → PutImage), or through the registry's HTTP API when `registry` overrides ECR.
+
+use super::registry::{self, RegistryLogin};
+use crate::console::Console;
+use crate::error::Problem;
+use anyhow::{Context, Result, anyhow};
+use aws_sdk_ecr::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_ecr::types::{ImageIdentifier, TagStatus};
+
+/// The media types we accept, so ECR hands the manifest back exactly as it was pushed.
+const MEDIA_TYPES: &[&str] = &[
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+];
+
+fn identifier(from: &str) -> ImageIdentifier {
+    if from.starts_with("sha256:") {
+        ImageIdentifier::builder().image_digest(from).build()
+    } else {
+        ImageIdentifier::builder().image_tag(from).build()
+    }
+}
+
+/// Promote through ECR's API; returns the promoted digest.
+pub async fn with_ecr(
+    ecr: &aws_sdk_ecr::Client,
+    repository: &str,
+    from: &str,
+    tags: &[String],
+    console: &Console,
+) -> Result<String> {
+    let found = ecr
+        .batch_get_image()
+        .repository_name(repository)
+        .image_ids(identifier(from))
+        .set_accepted_media_types(Some(MEDIA_TYPES.iter().map(|t| t.to_string()).collect()))
+        .send()
+        .await
+        .map_err(|error| {
+            anyhow!(
+                "ECR BatchGetImage {repository}:{from}: {}",
+                DisplayErrorContext(&error)
+            )
+        })?;
+    let Some(image) = found.images().first() else {
+        let tags = ecr_tags(ecr, repository).await;
+        return Err(missing_source(repository, from, &tags));
+    };
+    let manifest = image
+        .image_manifest()
+        .context("ECR returned the image without its manifest")?;
+    let digest = image
+        .image_id()
+        .and_then(|id| id.image_digest())
+        .context("ECR returned the image without its digest")?
+        .to_string();
+    for tag in tags {
+        let put = ecr
+            .put_image()
+            .repository_name(repository)
+            .image_manifest(manifest)
+            .set_image_manifest_media_type(image.image_manifest_media_type().map(str::to_string))
+            .image_tag(tag)
+            .image_digest(&digest)
+            .send()
+            .await;
+        match put {
+            Ok(_) => console.line(&format!("{repository}:{tag} → {digest}")),
+            Err(error) if error.code() == Some("ImageAlreadyExistsException") => {
+                console.line(&format!("{repository}:{tag} already points at {digest}"));
+            }
+            Err(error) if error.code() == Some("ImageTagAlreadyExistsException") => {
+                return Err(Problem::new(format!(
+                    "{repository}:{tag} exists and the repository's tags are IMMUTABLE: it cannot move to {digest}"
+                ))
+                .hint("set `immutable-tags: skip-moving` and deploy by digest, or make the repository's tags mutable")
+                .into());
+            }
+            Err(error) => {
+                return Err(anyhow!(
+                    "ECR PutImage {repository}:{tag}: {}",
+                    DisplayErrorContext(&error)
+                ));
+            }
+        }
+    }
+    Ok(digest)
+}
+
+async fn ecr_tags(ecr: &aws_sdk_ecr::Client, repository: &str) -> Vec<String> {
+    let listed = ecr
+        .list_images()
+        .repository_name(repository)
+        .filter(
+            aws_sdk_ecr::types::ListImagesFilter::builder()
+                .tag_status(TagStatus::Tagged)
+                .build(),
+        )
+        .send()
+        .await;
+    listed
+        .map(|output| {
+            output
+                .image_ids()
+                .iter()
+                .filter_map(|id| id.image_tag().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Promote through the registry's HTTP API; returns the promoted digest.
+pub async fn with_registry(
+    host: &str,
+    login: &RegistryLogin,
+    repository: &str,
+    from: &str,
+    tags: &[String],
+    console: &Console,
+) -> Result<String> {
+    let Some(manifest) = registry::get_manifest(host, login, repository, from).await? else {
+        let existing = registry::list_tags(host, login, repository).await;
+        return Err(missing_source(repository, from, &existing));
+    };
+    for tag in tags {
+        registry::put_manifest(host, login, repository, tag, &manifest).await?;
+        console.line(&format!("{repository}:{tag} → {}", manifest.digest));
+    }
+    Ok(manifest.digest)
+}
+
+fn missing_source(repository: &str, from: &str, tags: &[String]) -> anyhow::Error {
+    let nearest = nearest(from, tags, 5);
+    let hint = if nearest.is_empty() {
+        format!("{repository} has no tags; build and push first (mode: build)")
+    } else {
+        format!("the nearest tags in {repository}: {}", nearest.join(", "))
+    };
+    Problem::new(format!("there is no {repository}:{from} to promote"))
+        .hint(hint)
+        .into()
+}
+
+/// The `count` tags most like `wanted`: the longest common prefix first, then the closest length.
+pub fn nearest(wanted: &str, tags: &[String], count: usize) -> Vec<String> {
+    let mut scored: Vec<(usize, usize, &String)> = tags
+        .iter()
+        .map(|tag| {
+            let prefix = tag
+                .chars()
+                .zip(wanted.chars())
+                .take_while(|(a, b)| a == b)
+                .count();
+            (prefix, tag.len().abs_diff(wanted.len()), tag)
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(b.2)));
+    scored
+        .into_iter()
+        .take(count)
+        .map(|(_, _, tag)| tag.clone())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_tags_share_the_longest_prefix() {
+        let tags: Vec<String> = [
+            "prod",
+            "staging",
+            "sha-abc1234",
+            "sha-abd0000",
+            "buildcache-prod",
+        ]
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+        assert_eq!(
+            nearest("sha-abc1235", &tags, 2),
+            vec!["sha-abc1234", "sha-abd0000"]
+        );
+        assert_eq!(nearest("stagin", &tags, 1), vec!["staging"]);
+        assert!(nearest("x", &[], 3).is_empty());
+    }
+}

@@ -1,0 +1,97 @@
+//! The plan in words: what `dry-run` and the log's plan group print.
+
+use super::{AuthPlan, ImageMode, Plan};
+use std::fmt;
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "environment:  {}", self.environment)?;
+        writeln!(
+            f,
+            "commit:       {} ({})",
+            self.source.sha, self.source.git_ref
+        )?;
+        writeln!(f, "region:       {}", self.region)?;
+        match &self.auth {
+            AuthPlan::Ambient => writeln!(f, "credentials:  ambient (default credential chain)")?,
+            AuthPlan::WebIdentity(identity) => writeln!(
+                f,
+                "credentials:  assume {} with the GitHub OIDC token (audience {}, session {}, {} s, renewed before expiry)",
+                identity.role_arn,
+                identity.audience,
+                identity.session_name,
+                identity.duration_seconds
+            )?,
+        }
+        if self.export_credentials_to.is_some() {
+            writeln!(
+                f,
+                "export:       AWS credentials to GITHUB_ENV for later steps"
+            )?;
+        }
+        let registry = self
+            .image
+            .registry_override
+            .as_deref()
+            .unwrap_or("<account's ECR registry>");
+        for tag in &self.image.tags {
+            writeln!(
+                f,
+                "push:         {registry}/{}:{tag}",
+                self.image.repository
+            )?;
+        }
+        match &self.image.mode {
+            ImageMode::Build(build) => {
+                writeln!(
+                    f,
+                    "build:        {} (dockerfile {}{}) for {}, cache {:?}",
+                    build.context.display(),
+                    build.dockerfile.display(),
+                    build
+                        .target
+                        .as_deref()
+                        .map(|t| format!(", target {t}"))
+                        .unwrap_or_default(),
+                    build.platforms.join(", "),
+                    build.cache
+                )?;
+                if !build.secrets.is_empty() {
+                    let ids: Vec<&str> = build.secrets.iter().map(|(id, _)| id.as_str()).collect();
+                    writeln!(f, "secrets:      {}", ids.join(", "))?;
+                }
+            }
+            ImageMode::Promote { from } => writeln!(
+                f,
+                "promote:      {registry}/{}:{from} to the tags above, without a rebuild (the sha- tag stays where it is)",
+                self.image.repository
+            )?,
+        }
+        if self.image.create_repository {
+            writeln!(f, "repository:   created when missing")?;
+        }
+        match &self.rollout {
+            None => writeln!(f, "deploy:       none (no ecs-cluster given)")?,
+            Some(rollout) => {
+                let containers = if rollout.container_names.is_empty() {
+                    format!("containers using {}", self.image.repository)
+                } else {
+                    rollout.container_names.join(", ")
+                };
+                writeln!(
+                    f,
+                    "deploy:       {} in cluster {} ({containers}), pinned by digest",
+                    rollout.services.join(", "),
+                    rollout.cluster
+                )?;
+                match rollout.wait_timeout {
+                    Some(timeout) => {
+                        writeln!(f, "wait:         up to {} minutes", timeout.as_secs() / 60)?
+                    }
+                    None => writeln!(f, "wait:         no")?,
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,299 @@
+//! Resolving the image inputs: repository, tags, where the image comes from, build options.
+
+use super::values;
+use super::{
+    BuildPlan, BuilderChoice, CacheMode, ImageMode, ImagePlan, ImmutableTags, PlanError,
+    parse_flag, required,
+};
+use crate::inputs::{InputArgs, RunContext};
+use std::path::PathBuf;
+
+pub(super) fn resolve_image(
+    args: &InputArgs,
+    run: &RunContext,
+    environment: &str,
+    sha: &str,
+) -> Result<ImagePlan, PlanError> {
+    let repository = required(
+        &args.ecr_repository,
+        "ecr-repository",
+        "an ECR repository name such as `back-end`",
+    )?;
+    values::check_repository(&repository).map_err(|why| {
+        PlanError::new(
+            "ecr-repository",
+            why,
+            "an ECR repository name such as `back-end`",
+        )
+    })?;
+    let registry_override = args.registry.clone();
+    if let Some(registry) = &registry_override
+        && (registry.contains('/') || registry.contains(char::is_whitespace))
+    {
+        return Err(PlanError::new(
+            "registry",
+            format!("`{registry}` is not a registry host"),
+            "a host with an optional port, e.g. `123456789012.dkr.ecr.us-east-2.amazonaws.com`",
+        ));
+    }
+    let mut tags = vec![environment.to_string(), format!("sha-{}", &sha[..7])];
+    for tag in key_lines(args.extra_tags.as_deref()) {
+        values::check_docker_tag(tag).map_err(|why| {
+            PlanError::new(
+                "extra-tags",
+                format!("`{tag}` {why}"),
+                "one Docker tag a line, e.g. `v1.4.2`",
+            )
+        })?;
+        if !tags.iter().any(|t| t == tag) {
+            tags.push(tag.to_string());
+        }
+    }
+    let mode = match args.mode.as_deref().unwrap_or("build") {
+        "build" => ImageMode::Build(resolve_build(args, run)?),
+        "promote" => ImageMode::Promote {
+            from: resolve_promote_from(args)?,
+        },
+        other => {
+            return Err(PlanError::new(
+                "mode",
+                format!("`{other}` is not a mode"),
+                "`build` (build and push) or `promote` (retag an image already pushed)",
+            ));
+        }
+    };
+    if args.promote_from.is_some() && matches!(mode, ImageMode::Build(_)) {
+        return Err(PlanError::new(
+            "promote-from",
+            "is set but mode is build",
+            "set `mode: promote` to promote, or drop promote-from",
+        ));
+    }
+    let lifecycle_policy = match &args.lifecycle_policy {
+        None => None,
+        Some(path) => Some(read_json_file(path, "lifecycle-policy")?),
+    };
+    let immutable_tags = match args.immutable_tags.as_deref().unwrap_or("fail") {
+        "fail" => ImmutableTags::Fail,
+        "skip-moving" => ImmutableTags::SkipMoving,
+        other => {
+            return Err(PlanError::new(
+                "immutable-tags",
+                format!("`{other}` is not an option"),
+                "`fail` or `skip-moving`",
+            ));
+        }
+    };
+    Ok(ImagePlan {
+        repository,
+        registry_override,
+        tags,
+        mode,
+        create_repository: parse_flag(&args.create_repository, "create-repository", false)?,
+        lifecycle_policy,
+        immutable_tags,
+    })
+}
+
+fn resolve_promote_from(args: &InputArgs) -> Result<String, PlanError> {
+    let from = required(
+        &args.promote_from,
+        "promote-from",
+        "with mode promote, the tag (e.g. `sha-abc1234` or `staging`) or digest to promote",
+    )?;
+    let valid = match from.strip_prefix("sha256:") {
+        Some(hex) => hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()),
+        None => values::check_docker_tag(&from).is_ok(),
+    };
+    if valid {
+        Ok(from)
+    } else {
+        Err(PlanError::new(
+            "promote-from",
+            format!("`{from}` is neither a tag nor a sha256 digest"),
+            "a tag such as `sha-abc1234` or `staging`, or `sha256:` and 64 hex digits",
+        ))
+    }
+}
+
+fn read_json_file(path: &str, input: &'static str) -> Result<String, PlanError> {
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        PlanError::new(
+            input,
+            format!("`{path}` cannot be read ({error})"),
+            "the path of a JSON file",
+        )
+    })?;
+    serde_json::from_str::<serde_json::Value>(&text).map_err(|error| {
+        PlanError::new(
+            input,
+            format!("`{path}` is not JSON ({error})"),
+            "a JSON document",
+        )
+    })?;
+    Ok(text)
+}
+
+/// Non-empty, trimmed lines.
+fn key_lines(text: Option<&str>) -> impl Iterator<Item = &str> {
+    text.unwrap_or("")
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+}
+
+/// `KEY=VALUE` lines; `KEY` of letters, digits, `_`, `.`, `-` (label keys have dots).
+fn key_values(
+    text: Option<&str>,
+    input: &'static str,
+    key_chars: &str,
+) -> Result<Vec<(String, String)>, PlanError> {
+    let mut pairs = Vec::new();
+    for line in text
+        .unwrap_or("")
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+    {
+        let pair = line.split_once('=').filter(|(key, _)| {
+            let key = key.trim();
+            !key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || key_chars.contains(c))
+        });
+        let Some((key, value)) = pair else {
+            return Err(PlanError::new(
+                input,
+                format!("`{line}` is not KEY=VALUE"),
+                "one KEY=VALUE a line",
+            ));
+        };
+        pairs.push((key.trim().to_string(), value.to_string()));
+    }
+    Ok(pairs)
+}
+
+pub(super) fn resolve_build(args: &InputArgs, run: &RunContext) -> Result<BuildPlan, PlanError> {
+    let context = PathBuf::from(args.context.as_deref().unwrap_or("."));
+    if !context.is_dir() {
+        return Err(PlanError::new(
+            "context",
+            format!("`{}` is not a directory", context.display()),
+            "the build context directory, relative to the workspace",
+        ));
+    }
+    let dockerfile = args
+        .dockerfile
+        .as_ref()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| context.join("Dockerfile"));
+    if !dockerfile.is_file() {
+        return Err(PlanError::new(
+            "dockerfile",
+            format!("`{}` does not exist", dockerfile.display()),
+            "the path of the Dockerfile relative to the workspace (default `<context>/Dockerfile`)",
+        ));
+    }
+    let platforms = values::split_list(args.platforms.as_deref().unwrap_or("linux/arm64"));
+    if platforms.is_empty() {
+        return Err(PlanError::new(
+            "platforms",
+            "is empty",
+            "e.g. `linux/arm64`",
+        ));
+    }
+    for platform in &platforms {
+        values::check_platform(platform).map_err(|why| {
+            PlanError::new(
+                "platforms",
+                why,
+                format!("one or more of {}", values::KNOWN_PLATFORMS.join(", ")),
+            )
+        })?;
+    }
+    let target = args.target.clone();
+    if let Some(stage) = &target
+        && (stage.is_empty()
+            || !stage
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)))
+    {
+        return Err(PlanError::new(
+            "target",
+            format!("`{stage}` is not a stage name"),
+            "a build stage name",
+        ));
+    }
+    let secrets = key_values(args.build_secrets.as_deref(), "build-secrets", "_-.")?
+        .into_iter()
+        .map(|(id, variable)| {
+            let variable = variable.trim().to_string();
+            if variable.is_empty() || !variable.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                Err(PlanError::new(
+                    "build-secrets",
+                    format!("`{id}={variable}` does not name an environment variable"),
+                    "one `id=ENV_VAR` a line; the step's `env:` gives the variable, e.g. `npm_token=NPM_TOKEN`",
+                ))
+            } else {
+                Ok((id, variable))
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let cache = match args.cache.as_deref().unwrap_or("auto") {
+        "auto" => CacheMode::Auto,
+        "gha" => CacheMode::Gha,
+        "registry" => CacheMode::Registry,
+        "none" => CacheMode::None,
+        other => {
+            return Err(PlanError::new(
+                "cache",
+                format!("`{other}` is not a cache mode"),
+                "auto, gha, registry or none",
+            ));
+        }
+    };
+    let builder = match args.builder.as_deref() {
+        None => None,
+        Some(endpoint) if endpoint.contains("://") => {
+            let scheme = endpoint.split("://").next().unwrap_or_default();
+            if !matches!(
+                scheme,
+                "tcp" | "docker-container" | "kube-pod" | "unix" | "ssh"
+            ) {
+                return Err(PlanError::new(
+                    "builder",
+                    format!("`{endpoint}` is not a BuildKit endpoint"),
+                    "a buildx builder name, or tcp://HOST:PORT, docker-container://NAME, unix://PATH",
+                ));
+            }
+            Some(BuilderChoice::Endpoint(endpoint.to_string()))
+        }
+        Some(name)
+            if name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) =>
+        {
+            Some(BuilderChoice::Named(name.to_string()))
+        }
+        Some(other) => {
+            return Err(PlanError::new(
+                "builder",
+                format!("`{other}` is not a builder name"),
+                "a buildx builder name or a BuildKit endpoint",
+            ));
+        }
+    };
+    Ok(BuildPlan {
+        context,
+        dockerfile,
+        target,
+        platforms,
+        build_args: key_values(args.build_args.as_deref(), "build-args", "_")?,
+        labels: key_values(args.labels.as_deref(), "labels", "_.-/")?,
+        secrets,
+        provenance: parse_flag(&args.provenance, "provenance", false)?,
+        cache,
+        gha_cache_available: run.gha_cache_available,
+        builder,
+    })
+}

@@ -1,0 +1,132 @@
+//! Resolving the ECS inputs: cluster, services, waiting, rollback, health check.
+
+use super::values;
+use super::{HealthCheck, PlanError, RolloutPlan, parse_count, parse_flag};
+use crate::inputs::InputArgs;
+use std::path::PathBuf;
+use std::time::Duration;
+
+const DEFAULT_WAIT_MINUTES: &str = "30";
+const MAX_WAIT_MINUTES: u64 = 24 * 60;
+
+/// The services to roll and how; `None` when no ECS input is given.
+pub(super) fn resolve_rollout(args: &InputArgs) -> Result<Option<RolloutPlan>, PlanError> {
+    let services = values::split_list(args.ecs_services.as_deref().unwrap_or(""));
+    let cluster = args.ecs_cluster.clone();
+    let cluster = match (cluster, services.is_empty()) {
+        (None, true) => return Ok(None),
+        (Some(cluster), false) => cluster,
+        (Some(_), true) => {
+            return Err(PlanError::new(
+                "ecs-services",
+                "is empty but ecs-cluster is set",
+                "the services to roll, one a line or comma-separated (or leave ecs-cluster empty to only build and push)",
+            ));
+        }
+        (None, false) => {
+            return Err(PlanError::new(
+                "ecs-cluster",
+                "is empty but ecs-services is set",
+                "the name or ARN of the services' cluster",
+            ));
+        }
+    };
+    for name in std::iter::once(&cluster).chain(&services) {
+        let plain = name.starts_with("arn:")
+            || name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !plain || name.len() > 255 {
+            let input = if *name == cluster {
+                "ecs-cluster"
+            } else {
+                "ecs-services"
+            };
+            return Err(PlanError::new(
+                input,
+                format!("`{name}` is not an ECS name"),
+                "names of letters, digits, `-` and `_` (up to 255), or ARNs",
+            ));
+        }
+    }
+    let wait = parse_flag(&args.wait, "wait", true)?;
+    let minutes = args
+        .wait_timeout_minutes
+        .as_deref()
+        .unwrap_or(DEFAULT_WAIT_MINUTES);
+    let timeout = values::parse_minutes(minutes, 1..=MAX_WAIT_MINUTES).map_err(|why| {
+        PlanError::new(
+            "wait-timeout-minutes",
+            why,
+            format!("whole minutes from 1 to {MAX_WAIT_MINUTES}"),
+        )
+    })?;
+    let health_check = match &args.health_check_url {
+        None => None,
+        Some(url) => {
+            let parsed = url::Url::parse(url)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https"));
+            if parsed.is_none() {
+                return Err(PlanError::new(
+                    "health-check-url",
+                    format!("`{url}` is not an http(s) URL"),
+                    "e.g. https://staging.example.org/health",
+                ));
+            }
+            if !wait {
+                return Err(PlanError::new(
+                    "health-check-url",
+                    "is set but wait is false",
+                    "a health check runs after the rollout completes: set wait to true, or drop the URL",
+                ));
+            }
+            let seconds = parse_count(
+                &args.health_check_timeout_seconds,
+                "health-check-timeout-seconds",
+                120,
+                1..=3600,
+            )?;
+            Some(HealthCheck {
+                url: url.clone(),
+                expect: args.health_check_expect.clone(),
+                timeout: Duration::from_secs(seconds.into()),
+            })
+        }
+    };
+    let task_definition_file = match &args.task_definition {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|error| {
+                PlanError::new(
+                    "task-definition",
+                    format!("`{path}` cannot be read ({error})"),
+                    "the path of a JSON file as `aws ecs describe-task-definition` prints it",
+                )
+            })?;
+            values::task_definition_document(&text).map_err(|why| {
+                PlanError::new(
+                    "task-definition",
+                    format!("`{path}` {why}"),
+                    "the JSON `aws ecs describe-task-definition` prints, with or without the taskDefinition wrapper",
+                )
+            })?;
+            Some(PathBuf::from(path))
+        }
+    };
+    Ok(Some(RolloutPlan {
+        cluster,
+        services,
+        task_definition_file,
+        container_names: values::split_list(args.container_names.as_deref().unwrap_or("")),
+        wait_timeout: wait.then_some(timeout),
+        rollback_on_failure: parse_flag(&args.rollback_on_failure, "rollback-on-failure", true)?,
+        force_new_deployment: parse_flag(
+            &args.force_new_deployment,
+            "force-new-deployment",
+            false,
+        )?,
+        deregister_previous: parse_flag(&args.deregister_previous, "deregister-previous", false)?,
+        health_check,
+    }))
+}

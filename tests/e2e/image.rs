@@ -1,0 +1,408 @@
+//! Images for real: arm64 RUN steps under qemu, build args, labels and secrets in the image,
+//! a rebuild that uploads nothing, promotion without a rebuild, and the repository checks.
+
+use crate::support::*;
+use std::time::Instant;
+
+/// An arm64 image whose RUN steps ran under qemu, with the build args, labels and OCI labels
+/// in its config, and a build secret that was usable but is in neither the image nor the log.
+#[tokio::test(flavor = "multi_thread")]
+async fn arm64_run_steps_args_labels_and_secrets_land_where_they_should() {
+    let standins = StandIns::get();
+    let repository = unique("e2e/arm64");
+    standins.ecr_repository(&repository, false).await;
+    let secret = format!("s3cr3t-{}", unique("token"));
+    // A version of its own: the RUN steps after `ARG VERSION` cannot come from another run's
+    // cache (BuildKit does not key a step on the secret's contents).
+    let version = unique("1.2.3");
+    let build_args = format!("VERSION={version}");
+    let mut action = ActionRun::new(
+        &standins,
+        "refs/heads/feature/arm64",
+        &unique("run"),
+        &[
+            ("ecr-repository", repository.as_str()),
+            ("build-args", build_args.as_str()),
+            ("labels", "com.example.team=backend"),
+            ("build-secrets", "token=DEPLOY_TEST_SECRET"),
+        ],
+    );
+    let app = arm64_app(action.dir.path());
+    action.set("INPUT_CONTEXT", &app.display().to_string());
+    action.set("DEPLOY_TEST_SECRET", &secret);
+    let run = action.run();
+    assert_eq!(run.code, 0, "{}", run.log());
+
+    let registry = Registry {
+        host: standins.registry(),
+    };
+    let digest = &run.outputs["digest"];
+    let (manifest, config) = registry.manifest_and_config(&repository, digest).await;
+    assert_eq!(config["architecture"], "arm64");
+    assert_eq!(
+        manifest["layers"].as_array().unwrap().len(),
+        3,
+        "COPY and two RUN steps"
+    );
+    let labels = &config["config"]["Labels"];
+    assert_eq!(
+        labels["com.example.version"],
+        version.as_str(),
+        "the build arg reached the build"
+    );
+    assert_eq!(labels["com.example.team"], "backend");
+    assert_eq!(
+        labels["org.opencontainers.image.revision"],
+        "4f2a9c1d0e8b7a6c5d4e3f2a1b0c9d8e7f6a5b4c"
+    );
+    assert_eq!(
+        labels["org.opencontainers.image.source"],
+        "https://github.com/operationcode/back-end"
+    );
+    assert_eq!(labels["org.opencontainers.image.ref.name"], "feature/arm64");
+    assert_eq!(
+        labels["org.opencontainers.image.created"], "2026-11-20T09:30:00+01:00",
+        "the commit's time"
+    );
+
+    let saved = saved_image(
+        &standins,
+        &format!("{}/{repository}:staging", standins.registry()),
+    );
+    assert!(contains(&saved, "built by a RUN step under qemu"));
+    assert!(
+        contains(
+            &saved,
+            &format!("secret mounted: read {} bytes", secret.len())
+        ),
+        "the RUN step could read the secret"
+    );
+    assert!(!contains(&saved, &secret), "the secret is in the image");
+    run.assert_masked("the build secret", &secret);
+    run.assert_no_leak("the build secret", &secret);
+}
+
+/// A second build of the same source uploads no layer; the figures go to the test output.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rebuild_without_changes_uploads_nothing() {
+    let standins = StandIns::get();
+    let repository = unique("e2e/rebuild");
+    standins.ecr_repository(&repository, false).await;
+    // New to this engine and registry, so the first build is cold: its RUN layers are new.
+    let build_args = format!("VERSION={}", unique("cold"));
+    let run_once = |label: &str| {
+        let mut action = ActionRun::new(
+            &standins,
+            "refs/heads/feature/cache",
+            &unique("run"),
+            &[
+                ("ecr-repository", repository.as_str()),
+                ("build-secrets", "token=DEPLOY_TEST_SECRET"),
+                ("build-args", build_args.as_str()),
+            ],
+        );
+        let app = arm64_app(action.dir.path());
+        action.set("INPUT_CONTEXT", &app.display().to_string());
+        action.set("DEPLOY_TEST_SECRET", "the same secret each time");
+        let started = Instant::now();
+        let run = action.run();
+        assert_eq!(run.code, 0, "{label}: {}", run.log());
+        (run, started.elapsed())
+    };
+    let (cold, cold_time) = run_once("cold");
+    let after_cold = standins.blob_uploads(&repository);
+    let (again, again_time) = run_once("again");
+    let after_again = standins.blob_uploads(&repository);
+    assert!(
+        after_cold >= 3,
+        "the cold build uploaded its two RUN layers and its config ({after_cold})"
+    );
+    assert_eq!(after_again - after_cold, 0, "the rebuild uploaded blobs");
+    assert_eq!(
+        cold.outputs["digest"], again.outputs["digest"],
+        "same source, same image"
+    );
+    standins.figure(&format!(
+        "cold arm64 build and push (3 layers, RUN under qemu): {:.2}s wall, {after_cold} blob uploads",
+        cold_time.as_secs_f64()
+    ));
+    standins.figure(&format!(
+        "no-change rebuild: {:.2}s wall, {} blob uploads",
+        again_time.as_secs_f64(),
+        after_again - after_cold
+    ));
+}
+
+/// Build staging once, then promote it to prod: the same digest, no upload, no rebuild, and
+/// the production service rolls to it.
+#[tokio::test(flavor = "multi_thread")]
+async fn promote_moves_prod_to_the_staging_digest_without_uploading() {
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let repository = unique("e2e/promote");
+    standins.ecr_repository(&repository, false).await;
+    let staging = ActionRun::new(
+        &standins,
+        "refs/heads/feature/promote",
+        &unique("run"),
+        &[("ecr-repository", repository.as_str())],
+    )
+    .run();
+    assert_eq!(staging.code, 0, "{}", staging.log());
+    let staging_digest = staging.outputs["digest"].clone();
+
+    let world = EcsWorld::create(&ecs, &format!("{}/{repository}:prod", standins.registry())).await;
+    let uploads_before = standins.blob_uploads(&repository);
+    let mut promote = ActionRun::new(
+        &standins,
+        "refs/heads/main",
+        &unique("run"),
+        &[
+            ("ecr-repository", repository.as_str()),
+            ("mode", "promote"),
+            ("promote-from", "staging"),
+            ("ecs-cluster", world.cluster.as_str()),
+            ("ecs-services", world.service.as_str()),
+        ],
+    );
+    // Nothing is built: the context does not even exist.
+    promote.set("INPUT_CONTEXT", "/nonexistent");
+    let started = Instant::now();
+    let run = promote.run();
+    let elapsed = started.elapsed();
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(run.outputs["digest"], staging_digest);
+    assert_eq!(run.outputs["tags"], "prod");
+    let registry = Registry {
+        host: standins.registry(),
+    };
+    assert_eq!(registry.digest(&repository, "prod").await, staging_digest);
+    assert_eq!(
+        standins.blob_uploads(&repository),
+        uploads_before,
+        "promotion uploaded blobs"
+    );
+    assert!(
+        !run.stdout.contains("building "),
+        "promotion built something: {}",
+        run.log()
+    );
+    let service = ecs
+        .describe_services()
+        .cluster(&world.cluster)
+        .services(&world.service)
+        .send()
+        .await
+        .unwrap();
+    let deployed = ecs
+        .describe_task_definition()
+        .task_definition(service.services()[0].task_definition().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        deployed.task_definition().unwrap().container_definitions()[0]
+            .image()
+            .unwrap()
+            .ends_with(&staging_digest)
+    );
+    standins.figure(&format!(
+        "promote staging → prod through the registry API, with the ECS rollout: {:.2}s wall, 0 blob uploads",
+        elapsed.as_secs_f64()
+    ));
+
+    // A source that is not there: a clear error naming the nearest tags.
+    let mut missing = ActionRun::new(
+        &standins,
+        "refs/heads/main",
+        &unique("run"),
+        &[
+            ("ecr-repository", repository.as_str()),
+            ("mode", "promote"),
+            ("promote-from", "stagin"),
+        ],
+    );
+    missing.set("INPUT_CONTEXT", "/nonexistent");
+    let run = missing.run();
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stdout.contains("there is no") && run.stdout.contains("nearest tags"),
+        "{}",
+        run.log()
+    );
+    assert!(run.stdout.contains("staging"), "{}", run.log());
+}
+
+/// Promotion through ECR's own API (no registry override), against moto.
+#[tokio::test(flavor = "multi_thread")]
+async fn promote_through_the_ecr_api() {
+    let standins = StandIns::get();
+    let ecr = standins.ecr().await;
+    let repository = unique("e2e/ecr-promote");
+    standins.ecr_repository(&repository, false).await;
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 2, "digest": format!("sha256:{}", "1".repeat(64))},
+        "layers": []
+    });
+    let put = ecr
+        .put_image()
+        .repository_name(&repository)
+        .image_manifest(manifest.to_string())
+        .image_tag("sha-0000001")
+        .send()
+        .await
+        .unwrap();
+    let digest = put
+        .image()
+        .unwrap()
+        .image_id()
+        .unwrap()
+        .image_digest()
+        .unwrap()
+        .to_string();
+    let mut action = ActionRun::new(
+        &standins,
+        "refs/heads/main",
+        &unique("run"),
+        &[
+            ("ecr-repository", repository.as_str()),
+            ("mode", "promote"),
+            ("promote-from", "sha-0000001"),
+        ],
+    );
+    action.remove("INPUT_REGISTRY");
+    let run = action.run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(run.outputs["digest"], digest);
+    let described = ecr
+        .describe_images()
+        .repository_name(&repository)
+        .image_ids(
+            aws_sdk_ecr::types::ImageIdentifier::builder()
+                .image_tag("prod")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        described.image_details()[0].image_digest(),
+        Some(digest.as_str())
+    );
+}
+
+/// A missing repository fails before anything is built, unless the action may create it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_repository_fails_early_or_is_created() {
+    let standins = StandIns::get();
+    let registry = Registry {
+        host: standins.registry(),
+    };
+    let repository = unique("e2e/missing");
+    let run = ActionRun::new(
+        &standins,
+        "refs/heads/feature/x",
+        &unique("run"),
+        &[("ecr-repository", repository.as_str())],
+    )
+    .run();
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stdout.contains("does not exist") && run.stdout.contains("create-repository: true"),
+        "{}",
+        run.log()
+    );
+    assert!(!run.stdout.contains("building "), "{}", run.log());
+    assert!(registry.tags(&repository).await.is_empty());
+
+    let policy = tempfile::NamedTempFile::new().unwrap();
+    let policy_text = r#"{"rules":[{"rulePriority":1,"description":"keep 30","selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":30},"action":{"type":"expire"}}]}"#;
+    std::fs::write(policy.path(), policy_text).unwrap();
+    let path = policy.path().display().to_string();
+    let run = ActionRun::new(
+        &standins,
+        "refs/heads/feature/x",
+        &unique("run"),
+        &[
+            ("ecr-repository", repository.as_str()),
+            ("create-repository", "true"),
+            ("lifecycle-policy", path.as_str()),
+        ],
+    )
+    .run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    let ecr = standins.ecr().await;
+    let created = ecr
+        .describe_repositories()
+        .repository_names(&repository)
+        .send()
+        .await
+        .unwrap();
+    let scanning = created.repositories()[0]
+        .image_scanning_configuration()
+        .unwrap();
+    assert!(scanning.scan_on_push());
+    let lifecycle = ecr
+        .get_lifecycle_policy()
+        .repository_name(&repository)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        lifecycle
+            .lifecycle_policy_text()
+            .unwrap()
+            .contains("imageCountMoreThan")
+    );
+    assert_eq!(registry.tags(&repository).await.len(), 2);
+}
+
+/// IMMUTABLE tags: the environment tag cannot move — a clear failure before building, or with
+/// `immutable-tags: skip-moving` only the sha- tag is pushed and the service is pinned by digest.
+#[tokio::test(flavor = "multi_thread")]
+async fn immutable_tags_fail_early_or_skip_the_moving_tag() {
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let registry = Registry {
+        host: standins.registry(),
+    };
+    let repository = unique("e2e/immutable");
+    standins.ecr_repository(&repository, true).await;
+    let run = ActionRun::new(
+        &standins,
+        "refs/heads/main",
+        &unique("run"),
+        &[("ecr-repository", repository.as_str())],
+    )
+    .run();
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stdout.contains("IMMUTABLE") && run.stdout.contains("skip-moving"),
+        "{}",
+        run.log()
+    );
+    assert!(registry.tags(&repository).await.is_empty());
+
+    let world = EcsWorld::create(&ecs, &format!("{}/{repository}:prod", standins.registry())).await;
+    let run = ActionRun::new(
+        &standins,
+        "refs/heads/main",
+        &unique("run"),
+        &[
+            ("ecr-repository", repository.as_str()),
+            ("immutable-tags", "skip-moving"),
+            ("ecs-cluster", world.cluster.as_str()),
+            ("ecs-services", world.service.as_str()),
+        ],
+    )
+    .run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(
+        registry.tags(&repository).await,
+        vec!["sha-4f2a9c1".to_string()]
+    );
+    assert_eq!(run.outputs["tags"], "sha-4f2a9c1");
+    assert!(run.outputs["image"].contains("@sha256:"));
+}
