@@ -422,3 +422,96 @@ async fn renders_from_a_task_definition_file() {
     );
     assert_eq!(described.tags()[0].value(), Some("file"));
 }
+
+/// `deregister-previous` retires the replaced revision after a successful rollout; a failed
+/// health check turns a completed rollout into a failure, rolled back to the previous revision.
+#[tokio::test(flavor = "multi_thread")]
+async fn housekeeping_and_a_failing_health_check() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let repository = unique("e2e/health");
+    standins.ecr_repository(&repository, false).await;
+    let world = EcsWorld::create(
+        &ecs,
+        &format!("{}/{repository}:staging", standins.registry()),
+    )
+    .await;
+    let first = world
+        .task_definition
+        .task_definition_arn()
+        .unwrap()
+        .to_string();
+    let run = ActionRun::new(
+        &standins,
+        "refs/heads/feature/health",
+        &unique("run"),
+        &[
+            ("ecr-repository", repository.as_str()),
+            ("ecs-cluster", world.cluster.as_str()),
+            ("ecs-services", world.service.as_str()),
+            ("deregister-previous", "true"),
+        ],
+    )
+    .run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    let old = ecs
+        .describe_task_definition()
+        .task_definition(&first)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        old.task_definition().unwrap().status(),
+        Some(&aws_sdk_ecs::types::TaskDefinitionStatus::Inactive),
+        "the replaced revision is deregistered"
+    );
+    let second = run.outputs["task-definition-arns"].clone();
+
+    // A new commit whose health check never passes: the service goes back to `second`.
+    let unhealthy = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503).set_body_string("starting"))
+        .mount(&unhealthy)
+        .await;
+    let url = format!("{}/health", unhealthy.uri());
+    let mut action = ActionRun::new(
+        &standins,
+        "refs/heads/feature/health",
+        &unique("run"),
+        &[
+            ("ecr-repository", repository.as_str()),
+            ("ecs-cluster", world.cluster.as_str()),
+            ("ecs-services", world.service.as_str()),
+            ("health-check-url", url.as_str()),
+            ("health-check-timeout-seconds", "3"),
+        ],
+    );
+    action.set("GITHUB_SHA", "9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b");
+    action.set("INPUT_BUILD-ARGS", &format!("VERSION={}", unique("v")));
+    let run = action.run();
+    assert_ne!(run.code, 0, "{}", run.log());
+    assert!(
+        run.stdout.contains("the health check failed"),
+        "{}",
+        run.log()
+    );
+    assert!(
+        run.stdout.contains("rolled back to revision"),
+        "{}",
+        run.log()
+    );
+    let service = ecs
+        .describe_services()
+        .cluster(&world.cluster)
+        .services(&world.service)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        service.services()[0].task_definition(),
+        Some(second.as_str())
+    );
+    assert!(run.summary.contains("rolled back"), "{}", run.summary);
+}
