@@ -120,6 +120,22 @@ action_inputs! {
     health_check_expect => "health-check-expect",
     /// Give the health check this many seconds [default: 120].
     health_check_timeout_seconds => "health-check-timeout-seconds",
+    /// Token for the GitHub API [action default: the job's github.token].
+    github_token => "github-token",
+    /// Create a GitHub deployment with statuses: true or false [default: false].
+    #[arg(num_args = 0..=1, default_missing_value = "true")]
+    github_deployment => "github-deployment",
+    /// The GitHub environment name [default: production for prod, else the environment tag].
+    github_environment => "github-environment",
+    /// The environment's URL, shown on the deployment.
+    environment_url => "environment-url",
+    /// Before pushing, wait until every other check on the commit passed: true or false [default: false].
+    #[arg(num_args = 0..=1, default_missing_value = "true")]
+    wait_for_checks => "wait-for-checks",
+    /// Give up waiting for checks after this many minutes [default: 30].
+    checks_timeout_minutes => "checks-timeout-minutes",
+    /// Log verbosity: error, warn, info, debug or trace [default: info].
+    log_level => "log-level",
     /// Print the plan and change nothing: true or false [default: false].
     #[arg(num_args = 0..=1, default_missing_value = "true")]
     dry_run => "dry-run",
@@ -152,6 +168,8 @@ pub struct RunContext {
     pub summary_file: Option<String>,
     pub oidc_request_url: Option<String>,
     pub oidc_request_token: Option<SecretString>,
+    /// `GITHUB_API_URL` (GitHub Enterprise Server has its own).
+    pub api_url: Option<String>,
     /// `ACTIONS_RUNTIME_TOKEN` and a cache URL are there: buildx's gha cache can work.
     pub gha_cache_available: bool,
     /// When the commit was made (RFC 3339), for the image's `created` label: a label that
@@ -178,6 +196,7 @@ impl RunContext {
             oidc_request_token: get("ACTIONS_ID_TOKEN_REQUEST_TOKEN").map(SecretString::from),
             gha_cache_available: get("ACTIONS_RUNTIME_TOKEN").is_some()
                 && (get("ACTIONS_CACHE_URL").is_some() || get("ACTIONS_RESULTS_URL").is_some()),
+            api_url: get("GITHUB_API_URL"),
             commit_time: get("GITHUB_EVENT_PATH").and_then(|path| commit_time_of_event(&path)),
         }
     }
@@ -197,13 +216,18 @@ fn commit_time_of_event(path: &str) -> Option<String> {
 pub struct Inputs {
     pub args: InputArgs,
     pub run: RunContext,
+    /// `github-token`, taken out of `args` at once so no `Debug` of the inputs can show it.
+    pub github_token: Option<SecretString>,
 }
 
 /// Collect the inputs: explicit flags first, then `INPUT_*` variables, plus the run context.
 pub fn collect(flags: InputArgs, env: &dyn Fn(&str) -> Option<String>) -> Inputs {
+    let mut args = flags.or(InputArgs::from_env(env));
+    let github_token = args.github_token.take().map(SecretString::from);
     Inputs {
-        args: flags.or(InputArgs::from_env(env)),
+        args,
         run: RunContext::from_env(env),
+        github_token,
     }
 }
 

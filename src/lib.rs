@@ -10,6 +10,7 @@ pub mod console;
 pub mod deploy;
 pub mod error;
 pub mod file_commands;
+pub mod github;
 pub mod iam_policy;
 pub mod image;
 pub mod inputs;
@@ -19,8 +20,10 @@ pub mod report;
 use anyhow::Result;
 use console::Console;
 use error::Problem;
+use github::GitHub;
 use inputs::Inputs;
 use plan::Plan;
+use std::time::Duration;
 
 /// Run the pipeline. On failure the job summary says what went wrong before the error is
 /// returned for `main` to annotate.
@@ -41,6 +44,9 @@ pub async fn run(inputs: &Inputs, console: &Console) -> Result<()> {
 }
 
 async fn execute(inputs: &Inputs, console: &Console, plan_made: &mut Option<Plan>) -> Result<()> {
+    if let Some(token) = &inputs.github_token {
+        console.mask(token);
+    }
     let plan = {
         let _group = console.group("plan");
         let plan = plan::resolve(inputs)?;
@@ -52,6 +58,21 @@ async fn execute(inputs: &Inputs, console: &Console, plan_made: &mut Option<Plan
     let plan = plan_made.insert(plan);
     if plan.dry_run {
         return dry_run(inputs, plan, console).await;
+    }
+    let github = plan.github.as_ref().map(GitHub::new).transpose()?;
+    if let (Some(github), Some(timeout)) =
+        (&github, plan.github.as_ref().and_then(|g| g.checks_timeout))
+    {
+        let _group = console.group("checks gate");
+        github::checks::wait_for_checks(
+            github,
+            &plan.source.sha,
+            inputs.run.run_id.as_deref(),
+            timeout,
+            Duration::from_secs(10),
+            console,
+        )
+        .await?;
     }
 
     let session = {
@@ -81,35 +102,87 @@ async fn execute(inputs: &Inputs, console: &Console, plan_made: &mut Option<Plan
         console.line(&format!("pushed {}", image.pinned_reference()));
         image
     };
-    let rollouts = {
-        let _group = console.group("deploy");
-        deploy::roll_out(plan, &session, &image, targets, console).await?
+
+    let deployment = match (
+        &github,
+        plan.github.as_ref().and_then(|g| g.deployment.as_ref()),
+    ) {
+        (Some(github), Some(wanted)) => {
+            let id = github::deployments::create(
+                github,
+                &plan.source.sha,
+                &wanted.environment,
+                wanted.production,
+                console,
+            )
+            .await;
+            if let Some(id) = id {
+                let log_url = plan.source.run_url.as_deref();
+                github::deployments::set_status(
+                    github,
+                    id,
+                    "in_progress",
+                    log_url,
+                    None,
+                    "rolling out",
+                    console,
+                )
+                .await;
+            }
+            id.map(|id| (github, wanted, id))
+        }
+        _ => None,
     };
+    let rolled = {
+        let _group = console.group("deploy");
+        deploy::roll_out(plan, &session, &image, targets, console).await
+    };
+    let failed: Vec<String> = match &rolled {
+        Ok(rollouts) => rollouts
+            .iter()
+            .filter_map(|rollout| {
+                let failure = rollout.outcome.failure()?;
+                let mut text = format!(
+                    "{}: {} (the service now runs {})",
+                    rollout.service, failure.reason, failure.left_on
+                );
+                if let Some(evidence) = &failure.evidence {
+                    text.push('\n');
+                    text.push_str(evidence.trim_end());
+                }
+                Some(text)
+            })
+            .collect(),
+        Err(error) => vec![error::one_line(error)],
+    };
+    if let Some((github, wanted, id)) = deployment {
+        let (state, description) = if failed.is_empty() {
+            ("success", format!("{} deployed", image.pinned_reference()))
+        } else {
+            ("failure", failed.join("; "))
+        };
+        github::deployments::set_status(
+            github,
+            id,
+            state,
+            plan.source.run_url.as_deref(),
+            wanted.environment_url.as_deref(),
+            &description,
+            console,
+        )
+        .await;
+    }
+    let rollouts = rolled?;
     {
         let _group = console.group("report");
-        let outputs = report::output_values(plan, &session, &image, &rollouts);
+        let deployment_id = deployment.map(|(_, _, id)| id);
+        let outputs = report::output_values(plan, &session, &image, &rollouts, deployment_id);
         report::publish(
             &inputs.run,
             &outputs,
             &report::summary::success(plan, &image, &rollouts),
         )?;
     }
-
-    let failed: Vec<String> = rollouts
-        .iter()
-        .filter_map(|rollout| {
-            let failure = rollout.outcome.failure()?;
-            let mut text = format!(
-                "{}: {} (the service now runs {})",
-                rollout.service, failure.reason, failure.left_on
-            );
-            if let Some(evidence) = &failure.evidence {
-                text.push('\n');
-                text.push_str(evidence.trim_end());
-            }
-            Some(text)
-        })
-        .collect();
     if !failed.is_empty() {
         return Err(Problem::new(format!("rollout failed: {}", failed.join("\n")))
             .hint("the service events and stopped tasks above say why; the image is pushed, re-run to retry the rollout")
@@ -132,6 +205,26 @@ async fn dry_run(inputs: &Inputs, plan: &Plan, console: &Console) -> Result<()> 
         changes = deploy::dry_run(plan, &targets)?;
         for line in changes.lines() {
             console.line(line);
+        }
+    }
+    if let Some(github) = &plan.github {
+        let mut actions = Vec::new();
+        if let Some(timeout) = github.checks_timeout {
+            actions.push(format!(
+                "would wait up to {} minutes for every other check on {} to pass before pushing",
+                timeout.as_secs() / 60,
+                plan.source.sha
+            ));
+        }
+        if let Some(deployment) = &github.deployment {
+            actions.push(format!(
+                "would create a GitHub deployment of {} to `{}` (in_progress, then success or failure)",
+                plan.source.sha, deployment.environment
+            ));
+        }
+        for action in actions {
+            console.line(&action);
+            changes.push_str(&format!("github: {action}\n"));
         }
     }
     console.line("dry run: nothing was changed");

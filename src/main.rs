@@ -15,7 +15,6 @@ fn main() -> ExitCode {
     } else {
         Mode::Plain
     });
-    init_logging(in_actions);
 
     let inputs = match cli.command {
         None if in_actions => inputs::collect(Default::default(), &env),
@@ -47,6 +46,8 @@ fn main() -> ExitCode {
         }
     };
 
+    init_logging(in_actions, inputs.args.log_level.as_deref());
+
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -72,10 +73,17 @@ fn main() -> ExitCode {
     }
 }
 
-/// `RUST_LOG`-style filtering, warnings by default; no timestamps in a runner (it adds its own).
-fn init_logging(in_actions: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+/// `log-level` sets our own verbosity (default info); every dependency stays at `warn`, so no
+/// SDK or HTTP trace can print a request's headers or body. `RUST_LOG` overrides both. No
+/// timestamps in a runner: it adds its own.
+fn init_logging(in_actions: bool, level: Option<&str>) {
+    // An invalid level is reported by `plan`; until then, info.
+    let level = level
+        .filter(|level| matches!(*level, "error" | "warn" | "info" | "debug" | "trace"))
+        .unwrap_or("info");
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!("warn,deploy_action={level}"))
+    });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false);

@@ -28,6 +28,7 @@ pub async fn request_token(
         .build()
         .map_err(|error| Failure::Fatal(anyhow!(error).context("creating the HTTP client")))?;
     let endpoint = redact_query(url);
+    tracing::debug!(endpoint, audience, "requesting the OIDC token");
     let response = client
         .get(&request_url)
         .bearer_auth(bearer.expose_secret())

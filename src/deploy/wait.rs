@@ -180,6 +180,7 @@ pub async fn wait_for_rollout(
         let service = describe(ecs, cluster, service_name).await?;
         events.print_new(&service, console);
         let progress = assess(&service, ours);
+        tracing::debug!(service = service_name, ?progress, elapsed = ?started.elapsed(), "polled the rollout");
         match &progress {
             Progress::Done { running, desired } => {
                 return Ok(Verdict::Done {

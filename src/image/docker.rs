@@ -75,6 +75,8 @@ impl Docker {
         stdin: Option<&SecretString>,
         echo: bool,
     ) -> Result<CommandOutput> {
+        // Arguments never hold a secret: passwords go through stdin, build secrets through files.
+        tracing::debug!(program = %self.program.display(), ?args, "running docker");
         let mut child = self
             .command(args)
             .stdin(if stdin.is_some() {

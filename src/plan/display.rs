@@ -45,7 +45,7 @@ impl fmt::Display for Plan {
             ImageMode::Build(build) => {
                 writeln!(
                     f,
-                    "build:        {} (dockerfile {}{}) for {}, cache {:?}",
+                    "build:        {} (dockerfile {}{}) for {}, cache {}",
                     build.context.display(),
                     build.dockerfile.display(),
                     build
@@ -54,7 +54,7 @@ impl fmt::Display for Plan {
                         .map(|t| format!(", target {t}"))
                         .unwrap_or_default(),
                     build.platforms.join(", "),
-                    build.cache
+                    format!("{:?}", build.cache).to_lowercase()
                 )?;
                 if !build.secrets.is_empty() {
                     let ids: Vec<&str> = build.secrets.iter().map(|(id, _)| id.as_str()).collect();
@@ -85,10 +85,28 @@ impl fmt::Display for Plan {
                     rollout.cluster
                 )?;
                 match rollout.wait_timeout {
-                    Some(timeout) => {
-                        writeln!(f, "wait:         up to {} minutes", timeout.as_secs() / 60)?
-                    }
+                    Some(timeout) => writeln!(
+                        f,
+                        "wait:         up to {} minutes; on failure {}",
+                        timeout.as_secs() / 60,
+                        if rollout.rollback_on_failure {
+                            "roll back to the previous revision"
+                        } else {
+                            "leave the service as it is"
+                        }
+                    )?,
                     None => writeln!(f, "wait:         no")?,
+                }
+                if let Some(file) = &rollout.task_definition_file {
+                    writeln!(f, "render from:  {}", file.display())?;
+                }
+                if let Some(check) = &rollout.health_check {
+                    writeln!(
+                        f,
+                        "check:        GET {} until 2xx, up to {} s",
+                        check.url,
+                        check.timeout.as_secs()
+                    )?;
                 }
             }
         }

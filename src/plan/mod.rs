@@ -5,12 +5,14 @@
 
 pub mod branch_rules;
 mod display;
+mod github;
 mod image;
 mod rollout;
 pub mod values;
 
 use crate::inputs::{InputArgs, Inputs};
 use branch_rules::RefKind;
+pub use github::{DeploymentPlan, GitHubPlan};
 use secrecy::SecretString;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -51,6 +53,9 @@ pub struct Plan {
     pub dry_run: bool,
     /// `export-credentials`: the `GITHUB_ENV` file to write the credentials to.
     pub export_credentials_to: Option<PathBuf>,
+    pub github: Option<GitHubPlan>,
+    /// `log-level`: error, warn, info, debug, trace.
+    pub log_level: String,
 }
 
 #[derive(Debug, Clone)]
@@ -223,6 +228,8 @@ pub fn resolve(inputs: &Inputs) -> Result<Plan, PlanError> {
             None
         };
 
+    let github = github::resolve_github(inputs, &environment)?;
+    let log_level = github::resolve_log_level(inputs)?;
     Ok(Plan {
         region,
         auth,
@@ -232,6 +239,8 @@ pub fn resolve(inputs: &Inputs) -> Result<Plan, PlanError> {
         rollout,
         dry_run,
         export_credentials_to,
+        github,
+        log_level,
     })
 }
 

@@ -39,7 +39,11 @@ impl Fixture {
             ..Default::default()
         };
         edit(&mut args, &mut run);
-        Inputs { args, run }
+        Inputs {
+            args,
+            run,
+            github_token: None,
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 pub mod summary;
 
 use crate::auth::AwsSession;
-use crate::deploy::Rollout;
+use crate::deploy::{Outcome, Rollout};
 use crate::file_commands;
 use crate::image::PushedImage;
 use crate::inputs::RunContext;
@@ -18,10 +18,15 @@ pub fn output_values(
     session: &AwsSession,
     image: &PushedImage,
     rollouts: &[Rollout],
+    github_deployment_id: Option<u64>,
 ) -> Vec<(&'static str, String)> {
     let arns: Vec<&str> = rollouts
         .iter()
         .map(|r| r.task_definition.as_str())
+        .collect();
+    let previous: Vec<&str> = rollouts
+        .iter()
+        .map(|r| r.previous_task_definition.as_str())
         .collect();
     vec![
         ("environment", plan.environment.clone()),
@@ -30,7 +35,31 @@ pub fn output_values(
         ("tags", image.tags.join("\n")),
         ("task-definition-arns", arns.join("\n")),
         ("aws-account-id", session.account_id.clone()),
+        ("rollout-result", rollout_result(plan, rollouts).to_string()),
+        ("previous-task-definition-arns", previous.join("\n")),
+        (
+            "github-deployment-id",
+            github_deployment_id
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
+        ),
     ]
+}
+
+/// `success`, `failure`, `started` (not waited for) or `skipped` (nothing to roll).
+pub fn rollout_result(plan: &Plan, rollouts: &[Rollout]) -> &'static str {
+    if plan.rollout.is_none() {
+        "skipped"
+    } else if rollouts.iter().any(|r| r.outcome.failure().is_some()) {
+        "failure"
+    } else if rollouts
+        .iter()
+        .any(|r| matches!(r.outcome, Outcome::Started))
+    {
+        "started"
+    } else {
+        "success"
+    }
 }
 
 /// Write outputs and summary where the runner asked for them; outside a runner, print the

@@ -12,7 +12,13 @@ const LIMIT: usize = 1024 * 1024;
 
 pub fn success(plan: &Plan, image: &PushedImage, rollouts: &[Rollout]) -> String {
     let mut md = String::new();
-    let _ = writeln!(md, "## 🚀 deploy-action: `{}`\n", plan.environment);
+    let failed = rollouts.iter().any(|r| r.outcome.failure().is_some());
+    let heading = if failed {
+        "❌ deploy-action: rollout failed"
+    } else {
+        "🚀 deploy-action"
+    };
+    let _ = writeln!(md, "## {heading} (`{}`)\n", plan.environment);
     let _ = writeln!(md, "| | |\n|---|---|");
     let _ = writeln!(md, "| environment | `{}` |", plan.environment);
     let _ = writeln!(
@@ -150,3 +156,7 @@ fn cap(mut md: String) -> String {
     }
     md
 }
+
+#[cfg(test)]
+#[path = "summary_tests.rs"]
+mod tests;

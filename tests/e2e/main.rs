@@ -7,5 +7,6 @@
 
 mod auth;
 mod deploy;
+mod github;
 mod image;
 mod support;

@@ -1,0 +1,94 @@
+//! GitHub Deployments: a deployment of the commit to the environment, `in_progress` while the
+//! rollout runs, `success` or `failure` at the end, linked to the run's log.
+
+use super::{GitHub, describe, status_of};
+use crate::console::Console;
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Debug, Deserialize)]
+struct Created {
+    id: u64,
+}
+
+/// Create the deployment; a missing permission is a warning, not a failed deploy.
+pub async fn create(
+    github: &GitHub,
+    sha: &str,
+    environment: &str,
+    production: bool,
+    console: &Console,
+) -> Option<u64> {
+    let body = json!({
+        "ref": sha,
+        "environment": environment,
+        "auto_merge": false,
+        // deploy-action's own gate (wait-for-checks) decides; GitHub's would refuse while this job runs.
+        "required_contexts": [],
+        "production_environment": production,
+        "description": format!("deploy-action: {environment}"),
+    });
+    match github
+        .client
+        .post::<_, Created>(github.route("deployments"), Some(&body))
+        .await
+    {
+        Ok(created) => {
+            console.line(&format!(
+                "GitHub deployment {} to {environment}",
+                created.id
+            ));
+            Some(created.id)
+        }
+        Err(error) => {
+            warn(&error, "create a GitHub deployment", console);
+            None
+        }
+    }
+}
+
+/// Set the deployment's state (`in_progress`, `success`, `failure`).
+pub async fn set_status(
+    github: &GitHub,
+    id: u64,
+    state: &str,
+    log_url: Option<&str>,
+    environment_url: Option<&str>,
+    description: &str,
+    console: &Console,
+) {
+    let mut body = json!({ "state": state, "description": truncate(description, 140) });
+    if let Some(url) = log_url {
+        body["log_url"] = json!(url);
+    }
+    if let Some(url) = environment_url {
+        body["environment_url"] = json!(url);
+    }
+    let route = github.route(&format!("deployments/{id}/statuses"));
+    if let Err(error) = github
+        .client
+        .post::<_, serde_json::Value>(route, Some(&body))
+        .await
+    {
+        warn(
+            &error,
+            &format!("set GitHub deployment {id} to {state}"),
+            console,
+        );
+    }
+}
+
+fn warn(error: &octocrab::Error, what: &str, console: &Console) {
+    let message = match status_of(error) {
+        Some(403) | Some(404) => format!(
+            "could not {what}: {}; give the job `permissions: deployments: write` (the deploy goes on)",
+            describe(error)
+        ),
+        _ => format!("could not {what}: {} (the deploy goes on)", describe(error)),
+    };
+    console.warning("GitHub deployment", &message);
+}
+
+fn truncate(text: &str, limit: usize) -> String {
+    text.chars().take(limit).collect()
+}

@@ -1,0 +1,217 @@
+//! The GitHub API against wiremock: Deployments and the checks gate.
+
+use super::*;
+use crate::console::{Console, Mode};
+use crate::plan::GitHubPlan;
+use secrecy::SecretString;
+use serde_json::json;
+use wiremock::matchers::{body_partial_json, header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const SHA: &str = "4f2a9c1d0e8b7a6c5d4e3f2a1b0c9d8e7f6a5b4c";
+
+fn github(server: &MockServer) -> GitHub {
+    GitHub::new(&GitHubPlan {
+        api_url: server.uri(),
+        token: SecretString::from("ghs_test_token"),
+        repository: "operationcode/back-end".into(),
+        deployment: None,
+        checks_timeout: None,
+        run_id: Some("42".into()),
+    })
+    .unwrap()
+}
+
+fn console() -> Console {
+    Console::new(Mode::Plain)
+}
+
+#[tokio::test]
+async fn a_deployment_is_created_and_moves_through_its_statuses() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/repos/operationcode/back-end/deployments"))
+        .and(header("authorization", "Bearer ghs_test_token"))
+        .and(body_partial_json(
+            json!({"ref": SHA, "environment": "production", "production_environment": true}),
+        ))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 7})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/repos/operationcode/back-end/deployments/7/statuses"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 1})))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let github = github(&server);
+    let id = deployments::create(&github, SHA, "production", true, &console()).await;
+    assert_eq!(id, Some(7));
+    let log = "https://github.com/operationcode/back-end/actions/runs/42";
+    deployments::set_status(
+        &github,
+        7,
+        "in_progress",
+        Some(log),
+        None,
+        "rolling out",
+        &console(),
+    )
+    .await;
+    deployments::set_status(
+        &github,
+        7,
+        "success",
+        Some(log),
+        Some("https://api.example.org"),
+        "done",
+        &console(),
+    )
+    .await;
+    let requests = server.received_requests().await.unwrap();
+    let bodies: Vec<serde_json::Value> = requests[1..]
+        .iter()
+        .map(|r| r.body_json().unwrap())
+        .collect();
+    assert_eq!(bodies[0]["state"], "in_progress");
+    assert_eq!(bodies[0]["log_url"], log);
+    assert_eq!(bodies[1]["state"], "success");
+    assert_eq!(bodies[1]["environment_url"], "https://api.example.org");
+}
+
+#[tokio::test]
+async fn a_missing_permission_is_a_warning_and_the_deploy_goes_on() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(
+            json!({"message": "Resource not accessible by integration", "documentation_url": "x"}),
+        ))
+        .mount(&server)
+        .await;
+    let id = deployments::create(&github(&server), SHA, "staging", false, &console()).await;
+    assert_eq!(id, None);
+}
+
+fn check_runs(runs: serde_json::Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({"total_count": 1, "check_runs": runs}))
+}
+
+fn statuses(list: serde_json::Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({"state": "success", "statuses": list}))
+}
+
+async fn gate(server: &MockServer, timeout: Duration) -> anyhow::Result<()> {
+    checks::wait_for_checks(
+        &github(server),
+        SHA,
+        Some("42"),
+        timeout,
+        Duration::from_millis(20),
+        &console(),
+    )
+    .await
+}
+
+const OURSELVES: &str = r#"{"name": "deploy", "status": "in_progress", "conclusion": null,
+    "details_url": "https://github.com/operationcode/back-end/actions/runs/42/job/9"}"#;
+
+#[tokio::test]
+async fn the_checks_gate_passes_fails_waits_and_times_out() {
+    let ourselves: serde_json::Value = serde_json::from_str(OURSELVES).unwrap();
+    let green = json!({"name": "test", "status": "completed", "conclusion": "success", "details_url": "https://x/actions/runs/41/job/1"});
+    let red = json!({"name": "test", "status": "completed", "conclusion": "failure", "details_url": "https://x/actions/runs/41/job/1"});
+    let running = json!({"name": "test", "status": "in_progress", "conclusion": null, "details_url": "https://x/actions/runs/41/job/1"});
+
+    // All green (our own job excepted): pass.
+    let server = MockServer::start().await;
+    Mock::given(path(format!(
+        "/repos/operationcode/back-end/commits/{SHA}/check-runs"
+    )))
+    .respond_with(check_runs(json!([green, ourselves])))
+    .mount(&server)
+    .await;
+    Mock::given(path(format!(
+        "/repos/operationcode/back-end/commits/{SHA}/status"
+    )))
+    .respond_with(statuses(
+        json!([{"context": "ci/legacy", "state": "success"}]),
+    ))
+    .mount(&server)
+    .await;
+    gate(&server, Duration::from_secs(5)).await.unwrap();
+
+    // One failure: stop, naming it.
+    let server = MockServer::start().await;
+    Mock::given(path(format!(
+        "/repos/operationcode/back-end/commits/{SHA}/check-runs"
+    )))
+    .respond_with(check_runs(json!([red, ourselves])))
+    .mount(&server)
+    .await;
+    Mock::given(path(format!(
+        "/repos/operationcode/back-end/commits/{SHA}/status"
+    )))
+    .respond_with(statuses(json!([])))
+    .mount(&server)
+    .await;
+    let error = gate(&server, Duration::from_secs(5)).await.unwrap_err();
+    assert!(
+        error.to_string().contains("test (failure)")
+            && error.to_string().contains("nothing was pushed"),
+        "{error}"
+    );
+
+    // Pending, then green: wait, then pass.
+    let server = MockServer::start().await;
+    Mock::given(path(format!(
+        "/repos/operationcode/back-end/commits/{SHA}/check-runs"
+    )))
+    .respond_with(check_runs(json!([running, ourselves])))
+    .up_to_n_times(2)
+    .with_priority(1)
+    .mount(&server)
+    .await;
+    Mock::given(path(format!(
+        "/repos/operationcode/back-end/commits/{SHA}/check-runs"
+    )))
+    .respond_with(check_runs(json!([green, ourselves])))
+    .mount(&server)
+    .await;
+    Mock::given(path(format!(
+        "/repos/operationcode/back-end/commits/{SHA}/status"
+    )))
+    .respond_with(statuses(json!([])))
+    .mount(&server)
+    .await;
+    gate(&server, Duration::from_secs(5)).await.unwrap();
+    let polls = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().ends_with("check-runs"))
+        .count();
+    assert_eq!(polls, 3);
+
+    // Pending forever: time out, naming what is pending.
+    let server = MockServer::start().await;
+    Mock::given(path(format!(
+        "/repos/operationcode/back-end/commits/{SHA}/check-runs"
+    )))
+    .respond_with(check_runs(json!([running])))
+    .mount(&server)
+    .await;
+    Mock::given(path(format!(
+        "/repos/operationcode/back-end/commits/{SHA}/status"
+    )))
+    .respond_with(statuses(json!([])))
+    .mount(&server)
+    .await;
+    let error = gate(&server, Duration::from_millis(200)).await.unwrap_err();
+    assert!(
+        error.to_string().contains("still running")
+            && error.to_string().contains("test (in_progress)"),
+        "{error}"
+    );
+}

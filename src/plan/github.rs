@@ -1,0 +1,120 @@
+//! Resolving the GitHub inputs: Deployments, the checks gate, the token and API base.
+
+use super::{PlanError, parse_count, parse_flag};
+use crate::inputs::Inputs;
+use secrecy::SecretString;
+use std::time::Duration;
+
+/// What to do on GitHub; `None` in the plan when nothing is.
+#[derive(Debug, Clone)]
+pub struct GitHubPlan {
+    /// `GITHUB_API_URL`, e.g. `https://api.github.com`.
+    pub api_url: String,
+    pub token: SecretString,
+    /// `OWNER/REPO`
+    pub repository: String,
+    pub deployment: Option<DeploymentPlan>,
+    /// `wait-for-checks`: how long to wait for the other checks before pushing.
+    pub checks_timeout: Option<Duration>,
+    pub run_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeploymentPlan {
+    pub environment: String,
+    pub environment_url: Option<String>,
+    pub production: bool,
+}
+
+pub(super) fn resolve_github(
+    inputs: &Inputs,
+    environment_tag: &str,
+) -> Result<Option<GitHubPlan>, PlanError> {
+    let args = &inputs.args;
+    let deployment = parse_flag(&args.github_deployment, "github-deployment", false)?;
+    let checks = parse_flag(&args.wait_for_checks, "wait-for-checks", false)?;
+    let checks_minutes = parse_count(
+        &args.checks_timeout_minutes,
+        "checks-timeout-minutes",
+        30,
+        1..=360,
+    )?;
+    if !deployment && !checks {
+        return Ok(None);
+    }
+    let input = if deployment {
+        "github-deployment"
+    } else {
+        "wait-for-checks"
+    };
+    let token = inputs.github_token.clone().ok_or_else(|| {
+        PlanError::new(
+            input,
+            "needs a GitHub token, and github-token is empty",
+            "`github-token: ${{ github.token }}` (the action's default) with `permissions: deployments: write` / `checks: read`",
+        )
+    })?;
+    let repository = inputs
+        .run
+        .repository
+        .clone()
+        .filter(|repository| repository.split('/').count() == 2)
+        .ok_or_else(|| {
+            PlanError::new(
+                input,
+                "needs GITHUB_REPOSITORY (OWNER/REPO)",
+                "run inside a workflow",
+            )
+        })?;
+    let production = environment_tag == "prod";
+    let environment = args.github_environment.clone().unwrap_or_else(|| {
+        if production {
+            "production".to_string()
+        } else {
+            environment_tag.to_string()
+        }
+    });
+    if let Some(url) = &args.environment_url
+        && url::Url::parse(url).is_err()
+    {
+        return Err(PlanError::new(
+            "environment-url",
+            format!("`{url}` is not a URL"),
+            "e.g. https://staging.example.org",
+        ));
+    }
+    Ok(Some(GitHubPlan {
+        api_url: inputs
+            .run
+            .api_url
+            .clone()
+            .unwrap_or_else(|| "https://api.github.com".into()),
+        token,
+        repository,
+        deployment: deployment.then(|| DeploymentPlan {
+            environment,
+            environment_url: args.environment_url.clone(),
+            production,
+        }),
+        checks_timeout: checks.then(|| Duration::from_secs(u64::from(checks_minutes) * 60)),
+        run_id: inputs.run.run_id.clone(),
+    }))
+}
+
+/// `log-level`: our own verbosity (dependencies stay at `warn`, so no SDK trace can print a
+/// request's headers or body).
+pub(super) fn resolve_log_level(inputs: &Inputs) -> Result<String, PlanError> {
+    let level = inputs
+        .args
+        .log_level
+        .clone()
+        .unwrap_or_else(|| "info".into());
+    match level.as_str() {
+        "error" | "warn" | "info" | "debug" | "trace" => Ok(level),
+        _ => Err(PlanError::new(
+            "log-level",
+            format!("`{level}` is not a log level"),
+            "error, warn, info, debug or trace",
+        )),
+    }
+}
