@@ -1,9 +1,12 @@
-# The action's image: the deploy-action binary, the Docker CLI and the buildx plugin.
-# The runner mounts the host's /var/run/docker.sock; builds run on the host's engine.
+# The action's image, published by .github/workflows/release.yml for linux/amd64 and linux/arm64
+# (each built natively): a static deploy-action binary, the Docker CLI and the buildx plugin,
+# CA certificates, and nothing else.
 
-FROM rust:1-bookworm AS build
+FROM rust:1-alpine AS build
+# hadolint ignore=DL3018
+RUN apk add --no-cache musl-dev build-base cmake perl
 WORKDIR /src
-# Dependencies first, in their own layer: source edits do not rebuild the AWS SDK.
+# Dependencies in a layer of their own: a source edit does not rebuild the AWS SDK.
 COPY Cargo.toml Cargo.lock ./
 RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
     && cargo build --release --locked --bin deploy-action \
@@ -11,18 +14,24 @@ RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
 COPY src src
 RUN touch src/main.rs src/lib.rs && cargo build --release --locked --bin deploy-action
 
+FROM alpine:3.20 AS base
+# hadolint ignore=DL3018
+RUN apk add --no-cache ca-certificates && mkdir -p /rootfs/tmp && chmod 1777 /rootfs/tmp
+
 FROM docker:28-cli AS docker-cli
 FROM docker/buildx-bin:0.19 AS buildx
 
-FROM debian:bookworm-slim
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates git \
-    && rm -rf /var/lib/apt/lists/*
+FROM scratch
+COPY --from=base /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY --from=base /rootfs/tmp /tmp
 COPY --from=docker-cli /usr/local/bin/docker /usr/local/bin/docker
 COPY --from=buildx /buildx /usr/libexec/docker/cli-plugins/docker-buildx
 COPY --from=build /src/target/release/deploy-action /usr/local/bin/deploy-action
+ENV PATH=/usr/local/bin DOCKER_CLI_HINTS=false
 LABEL org.opencontainers.image.title="deploy-action" \
       org.opencontainers.image.description="OIDC → ECR → arm64 build and push → ECS rollout, in one step" \
-      org.opencontainers.image.source="https://github.com/operationcode/deploy-action"
+      org.opencontainers.image.source="https://github.com/operationcode/deploy-action" \
+      org.opencontainers.image.licenses="MIT"
+# Container actions run as root (GitHub's requirement), which the mounted docker socket needs too.
 # Exec form: a shell in front would drop every INPUT_ variable whose name has a hyphen.
 ENTRYPOINT ["/usr/local/bin/deploy-action"]

@@ -188,3 +188,36 @@ async fn an_earlier_deployment_is_waited_for_before_ours() {
     .unwrap_err();
     assert!(error.to_string().contains("nothing was changed"), "{error}");
 }
+
+/// For scripts/bench: a rollout that completes at a known instant, and how long after it the
+/// wait returns, for completion times across the poll schedule.
+#[tokio::test(start_paused = true)]
+async fn detection_latency_figures() {
+    use DeploymentRolloutState::*;
+    let mut worst_early = Duration::ZERO;
+    for completes_at in [1u64, 5, 13, 29, 31, 45, 90, 600] {
+        let start = Instant::now();
+        let done_at = Duration::from_secs(completes_at);
+        let rule = mock!(aws_sdk_ecs::Client::describe_services).then_output(move || {
+            if start.elapsed() >= done_at {
+                answer(OURS, OURS, Completed, 2, "2")
+            } else {
+                answer(OURS, OURS, InProgress, 1, "1")
+            }
+        });
+        let client = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rule]);
+        let (result, elapsed) = wait(&client, Duration::from_secs(3600)).await;
+        assert!(matches!(result.unwrap(), Verdict::Done { .. }));
+        let latency = elapsed - done_at;
+        if completes_at < 30 {
+            worst_early = worst_early.max(latency);
+        }
+        println!(
+            "detection latency: rollout completes at {completes_at:>3}s → noticed {:.1}s later ({} polls)",
+            latency.as_secs_f64(),
+            rule.num_calls()
+        );
+        assert!(latency <= Duration::from_secs(15));
+    }
+    assert!(worst_early <= Duration::from_secs(2), "{worst_early:?}");
+}

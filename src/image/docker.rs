@@ -77,6 +77,7 @@ impl Docker {
     ) -> Result<CommandOutput> {
         // Arguments never hold a secret: passwords go through stdin, build secrets through files.
         tracing::debug!(program = %self.program.display(), ?args, "running docker");
+        let started = std::time::Instant::now();
         let mut child = self
             .command(args)
             .stdin(if stdin.is_some() {
@@ -103,6 +104,12 @@ impl Docker {
         let (out_lines, err_lines) =
             tokio::join!(read_lines(stdout, echo), read_lines(stderr, echo));
         let status = child.wait().await?;
+        // scripts/bench subtracts this from the wall time to get the orchestration overhead.
+        tracing::debug!(
+            command = args.first().copied().unwrap_or_default(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "docker finished"
+        );
         if status.success() {
             return Ok(CommandOutput {
                 stdout: out_lines.join("\n"),
