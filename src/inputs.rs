@@ -26,6 +26,11 @@ macro_rules! action_inputs {
                 Self { $( $field: read_input(env, $name), )* }
             }
 
+            /// Every input with its value, in declaration order.
+            pub fn values(&self) -> Vec<(&'static str, Option<&str>)> {
+                vec![$( ($name, self.$field.as_deref()), )*]
+            }
+
             /// Fill what `self` leaves unset from `fallback` (flags win over `INPUT_*`).
             pub fn or(self, fallback: InputArgs) -> Self {
                 Self { $( $field: self.$field.or(fallback.$field), )* }
@@ -168,6 +173,8 @@ pub struct RunContext {
     pub summary_file: Option<String>,
     pub oidc_request_url: Option<String>,
     pub oidc_request_token: Option<SecretString>,
+    /// `GITHUB_WORKSPACE`: paths in the inputs must stay inside it.
+    pub workspace: Option<String>,
     /// `GITHUB_API_URL` (GitHub Enterprise Server has its own).
     pub api_url: Option<String>,
     /// `ACTIONS_RUNTIME_TOKEN` and a cache URL are there: buildx's gha cache can work.
@@ -197,6 +204,7 @@ impl RunContext {
             gha_cache_available: get("ACTIONS_RUNTIME_TOKEN").is_some()
                 && (get("ACTIONS_CACHE_URL").is_some() || get("ACTIONS_RESULTS_URL").is_some()),
             api_url: get("GITHUB_API_URL"),
+            workspace: get("GITHUB_WORKSPACE"),
             commit_time: get("GITHUB_EVENT_PATH").and_then(|path| commit_time_of_event(&path)),
         }
     }

@@ -8,7 +8,9 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let env = |key: &str| std::env::var(key).ok();
+    // Lossy, so a value that is not UTF-8 reaches `plan` (which names the input) instead of
+    // silently counting as unset.
+    let env = |key: &str| std::env::var_os(key).map(|value| value.to_string_lossy().into_owned());
     let in_actions = env("GITHUB_ACTIONS").as_deref() == Some("true");
     let console = Console::new(if in_actions {
         Mode::Actions

@@ -9,6 +9,7 @@ use crate::error::Problem;
 use anyhow::{Context, Result};
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::VecDeque;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -33,9 +34,10 @@ impl Docker {
         let program = std::env::var_os("DEPLOY_ACTION_DOCKER")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("docker"));
-        // tempfile creates the directory with mode 0700; docker writes config.json as 0600.
+        // Only we may read the registry login: 0700 (docker writes config.json as 0600).
         let config = tempfile::Builder::new()
             .prefix("deploy-action-docker-")
+            .permissions(std::fs::Permissions::from_mode(0o700))
             .tempdir()
             .context("creating a private DOCKER_CONFIG directory")?;
         link_cli_plugins(config.path());
@@ -162,5 +164,20 @@ fn link_cli_plugins(config: &Path) {
     if let Some(plugins) = home_plugins.filter(|dir| dir.is_dir()) {
         // Without the link buildx may be missing and we fall back to `docker build`: not fatal.
         let _ = std::os::unix::fs::symlink(plugins, config.join("cli-plugins"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_private_config_is_0700_and_gone_when_dropped() {
+        let docker = Docker::new().unwrap();
+        let dir = docker.config_dir().to_path_buf();
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        drop(docker);
+        assert!(!dir.exists());
     }
 }

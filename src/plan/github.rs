@@ -39,6 +39,15 @@ pub(super) fn resolve_github(
         30,
         1..=360,
     )?;
+    if let Some(url) = &args.environment_url
+        && url::Url::parse(url).is_err()
+    {
+        return Err(PlanError::new(
+            "environment-url",
+            format!("`{url}` is not a URL"),
+            "e.g. https://staging.example.org",
+        ));
+    }
     if !deployment && !checks {
         return Ok(None);
     }
@@ -74,15 +83,6 @@ pub(super) fn resolve_github(
             environment_tag.to_string()
         }
     });
-    if let Some(url) = &args.environment_url
-        && url::Url::parse(url).is_err()
-    {
-        return Err(PlanError::new(
-            "environment-url",
-            format!("`{url}` is not a URL"),
-            "e.g. https://staging.example.org",
-        ));
-    }
     Ok(Some(GitHubPlan {
         api_url: inputs
             .run

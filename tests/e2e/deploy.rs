@@ -171,6 +171,7 @@ async fn dry_run_changes_nothing() {
     );
     assert!(run.stdout.contains(&diff), "{}", run.log());
     assert!(run.summary.contains(&diff), "{}", run.summary);
+    run.assert_no_token_leaks(&standins);
     let latest = ecs
         .describe_task_definition()
         .task_definition(world.task_definition.family().unwrap())
@@ -261,6 +262,11 @@ async fn bad_setups_fail_before_changing_anything() {
             errors[0]
         );
         assert!(run.summary.contains("failed"), "{case}: {}", run.summary);
+        run.assert_no_token_leaks(&standins);
+        assert!(
+            run.leftover_temp_files.is_empty(),
+            "{case}: the private docker config outlived a failure"
+        );
         assert!(run.outputs.is_empty(), "{case}: outputs written");
     }
     assert!(
@@ -514,4 +520,9 @@ async fn housekeeping_and_a_failing_health_check() {
         Some(second.as_str())
     );
     assert!(run.summary.contains("rolled back"), "{}", run.summary);
+    run.assert_no_token_leaks(&standins);
+    assert!(
+        run.leftover_temp_files.is_empty(),
+        "the private docker config outlived a failure"
+    );
 }

@@ -6,6 +6,7 @@
 //! Start the stand-ins first: `scripts/test` does it all.
 
 mod auth;
+mod bad_inputs;
 mod deploy;
 mod github;
 mod image;

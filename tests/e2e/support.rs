@@ -260,6 +260,8 @@ impl EcsWorld {
 pub struct ActionRun {
     pub dir: tempfile::TempDir,
     pub env: Vec<(String, String)>,
+    /// Values that are not UTF-8.
+    pub raw_env: Vec<(String, std::ffi::OsString)>,
 }
 
 pub struct Finished {
@@ -342,7 +344,11 @@ impl ActionRun {
         for (name, value) in inputs {
             env.push((format!("INPUT_{}", name.to_uppercase()), value.to_string()));
         }
-        Self { dir, env }
+        Self {
+            dir,
+            env,
+            raw_env: Vec::new(),
+        }
     }
 
     pub fn set(&mut self, key: &str, value: &str) {
@@ -358,6 +364,7 @@ impl ActionRun {
         let output = Command::new(env!("CARGO_BIN_EXE_deploy-action"))
             .env_clear()
             .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .envs(self.raw_env.iter().map(|(k, v)| (k, v)))
             .current_dir(self.dir.path())
             .output()
             .unwrap();
@@ -415,6 +422,22 @@ impl Finished {
             self.stdout[..first].ends_with("::add-mask::"),
             "{name} appeared before its ::add-mask:: line"
         );
+    }
+
+    /// The OIDC request token and every JWT the stand-in ever issued: where one appears, it
+    /// was masked first and appears in nothing but its mask line.
+    pub fn assert_no_token_leaks(&self, standins: &StandIns) {
+        let request_token = standins.oidc_request_token();
+        if self.stdout.contains(&request_token) {
+            self.assert_masked("the OIDC request token", &request_token);
+        }
+        self.assert_no_leak("the OIDC request token", &request_token);
+        for jwt in standins.issued_tokens() {
+            if self.stdout.contains(&jwt) {
+                self.assert_masked("an OIDC JWT", &jwt);
+            }
+            self.assert_no_leak("an OIDC JWT", &jwt);
+        }
     }
 
     /// Every secret of a run that assumed a role as `session`: masked, and nowhere else.

@@ -1,0 +1,397 @@
+//! Bad input, the way the runner passes it (environment only): each case exits non-zero with
+//! one `::error` that names the input, and nothing reaches AWS or the OIDC endpoint — both are
+//! wiremock servers here that count every request.
+
+use crate::support::*;
+use std::os::unix::ffi::OsStringExt;
+use wiremock::MockServer;
+
+type Edit = Box<dyn Fn(&mut ActionRun)>;
+
+fn set(key: &'static str, value: &str) -> Edit {
+    let value = value.to_string();
+    Box::new(move |run| run.set(key, &value))
+}
+
+fn input(name: &'static str, value: &str) -> Edit {
+    let key = format!("INPUT_{}", name.to_uppercase());
+    let value = value.to_string();
+    Box::new(move |run| run.set(&key, &value))
+}
+
+fn remove(key: &'static str) -> Edit {
+    Box::new(move |run| run.remove(key))
+}
+
+fn both(a: Edit, b: Edit) -> Edit {
+    Box::new(move |run| {
+        a(run);
+        b(run);
+    })
+}
+
+fn with_ecs(edit: Edit) -> Edit {
+    both(
+        both(
+            input("ecs-cluster", "back-end-staging"),
+            input("ecs-services", "back-end-staging"),
+        ),
+        edit,
+    )
+}
+
+fn file(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_inputs_fail_with_one_clear_error_and_no_aws_call() {
+    let standins = StandIns::get();
+    let aws = MockServer::start().await;
+    let oidc = MockServer::start().await;
+    let files = tempfile::tempdir().unwrap();
+    let not_json = file(files.path(), "td.json", "taskDefinition: yes");
+    let long = "a".repeat(70_000);
+    let cases: Vec<(&str, Edit, &str)> = vec![
+        ("region missing", remove("INPUT_AWS-REGION"), "aws-region"),
+        ("region empty", input("aws-region", ""), "aws-region"),
+        (
+            "region malformed",
+            input("aws-region", "us-east"),
+            "aws-region",
+        ),
+        (
+            "region upper case",
+            input("aws-region", "US-EAST-1"),
+            "aws-region",
+        ),
+        ("region very long", input("aws-region", &long), "aws-region"),
+        (
+            "repository missing",
+            remove("INPUT_ECR-REPOSITORY"),
+            "ecr-repository",
+        ),
+        (
+            "repository with spaces",
+            input("ecr-repository", "Back End"),
+            "ecr-repository",
+        ),
+        (
+            "repository too short",
+            input("ecr-repository", "a"),
+            "ecr-repository",
+        ),
+        (
+            "role not an ARN",
+            input("role-to-assume", "GitHubActions"),
+            "role-to-assume",
+        ),
+        (
+            "role with a short account",
+            input("role-to-assume", "arn:aws:iam::12345:role/x"),
+            "role-to-assume",
+        ),
+        (
+            "role that is a user",
+            input("role-to-assume", "arn:aws:iam::123456789012:user/x"),
+            "role-to-assume",
+        ),
+        (
+            "no OIDC token for the job",
+            remove("ACTIONS_ID_TOKEN_REQUEST_URL"),
+            "id-token: write",
+        ),
+        (
+            "session too short",
+            input("role-duration-seconds", "60"),
+            "role-duration-seconds",
+        ),
+        (
+            "session not a number",
+            input("role-duration-seconds", "abc"),
+            "role-duration-seconds",
+        ),
+        (
+            "zero attempts",
+            input("auth-max-attempts", "0"),
+            "auth-max-attempts",
+        ),
+        (
+            "negative retry time",
+            input("auth-max-seconds", "-1"),
+            "auth-max-seconds",
+        ),
+        (
+            "rule without =",
+            input("branch-tags", "main"),
+            "branch-tags",
+        ),
+        (
+            "rule without glob",
+            input("branch-tags", "=prod"),
+            "branch-tags",
+        ),
+        (
+            "rule with a bad tag",
+            input("branch-tags", "main=pr od"),
+            "branch-tags",
+        ),
+        (
+            "rule with a bad glob",
+            input("branch-tags", "[=prod"),
+            "branch-tags",
+        ),
+        (
+            "no rule for the branch",
+            input("branch-tags", "release/*=prod"),
+            "branch-tags",
+        ),
+        (
+            "a tag ref without a rule",
+            set("GITHUB_REF", "refs/tags/v1.0.0"),
+            "branch-tags",
+        ),
+        ("a detached head", set("GITHUB_REF", "HEAD"), "branch-tags"),
+        ("sha not hex", set("GITHUB_SHA", "not-a-sha"), "GITHUB_SHA"),
+        ("ref missing", remove("GITHUB_REF"), "GITHUB_REF"),
+        (
+            "extra tag starting with -",
+            input("extra-tags", "-bad"),
+            "extra-tags",
+        ),
+        (
+            "extra tag with a colon",
+            input("extra-tags", "a:b"),
+            "extra-tags",
+        ),
+        (
+            "unknown platform",
+            input("platforms", "linux/arm65"),
+            "platforms",
+        ),
+        (
+            "windows platform",
+            input("platforms", "windows/amd64"),
+            "platforms",
+        ),
+        ("no platform", input("platforms", ","), "platforms"),
+        (
+            "context missing",
+            input("context", "/does/not/exist"),
+            "context",
+        ),
+        (
+            "context outside the workspace",
+            both(set("GITHUB_WORKSPACE", "/tmp"), input("context", "/")),
+            "outside the workspace",
+        ),
+        (
+            "dockerfile missing",
+            input("dockerfile", "/nope/Dockerfile"),
+            "dockerfile",
+        ),
+        (
+            "build arg without =",
+            input("build-args", "NOEQUALS"),
+            "build-args",
+        ),
+        ("label without =", input("labels", "bad"), "labels"),
+        (
+            "secret without a variable",
+            input("build-secrets", "token="),
+            "build-secrets",
+        ),
+        ("unknown cache", input("cache", "s3"), "cache"),
+        (
+            "builder that is not BuildKit",
+            input("builder", "http://buildkit:1234"),
+            "builder",
+        ),
+        ("target with a space", input("target", "a b"), "target"),
+        ("provenance yes", input("provenance", "yes"), "provenance"),
+        (
+            "dry-run with a trailing space",
+            input("dry-run", "TRUE "),
+            "dry-run",
+        ),
+        ("wait yes", with_ecs(input("wait", "yes")), "wait"),
+        (
+            "negative timeout",
+            with_ecs(input("wait-timeout-minutes", "-5")),
+            "wait-timeout-minutes",
+        ),
+        (
+            "huge timeout",
+            with_ecs(input("wait-timeout-minutes", "100000")),
+            "wait-timeout-minutes",
+        ),
+        (
+            "timeout in words",
+            with_ecs(input("wait-timeout-minutes", "ten")),
+            "wait-timeout-minutes",
+        ),
+        (
+            "cluster without services",
+            input("ecs-cluster", "back-end-staging"),
+            "ecs-services",
+        ),
+        (
+            "services without cluster",
+            input("ecs-services", "api"),
+            "ecs-cluster",
+        ),
+        (
+            "service name with !",
+            both(
+                input("ecs-cluster", "c"),
+                input("ecs-services", "bad name!"),
+            ),
+            "ecs-services",
+        ),
+        (
+            "task definition not JSON",
+            with_ecs(input("task-definition", &not_json)),
+            "task-definition",
+        ),
+        (
+            "task definition missing",
+            with_ecs(input("task-definition", "/nope.json")),
+            "task-definition",
+        ),
+        (
+            "health check over ftp",
+            with_ecs(input("health-check-url", "ftp://x/health")),
+            "health-check-url",
+        ),
+        (
+            "health check time zero",
+            with_ecs(both(
+                input("health-check-url", "https://x/health"),
+                input("health-check-timeout-seconds", "0"),
+            )),
+            "health-check-timeout-seconds",
+        ),
+        ("unknown mode", input("mode", "deploy"), "mode"),
+        (
+            "promote-from while building",
+            input("promote-from", "staging"),
+            "promote-from",
+        ),
+        (
+            "promote without a source",
+            input("mode", "promote"),
+            "promote-from",
+        ),
+        (
+            "unknown immutable-tags",
+            input("immutable-tags", "ignore"),
+            "immutable-tags",
+        ),
+        (
+            "lifecycle policy not JSON",
+            input("lifecycle-policy", &not_json),
+            "lifecycle-policy",
+        ),
+        (
+            "create-repository sure",
+            input("create-repository", "sure"),
+            "create-repository",
+        ),
+        (
+            "deployment without a token",
+            input("github-deployment", "true"),
+            "github-deployment",
+        ),
+        (
+            "checks gate maybe",
+            input("wait-for-checks", "maybe"),
+            "wait-for-checks",
+        ),
+        (
+            "unknown log level",
+            input("log-level", "verbose"),
+            "log-level",
+        ),
+        (
+            "environment URL not a URL",
+            input("environment-url", "not a url"),
+            "environment-url",
+        ),
+        (
+            "registry with a path",
+            input("registry", "host/path"),
+            "registry",
+        ),
+        (
+            "export without GITHUB_ENV",
+            both(input("export-credentials", "true"), remove("GITHUB_ENV")),
+            "export-credentials",
+        ),
+        (
+            "repository not UTF-8",
+            Box::new(|run: &mut ActionRun| {
+                run.remove("INPUT_ECR-REPOSITORY");
+                run.raw_env.push((
+                    "INPUT_ECR-REPOSITORY".into(),
+                    std::ffi::OsString::from_vec(vec![b'b', 0xff, b'e']),
+                ));
+            }),
+            "ecr-repository",
+        ),
+    ];
+    assert!(cases.len() >= 40);
+    for (case, edit, expected) in &cases {
+        let mut action = ActionRun::new(
+            &standins,
+            "refs/heads/feature/x",
+            &unique("run"),
+            &[("ecr-repository", "back-end")],
+        );
+        action.set("AWS_ENDPOINT_URL", &aws.uri());
+        action.set(
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            &format!("{}/token", oidc.uri()),
+        );
+        edit(&mut action);
+        let run = action.run();
+        assert_eq!(run.code, 1, "{case}: {}", run.log());
+        let errors: Vec<&str> = run
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with("::error"))
+            .collect();
+        assert_eq!(errors.len(), 1, "{case}: {}", run.log());
+        assert!(
+            errors[0].contains(expected),
+            "{case}: expected `{expected}` in {}",
+            errors[0]
+        );
+        assert!(
+            errors[0].contains("hint: "),
+            "{case}: no hint in {}",
+            errors[0]
+        );
+        assert!(run.outputs.is_empty(), "{case}: outputs were written");
+        assert!(
+            run.leftover_temp_files.is_empty(),
+            "{case}: left {:?}",
+            run.leftover_temp_files
+        );
+    }
+    assert_eq!(
+        aws.received_requests().await.unwrap().len(),
+        0,
+        "a bad input reached AWS"
+    );
+    assert_eq!(
+        oidc.received_requests().await.unwrap().len(),
+        0,
+        "a bad input asked for a token"
+    );
+    standins.figure(&format!(
+        "bad inputs: {} cases, each exit 1 with one ::error naming the input, 0 AWS calls",
+        cases.len()
+    ));
+}
