@@ -8,6 +8,7 @@
 mod auth;
 mod bad_inputs;
 mod deploy;
+mod faults;
 mod github;
 mod image;
 mod support;

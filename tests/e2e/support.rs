@@ -641,3 +641,67 @@ pub fn contains(haystack: &[u8], needle: &str) -> bool {
         .windows(needle.len())
         .any(|window| window == needle.as_bytes())
 }
+
+/// `scripts/aws_proxy.py` in front of moto, injecting faults; stopped when dropped.
+pub struct FaultProxy {
+    child: std::process::Child,
+    pub url: String,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl FaultProxy {
+    /// `faults` like `UpdateService=503*5`.
+    pub fn start(standins: &StandIns, faults: &[&str]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("calls.txt");
+        let mut command = Command::new("python3");
+        command
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/aws_proxy.py"))
+            .args([
+                "--port",
+                &port.to_string(),
+                "--upstream",
+                standins.var("DEPLOY_ACTION_TEST_MOTO"),
+            ])
+            .arg("--log")
+            .arg(&log);
+        for fault in faults {
+            command.args(["--fault", fault]);
+        }
+        let child = command.spawn().unwrap();
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            log,
+            _dir: dir,
+        }
+    }
+
+    /// The operations that reached the proxy, with `[fault]` after the injected ones.
+    pub fn calls(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""A proxy in front of moto for benchmarks and fault tests. It forwards every request, appends
+the AWS operation it carries (X-Amz-Target for JSON protocols, Action= for query protocols such
+as STS) to --log, one a line, and can inject faults:
+
+    --fault UpdateService=503*5      the first five UpdateService calls get a 503
+    --fault GetAuthorizationToken=throttle*2
+    --fault RegisterTaskDefinition=500*1
+    --fault UpdateService=reset*1    the connection is closed without an answer
+    --fault DescribeServices=500*5@2 let two calls through, then fail the next five
+"""
+import argparse
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def parse_faults(specs):
+    faults = {}
+    for spec in specs:
+        operation, rest = spec.split("=", 1)
+        kind, count = rest.split("*", 1)
+        count, _, skip = count.partition("@")
+        faults[operation] = [kind, int(count), int(skip or 0)]
+    return faults
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--upstream", required=True)
+    parser.add_argument("--log", required=True)
+    parser.add_argument("--fault", action="append", default=[])
+    args = parser.parse_args()
+    faults = parse_faults(args.fault)
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def take_fault(self, operation):
+            with lock:
+                fault = faults.get(operation)
+                if not fault or fault[1] <= 0:
+                    return None
+                if fault[2] > 0:
+                    fault[2] -= 1
+                    return None
+                fault[1] -= 1
+                return fault[0]
+
+        def error(self, status, code, message, json_protocol):
+            if json_protocol:
+                body = ('{"__type": "%s", "message": "%s"}' % (code, message)).encode()
+                content_type = "application/x-amz-json-1.1"
+            else:
+                body = (
+                    "<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error>"
+                    "<RequestId>fault</RequestId></ErrorResponse>" % (code, message)
+                ).encode()
+                content_type = "text/xml"
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def forward(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else None
+            target = self.headers.get("X-Amz-Target", "")
+            operation = target.split(".")[-1]
+            if not operation and body:
+                operation = urllib.parse.parse_qs(body.decode(errors="replace")).get("Action", [""])[0]
+            fault = self.take_fault(operation)
+            with open(args.log, "a", encoding="utf-8") as log:
+                log.write((operation or f"{self.command} {self.path}") + (f" [{fault}]" if fault else "") + "\n")
+            if fault == "reset":
+                self.close_connection = True
+                self.connection.close()
+                return
+            if fault == "throttle":
+                code = "ThrottlingException" if target else "Throttling"
+                return self.error(400, code, "Rate exceeded", bool(target))
+            if fault in ("500", "503"):
+                code = "InternalFailure" if fault == "500" else "ServiceUnavailable"
+                return self.error(int(fault), code, "injected fault", bool(target))
+            request = urllib.request.Request(args.upstream + self.path, data=body, method=self.command)
+            for key, value in self.headers.items():
+                if key.lower() not in ("host", "content-length", "connection"):
+                    request.add_header(key, value)
+            try:
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    status, headers, payload = response.status, response.headers, response.read()
+            except urllib.error.HTTPError as error:
+                status, headers, payload = error.code, error.headers, error.read()
+            self.send_response(status)
+            for key, value in headers.items():
+                if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_DELETE = forward  # noqa: N815
+
+        def log_message(self, format: str, *values) -> None:  # noqa: A002
+            pass
+
+    ThreadingHTTPServer(("127.0.0.1", args.port), Handler).serve_forever()
+
+
+if __name__ == "__main__":
+    main()

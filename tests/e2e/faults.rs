@@ -1,0 +1,195 @@
+//! Faults injected between the action and AWS (a proxy in front of moto): what is retried
+//! recovers, what is not fails naming the call, every service's state is reported, and a
+//! re-run converges.
+
+use crate::support::*;
+
+/// Runs a one-service staging deploy through a proxy injecting `faults`.
+async fn deploy_through(faults: &[&str]) -> (Finished, FaultProxy, EcsWorld, StandIns, String) {
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let repository = unique("e2e/faults");
+    standins.ecr_repository(&repository, false).await;
+    let world = EcsWorld::create(
+        &ecs,
+        &format!("{}/{repository}:staging", standins.registry()),
+    )
+    .await;
+    let proxy = FaultProxy::start(&standins, faults);
+    let mut action = ActionRun::new(
+        &standins,
+        "refs/heads/feature/faults",
+        &unique("run"),
+        &[
+            ("ecr-repository", repository.as_str()),
+            ("ecs-cluster", world.cluster.as_str()),
+            ("ecs-services", world.service.as_str()),
+        ],
+    );
+    action.set("AWS_ENDPOINT_URL", &proxy.url);
+    let run = action.run();
+    (run, proxy, world, standins, repository)
+}
+
+fn count(calls: &[String], operation: &str) -> usize {
+    calls
+        .iter()
+        .filter(|c| c.split(' ').next() == Some(operation))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn transient_faults_are_retried_and_recovered() {
+    let (run, proxy, _, standins, _) = deploy_through(&[
+        "AssumeRoleWithWebIdentity=503*2",
+        "GetAuthorizationToken=throttle*2",
+        "DescribeRepositories=reset*1",
+        "RegisterTaskDefinition=500*1",
+        "UpdateService=503*1",
+    ])
+    .await;
+    assert_eq!(run.code, 0, "{}", run.log());
+    let calls = proxy.calls();
+    assert_eq!(count(&calls, "AssumeRoleWithWebIdentity"), 3, "{calls:?}");
+    assert_eq!(count(&calls, "GetAuthorizationToken"), 3, "{calls:?}");
+    assert_eq!(count(&calls, "RegisterTaskDefinition"), 2, "{calls:?}");
+    assert_eq!(count(&calls, "UpdateService"), 2, "{calls:?}");
+    assert!(
+        run.stdout.contains("retrying"),
+        "our STS retries are logged: {}",
+        run.log()
+    );
+    assert_eq!(run.outputs["rollout-result"], "success");
+    run.assert_no_token_leaks(&standins);
+    standins.figure(&format!(
+        "faults recovered: STS 503×2, ECR throttling×2, a connection reset, ECS 500 and 503 — success after {} AWS calls",
+        calls.len()
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_persistent_fault_fails_naming_the_call_and_a_rerun_converges() {
+    let (run, proxy, world, standins, repository) = deploy_through(&["UpdateService=503*50"]).await;
+    assert_ne!(run.code, 0, "{}", run.log());
+    let error = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("::error"))
+        .unwrap();
+    assert!(
+        error.contains("UpdateService") && error.contains("ServiceUnavailable"),
+        "{error}"
+    );
+    // The report says where the service is: still on the revision it ran.
+    let first = world.task_definition.task_definition_arn().unwrap();
+    assert!(
+        error.contains(&format!("the service now runs {first}")),
+        "{error}"
+    );
+    assert_eq!(run.outputs["rollout-result"], "failure");
+    let attempts = count(&proxy.calls(), "UpdateService");
+    assert!((2..=5).contains(&attempts), "bounded retries: {attempts}");
+    drop(proxy);
+
+    // Without the fault, the same commit goes through.
+    let ecs = standins.ecs().await;
+    let again = ActionRun::new(
+        &standins,
+        "refs/heads/feature/faults",
+        &unique("run"),
+        &[
+            ("ecr-repository", repository.as_str()),
+            ("ecs-cluster", world.cluster.as_str()),
+            ("ecs-services", world.service.as_str()),
+        ],
+    )
+    .run();
+    assert_eq!(again.code, 0, "{}", again.log());
+    let service = ecs
+        .describe_services()
+        .cluster(&world.cluster)
+        .services(&world.service)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        service.services()[0].task_definition(),
+        Some(again.outputs["task-definition-arns"].as_str())
+    );
+    standins.figure(&format!(
+        "persistent UpdateService 503: failed after {attempts} attempts naming the call, service left on its revision; a re-run converged"
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fault_while_waiting_reports_the_new_revision_and_a_rerun_is_a_no_op() {
+    // The preflight and the idle check pass; every poll of the rollout fails (5 SDK attempts).
+    let (run, proxy, world, standins, repository) =
+        deploy_through(&["DescribeServices=500*0"]).await;
+    drop(proxy);
+    assert_eq!(run.code, 0, "{}", run.log());
+    let ours = run.outputs["task-definition-arns"].clone();
+
+    let ecs = standins.ecs().await;
+    // The preflight and the idle check get through; the first poll of the rollout fails, with
+    // every SDK retry of it.
+    let proxy = FaultProxy::start(&standins, &["DescribeServices=500*5@2"]);
+    // Start from a fresh commit so a rollout happens; the fault hits its first poll.
+    let build_args = format!("VERSION={}", unique("v"));
+    let mut action = ActionRun::new(
+        &standins,
+        "refs/heads/feature/faults",
+        &unique("run"),
+        &[
+            ("ecr-repository", repository.as_str()),
+            ("ecs-cluster", world.cluster.as_str()),
+            ("ecs-services", world.service.as_str()),
+            ("build-args", build_args.as_str()),
+        ],
+    );
+    action.set("GITHUB_SHA", "9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b");
+    action.set("AWS_ENDPOINT_URL", &proxy.url);
+    let run = action.run();
+    drop(proxy);
+    assert_ne!(run.code, 0, "{}", run.log());
+    let error = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("::error"))
+        .unwrap();
+    assert!(error.contains("DescribeServices"), "{error}");
+    let service = ecs
+        .describe_services()
+        .cluster(&world.cluster)
+        .services(&world.service)
+        .send()
+        .await
+        .unwrap();
+    let now = service.services()[0].task_definition().unwrap().to_string();
+    assert_ne!(now, ours, "the update went through before the fault");
+    assert!(
+        error.contains(&format!("the service now runs {now}")),
+        "the report names the revision: {error}"
+    );
+
+    let mut again = ActionRun::new(
+        &standins,
+        "refs/heads/feature/faults",
+        &unique("run"),
+        &[
+            ("ecr-repository", repository.as_str()),
+            ("ecs-cluster", world.cluster.as_str()),
+            ("ecs-services", world.service.as_str()),
+        ],
+    );
+    again.set("GITHUB_SHA", "9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b");
+    // Same commit, same build args: the same digest is already deployed.
+    again.set("INPUT_BUILD-ARGS", &build_args);
+    let rerun = again.run();
+    assert_eq!(rerun.code, 0, "{}", rerun.log());
+    assert!(
+        rerun.stdout.contains("already runs this image"),
+        "{}",
+        rerun.log()
+    );
+}
