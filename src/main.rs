@@ -86,9 +86,11 @@ fn init_logging(in_actions: bool, level: Option<&str>) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(format!("warn,deploy_action={level}"))
     });
+    // Colour only for a terminal: log files and parsers get plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false);
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()));
     if in_actions {
         builder.without_time().with_writer(std::io::stdout).init();
     } else {

@@ -51,15 +51,20 @@ pub async fn prepare(
     cache: &Cache,
     console: &Console,
 ) -> Result<BuildxBuilder> {
-    let run_name = format!("deploy-action-{}", std::process::id());
+    let current = BuildxBuilder {
+        name: None,
+        created: false,
+    };
     match &build.builder {
         Some(BuilderChoice::Named(name)) => {
             docker
                 .run(&["buildx", "inspect", name], None, false)
                 .await
                 .map_err(|_| {
-                    Problem::new(format!("there is no buildx builder `{name}`"))
-                        .hint("create it in an earlier step is not enough inside a container action; use `builder: tcp://…` for a remote BuildKit")
+                    Problem::new(format!("there is no buildx builder `{name}`")).hint(
+                    "a builder made by an earlier step is not visible inside a container action; \
+                     use `builder: tcp://…` for a remote BuildKit",
+                )
                 })?;
             Ok(BuildxBuilder {
                 name: Some(name.clone()),
@@ -67,52 +72,39 @@ pub async fn prepare(
             })
         }
         Some(BuilderChoice::Endpoint(endpoint)) => {
-            let args = create_args(&run_name, Some(endpoint));
-            docker
-                .run(
-                    &args.iter().map(String::as_str).collect::<Vec<_>>(),
-                    None,
-                    true,
-                )
-                .await
-                .with_context(|| format!("connecting to the BuildKit at {endpoint}"))?;
+            let builder = create(docker, Some(endpoint)).await?;
             console.line(&format!("building on {endpoint}"));
-            Ok(BuildxBuilder {
-                name: Some(run_name),
-                created: true,
-            })
+            Ok(builder)
         }
+        None if !needs_container_driver(build, cache) => Ok(current),
         None => {
-            if !needs_container_driver(build, cache) {
-                return Ok(BuildxBuilder {
-                    name: None,
-                    created: false,
-                });
-            }
             let inspect = docker.run(&["buildx", "inspect"], None, false).await?;
             if driver_of(&inspect.stdout) != Some("docker") {
-                return Ok(BuildxBuilder {
-                    name: None,
-                    created: false,
-                });
+                return Ok(current);
             }
-            let args = create_args(&run_name, None);
-            docker
-                .run(
-                    &args.iter().map(String::as_str).collect::<Vec<_>>(),
-                    None,
-                    true,
-                )
-                .await
-                .context(
-                    "creating a docker-container builder for the cache or several platforms",
-                )?;
-            Ok(BuildxBuilder {
-                name: Some(run_name),
-                created: true,
-            })
+            create(docker, None).await
         }
     }
+}
+
+/// A builder for this run: on `endpoint` (remote driver), or a `docker-container` one.
+async fn create(docker: &Docker, endpoint: Option<&str>) -> Result<BuildxBuilder> {
+    let name = format!("deploy-action-{}", std::process::id());
+    let args = create_args(&name, endpoint);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    docker
+        .run(&args, None, true)
+        .await
+        .with_context(|| match endpoint {
+            Some(endpoint) => format!("connecting to the BuildKit at {endpoint}"),
+            None => {
+                "creating a docker-container builder for the cache or several platforms".to_string()
+            }
+        })?;
+    Ok(BuildxBuilder {
+        name: Some(name),
+        created: true,
+    })
 }
 
 impl BuildxBuilder {

@@ -400,12 +400,7 @@ async fn renders_from_a_task_definition_file() {
         &standins,
         "refs/heads/feature/file",
         &unique("run"),
-        &[
-            ("ecr-repository", repository.as_str()),
-            ("ecs-cluster", world.cluster.as_str()),
-            ("ecs-services", world.service.as_str()),
-            ("task-definition", path.as_str()),
-        ],
+        &deploy_inputs(&repository, &world, &[("task-definition", path.as_str())]),
     )
     .run();
     assert_eq!(run.code, 0, "{}", run.log());
@@ -453,12 +448,7 @@ async fn housekeeping_and_a_failing_health_check() {
         &standins,
         "refs/heads/feature/health",
         &unique("run"),
-        &[
-            ("ecr-repository", repository.as_str()),
-            ("ecs-cluster", world.cluster.as_str()),
-            ("ecs-services", world.service.as_str()),
-            ("deregister-previous", "true"),
-        ],
+        &deploy_inputs(&repository, &world, &[("deregister-previous", "true")]),
     )
     .run();
     assert_eq!(run.code, 0, "{}", run.log());
@@ -486,13 +476,14 @@ async fn housekeeping_and_a_failing_health_check() {
         &standins,
         "refs/heads/feature/health",
         &unique("run"),
-        &[
-            ("ecr-repository", repository.as_str()),
-            ("ecs-cluster", world.cluster.as_str()),
-            ("ecs-services", world.service.as_str()),
-            ("health-check-url", url.as_str()),
-            ("health-check-timeout-seconds", "3"),
-        ],
+        &deploy_inputs(
+            &repository,
+            &world,
+            &[
+                ("health-check-url", url.as_str()),
+                ("health-check-timeout-seconds", "3"),
+            ],
+        ),
     );
     action.set("GITHUB_SHA", "9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b");
     action.set("INPUT_BUILD-ARGS", &format!("VERSION={}", unique("v")));

@@ -20,11 +20,7 @@ async fn deploy_through(faults: &[&str]) -> (Finished, FaultProxy, EcsWorld, Sta
         &standins,
         "refs/heads/feature/faults",
         &unique("run"),
-        &[
-            ("ecr-repository", repository.as_str()),
-            ("ecs-cluster", world.cluster.as_str()),
-            ("ecs-services", world.service.as_str()),
-        ],
+        &deploy_inputs(&repository, &world, &[]),
     );
     action.set("AWS_ENDPOINT_URL", &proxy.url);
     let run = action.run();
@@ -97,11 +93,7 @@ async fn a_persistent_fault_fails_naming_the_call_and_a_rerun_converges() {
         &standins,
         "refs/heads/feature/faults",
         &unique("run"),
-        &[
-            ("ecr-repository", repository.as_str()),
-            ("ecs-cluster", world.cluster.as_str()),
-            ("ecs-services", world.service.as_str()),
-        ],
+        &deploy_inputs(&repository, &world, &[]),
     )
     .run();
     assert_eq!(again.code, 0, "{}", again.log());
@@ -140,12 +132,7 @@ async fn a_fault_while_waiting_reports_the_new_revision_and_a_rerun_is_a_no_op()
         &standins,
         "refs/heads/feature/faults",
         &unique("run"),
-        &[
-            ("ecr-repository", repository.as_str()),
-            ("ecs-cluster", world.cluster.as_str()),
-            ("ecs-services", world.service.as_str()),
-            ("build-args", build_args.as_str()),
-        ],
+        &deploy_inputs(&repository, &world, &[("build-args", build_args.as_str())]),
     );
     action.set("GITHUB_SHA", "9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b");
     action.set("AWS_ENDPOINT_URL", &proxy.url);
@@ -176,11 +163,7 @@ async fn a_fault_while_waiting_reports_the_new_revision_and_a_rerun_is_a_no_op()
         &standins,
         "refs/heads/feature/faults",
         &unique("run"),
-        &[
-            ("ecr-repository", repository.as_str()),
-            ("ecs-cluster", world.cluster.as_str()),
-            ("ecs-services", world.service.as_str()),
-        ],
+        &deploy_inputs(&repository, &world, &[]),
     );
     again.set("GITHUB_SHA", "9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b");
     // Same commit, same build args: the same digest is already deployed.

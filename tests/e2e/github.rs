@@ -32,14 +32,15 @@ async fn deployment_statuses_follow_the_rollout_and_the_token_stays_secret() {
         &standins,
         "refs/heads/main",
         &unique("run"),
-        &[
-            ("ecr-repository", repository.as_str()),
-            ("ecs-cluster", world.cluster.as_str()),
-            ("ecs-services", world.service.as_str()),
-            ("github-deployment", "true"),
-            ("environment-url", "https://api.operationcode.org"),
-            ("log-level", "trace"),
-        ],
+        &deploy_inputs(
+            &repository,
+            &world,
+            &[
+                ("github-deployment", "true"),
+                ("environment-url", "https://api.operationcode.org"),
+                ("log-level", "trace"),
+            ],
+        ),
     );
     action.set("GITHUB_API_URL", &github.uri());
     action.set("INPUT_GITHUB-TOKEN", &token);

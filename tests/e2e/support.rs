@@ -256,6 +256,21 @@ impl EcsWorld {
     }
 }
 
+/// The inputs of a deploy of `repository` to the world's one service, and `extra` ones.
+pub fn deploy_inputs<'a>(
+    repository: &'a str,
+    world: &'a EcsWorld,
+    extra: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
+    let mut inputs = vec![
+        ("ecr-repository", repository),
+        ("ecs-cluster", world.cluster.as_str()),
+        ("ecs-services", world.service.as_str()),
+    ];
+    inputs.extend_from_slice(extra);
+    inputs
+}
+
 /// One run of the binary, as the runner starts a container action: environment only.
 pub struct ActionRun {
     pub dir: tempfile::TempDir,
