@@ -8,9 +8,11 @@ as STS) to --log, one a line, and can inject faults:
     --fault RegisterTaskDefinition=500*1
     --fault UpdateService=reset*1    the connection is closed without an answer
     --fault DescribeServices=500*5@2 let two calls through, then fail the next five
+    --fault DescribeRepositories=slow*1 answer 5 s late (past a short client read timeout)
 """
 import argparse
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -77,6 +79,8 @@ def main() -> None:
             fault = self.take_fault(operation)
             with open(args.log, "a", encoding="utf-8") as log:
                 log.write((operation or f"{self.command} {self.path}") + (f" [{fault}]" if fault else "") + "\n")
+            if fault == "slow":
+                time.sleep(5)
             if fault == "reset":
                 self.close_connection = True
                 self.connection.close()

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Create the demo's ECS world in moto: a cluster, a task definition whose `api` container
-runs <registry>/back-end:staging next to an untouched sidecar, and a service running it."""
+"""Create the demo's AWS world in moto: the ECR repository `back-end` (ECR does not create
+repositories on push), a cluster, a task definition whose `api` container runs
+<registry>/back-end:staging next to an untouched sidecar, and a service running it."""
 import os
 import sys
 
@@ -14,6 +15,17 @@ ecs = boto3.client(
     aws_access_key_id="demo",
     aws_secret_access_key="demo",
 )
+ecr = boto3.client(
+    "ecr",
+    region_name="us-east-2",
+    endpoint_url=os.environ["AWS_ENDPOINT_URL"],
+    aws_access_key_id="demo",
+    aws_secret_access_key="demo",
+)
+try:
+    ecr.create_repository(repositoryName="back-end")
+except ecr.exceptions.RepositoryAlreadyExistsException:
+    pass
 ecs.create_cluster(clusterName=cluster)
 task_definition = ecs.register_task_definition(
     family="back-end",

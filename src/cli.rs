@@ -12,7 +12,8 @@ use clap::{Parser, Subcommand};
 branches → :staging, plus an immutable sha-<7> tag), and roll ECS services to it, pinned by digest.\n\n\
 Inside a GitHub Actions runner (GITHUB_ACTIONS=true) with no subcommand it runs as the action and reads \
 its inputs from INPUT_* variables. Endpoints can be redirected with the standard AWS_ENDPOINT_URL variables; \
-DEPLOY_ACTION_DOCKER names the docker CLI to use."
+DEPLOY_ACTION_DOCKER names the docker CLI to use; DEPLOY_ACTION_AWS_READ_TIMEOUT_SECONDS how long an \
+AWS call may wait for an answer (default 60)."
 )]
 pub struct Cli {
     #[command(subcommand)]

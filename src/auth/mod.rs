@@ -49,11 +49,18 @@ pub async fn authenticate(plan: &Plan, console: &Console) -> Result<AwsSession> 
 }
 
 /// Client settings for every AWS client: bounded attempts, and no call that can hang.
+/// `DEPLOY_ACTION_AWS_READ_TIMEOUT_SECONDS` shortens or lengthens the wait for an answer
+/// (default 60 s; each attempt at most 30 s more than that).
 fn timeouts() -> TimeoutConfig {
+    let read = std::env::var("DEPLOY_ACTION_AWS_READ_TIMEOUT_SECONDS")
+        .ok()
+        .and_then(|seconds| seconds.parse::<u64>().ok())
+        .filter(|seconds| (1..=3600).contains(seconds))
+        .unwrap_or(60);
     TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(10))
-        .read_timeout(Duration::from_secs(60))
-        .operation_attempt_timeout(Duration::from_secs(90))
+        .read_timeout(Duration::from_secs(read))
+        .operation_attempt_timeout(Duration::from_secs(read + 30))
         .build()
 }
 

@@ -4,7 +4,8 @@
 
 use crate::support::*;
 
-/// Runs a one-service staging deploy through a proxy injecting `faults`.
+/// Runs a one-service staging deploy through a proxy injecting `faults`, with a 2-second read
+/// timeout on the AWS clients so that slow answers are slow enough.
 async fn deploy_through(faults: &[&str]) -> (Finished, FaultProxy, EcsWorld, StandIns, String) {
     let standins = StandIns::get();
     let ecs = standins.ecs().await;
@@ -23,6 +24,7 @@ async fn deploy_through(faults: &[&str]) -> (Finished, FaultProxy, EcsWorld, Sta
         &deploy_inputs(&repository, &world, &[]),
     );
     action.set("AWS_ENDPOINT_URL", &proxy.url);
+    action.set("DEPLOY_ACTION_AWS_READ_TIMEOUT_SECONDS", "2");
     let run = action.run();
     (run, proxy, world, standins, repository)
 }
@@ -175,4 +177,46 @@ async fn a_fault_while_waiting_reports_the_new_revision_and_a_rerun_is_a_no_op()
         "{}",
         rerun.log()
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_answers_time_out_and_are_retried_or_reported() {
+    let (run, proxy, _, standins, _) = deploy_through(&["DescribeRepositories=slow*1"]).await;
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(
+        count(&proxy.calls(), "DescribeRepositories"),
+        2,
+        "one timed out, the retry passed"
+    );
+    drop(proxy);
+
+    let (run, proxy, world, _, _) = deploy_through(&["DescribeRepositories=slow*20"]).await;
+    assert_ne!(run.code, 0, "{}", run.log());
+    let error = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("::error"))
+        .unwrap();
+    assert!(
+        error.contains("DescribeRepositories") && error.to_lowercase().contains("timeout"),
+        "{error}"
+    );
+    let attempts = count(&proxy.calls(), "DescribeRepositories");
+    let service = standins
+        .ecs()
+        .await
+        .describe_services()
+        .cluster(&world.cluster)
+        .services(&world.service)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        service.services()[0].task_definition(),
+        world.task_definition.task_definition_arn(),
+        "nothing changed"
+    );
+    standins.figure(&format!(
+        "slow ECR answers (5 s, read timeout 2 s): one is retried and passes; persistent ones fail after {attempts} attempts naming the call"
+    ));
 }
