@@ -26,6 +26,8 @@ pub enum Command {
     Deploy(DeployArgs),
     /// Print what `deploy` would do and change nothing.
     Plan(DeployArgs),
+    /// Put the environment tag on an image already pushed (`--promote-from`), no rebuild, then roll out.
+    Promote(DeployArgs),
     /// Print the IAM trust policy and least-privilege permissions policy for a repository.
     IamPolicy(crate::iam_policy::PolicyRequest),
 }

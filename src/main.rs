@@ -25,6 +25,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
         Some(Command::Deploy(args)) => cli::local_inputs(args, &env),
+        Some(Command::Promote(args)) => {
+            let mut inputs = cli::local_inputs(args, &env);
+            inputs.args.mode = Some("promote".into());
+            inputs
+        }
         Some(Command::IamPolicy(request)) => {
             return match deploy_action::iam_policy::render(&request) {
                 Ok(json) => {
