@@ -287,3 +287,44 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod documentation_tests {
+    use super::InputArgs;
+    use std::collections::BTreeSet;
+
+    /// The input names action.yml declares (two-space indented keys under `inputs:`).
+    fn action_yml_inputs() -> BTreeSet<String> {
+        let text = include_str!("../action.yml");
+        let section = text
+            .split("\ninputs:\n")
+            .nth(1)
+            .unwrap()
+            .split("\noutputs:\n")
+            .next()
+            .unwrap();
+        section
+            .lines()
+            .filter_map(|line| line.strip_prefix("  ")?.strip_suffix(':'))
+            .filter(|name| !name.starts_with(' '))
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn action_yml_readme_and_flags_name_the_same_inputs() {
+        let declared: BTreeSet<String> = InputArgs::NAMES.iter().map(|n| n.to_string()).collect();
+        assert_eq!(
+            action_yml_inputs(),
+            declared,
+            "action.yml and the inputs table differ"
+        );
+        let readme = include_str!("../README.md");
+        for name in InputArgs::NAMES {
+            assert!(
+                readme.contains(&format!("| `{name}` |")),
+                "README's inputs table lacks `{name}`"
+            );
+        }
+    }
+}

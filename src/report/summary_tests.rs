@@ -132,3 +132,43 @@ fn a_huge_summary_is_cut_under_the_limit() {
     assert!(md.len() <= LIMIT, "{}", md.len());
     assert!(md.ends_with("(cut to stay under GitHub's 1 MiB limit)\n"));
 }
+
+#[test]
+fn action_yml_and_readme_list_every_output() {
+    let session = crate::auth::AwsSession {
+        config: aws_config::SdkConfig::builder().build(),
+        account_id: "633607774026".into(),
+        identity_arn: "arn:aws:sts::633607774026:assumed-role/deploy/s".into(),
+    };
+    let outputs =
+        crate::report::output_values(&plan(|_| {}), &session, &image(), &rollouts(), Some(7));
+    let action_yml = include_str!("../../action.yml");
+    let declared = action_yml
+        .split("\noutputs:\n")
+        .nth(1)
+        .unwrap()
+        .split("\nruns:\n")
+        .next()
+        .unwrap();
+    let readme = include_str!("../../README.md");
+    for (name, _) in &outputs {
+        assert!(
+            declared.contains(&format!("\n  {name}:\n"))
+                || declared.starts_with(&format!("  {name}:\n")),
+            "action.yml lacks output {name}"
+        );
+        assert!(
+            readme.contains(&format!("| `{name}` |")),
+            "README lacks output {name}"
+        );
+    }
+    let count = declared
+        .lines()
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   ") && l.ends_with(':'))
+        .count();
+    assert_eq!(
+        count,
+        outputs.len(),
+        "action.yml declares outputs the action does not write"
+    );
+}
