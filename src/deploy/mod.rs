@@ -9,6 +9,7 @@
 pub mod diff;
 pub mod evidence;
 pub mod health;
+pub mod post_rollout;
 pub mod service;
 pub mod task_definition;
 pub mod task_definition_file;
@@ -228,7 +229,7 @@ pub async fn roll_out(
     let mut rollouts =
         service::roll_all(&ecs, &logs, rollout, targets, &revisions, console).await?;
     if let Some(check) = &rollout.health_check {
-        service::check_health(
+        post_rollout::check_health(
             &ecs,
             &logs,
             rollout,
@@ -240,7 +241,7 @@ pub async fn roll_out(
         .await?;
     }
     if rollout.deregister_previous {
-        service::deregister_replaced(&ecs, &rollouts, console).await;
+        post_rollout::deregister_replaced(&ecs, &rollouts, console).await;
     }
     Ok(rollouts)
 }

@@ -3,9 +3,11 @@
 //! Everything a user can get wrong is caught here, before any network call: each error names
 //! the input and says what was expected. After this point no required value is optional.
 
+mod auth;
 pub mod branch_rules;
 mod display;
 mod github;
+mod guards;
 mod image;
 mod rollout;
 pub mod values;
@@ -199,9 +201,9 @@ pub struct HealthCheck {
 pub fn resolve(inputs: &Inputs) -> Result<Plan, PlanError> {
     let args = &inputs.args;
     let run = &inputs.run;
-    check_encoding_and_size(args)?;
+    guards::check_encoding_and_size(args)?;
     if let Some(workspace) = &run.workspace {
-        check_paths_inside(args, workspace)?;
+        guards::check_paths_inside(args, workspace)?;
     }
 
     let region = required(
@@ -214,7 +216,7 @@ pub fn resolve(inputs: &Inputs) -> Result<Plan, PlanError> {
 
     let source = resolve_source(inputs)?;
     let environment = resolve_environment(args, &source.git_ref, run.head_ref.as_deref())?;
-    let auth = resolve_auth(inputs, &region)?;
+    let auth = auth::resolve_auth(inputs, &region)?;
     let image = image::resolve_image(args, run, &environment, &source.sha)?;
     let rollout = rollout::resolve_rollout(args)?;
     let dry_run = parse_flag(&args.dry_run, "dry-run", false)?;
@@ -246,58 +248,6 @@ pub fn resolve(inputs: &Inputs) -> Result<Plan, PlanError> {
         github,
         log_level,
     })
-}
-
-/// No input may hold bytes that are not UTF-8 (they arrive as U+FFFD) or be absurdly long.
-fn check_encoding_and_size(args: &InputArgs) -> Result<(), PlanError> {
-    const LIMIT: usize = 64 * 1024;
-    for (input, value) in args.values() {
-        let Some(value) = value else { continue };
-        if value.contains('\u{FFFD}') {
-            return Err(PlanError::new(
-                input,
-                "holds bytes that are not UTF-8",
-                "plain UTF-8 text",
-            ));
-        }
-        if value.len() > LIMIT {
-            return Err(PlanError::new(
-                input,
-                format!("is {} bytes long", value.len()),
-                format!("at most {LIMIT} bytes"),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Paths given as inputs stay inside the workspace (`GITHUB_WORKSPACE`): a build context of
-/// `../..` would send the runner's home to the builder.
-fn check_paths_inside(args: &InputArgs, workspace: &str) -> Result<(), PlanError> {
-    let Ok(root) = std::path::Path::new(workspace).canonicalize() else {
-        return Ok(());
-    };
-    let paths = [
-        ("context", args.context.as_deref()),
-        ("dockerfile", args.dockerfile.as_deref()),
-        ("task-definition", args.task_definition.as_deref()),
-        ("lifecycle-policy", args.lifecycle_policy.as_deref()),
-    ];
-    for (input, path) in paths {
-        let Some(path) = path else { continue };
-        // Paths that do not exist are reported by the input's own check.
-        let Ok(resolved) = root.join(path).canonicalize() else {
-            continue;
-        };
-        if !resolved.starts_with(&root) {
-            return Err(PlanError::new(
-                input,
-                format!("`{path}` is outside the workspace ({})", root.display()),
-                "a path inside the repository checkout",
-            ));
-        }
-    }
-    Ok(())
 }
 
 fn required(
@@ -388,73 +338,6 @@ fn resolve_environment(
             format!("a rule that matches it, e.g. `{example}`, or run on a branch"),
         )
     })
-}
-
-fn resolve_auth(inputs: &Inputs, region: &str) -> Result<AuthPlan, PlanError> {
-    let args = &inputs.args;
-    let Some(role_arn) = args.role_to_assume.clone() else {
-        return Ok(AuthPlan::Ambient);
-    };
-    values::check_role_arn(&role_arn).map_err(|why| {
-        PlanError::new(
-            "role-to-assume",
-            why,
-            "a role ARN such as `arn:aws:iam::123456789012:role/GitHubActions-Deploy`",
-        )
-    })?;
-    let default_audience = if region.starts_with("cn-") {
-        "sts.amazonaws.com.cn"
-    } else {
-        "sts.amazonaws.com"
-    };
-    let audience = args
-        .audience
-        .clone()
-        .unwrap_or_else(|| default_audience.into());
-    let session_name =
-        values::sanitise_session_name(&args.role_session_name.clone().unwrap_or_else(|| {
-            format!(
-                "deploy-action-{}",
-                inputs.run.run_id.as_deref().unwrap_or("local")
-            )
-        }));
-    let duration_seconds = match &args.role_duration_seconds {
-        None => 3600,
-        Some(text) => text
-            .parse::<i32>()
-            .ok()
-            .filter(|seconds| (900..=43200).contains(seconds))
-            .ok_or_else(|| {
-                PlanError::new(
-                    "role-duration-seconds",
-                    format!("`{text}` is not a session length STS accepts"),
-                    "whole seconds from 900 to 43200",
-                )
-            })?,
-    };
-    let max_attempts = parse_count(&args.auth_max_attempts, "auth-max-attempts", 6, 1..=20)?;
-    let max_retry_seconds = parse_count(&args.auth_max_seconds, "auth-max-seconds", 90, 1..=3600)?;
-    let (Some(token_url), Some(token_request_token)) = (
-        inputs.run.oidc_request_url.clone(),
-        inputs.run.oidc_request_token.clone(),
-    ) else {
-        return Err(PlanError::new(
-            "role-to-assume",
-            "is set, but the runner gave this job no OIDC token (ACTIONS_ID_TOKEN_REQUEST_URL / _TOKEN are missing)",
-            "add `permissions: id-token: write` to the job or workflow; pull requests from forks never get a token, \
-             so run the deploy on `push`, or leave role-to-assume empty to use ambient credentials",
-        ));
-    };
-    Ok(AuthPlan::WebIdentity(WebIdentity {
-        role_arn,
-        audience,
-        session_name,
-        duration_seconds,
-        token_url,
-        token_request_token,
-        max_attempts,
-        max_retry_time: Duration::from_secs(max_retry_seconds.into()),
-    }))
 }
 
 fn parse_count(

@@ -1,0 +1,105 @@
+//! After every service rolled: the health check (a failure turns completed rollouts into
+//! failed ones, with evidence and rollback), and deregistering the revisions that were replaced.
+
+use super::service::{Settings, after_failure};
+use super::wait::EventLog;
+use super::{NewRevision, Outcome, Rollout, health};
+use crate::console::Console;
+use crate::plan::{HealthCheck, RolloutPlan};
+use anyhow::Result;
+use aws_sdk_ecs::error::DisplayErrorContext;
+use std::collections::BTreeMap;
+
+/// The health check after every service completed; when it fails, each service we moved is
+/// treated as a failed rollout (evidence, rollback as configured).
+pub async fn check_health(
+    ecs: &aws_sdk_ecs::Client,
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    plan: &RolloutPlan,
+    check: &HealthCheck,
+    rollouts: &mut [Rollout],
+    revisions: &BTreeMap<String, Option<NewRevision>>,
+    console: &Console,
+) -> Result<()> {
+    if rollouts.iter().any(|r| r.outcome.failure().is_some()) {
+        return Ok(());
+    }
+    let reason = {
+        let _group = console.group(&format!("health check: {}", check.url));
+        match health::wait_until_healthy(check).await {
+            Ok(()) => {
+                console.line(&format!("{} is healthy", check.url));
+                return Ok(());
+            }
+            Err(reason) => reason,
+        }
+    };
+    console.line(&format!("health check failed: {reason}"));
+    let settings = Settings::from(plan);
+    for rollout in rollouts.iter_mut() {
+        let Some(ours) = revisions
+            .values()
+            .flatten()
+            .find(|revision| revision.arn == rollout.task_definition)
+        else {
+            continue;
+        };
+        let mut events = EventLog::default();
+        let failure = after_failure(
+            ecs,
+            logs,
+            &settings,
+            &rollout.service,
+            &rollout.previous_task_definition,
+            ours,
+            format!("the health check failed: {reason}"),
+            &mut events,
+            console,
+        )
+        .await;
+        rollout.events.extend(events.printed);
+        rollout.outcome = Outcome::Failed(failure);
+    }
+    Ok(())
+}
+
+/// After success, deregister each replaced revision no service of this run still uses.
+pub async fn deregister_replaced(
+    ecs: &aws_sdk_ecs::Client,
+    rollouts: &[Rollout],
+    console: &Console,
+) {
+    let mut replaced: Vec<&str> = rollouts
+        .iter()
+        .filter(|r| {
+            matches!(r.outcome, Outcome::Completed { .. })
+                && r.previous_task_definition != r.task_definition
+        })
+        .map(|r| r.previous_task_definition.as_str())
+        .collect();
+    replaced.sort_unstable();
+    replaced.dedup();
+    for arn in replaced {
+        let still_used = rollouts.iter().any(|r| {
+            r.task_definition == arn || r.outcome.failure().is_some_and(|f| f.left_on == arn)
+        });
+        if still_used {
+            continue;
+        }
+        match ecs
+            .deregister_task_definition()
+            .task_definition(arn)
+            .send()
+            .await
+        {
+            Ok(_) => console.line(&format!("deregistered {arn}")),
+            Err(error) => console.warning(
+                "deregister-previous",
+                &format!(
+                    "could not deregister {arn}: {}",
+                    DisplayErrorContext(&error)
+                ),
+            ),
+        }
+    }
+}
