@@ -6,7 +6,12 @@
 
 use secrecy::{ExposeSecret, SecretString};
 use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
+
+/// Groups open right now. GitHub does not nest log groups: one opened inside another becomes a
+/// heading line in the outer one.
+static OPEN_GROUPS: AtomicUsize = AtomicUsize::new(0);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -39,14 +44,17 @@ impl Console {
 
     /// Open a collapsible group; it closes, with its duration, when the guard is dropped.
     pub fn group(&self, title: &str) -> Group {
-        match self.mode {
-            Mode::Actions => self.emit(&format!("::group::{}", escape_data(title))),
-            Mode::Plain => self.emit(&format!("==> {title}")),
+        let outermost = OPEN_GROUPS.fetch_add(1, Ordering::SeqCst) == 0;
+        match (self.mode, outermost) {
+            (Mode::Actions, true) => self.emit(&format!("::group::{}", escape_data(title))),
+            (Mode::Actions, false) => self.emit(&format!("── {title} ──")),
+            (Mode::Plain, _) => self.emit(&format!("==> {title}")),
         }
         Group {
             console: *self,
             title: title.to_string(),
             started: Instant::now(),
+            outermost,
         }
     }
 
@@ -91,16 +99,20 @@ pub struct Group {
     console: Console,
     title: String,
     started: Instant,
+    outermost: bool,
 }
 
 impl Drop for Group {
     fn drop(&mut self) {
         let seconds = self.started.elapsed().as_secs_f64();
+        OPEN_GROUPS.fetch_sub(1, Ordering::SeqCst);
         match self.console.mode {
             Mode::Actions => {
                 self.console
                     .emit(&format!("{} took {seconds:.1}s", self.title));
-                self.console.emit("::endgroup::");
+                if self.outermost {
+                    self.console.emit("::endgroup::");
+                }
             }
             Mode::Plain => self
                 .console

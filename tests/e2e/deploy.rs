@@ -99,7 +99,7 @@ async fn deploys_for_real(git_ref: &str, environment: &str) {
     assert!(run.summary.contains(&digest), "{}", run.summary);
     assert!(run.summary.contains("completed"), "{}", run.summary);
     assert!(
-        run.stdout.contains("::group::OIDC token claims"),
+        run.stdout.contains("── OIDC token claims ──"),
         "{}",
         run.log()
     );
@@ -109,6 +109,7 @@ async fn deploys_for_real(git_ref: &str, environment: &str) {
         "{}",
         run.log()
     );
+    run.assert_groups_balanced();
     run.assert_secrets_kept(&standins, &format!("deploy-action-{run_id}"))
         .await;
     assert!(
@@ -511,6 +512,7 @@ async fn housekeeping_and_a_failing_health_check() {
         Some(second.as_str())
     );
     assert!(run.summary.contains("rolled back"), "{}", run.summary);
+    run.assert_groups_balanced();
     run.assert_no_token_leaks(&standins);
     assert!(
         run.leftover_temp_files.is_empty(),

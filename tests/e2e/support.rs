@@ -427,6 +427,21 @@ impl Finished {
         }
     }
 
+    /// Log groups are opened and closed in pairs and never nested (GitHub cannot nest them).
+    pub fn assert_groups_balanced(&self) {
+        let mut open = false;
+        for line in self.stdout.lines() {
+            if line.starts_with("::group::") {
+                assert!(!open, "a group opened inside another: {line}");
+                open = true;
+            } else if line == "::endgroup::" {
+                assert!(open, "an ::endgroup:: without a group");
+                open = false;
+            }
+        }
+        assert!(!open, "a group was left open");
+    }
+
     /// The value was masked, and the mask came before any other appearance.
     pub fn assert_masked(&self, name: &str, secret: &str) {
         let first = self
