@@ -7,6 +7,7 @@
 
 mod auth;
 mod bad_inputs;
+mod cli;
 mod deploy;
 mod faults;
 mod github;
