@@ -82,7 +82,11 @@ impl Console {
                 escape_property(title),
                 escape_data(message)
             )),
-            Mode::Plain => self.emit(&format!("{level}: {title}: {message}")),
+            // A person's terminal: warnings and errors on stderr, like any command-line tool.
+            Mode::Plain => {
+                let mut err = std::io::stderr().lock();
+                let _ = writeln!(err, "{level}: {title}: {message}");
+            }
         }
     }
 

@@ -48,7 +48,7 @@ fn plan_prints_what_a_deploy_would_do_without_workflow_commands() {
 
 #[test]
 fn a_mistake_on_the_command_line_says_what_to_do() {
-    let (code, stdout, _) = deploy_action(&[
+    let (code, _, stderr) = deploy_action(&[
         "plan",
         "--aws-region",
         "ohio",
@@ -57,8 +57,8 @@ fn a_mistake_on_the_command_line_says_what_to_do() {
     ]);
     assert_eq!(code, 1);
     assert!(
-        stdout.contains("input `aws-region`") && stdout.contains("hint:"),
-        "{stdout}"
+        stderr.contains("input `aws-region`") && stderr.contains("hint:"),
+        "{stderr}"
     );
 }
 
