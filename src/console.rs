@@ -125,6 +125,14 @@ impl Drop for Group {
     }
 }
 
+/// At most `limit` characters of `text` (a body, a description) for a person to read.
+pub fn clip(text: &str, limit: usize) -> &str {
+    match text.char_indices().nth(limit) {
+        Some((index, _)) => &text[..index],
+        None => text,
+    }
+}
+
 /// Escaping of a workflow command's message, as in @actions/core.
 pub fn escape_data(text: &str) -> String {
     text.replace('%', "%25")

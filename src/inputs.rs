@@ -161,7 +161,6 @@ pub struct RunContext {
     /// `GITHUB_ACTIONS=true`: we are a step of a workflow run.
     pub in_actions: bool,
     pub git_ref: Option<String>,
-    pub ref_name: Option<String>,
     /// The branch of a pull request (`GITHUB_HEAD_REF`); `GITHUB_REF` is then `refs/pull/N/merge`.
     pub head_ref: Option<String>,
     pub sha: Option<String>,
@@ -190,7 +189,6 @@ impl RunContext {
         Self {
             in_actions: get("GITHUB_ACTIONS").as_deref() == Some("true"),
             git_ref: get("GITHUB_REF"),
-            ref_name: get("GITHUB_REF_NAME"),
             head_ref: get("GITHUB_HEAD_REF"),
             sha: get("GITHUB_SHA"),
             repository: get("GITHUB_REPOSITORY"),

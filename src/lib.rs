@@ -60,14 +60,14 @@ async fn execute(inputs: &Inputs, console: &Console, plan_made: &mut Option<Plan
         return dry_run(inputs, plan, console).await;
     }
     let github = plan.github.as_ref().map(GitHub::new).transpose()?;
-    if let (Some(github), Some(timeout)) =
-        (&github, plan.github.as_ref().and_then(|g| g.checks_timeout))
+    if let (Some(github), Some(wanted)) = (&github, &plan.github)
+        && let Some(timeout) = wanted.checks_timeout
     {
         let _group = console.group("checks gate");
         github::checks::wait_for_checks(
             github,
             &plan.source.sha,
-            inputs.run.run_id.as_deref(),
+            wanted.run_id.as_deref(),
             timeout,
             Duration::from_secs(10),
             console,
@@ -108,28 +108,8 @@ async fn execute(inputs: &Inputs, console: &Console, plan_made: &mut Option<Plan
         plan.github.as_ref().and_then(|g| g.deployment.as_ref()),
     ) {
         (Some(github), Some(wanted)) => {
-            let id = github::deployments::create(
-                github,
-                &plan.source.sha,
-                &wanted.environment,
-                wanted.production,
-                console,
-            )
-            .await;
-            if let Some(id) = id {
-                let log_url = plan.source.run_url.as_deref();
-                github::deployments::set_status(
-                    github,
-                    id,
-                    "in_progress",
-                    log_url,
-                    None,
-                    "rolling out",
-                    console,
-                )
-                .await;
-            }
-            id.map(|id| (github, wanted, id))
+            let log_url = plan.source.run_url.as_deref();
+            github::deployments::start(github, wanted, &plan.source.sha, log_url, console).await
         }
         _ => None,
     };
@@ -140,42 +120,18 @@ async fn execute(inputs: &Inputs, console: &Console, plan_made: &mut Option<Plan
     let failed: Vec<String> = match &rolled {
         Ok(rollouts) => rollouts
             .iter()
-            .filter_map(|rollout| {
-                let failure = rollout.outcome.failure()?;
-                let mut text = format!(
-                    "{}: {} (the service now runs {})",
-                    rollout.service, failure.reason, failure.left_on
-                );
-                if let Some(evidence) = &failure.evidence {
-                    text.push('\n');
-                    text.push_str(evidence.trim_end());
-                }
-                Some(text)
-            })
+            .filter_map(deploy::Rollout::failure_text)
             .collect(),
         Err(error) => vec![error::one_line(error)],
     };
-    if let Some((github, wanted, id)) = deployment {
-        let (state, description) = if failed.is_empty() {
-            ("success", format!("{} deployed", image.pinned_reference()))
-        } else {
-            ("failure", failed.join("; "))
-        };
-        github::deployments::set_status(
-            github,
-            id,
-            state,
-            plan.source.run_url.as_deref(),
-            wanted.environment_url.as_deref(),
-            &description,
-            console,
-        )
-        .await;
+    if let Some(deployment) = &deployment {
+        let deployed = format!("{} deployed", image.pinned_reference());
+        deployment.finish(&failed, &deployed, console).await;
     }
     let rollouts = rolled?;
     {
         let _group = console.group("report");
-        let deployment_id = deployment.map(|(_, _, id)| id);
+        let deployment_id = deployment.as_ref().map(|d| d.id);
         let outputs = report::output_values(plan, &session, &image, &rollouts, deployment_id);
         report::publish(
             &inputs.run,

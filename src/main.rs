@@ -86,7 +86,7 @@ fn main() -> ExitCode {
 fn init_logging(in_actions: bool, level: Option<&str>) {
     // An invalid level is reported by `plan`; until then, info.
     let level = level
-        .filter(|level| matches!(*level, "error" | "warn" | "info" | "debug" | "trace"))
+        .filter(|level| deploy_action::plan::LOG_LEVELS.contains(level))
         .unwrap_or("info");
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(format!("warn,deploy_action={level}"))

@@ -1,6 +1,7 @@
 //! The GitHub OIDC token: one GET to the runner's token endpoint.
 
 use super::retry::Failure;
+use crate::console::clip;
 use crate::error::Problem;
 use anyhow::anyhow;
 use secrecy::{ExposeSecret, SecretString};
@@ -51,14 +52,14 @@ pub async fn request_token(
     if status.as_u16() == 429 || status.is_server_error() {
         return Err(Failure::Transient(anyhow!(
             "the OIDC token endpoint {endpoint} answered {status}: {}",
-            truncate(&body, 500)
+            clip(&body, 500)
         )));
     }
     if !status.is_success() {
         return Err(Failure::Fatal(
             Problem::new(format!(
                 "the OIDC token endpoint {endpoint} refused the request ({status}): {}",
-                truncate(&body, 500)
+                clip(&body, 500)
             ))
             .hint(
                 "the job needs `permissions: id-token: write`, and the request token is only valid during the job \
@@ -90,13 +91,6 @@ fn without_url(error: reqwest::Error) -> String {
 /// The token URL without its query string, which may carry identifiers of the run.
 fn redact_query(url: &str) -> &str {
     url.split('?').next().unwrap_or(url)
-}
-
-fn truncate(text: &str, limit: usize) -> &str {
-    match text.char_indices().nth(limit) {
-        Some((index, _)) => &text[..index],
-        None => text,
-    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! compared on that text, which is also what a person reading the diff sees.
 
 use super::task_definition::COPIED;
+use crate::console::clip;
 use aws_sdk_ecs::types::TaskDefinition;
 
 /// One changed field: its name, the value before, the value after (shortened).
@@ -89,10 +90,11 @@ fn container_changes(before: &TaskDefinition, after: &TaskDefinition) -> Vec<Cha
 }
 
 fn shorten(text: &str) -> String {
-    const LIMIT: usize = 120;
-    match text.char_indices().nth(LIMIT) {
-        Some((index, _)) => format!("{}…", &text[..index]),
-        None => text.to_string(),
+    let clipped = clip(text, 120);
+    if clipped.len() < text.len() {
+        format!("{clipped}…")
+    } else {
+        text.to_string()
     }
 }
 

@@ -26,6 +26,11 @@ use aws_sdk_ecs::types::{Service, Tag, TaskDefinition, TaskDefinitionField};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// `arn:…:task-definition/back-end:7` → `back-end:7`.
+pub fn revision_of(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
 /// A service to roll, as it was before we changed anything.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -95,6 +100,22 @@ pub struct Failure {
     pub left_on: String,
     /// Whether that is the previous revision again (ECS's circuit breaker or our rollback).
     pub rolled_back: bool,
+}
+
+impl Rollout {
+    /// `service: why (the service now runs …)` and the evidence, when the rollout failed.
+    pub fn failure_text(&self) -> Option<String> {
+        let failure = self.outcome.failure()?;
+        let mut text = format!(
+            "{}: {} (the service now runs {})",
+            self.service, failure.reason, failure.left_on
+        );
+        if let Some(evidence) = &failure.evidence {
+            text.push('\n');
+            text.push_str(evidence.trim_end());
+        }
+        Some(text)
+    }
 }
 
 impl Outcome {
@@ -331,7 +352,7 @@ pub fn dry_run(plan: &Plan, targets: &[Target]) -> Result<String> {
         );
         let rendered = task_definition::render(&target.base, &rollout.container_names, &pinned)?;
         let changes = diff::changes(&target.running, &rendered.task_definition);
-        let running = service::revision_of(target.task_definition_arn());
+        let running = revision_of(target.task_definition_arn());
         text.push_str(&format!("service {} (runs {running}):\n", target.name()));
         if changes.is_empty() {
             text.push_str("  nothing would change\n");

@@ -2,7 +2,7 @@
 //! and on failure collect the evidence and roll back.
 
 use super::wait::{self, EventLog, Verdict};
-use super::{Failure, NewRevision, Outcome, Rollout, Target, evidence};
+use super::{Failure, NewRevision, Outcome, Rollout, Target, evidence, revision_of};
 use crate::console::Console;
 use crate::error::{Problem, one_line};
 use crate::plan::RolloutPlan;
@@ -314,11 +314,6 @@ pub async fn after_failure(
             previous,
         ),
     }
-}
-
-/// `arn:…:task-definition/back-end:7` → `back-end:7`.
-pub fn revision_of(arn: &str) -> &str {
-    arn.rsplit('/').next().unwrap_or(arn)
 }
 
 #[cfg(test)]

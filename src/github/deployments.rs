@@ -2,13 +2,70 @@
 //! rollout runs, `success` or `failure` at the end, linked to the run's log.
 
 use super::{GitHub, describe, status_of};
-use crate::console::Console;
+use crate::console::{Console, clip};
+use crate::plan::DeploymentPlan;
 use serde::Deserialize;
 use serde_json::json;
 
 #[derive(Debug, Deserialize)]
 struct Created {
     id: u64,
+}
+
+/// A GitHub deployment that follows the rollout.
+pub struct Tracked<'a> {
+    github: &'a GitHub,
+    pub id: u64,
+    log_url: Option<&'a str>,
+    environment_url: Option<&'a str>,
+}
+
+/// Create the deployment and set it `in_progress`; `None` when GitHub refused (a warning).
+pub async fn start<'a>(
+    github: &'a GitHub,
+    wanted: &'a DeploymentPlan,
+    sha: &str,
+    log_url: Option<&'a str>,
+    console: &Console,
+) -> Option<Tracked<'a>> {
+    let id = create(github, sha, &wanted.environment, wanted.production, console).await?;
+    set_status(
+        github,
+        id,
+        "in_progress",
+        log_url,
+        None,
+        "rolling out",
+        console,
+    )
+    .await;
+    Some(Tracked {
+        github,
+        id,
+        log_url,
+        environment_url: wanted.environment_url.as_deref(),
+    })
+}
+
+impl Tracked<'_> {
+    /// `success` with `deployed`, or `failure` with the failures.
+    pub async fn finish(&self, failures: &[String], deployed: &str, console: &Console) {
+        let (state, description) = if failures.is_empty() {
+            ("success", deployed.to_string())
+        } else {
+            ("failure", failures.join("; "))
+        };
+        set_status(
+            self.github,
+            self.id,
+            state,
+            self.log_url,
+            self.environment_url,
+            &description,
+            console,
+        )
+        .await;
+    }
 }
 
 /// Create the deployment; a missing permission is a warning, not a failed deploy.
@@ -57,7 +114,7 @@ pub async fn set_status(
     description: &str,
     console: &Console,
 ) {
-    let mut body = json!({ "state": state, "description": truncate(description, 140) });
+    let mut body = json!({ "state": state, "description": clip(description, 140) });
     if let Some(url) = log_url {
         body["log_url"] = json!(url);
     }
@@ -87,8 +144,4 @@ fn warn(error: &octocrab::Error, what: &str, console: &Console) {
         _ => format!("could not {what}: {} (the deploy goes on)", describe(error)),
     };
     console.warning("GitHub deployment", &message);
-}
-
-fn truncate(text: &str, limit: usize) -> String {
-    text.chars().take(limit).collect()
 }

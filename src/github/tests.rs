@@ -116,6 +116,35 @@ async fn gate(server: &MockServer, timeout: Duration) -> anyhow::Result<()> {
 const OURSELVES: &str = r#"{"name": "deploy", "status": "in_progress", "conclusion": null,
     "details_url": "https://github.com/operationcode/back-end/actions/runs/42/job/9"}"#;
 
+/// A GitHub that reports `runs` (after `earlier` for its first N polls) and commit `statuses`.
+async fn checks_server(
+    earlier: Option<(serde_json::Value, u64)>,
+    runs: serde_json::Value,
+    statuses_list: serde_json::Value,
+) -> MockServer {
+    let server = MockServer::start().await;
+    let runs_path = format!("/repos/operationcode/back-end/commits/{SHA}/check-runs");
+    if let Some((first, times)) = earlier {
+        Mock::given(path(runs_path.clone()))
+            .respond_with(check_runs(first))
+            .up_to_n_times(times)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(path(runs_path))
+        .respond_with(check_runs(runs))
+        .mount(&server)
+        .await;
+    Mock::given(path(format!(
+        "/repos/operationcode/back-end/commits/{SHA}/status"
+    )))
+    .respond_with(statuses(statuses_list))
+    .mount(&server)
+    .await;
+    server
+}
+
 #[tokio::test]
 async fn the_checks_gate_passes_fails_waits_and_times_out() {
     let ourselves: serde_json::Value = serde_json::from_str(OURSELVES).unwrap();
@@ -124,37 +153,16 @@ async fn the_checks_gate_passes_fails_waits_and_times_out() {
     let running = json!({"name": "test", "status": "in_progress", "conclusion": null, "details_url": "https://x/actions/runs/41/job/1"});
 
     // All green (our own job excepted): pass.
-    let server = MockServer::start().await;
-    Mock::given(path(format!(
-        "/repos/operationcode/back-end/commits/{SHA}/check-runs"
-    )))
-    .respond_with(check_runs(json!([green, ourselves])))
-    .mount(&server)
-    .await;
-    Mock::given(path(format!(
-        "/repos/operationcode/back-end/commits/{SHA}/status"
-    )))
-    .respond_with(statuses(
+    let server = checks_server(
+        None,
+        json!([green, ourselves]),
         json!([{"context": "ci/legacy", "state": "success"}]),
-    ))
-    .mount(&server)
+    )
     .await;
     gate(&server, Duration::from_secs(5)).await.unwrap();
 
     // One failure: stop, naming it.
-    let server = MockServer::start().await;
-    Mock::given(path(format!(
-        "/repos/operationcode/back-end/commits/{SHA}/check-runs"
-    )))
-    .respond_with(check_runs(json!([red, ourselves])))
-    .mount(&server)
-    .await;
-    Mock::given(path(format!(
-        "/repos/operationcode/back-end/commits/{SHA}/status"
-    )))
-    .respond_with(statuses(json!([])))
-    .mount(&server)
-    .await;
+    let server = checks_server(None, json!([red, ourselves]), json!([])).await;
     let error = gate(&server, Duration::from_secs(5)).await.unwrap_err();
     assert!(
         error.to_string().contains("test (failure)")
@@ -163,26 +171,11 @@ async fn the_checks_gate_passes_fails_waits_and_times_out() {
     );
 
     // Pending, then green: wait, then pass.
-    let server = MockServer::start().await;
-    Mock::given(path(format!(
-        "/repos/operationcode/back-end/commits/{SHA}/check-runs"
-    )))
-    .respond_with(check_runs(json!([running, ourselves])))
-    .up_to_n_times(2)
-    .with_priority(1)
-    .mount(&server)
-    .await;
-    Mock::given(path(format!(
-        "/repos/operationcode/back-end/commits/{SHA}/check-runs"
-    )))
-    .respond_with(check_runs(json!([green, ourselves])))
-    .mount(&server)
-    .await;
-    Mock::given(path(format!(
-        "/repos/operationcode/back-end/commits/{SHA}/status"
-    )))
-    .respond_with(statuses(json!([])))
-    .mount(&server)
+    let server = checks_server(
+        Some((json!([running, ourselves]), 2)),
+        json!([green, ourselves]),
+        json!([]),
+    )
     .await;
     gate(&server, Duration::from_secs(5)).await.unwrap();
     let polls = server
@@ -195,19 +188,7 @@ async fn the_checks_gate_passes_fails_waits_and_times_out() {
     assert_eq!(polls, 3);
 
     // Pending forever: time out, naming what is pending.
-    let server = MockServer::start().await;
-    Mock::given(path(format!(
-        "/repos/operationcode/back-end/commits/{SHA}/check-runs"
-    )))
-    .respond_with(check_runs(json!([running])))
-    .mount(&server)
-    .await;
-    Mock::given(path(format!(
-        "/repos/operationcode/back-end/commits/{SHA}/status"
-    )))
-    .respond_with(statuses(json!([])))
-    .mount(&server)
-    .await;
+    let server = checks_server(None, json!([running]), json!([])).await;
     let error = gate(&server, Duration::from_millis(200)).await.unwrap_err();
     assert!(
         error.to_string().contains("still running")

@@ -52,11 +52,6 @@ impl PushedImage {
     pub fn pinned_reference(&self) -> String {
         format!("{}/{}@{}", self.registry, self.repository, self.digest)
     }
-
-    /// `registry/repository:tag`.
-    pub fn tagged_reference(&self, tag: &str) -> String {
-        format!("{}/{}:{tag}", self.registry, self.repository)
-    }
 }
 
 /// Before building: the repository exists (or is created when asked) and the tags can move.

@@ -196,27 +196,10 @@ pub async fn resolve_tag(
     repository: &str,
     tag: &str,
 ) -> Result<String> {
-    let client = http()?;
-    let url = format!("{}/v2/{repository}/manifests/{tag}", base_url(host));
-    let response = client
-        .head(&url)
-        .basic_auth(&login.username, Some(login.password.expose_secret()))
-        .header("Accept", MANIFEST_TYPES)
-        .send()
-        .await
-        .with_context(|| format!("asking {host} for {repository}:{tag}"))?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(
-            Problem::new(format!("{host} answered {status} for {repository}:{tag}")).into(),
-        );
+    match get_manifest(host, login, repository, tag).await? {
+        Some(manifest) => Ok(manifest.digest),
+        None => Err(Problem::new(format!("{host} has no {repository}:{tag}")).into()),
     }
-    response
-        .headers()
-        .get("Docker-Content-Digest")
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_string)
-        .with_context(|| format!("{host} gave no digest for {repository}:{tag}"))
 }
 
 #[cfg(test)]

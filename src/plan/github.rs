@@ -101,20 +101,18 @@ pub(super) fn resolve_github(
     }))
 }
 
+/// The verbosities `log-level` accepts; `main` sets up logging with them before `plan` runs.
+pub const LOG_LEVELS: &[&str] = &["error", "warn", "info", "debug", "trace"];
+
 /// `log-level`: our own verbosity (dependencies stay at `warn`, so no SDK trace can print a
 /// request's headers or body).
-pub(super) fn resolve_log_level(inputs: &Inputs) -> Result<String, PlanError> {
-    let level = inputs
-        .args
-        .log_level
-        .clone()
-        .unwrap_or_else(|| "info".into());
-    match level.as_str() {
-        "error" | "warn" | "info" | "debug" | "trace" => Ok(level),
-        _ => Err(PlanError::new(
+pub(super) fn check_log_level(inputs: &Inputs) -> Result<(), PlanError> {
+    match inputs.args.log_level.as_deref() {
+        Some(level) if !LOG_LEVELS.contains(&level) => Err(PlanError::new(
             "log-level",
             format!("`{level}` is not a log level"),
-            "error, warn, info, debug or trace",
+            LOG_LEVELS.join(", "),
         )),
+        _ => Ok(()),
     }
 }

@@ -14,7 +14,7 @@ pub mod values;
 
 use crate::inputs::{InputArgs, Inputs};
 use branch_rules::RefKind;
-pub use github::{DeploymentPlan, GitHubPlan};
+pub use github::{DeploymentPlan, GitHubPlan, LOG_LEVELS};
 use secrecy::SecretString;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -56,8 +56,6 @@ pub struct Plan {
     /// `export-credentials`: the `GITHUB_ENV` file to write the credentials to.
     pub export_credentials_to: Option<PathBuf>,
     pub github: Option<GitHubPlan>,
-    /// `log-level`: error, warn, info, debug, trace.
-    pub log_level: String,
 }
 
 #[derive(Debug, Clone)]
@@ -235,7 +233,7 @@ pub fn resolve(inputs: &Inputs) -> Result<Plan, PlanError> {
         };
 
     let github = github::resolve_github(inputs, &environment)?;
-    let log_level = github::resolve_log_level(inputs)?;
+    github::check_log_level(inputs)?;
     Ok(Plan {
         region,
         auth,
@@ -246,7 +244,6 @@ pub fn resolve(inputs: &Inputs) -> Result<Plan, PlanError> {
         dry_run,
         export_credentials_to,
         github,
-        log_level,
     })
 }
 

@@ -1,6 +1,6 @@
 //! The Markdown job summary (`GITHUB_STEP_SUMMARY`).
 
-use crate::deploy::{Outcome, Rollout};
+use crate::deploy::{Outcome, Rollout, revision_of};
 use crate::image::build::Builder;
 use crate::image::{Origin, PushedImage};
 use crate::plan::ImageMode;
@@ -63,8 +63,8 @@ pub fn success(plan: &Plan, image: &PushedImage, rollouts: &[Rollout]) -> String
                 md,
                 "| {} | `{}` | `{}` | {} | {:.0}s |",
                 rollout.service,
-                short_revision(&rollout.previous_task_definition),
-                short_revision(&rollout.task_definition),
+                revision_of(&rollout.previous_task_definition),
+                revision_of(&rollout.task_definition),
                 outcome_text(&rollout.outcome),
                 rollout.duration.as_secs_f64()
             );
@@ -130,7 +130,7 @@ fn outcome_text(outcome: &Outcome) -> String {
         Outcome::Failed(failure) => format!(
             "❌ {} — now on `{}`{}",
             failure.reason.replace('|', "\\|"),
-            short_revision(&failure.left_on),
+            revision_of(&failure.left_on),
             if failure.rolled_back {
                 " (rolled back)"
             } else {
@@ -138,11 +138,6 @@ fn outcome_text(outcome: &Outcome) -> String {
             }
         ),
     }
-}
-
-/// `arn:aws:ecs:…:task-definition/back-end:8` → `back-end:8`.
-fn short_revision(arn: &str) -> &str {
-    arn.rsplit('/').next().unwrap_or(arn)
 }
 
 fn cap(mut md: String) -> String {

@@ -58,17 +58,8 @@ async fn deploys_for_real(git_ref: &str, environment: &str) {
 
     // ECS: the service runs a new revision; only the api container's image changed.
     let new_arn = run.outputs["task-definition-arns"].clone();
-    let service = ecs
-        .describe_services()
-        .cluster(&world.cluster)
-        .services(&world.service)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        service.services()[0].task_definition(),
-        Some(new_arn.as_str())
-    );
+    let running = world.running(&ecs).await;
+    assert_eq!(running.as_deref(), Some(new_arn.as_str()));
     let old = &world.task_definition;
     let described = ecs
         .describe_task_definition()
@@ -184,15 +175,9 @@ async fn dry_run_changes_nothing() {
         1,
         "a dry run registered a revision"
     );
-    let service = ecs
-        .describe_services()
-        .cluster(&world.cluster)
-        .services(&world.service)
-        .send()
-        .await
-        .unwrap();
+    let running = world.running(&ecs).await;
     assert_eq!(
-        service.services()[0].task_definition(),
+        running.as_deref(),
         world.task_definition.task_definition_arn()
     );
 }
@@ -274,15 +259,9 @@ async fn bad_setups_fail_before_changing_anything() {
         registry.tags(&repository).await.is_empty(),
         "an image was pushed"
     );
-    let service = ecs
-        .describe_services()
-        .cluster(&world.cluster)
-        .services(&world.service)
-        .send()
-        .await
-        .unwrap();
+    let running = world.running(&ecs).await;
     assert_eq!(
-        service.services()[0].task_definition(),
+        running.as_deref(),
         world.task_definition.task_definition_arn()
     );
 }
@@ -500,17 +479,8 @@ async fn housekeeping_and_a_failing_health_check() {
         "{}",
         run.log()
     );
-    let service = ecs
-        .describe_services()
-        .cluster(&world.cluster)
-        .services(&world.service)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        service.services()[0].task_definition(),
-        Some(second.as_str())
-    );
+    let running = world.running(&ecs).await;
+    assert_eq!(running.as_deref(), Some(second.as_str()));
     assert!(run.summary.contains("rolled back"), "{}", run.summary);
     run.assert_groups_balanced();
     run.assert_no_token_leaks(&standins);

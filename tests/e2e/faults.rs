@@ -4,6 +4,21 @@
 
 use crate::support::*;
 
+/// A staging deploy of `repository` to the world's service, as the fault tests run it.
+fn faults_deploy(
+    standins: &StandIns,
+    repository: &str,
+    world: &EcsWorld,
+    extra: &[(&str, &str)],
+) -> ActionRun {
+    ActionRun::new(
+        standins,
+        "refs/heads/feature/faults",
+        &unique("run"),
+        &deploy_inputs(repository, world, extra),
+    )
+}
+
 /// Runs a one-service staging deploy through a proxy injecting `faults`, with a 2-second read
 /// timeout on the AWS clients so that slow answers are slow enough.
 async fn deploy_through(faults: &[&str]) -> (Finished, FaultProxy, EcsWorld, StandIns, String) {
@@ -17,12 +32,7 @@ async fn deploy_through(faults: &[&str]) -> (Finished, FaultProxy, EcsWorld, Sta
     )
     .await;
     let proxy = FaultProxy::start(&standins, faults);
-    let mut action = ActionRun::new(
-        &standins,
-        "refs/heads/feature/faults",
-        &unique("run"),
-        &deploy_inputs(&repository, &world, &[]),
-    );
+    let mut action = faults_deploy(&standins, &repository, &world, &[]);
     action.set("AWS_ENDPOINT_URL", &proxy.url);
     action.set("DEPLOY_ACTION_AWS_READ_TIMEOUT_SECONDS", "2");
     let run = action.run();
@@ -91,23 +101,11 @@ async fn a_persistent_fault_fails_naming_the_call_and_a_rerun_converges() {
 
     // Without the fault, the same commit goes through.
     let ecs = standins.ecs().await;
-    let again = ActionRun::new(
-        &standins,
-        "refs/heads/feature/faults",
-        &unique("run"),
-        &deploy_inputs(&repository, &world, &[]),
-    )
-    .run();
+    let again = faults_deploy(&standins, &repository, &world, &[]).run();
     assert_eq!(again.code, 0, "{}", again.log());
-    let service = ecs
-        .describe_services()
-        .cluster(&world.cluster)
-        .services(&world.service)
-        .send()
-        .await
-        .unwrap();
+    let running = world.running(&ecs).await;
     assert_eq!(
-        service.services()[0].task_definition(),
+        running.as_deref(),
         Some(again.outputs["task-definition-arns"].as_str())
     );
     standins.figure(&format!(
@@ -130,11 +128,11 @@ async fn a_fault_while_waiting_reports_the_new_revision_and_a_rerun_is_a_no_op()
     let proxy = FaultProxy::start(&standins, &["DescribeServices=500*5@2"]);
     // Start from a fresh commit so a rollout happens; the fault hits its first poll.
     let build_args = format!("VERSION={}", unique("v"));
-    let mut action = ActionRun::new(
+    let mut action = faults_deploy(
         &standins,
-        "refs/heads/feature/faults",
-        &unique("run"),
-        &deploy_inputs(&repository, &world, &[("build-args", build_args.as_str())]),
+        &repository,
+        &world,
+        &[("build-args", build_args.as_str())],
     );
     action.set("GITHUB_SHA", "9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b");
     action.set("AWS_ENDPOINT_URL", &proxy.url);
@@ -147,26 +145,15 @@ async fn a_fault_while_waiting_reports_the_new_revision_and_a_rerun_is_a_no_op()
         .find(|l| l.starts_with("::error"))
         .unwrap();
     assert!(error.contains("DescribeServices"), "{error}");
-    let service = ecs
-        .describe_services()
-        .cluster(&world.cluster)
-        .services(&world.service)
-        .send()
-        .await
-        .unwrap();
-    let now = service.services()[0].task_definition().unwrap().to_string();
+    let running = world.running(&ecs).await;
+    let now = running.as_deref().unwrap().to_string();
     assert_ne!(now, ours, "the update went through before the fault");
     assert!(
         error.contains(&format!("the service now runs {now}")),
         "the report names the revision: {error}"
     );
 
-    let mut again = ActionRun::new(
-        &standins,
-        "refs/heads/feature/faults",
-        &unique("run"),
-        &deploy_inputs(&repository, &world, &[]),
-    );
+    let mut again = faults_deploy(&standins, &repository, &world, &[]);
     again.set("GITHUB_SHA", "9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b");
     // Same commit, same build args: the same digest is already deployed.
     again.set("INPUT_BUILD-ARGS", &build_args);
@@ -202,17 +189,9 @@ async fn slow_answers_time_out_and_are_retried_or_reported() {
         "{error}"
     );
     let attempts = count(&proxy.calls(), "DescribeRepositories");
-    let service = standins
-        .ecs()
-        .await
-        .describe_services()
-        .cluster(&world.cluster)
-        .services(&world.service)
-        .send()
-        .await
-        .unwrap();
+    let running = world.running(&standins.ecs().await).await;
     assert_eq!(
-        service.services()[0].task_definition(),
+        running.as_deref(),
         world.task_definition.task_definition_arn(),
         "nothing changed"
     );

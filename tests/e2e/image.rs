@@ -187,16 +187,10 @@ async fn promote_moves_prod_to_the_staging_digest_without_uploading() {
         "promotion built something: {}",
         run.log()
     );
-    let service = ecs
-        .describe_services()
-        .cluster(&world.cluster)
-        .services(&world.service)
-        .send()
-        .await
-        .unwrap();
+    let running = world.running(&ecs).await;
     let deployed = ecs
         .describe_task_definition()
-        .task_definition(service.services()[0].task_definition().unwrap())
+        .task_definition(running.as_deref().unwrap())
         .send()
         .await
         .unwrap();

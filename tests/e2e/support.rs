@@ -241,6 +241,20 @@ impl EcsWorld {
         }
     }
 
+    /// The task definition the world's service runs now.
+    pub async fn running(&self, ecs: &aws_sdk_ecs::Client) -> Option<String> {
+        let described = ecs
+            .describe_services()
+            .cluster(&self.cluster)
+            .services(&self.service)
+            .send()
+            .await
+            .unwrap();
+        described.services()[0]
+            .task_definition()
+            .map(str::to_string)
+    }
+
     /// Another service in the cluster, on the same task definition.
     pub async fn add_service(&self, ecs: &aws_sdk_ecs::Client) -> String {
         let service = unique("e2e-service");
@@ -578,30 +592,9 @@ impl Registry<'_> {
 
     /// The image config of `repository@digest`: its `architecture` and `os`.
     pub async fn platform(&self, repository: &str, digest: &str) -> (String, String) {
-        let manifest: serde_json::Value = self
-            .get(
-                &format!("{repository}/manifests/{digest}"),
-                "application/vnd.docker.distribution.manifest.v2+json",
-            )
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let config_digest = manifest["config"]["digest"].as_str().unwrap();
-        let config: serde_json::Value = self
-            .get(&format!("{repository}/blobs/{config_digest}"), "*/*")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        (
-            config["architecture"].as_str().unwrap().to_string(),
-            config["os"].as_str().unwrap().to_string(),
-        )
+        let (_, config) = self.manifest_and_config(repository, digest).await;
+        let field = |name: &str| config[name].as_str().unwrap().to_string();
+        (field("architecture"), field("os"))
     }
 
     pub async fn tags(&self, repository: &str) -> Vec<String> {
