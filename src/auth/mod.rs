@@ -48,7 +48,16 @@ pub async fn authenticate(plan: &Plan, console: &Console) -> Result<AwsSession> 
     Ok(session)
 }
 
-/// Client settings for every AWS client: bounded attempts, and no call that can hang.
+/// What every AWS client is built from: the region, bounded attempts (the SDK's standard retry:
+/// throttling, 5xx, connection resets), and timeouts so that no call can hang.
+fn client_config(region: Region) -> aws_config::ConfigLoader {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(region)
+        .timeout_config(timeouts())
+        .retry_config(RetryConfig::standard().with_max_attempts(5))
+}
+
+/// Client timeouts.
 /// `DEPLOY_ACTION_AWS_READ_TIMEOUT_SECONDS` shortens or lengthens the wait for an answer
 /// (default 60 s; each attempt at most 30 s more than that).
 fn timeouts() -> TimeoutConfig {
@@ -65,12 +74,7 @@ fn timeouts() -> TimeoutConfig {
 }
 
 async fn ambient_session(region: Region, console: &Console) -> Result<(AwsSession, Credentials)> {
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .region(region)
-        .timeout_config(timeouts())
-        .retry_config(RetryConfig::standard().with_max_attempts(5))
-        .load()
-        .await;
+    let config = client_config(region).load().await;
     let no_credentials = |cause: String| {
         anyhow!(
             Problem::new(format!("no usable AWS credentials: {cause}")).hint(
@@ -112,10 +116,8 @@ async fn web_identity_session(
     console.mask(&identity.token_request_token);
     // AssumeRoleWithWebIdentity is unsigned. The SDK's own retries are off: ours know which
     // errors are worth another try, and log each one.
-    let unsigned = aws_config::defaults(BehaviorVersion::latest())
-        .region(region.clone())
+    let unsigned = client_config(region.clone())
         .no_credentials()
-        .timeout_config(timeouts())
         .retry_config(RetryConfig::disabled())
         .load()
         .await;
@@ -131,11 +133,8 @@ async fn web_identity_session(
         *console,
     );
     let assumed = provider.assume().await?;
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .region(region)
+    let config = client_config(region)
         .credentials_provider(provider)
-        .timeout_config(timeouts())
-        .retry_config(RetryConfig::standard().with_max_attempts(5))
         .load()
         .await;
     let session = AwsSession {

@@ -134,13 +134,20 @@ pub async fn preflight(plan: &Plan, session: &AwsSession) -> Result<Vec<Target>>
         return Ok(Vec::new());
     };
     let ecs = aws_sdk_ecs::Client::new(&session.config);
-    let described = ecs
-        .describe_services()
-        .cluster(&rollout.cluster)
-        .set_services(Some(rollout.services.clone()))
-        .send()
-        .await
-        .map_err(|error| anyhow!("ECS DescribeServices: {}", DisplayErrorContext(&error)))?;
+    // DescribeServices takes at most 10 services a call.
+    let mut described = Vec::new();
+    let mut failures = Vec::new();
+    for chunk in rollout.services.chunks(10) {
+        let answer = ecs
+            .describe_services()
+            .cluster(&rollout.cluster)
+            .set_services(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(|error| anyhow!("ECS DescribeServices: {}", DisplayErrorContext(&error)))?;
+        described.extend(answer.services().iter().cloned());
+        failures.extend(answer.failures().iter().cloned());
+    }
     let file = match &rollout.task_definition_file {
         Some(path) => Some(task_definition_file::load(path).await?),
         None => None,
@@ -149,13 +156,12 @@ pub async fn preflight(plan: &Plan, session: &AwsSession) -> Result<Vec<Target>>
     let mut targets = Vec::new();
     for name in &rollout.services {
         let service = described
-            .services()
             .iter()
             .find(|s| {
                 s.service_name() == Some(name.as_str()) || s.service_arn() == Some(name.as_str())
             })
             .filter(|s| s.status() != Some("INACTIVE"))
-            .ok_or_else(|| missing_service(name, &rollout.cluster, &described))?;
+            .ok_or_else(|| missing_service(name, &rollout.cluster, &failures))?;
         let arn = service
             .task_definition()
             .context("the service has no task definition")?
@@ -203,10 +209,9 @@ pub async fn preflight(plan: &Plan, session: &AwsSession) -> Result<Vec<Target>>
 fn missing_service(
     name: &str,
     cluster: &str,
-    described: &aws_sdk_ecs::operation::describe_services::DescribeServicesOutput,
+    failures: &[aws_sdk_ecs::types::Failure],
 ) -> anyhow::Error {
-    let reason = described
-        .failures()
+    let reason = failures
         .iter()
         .find(|f| {
             f.arn()

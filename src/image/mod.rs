@@ -84,11 +84,11 @@ pub async fn publish(
         }
         ImageMode::Promote { from } => {
             // The sha- tag names the commit that was built; promotion moves the others.
-            let sha_tag = &plan.image.tags[1];
+            let sha_tag = plan.image.sha_tag();
             let moving: Vec<String> = repository
                 .tags
                 .iter()
-                .filter(|t| *t != sha_tag)
+                .filter(|t| t.as_str() != sha_tag)
                 .cloned()
                 .collect();
             let digest = match &plan.image.registry_override {

@@ -114,6 +114,11 @@ impl ImagePlan {
     pub fn environment_tag(&self) -> &str {
         &self.tags[0]
     }
+
+    /// `sha-<7>`: the tag that names the commit and never moves.
+    pub fn sha_tag(&self) -> &str {
+        &self.tags[1]
+    }
 }
 
 /// Where the image comes from.
