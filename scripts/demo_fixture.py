@@ -8,20 +8,21 @@ import sys
 import boto3
 
 registry, cluster, service = sys.argv[1], sys.argv[2], sys.argv[3]
-ecs = boto3.client(
-    "ecs",
-    region_name="us-east-2",
-    endpoint_url=os.environ["AWS_ENDPOINT_URL"],
-    aws_access_key_id="demo",
-    aws_secret_access_key="demo",
-)
-ecr = boto3.client(
-    "ecr",
-    region_name="us-east-2",
-    endpoint_url=os.environ["AWS_ENDPOINT_URL"],
-    aws_access_key_id="demo",
-    aws_secret_access_key="demo",
-)
+
+
+def client(name: str):
+    """A client of moto: any keys will do, but requests must be signed."""
+    return boto3.client(
+        name,
+        region_name="us-east-2",
+        endpoint_url=os.environ["AWS_ENDPOINT_URL"],
+        aws_access_key_id="demo",
+        aws_secret_access_key="demo",
+    )
+
+
+ecs = client("ecs")
+ecr = client("ecr")
 try:
     ecr.create_repository(repositoryName="back-end")
 except ecr.exceptions.RepositoryAlreadyExistsException:

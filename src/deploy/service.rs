@@ -123,8 +123,8 @@ pub async fn roll_one(
         duration: started.elapsed(),
         events: events.printed,
     };
-    let (ours, changed) = match revision {
-        Some(revision) => (revision, true),
+    let ours = match revision {
+        Some(revision) => revision,
         None if !settings.force_new_deployment => {
             console.line(&format!(
                 "{name} already runs this image ({previous}): nothing to do"
@@ -137,14 +137,11 @@ pub async fn roll_one(
             ));
         }
         // Forced: a new deployment of the revision it runs.
-        None => (
-            NewRevision {
-                arn: previous.clone(),
-                task_definition: target.running.clone(),
-                changed: Vec::new(),
-            },
-            false,
-        ),
+        None => NewRevision {
+            arn: previous.clone(),
+            task_definition: target.running.clone(),
+            changed: Vec::new(),
+        },
     };
 
     if let Some(timeout) = settings.wait_timeout {
@@ -166,7 +163,7 @@ pub async fn roll_one(
         .cluster(&settings.cluster)
         .service(name)
         .task_definition(&ours.arn)
-        .force_new_deployment(settings.force_new_deployment || !changed)
+        .force_new_deployment(settings.force_new_deployment || ours.arn == previous)
         .send()
         .await
         .map_err(|error| anyhow!("ECS UpdateService: {}", DisplayErrorContext(&error)))?;
