@@ -357,22 +357,13 @@ async fn bad_inputs_fail_with_one_clear_error_and_no_aws_call() {
         edit(&mut action);
         let run = action.run();
         assert_eq!(run.code, 1, "{case}: {}", run.log());
-        let errors: Vec<&str> = run
-            .stdout
-            .lines()
-            .filter(|l| l.starts_with("::error"))
-            .collect();
-        assert_eq!(errors.len(), 1, "{case}: {}", run.log());
+        let error = run.the_error(case);
         assert!(
-            errors[0].contains(expected),
+            error.contains(expected),
             "{case}: expected `{expected}` in {}",
-            errors[0]
+            error
         );
-        assert!(
-            errors[0].contains("hint: "),
-            "{case}: no hint in {}",
-            errors[0]
-        );
+        assert!(error.contains("hint: "), "{case}: no hint in {}", error);
         assert!(run.outputs.is_empty(), "{case}: outputs were written");
         assert!(
             run.leftover_temp_files.is_empty(),

@@ -236,16 +236,11 @@ async fn bad_setups_fail_before_changing_anything() {
         edit(&mut action);
         let run = action.run();
         assert_ne!(run.code, 0, "{case}: {}", run.log());
-        let errors: Vec<&str> = run
-            .stdout
-            .lines()
-            .filter(|l| l.starts_with("::error"))
-            .collect();
-        assert_eq!(errors.len(), 1, "{case}: {}", run.log());
+        let error = run.the_error(case);
         assert!(
-            errors[0].contains(expected),
+            error.contains(expected),
             "{case}: expected `{expected}` in {}",
-            errors[0]
+            error
         );
         assert!(run.summary.contains("failed"), "{case}: {}", run.summary);
         run.assert_no_token_leaks(&standins);

@@ -79,11 +79,7 @@ async fn transient_faults_are_retried_and_recovered() {
 async fn a_persistent_fault_fails_naming_the_call_and_a_rerun_converges() {
     let (run, proxy, world, standins, repository) = deploy_through(&["UpdateService=503*50"]).await;
     assert_ne!(run.code, 0, "{}", run.log());
-    let error = run
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("::error"))
-        .unwrap();
+    let error = run.the_error("fault");
     assert!(
         error.contains("UpdateService") && error.contains("ServiceUnavailable"),
         "{error}"
@@ -139,11 +135,7 @@ async fn a_fault_while_waiting_reports_the_new_revision_and_a_rerun_is_a_no_op()
     let run = action.run();
     drop(proxy);
     assert_ne!(run.code, 0, "{}", run.log());
-    let error = run
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("::error"))
-        .unwrap();
+    let error = run.the_error("fault");
     assert!(error.contains("DescribeServices"), "{error}");
     let running = world.running(&ecs).await;
     let now = running.as_deref().unwrap().to_string();
@@ -179,11 +171,7 @@ async fn slow_answers_time_out_and_are_retried_or_reported() {
 
     let (run, proxy, world, _, _) = deploy_through(&["DescribeRepositories=slow*20"]).await;
     assert_ne!(run.code, 0, "{}", run.log());
-    let error = run
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("::error"))
-        .unwrap();
+    let error = run.the_error("fault");
     assert!(
         error.contains("DescribeRepositories") && error.to_lowercase().contains("timeout"),
         "{error}"

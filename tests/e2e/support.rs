@@ -441,6 +441,17 @@ impl Finished {
         }
     }
 
+    /// The run's one `::error` annotation (a failure is reported once, not piecemeal).
+    pub fn the_error(&self, case: &str) -> &str {
+        let errors: Vec<&str> = self
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with("::error"))
+            .collect();
+        assert_eq!(errors.len(), 1, "{case}: {}", self.log());
+        errors[0]
+    }
+
     /// Log groups are opened and closed in pairs and never nested (GitHub cannot nest them).
     pub fn assert_groups_balanced(&self) {
         let mut open = false;
