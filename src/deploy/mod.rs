@@ -130,10 +130,15 @@ impl Outcome {
 /// Before anything is built or pushed: every planned service exists, and the containers to
 /// update can be found in the task definition it runs. Read-only.
 pub async fn preflight(plan: &Plan, session: &AwsSession) -> Result<Vec<Target>> {
+    let ecs = aws_sdk_ecs::Client::new(&session.config);
+    targets(&ecs, plan).await
+}
+
+/// The planned services with the revisions they run and the one to render from.
+async fn targets(ecs: &aws_sdk_ecs::Client, plan: &Plan) -> Result<Vec<Target>> {
     let Some(rollout) = &plan.rollout else {
         return Ok(Vec::new());
     };
-    let ecs = aws_sdk_ecs::Client::new(&session.config);
     // DescribeServices takes at most 10 services a call.
     let mut described = Vec::new();
     let mut failures = Vec::new();
@@ -380,3 +385,7 @@ pub fn dry_run(plan: &Plan, targets: &[Target]) -> Result<String> {
     }
     Ok(text)
 }
+
+#[cfg(test)]
+#[path = "preflight_tests.rs"]
+mod preflight_tests;

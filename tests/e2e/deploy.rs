@@ -484,3 +484,41 @@ async fn housekeeping_and_a_failing_health_check() {
         "the private docker config outlived a failure"
     );
 }
+
+/// More services than one DescribeServices call takes (10): all are found and rolled.
+#[tokio::test(flavor = "multi_thread")]
+async fn eleven_services_roll_in_one_run() {
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let repository = unique("e2e/eleven");
+    standins.ecr_repository(&repository, false).await;
+    let world = EcsWorld::create(
+        &ecs,
+        &format!("{}/{repository}:staging", standins.registry()),
+    )
+    .await;
+    let mut services = vec![world.service.clone()];
+    for _ in 0..10 {
+        services.push(world.add_service(&ecs).await);
+    }
+    let list = services.join(",");
+    let run = ActionRun::new(
+        &standins,
+        "refs/heads/feature/eleven",
+        &unique("run"),
+        &[
+            ("ecr-repository", repository.as_str()),
+            ("ecs-cluster", world.cluster.as_str()),
+            ("ecs-services", list.as_str()),
+        ],
+    )
+    .run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    let arns: Vec<&str> = run.outputs["task-definition-arns"].lines().collect();
+    assert_eq!(arns.len(), 11, "{}", run.outputs_raw);
+    assert!(
+        arns.iter().all(|arn| *arn == arns[0]),
+        "one shared revision"
+    );
+    assert_eq!(world.running(&ecs).await.as_deref(), Some(arns[0]));
+}
