@@ -9,6 +9,7 @@ as STS) to --log, one a line, and can inject faults:
     --fault UpdateService=reset*1    the connection is closed without an answer
     --fault DescribeServices=500*5@2 let two calls through, then fail the next five
     --fault DescribeRepositories=slow*1 answer 5 s late (past a short client read timeout)
+    --fault RegisterTaskDefinition=refuse*1   a 400 ClientException (not retried, as AWS's)
 """
 import argparse
 import threading
@@ -88,6 +89,9 @@ def main() -> None:
             if fault == "throttle":
                 code = "ThrottlingException" if target else "Throttling"
                 return self.error(400, code, "Rate exceeded", bool(target))
+            if fault == "refuse":
+                code = "ClientException" if target else "InvalidParameterValue"
+                return self.error(400, code, "refused by the fault proxy", bool(target))
             if fault in ("500", "503"):
                 code = "InternalFailure" if fault == "500" else "ServiceUnavailable"
                 return self.error(int(fault), code, "injected fault", bool(target))

@@ -1,6 +1,13 @@
 //! The command line: the same inputs as the action, as flags, plus subcommands for people.
+//! It turns arguments into an [`Invocation`]; the pipeline does the rest.
 
+use crate::Request;
+use crate::console::{Console, Mode};
+use crate::error;
+use crate::iam_policy::PolicyRequest;
 use crate::inputs::{self, InputArgs, Inputs};
+use crate::plan::{Intent, OutputFormat};
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -29,7 +36,7 @@ pub enum Command {
     /// Put the environment tag on an image already pushed (`--promote-from`), no rebuild, then roll out.
     Promote(DeployArgs),
     /// Print the IAM trust policy and least-privilege permissions policy for a repository.
-    IamPolicy(crate::iam_policy::PolicyRequest),
+    IamPolicy(PolicyRequest),
 }
 
 #[derive(Debug, clap::Args)]
@@ -42,6 +49,126 @@ pub struct DeployArgs {
     /// The commit being released [default: GITHUB_SHA, else the checkout's HEAD].
     #[arg(long, value_name = "SHA")]
     pub sha: Option<String>,
+    /// `text`: the report for people; `json`: the run's record on stdout (logs on stderr), for scripts.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+/// What one start of the binary does.
+#[derive(Debug)]
+pub enum Invocation {
+    Pipeline {
+        request: Box<Request>,
+        console: Console,
+    },
+    IamPolicy(Box<PolicyRequest>),
+}
+
+/// The process environment, lossy, so a value that is not UTF-8 reaches `plan` (which names
+/// the input) instead of silently counting as unset.
+pub fn process_env(key: &str) -> Option<String> {
+    std::env::var_os(key).map(|value| value.to_string_lossy().into_owned())
+}
+
+impl Cli {
+    /// `None`: no subcommand outside a runner (print the help).
+    pub fn invocation(self, env: &dyn Fn(&str) -> Option<String>) -> Option<Invocation> {
+        let in_actions = env("GITHUB_ACTIONS").as_deref() == Some("true");
+        let console = Console::new(if in_actions {
+            Mode::Actions
+        } else {
+            Mode::Plain
+        });
+        let (args, intent) = match self.command {
+            None if in_actions => {
+                let request = Request {
+                    inputs: inputs::collect(InputArgs::default(), env),
+                    intent: Intent::AsGiven,
+                    format: OutputFormat::Text,
+                };
+                return Some(Invocation::Pipeline {
+                    request: Box::new(request),
+                    console,
+                });
+            }
+            None => return None,
+            Some(Command::IamPolicy(request)) => {
+                return Some(Invocation::IamPolicy(Box::new(request)));
+            }
+            Some(Command::Deploy(args)) => (args, Intent::AsGiven),
+            Some(Command::Promote(args)) => (args, Intent::Promote),
+            Some(Command::Plan(args)) => (args, Intent::DryRun),
+        };
+        let format = args.output;
+        let console = match format {
+            OutputFormat::Json => console.on_stderr(),
+            OutputFormat::Text => console,
+        };
+        let request = Request {
+            inputs: local_inputs(args, env),
+            intent,
+            format,
+        };
+        Some(Invocation::Pipeline {
+            request: Box::new(request),
+            console,
+        })
+    }
+}
+
+impl Invocation {
+    pub fn console(&self) -> Console {
+        match self {
+            Invocation::Pipeline { console, .. } => *console,
+            Invocation::IamPolicy(_) => Console::new(Mode::Plain),
+        }
+    }
+
+    pub fn log_level(&self) -> Option<&str> {
+        match self {
+            Invocation::Pipeline { request, .. } => request.inputs.args.log_level.as_deref(),
+            Invocation::IamPolicy(_) => None,
+        }
+    }
+
+    /// Logs go to stderr when stdout carries the record.
+    pub fn logs_on_stderr(&self) -> bool {
+        matches!(self, Invocation::Pipeline { request, .. } if request.format == OutputFormat::Json)
+    }
+
+    pub fn run(&self) -> Result<()> {
+        match self {
+            Invocation::IamPolicy(request) => {
+                println!("{}", crate::iam_policy::render(request)?);
+                Ok(())
+            }
+            Invocation::Pipeline { request, console } => {
+                tokio::runtime::Builder::new_multi_thread()
+                    .enable_all()
+                    .build()
+                    .context("could not start the async runtime")?
+                    .block_on(crate::run(request, console))
+            }
+        }
+    }
+
+    /// The exit code of a failure: 2 for a usage mistake in `iam-policy`, 1 for a failed run.
+    pub fn failure_code(&self) -> u8 {
+        match self {
+            Invocation::IamPolicy(_) => 2,
+            Invocation::Pipeline { .. } => 1,
+        }
+    }
+
+    /// Show a failure once, with its hint.
+    pub fn report_failure(&self, failure: &anyhow::Error) {
+        let message = error::one_line(failure);
+        let text = match error::hint_of(failure) {
+            Some(hint) => format!("{message}\nhint: {hint}"),
+            None => message,
+        };
+        self.console().error("deploy-action failed", &text);
+    }
 }
 
 /// Inputs for a run from the command line: flags first, then `INPUT_*`, then git.

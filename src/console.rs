@@ -24,11 +24,25 @@ pub enum Mode {
 #[derive(Debug, Clone, Copy)]
 pub struct Console {
     pub mode: Mode,
+    /// Everything on stderr: stdout carries the record (`--output json`). The runner reads
+    /// workflow commands from both streams.
+    on_stderr: bool,
 }
 
 impl Console {
     pub fn new(mode: Mode) -> Self {
-        Self { mode }
+        Self {
+            mode,
+            on_stderr: false,
+        }
+    }
+
+    /// The same console, writing only to stderr.
+    pub fn on_stderr(self) -> Self {
+        Self {
+            on_stderr: true,
+            ..self
+        }
     }
 
     /// Tell the runner to redact `secret` from every later log line. A no-op outside a runner.
@@ -91,10 +105,14 @@ impl Console {
     }
 
     fn emit(&self, line: &str) {
-        let mut out = std::io::stdout().lock();
-        // A closed stdout must not turn into a panic in the middle of a deploy.
-        let _ = writeln!(out, "{line}");
-        let _ = out.flush();
+        // A closed stream must not turn into a panic in the middle of a deploy.
+        if self.on_stderr {
+            let _ = writeln!(std::io::stderr().lock(), "{line}");
+        } else {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{line}");
+            let _ = out.flush();
+        }
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! The pipeline is the architecture: `inputs → plan → auth → image → deploy → report`. Each
 //! stage is a module whose entry function takes the previous stages' typed output; only
-//! [`run`] knows the order.
+//! [`run`] knows the order. Every run, however it ends, fills one [`report::Release`] and
+//! reports it once.
 
 pub mod auth;
 pub mod cli;
@@ -14,6 +15,8 @@ pub mod github;
 pub mod iam_policy;
 pub mod image;
 pub mod inputs;
+pub mod json;
+pub mod logging;
 pub mod plan;
 pub mod report;
 
@@ -21,45 +24,90 @@ use anyhow::Result;
 use console::Console;
 use error::Problem;
 use github::GitHub;
+use github::deployments::Tracked;
 use inputs::Inputs;
-use plan::Plan;
+use plan::{Intent, OutputFormat, Plan, ReportPlan};
+use report::{Release, Stage, StageFailure};
 use std::time::Duration;
 
-/// Run the pipeline. On failure the job summary says what went wrong before the error is
-/// returned for `main` to annotate.
-pub async fn run(inputs: &Inputs, console: &Console) -> Result<()> {
-    let mut plan_made = None;
-    let result = execute(inputs, console, &mut plan_made).await;
-    if let Err(error) = &result {
-        let summary = report::summary::failure(
-            plan_made.as_ref(),
-            &error::one_line(error),
-            error::hint_of(error),
-        );
-        if let Err(summary_error) = report::append_summary(&inputs.run, &summary) {
-            console.warning("job summary", &error::one_line(&summary_error));
-        }
-    }
-    result
+/// One run of the pipeline as the action or a subcommand asks for it.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub inputs: Inputs,
+    pub intent: Intent,
+    pub format: OutputFormat,
 }
 
-async fn execute(inputs: &Inputs, console: &Console, plan_made: &mut Option<Plan>) -> Result<()> {
-    if let Some(token) = &inputs.github_token {
+/// Run the pipeline, then report what became of it — once, whatever the ending — and return
+/// the failure, if any, for `main` to show.
+pub async fn run(request: &Request, console: &Console) -> Result<()> {
+    let mut release = Release::default();
+    let mut deployment = None;
+    let stopped = execute(request, console, &mut release, &mut deployment)
+        .await
+        .err();
+    if let Some(stopped) = &stopped {
+        release.failure = Some(StageFailure::new(stopped.stage, &stopped.error));
+    }
+    let destination = ReportPlan::of(&request.inputs.run, request.format);
+    let reported = report::finish(&destination, &release, deployment.as_ref(), console).await;
+    match (stopped, reported) {
+        (Some(stopped), Err(report_error)) => {
+            console.warning("report", &error::one_line(&report_error));
+            Err(stopped.error)
+        }
+        (Some(stopped), Ok(())) => Err(stopped.error),
+        (None, reported) => reported,
+    }
+}
+
+/// The run stopped in `stage` with `error`.
+struct Stopped {
+    stage: Stage,
+    error: anyhow::Error,
+}
+
+/// `.at(Stage::Auth)`: the stage a failure stops the run in.
+trait AtStage<T> {
+    fn at(self, stage: Stage) -> Result<T, Stopped>;
+}
+
+impl<T, E: Into<anyhow::Error>> AtStage<T> for Result<T, E> {
+    fn at(self, stage: Stage) -> Result<T, Stopped> {
+        self.map_err(|error| Stopped {
+            stage,
+            error: error.into(),
+        })
+    }
+}
+
+async fn execute(
+    request: &Request,
+    console: &Console,
+    release: &mut Release,
+    deployment: &mut Option<Tracked>,
+) -> Result<(), Stopped> {
+    if let Some(token) = &request.inputs.github_token {
         console.mask(token);
     }
     let plan = {
         let _group = console.group("plan");
-        let plan = plan::resolve(inputs)?;
+        let plan = plan::resolve(&request.inputs, request.intent).at(Stage::Plan)?;
         for line in plan.to_string().lines() {
             console.line(line);
         }
         plan
     };
-    let plan = plan_made.insert(plan);
+    *release = Release::planned(&plan);
     if plan.dry_run {
-        return dry_run(inputs, plan, console).await;
+        return dry_run(&plan, console, release).await;
     }
-    let github = plan.github.as_ref().map(GitHub::new).transpose()?;
+    let github = plan
+        .github
+        .as_ref()
+        .map(GitHub::new)
+        .transpose()
+        .at(Stage::ChecksGate)?;
     if let (Some(github), Some(wanted)) = (&github, &plan.github)
         && let Some(timeout) = wanted.checks_timeout
     {
@@ -72,21 +120,25 @@ async fn execute(inputs: &Inputs, console: &Console, plan_made: &mut Option<Plan
             Duration::from_secs(10),
             console,
         )
-        .await?;
+        .await
+        .at(Stage::ChecksGate)?;
     }
 
     let session = {
         let _group = console.group("auth");
-        let session = auth::authenticate(plan, console).await?;
+        let session = auth::authenticate(&plan, console).await.at(Stage::Auth)?;
         console.line(&format!(
             "acting as {} (account {})",
             session.identity_arn, session.account_id
         ));
         session
     };
+    release.aws_account_id = Some(session.account_id.clone());
     let targets = if plan.rollout.is_some() {
         let _group = console.group("preflight");
-        let targets = deploy::preflight(plan, &session).await?;
+        let targets = deploy::preflight(&plan, &session)
+            .await
+            .at(Stage::Preflight)?;
         console.line("every service exists and has the containers to update");
         targets
     } else {
@@ -94,71 +146,60 @@ async fn execute(inputs: &Inputs, console: &Console, plan_made: &mut Option<Plan
     };
     let repository = {
         let _group = console.group("repository");
-        image::prepare(plan, &session, console).await?
+        image::prepare(&plan, &session, console)
+            .await
+            .at(Stage::Repository)?
     };
     let image = {
         let _group = console.group("image");
-        let image = image::publish(plan, &session, &repository, console).await?;
+        let image = image::publish(&plan, &session, &repository, console)
+            .await
+            .at(Stage::Image)?;
         console.line(&format!("pushed {}", image.pinned_reference()));
         image
     };
+    release.image = Some(image.clone());
 
-    let deployment = match (
+    if let (Some(github), Some(wanted)) = (
         &github,
         plan.github.as_ref().and_then(|g| g.deployment.as_ref()),
     ) {
-        (Some(github), Some(wanted)) => {
-            let log_url = plan.source.run_url.as_deref();
-            github::deployments::start(github, wanted, &plan.source.sha, log_url, console).await
-        }
-        _ => None,
-    };
-    let rolled = {
+        let log_url = plan.source.run_url.as_deref();
+        *deployment =
+            github::deployments::start(github, wanted, &plan.source.sha, log_url, console).await;
+        release.github_deployment_id = deployment.as_ref().map(|d| d.id);
+    }
+    let rollouts = {
         let _group = console.group("deploy");
-        deploy::roll_out(plan, &session, &image, targets, console).await
+        deploy::roll_out(&plan, &session, &image, targets, console)
+            .await
+            .at(Stage::Deploy)?
     };
-    let failed: Vec<String> = match &rolled {
-        Ok(rollouts) => rollouts
-            .iter()
-            .filter_map(deploy::Rollout::failure_text)
-            .collect(),
-        Err(error) => vec![error::one_line(error)],
-    };
-    if let Some(deployment) = &deployment {
-        let deployed = format!("{} deployed", image.pinned_reference());
-        deployment.finish(&failed, &deployed, console).await;
-    }
-    let rollouts = rolled?;
-    {
-        let _group = console.group("report");
-        let deployment_id = deployment.as_ref().map(|d| d.id);
-        let outputs = report::output_values(plan, &session, &image, &rollouts, deployment_id);
-        report::publish(
-            &inputs.run,
-            &outputs,
-            &report::summary::success(plan, &image, &rollouts),
-        )?;
-    }
+    release.rolled(rollouts);
+    let failed = release.rollout_failures();
     if !failed.is_empty() {
         return Err(Problem::new(format!("rollout failed: {}", failed.join("\n")))
-            .hint("the service events and stopped tasks above say why; the image is pushed, re-run to retry the rollout")
-            .into());
+            .hint("the service events and stopped tasks above say why; the image is pushed, re-run to retry the rollout"))
+            .at(Stage::Deploy);
     }
     Ok(())
 }
 
 /// Plan, and — when services are to be rolled — authenticate and describe them (read-only) to
 /// show what would change. Nothing is built, pushed, registered or updated.
-async fn dry_run(inputs: &Inputs, plan: &Plan, console: &Console) -> Result<()> {
+async fn dry_run(plan: &Plan, console: &Console, release: &mut Release) -> Result<(), Stopped> {
     let mut changes = String::new();
     if plan.rollout.is_some() {
         let session = {
             let _group = console.group("auth (dry run)");
-            auth::authenticate(plan, console).await?
+            auth::authenticate(plan, console).await.at(Stage::Auth)?
         };
+        release.aws_account_id = Some(session.account_id.clone());
         let _group = console.group("what would change (dry run)");
-        let targets = deploy::preflight(plan, &session).await?;
-        changes = deploy::dry_run(plan, &targets)?;
+        let targets = deploy::preflight(plan, &session)
+            .await
+            .at(Stage::Preflight)?;
+        changes = deploy::dry_run(plan, &targets).at(Stage::Preflight)?;
         for line in changes.lines() {
             console.line(line);
         }
@@ -184,5 +225,9 @@ async fn dry_run(inputs: &Inputs, plan: &Plan, console: &Console) -> Result<()> 
         }
     }
     console.line("dry run: nothing was changed");
-    report::append_summary(&inputs.run, &report::summary::dry_run(plan, &changes))
+    release.dry_run = Some(report::release::DryRun {
+        plan: plan.to_string(),
+        changes,
+    });
+    Ok(())
 }

@@ -23,6 +23,7 @@ use crate::plan::{Plan, RolloutPlan};
 use anyhow::{Context, Result, anyhow};
 use aws_sdk_ecs::error::DisplayErrorContext;
 use aws_sdk_ecs::types::{Service, Tag, TaskDefinition, TaskDefinitionField};
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -64,19 +65,23 @@ impl Target {
 }
 
 /// What happened to one service.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rollout {
+    /// Named by the record that holds it (`report::ServiceRelease`).
+    #[serde(skip)]
     pub service: String,
     pub previous_task_definition: String,
     pub task_definition: String,
     pub changed_containers: Vec<String>,
     pub outcome: Outcome,
+    #[serde(rename = "seconds", serialize_with = "crate::json::seconds")]
     pub duration: Duration,
     /// Service events seen while rolling, oldest first.
     pub events: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
 pub enum Outcome {
     /// The new revision runs with every desired task.
     Completed {
@@ -91,7 +96,7 @@ pub enum Outcome {
 }
 
 /// A failed rollout, with why and where the service was left.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Failure {
     pub reason: String,
     /// Stopped tasks, exit codes, last log lines.

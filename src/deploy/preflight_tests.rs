@@ -24,11 +24,14 @@ fn plan(services: &[String]) -> Plan {
         sha: Some("0123456789abcdef0123456789abcdef01234567".into()),
         ..Default::default()
     };
-    crate::plan::resolve(&Inputs {
-        args,
-        run,
-        github_token: None,
-    })
+    crate::plan::resolve(
+        &Inputs {
+            args,
+            run,
+            github_token: None,
+        },
+        crate::plan::Intent::AsGiven,
+    )
     .unwrap()
 }
 

@@ -12,22 +12,23 @@ struct Created {
     id: u64,
 }
 
-/// A GitHub deployment that follows the rollout.
-pub struct Tracked<'a> {
-    github: &'a GitHub,
+/// A GitHub deployment that follows the rollout. It owns its client (a cheap clone), so the
+/// report can settle it after the pipeline, whatever stage the run ended in.
+pub struct Tracked {
+    github: GitHub,
     pub id: u64,
-    log_url: Option<&'a str>,
-    environment_url: Option<&'a str>,
+    log_url: Option<String>,
+    environment_url: Option<String>,
 }
 
 /// Create the deployment and set it `in_progress`; `None` when GitHub refused (a warning).
-pub async fn start<'a>(
-    github: &'a GitHub,
-    wanted: &'a DeploymentPlan,
+pub async fn start(
+    github: &GitHub,
+    wanted: &DeploymentPlan,
     sha: &str,
-    log_url: Option<&'a str>,
+    log_url: Option<&str>,
     console: &Console,
-) -> Option<Tracked<'a>> {
+) -> Option<Tracked> {
     let id = create(github, sha, &wanted.environment, wanted.production, console).await?;
     set_status(
         github,
@@ -40,28 +41,27 @@ pub async fn start<'a>(
     )
     .await;
     Some(Tracked {
-        github,
+        github: github.clone(),
         id,
-        log_url,
-        environment_url: wanted.environment_url.as_deref(),
+        log_url: log_url.map(str::to_string),
+        environment_url: wanted.environment_url.clone(),
     })
 }
 
-impl Tracked<'_> {
-    /// `success` with `deployed`, or `failure` with the failures.
-    pub async fn finish(&self, failures: &[String], deployed: &str, console: &Console) {
-        let (state, description) = if failures.is_empty() {
-            ("success", deployed.to_string())
-        } else {
-            ("failure", failures.join("; "))
+impl Tracked {
+    /// `success` with `deployed`, or `failure` with why.
+    pub async fn finish(&self, failure: Option<&str>, deployed: &str, console: &Console) {
+        let (state, description) = match failure {
+            None => ("success", deployed),
+            Some(why) => ("failure", why),
         };
         set_status(
-            self.github,
+            &self.github,
             self.id,
             state,
-            self.log_url,
-            self.environment_url,
-            &description,
+            self.log_url.as_deref(),
+            self.environment_url.as_deref(),
+            description,
             console,
         )
         .await;

@@ -5,16 +5,19 @@ use crate::plan::BuildPlan;
 use std::path::PathBuf;
 
 /// Which builder this machine offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Builder {
     /// `docker buildx build --push`: several platforms, cache backends, digest in a metadata file.
     Buildx,
     /// BuildKit through the engine (`DOCKER_BUILDKIT=1 docker build`) and `docker push`.
+    #[serde(rename = "engine-buildkit")]
     EngineBuildKit,
 }
 
 /// The build cache this run uses, resolved for the builder.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
 pub enum Cache {
     None,
     /// GitHub Actions cache (buildx), one scope per repository and environment.

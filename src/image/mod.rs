@@ -41,16 +41,39 @@ pub struct PushedImage {
 }
 
 /// How the image got there.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "how", rename_all = "kebab-case")]
 pub enum Origin {
-    Built { builder: Builder, cache: Cache },
-    Promoted { from: String },
+    Built {
+        builder: Builder,
+        cache: Cache,
+        platforms: Vec<String>,
+    },
+    Promoted {
+        from: String,
+    },
 }
 
 impl PushedImage {
     /// `registry/repository@sha256:…`: what task definitions are pinned to.
     pub fn pinned_reference(&self) -> String {
         format!("{}/{}@{}", self.registry, self.repository, self.digest)
+    }
+}
+
+/// The pinned reference first (what a script wants), then the parts.
+impl serde::Serialize for PushedImage {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut image = serializer.serialize_struct("PushedImage", 7)?;
+        image.serialize_field("reference", &self.pinned_reference())?;
+        image.serialize_field("registry", &self.registry)?;
+        image.serialize_field("repository", &self.repository)?;
+        image.serialize_field("digest", &self.digest)?;
+        image.serialize_field("tags", &self.tags)?;
+        image.serialize_field("origin", &self.origin)?;
+        image.serialize_field("seconds", &crate::json::rounded_seconds(self.build_time))?;
+        image.end()
     }
 }
 
@@ -210,7 +233,14 @@ async fn build_and_push(
         }
         Builder::EngineBuildKit => build_with_engine(&docker, &request).await?,
     };
-    Ok((digest, Origin::Built { builder, cache }))
+    Ok((
+        digest,
+        Origin::Built {
+            builder,
+            cache,
+            platforms: build.platforms.clone(),
+        },
+    ))
 }
 
 pub fn describe_cache(cache: &Cache) -> String {

@@ -55,7 +55,7 @@ proptest! {
         git_ref in "(refs/heads/|refs/tags/|refs/pull/1/merge|HEAD)[a-z/*.-]{0,12}",
     ) {
         let inputs = fuzzed_inputs(values, git_ref);
-        if let Err(error) = resolve(&inputs) {
+        if let Err(error) = resolve(&inputs, Intent::AsGiven) {
             let named = InputArgs::NAMES.contains(&error.input) || error.input.starts_with("GITHUB_");
             prop_assert!(named, "unnamed input in {error:?}");
             prop_assert!(!error.expected.is_empty());

@@ -13,6 +13,7 @@ pub(super) fn resolve_image(
     run: &RunContext,
     environment: &str,
     sha: &str,
+    promote: bool,
 ) -> Result<ImagePlan, PlanError> {
     let repository = required(
         &args.ecr_repository,
@@ -49,7 +50,12 @@ pub(super) fn resolve_image(
             tags.push(tag.to_string());
         }
     }
-    let mode = match args.mode.as_deref().unwrap_or("build") {
+    let mode_input = if promote {
+        Some("promote")
+    } else {
+        args.mode.as_deref()
+    };
+    let mode = match mode_input.unwrap_or("build") {
         "build" => ImageMode::Build(resolve_build(args, run)?),
         "promote" => ImageMode::Promote {
             from: resolve_promote_from(args)?,

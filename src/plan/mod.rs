@@ -12,7 +12,7 @@ mod image;
 mod rollout;
 pub mod values;
 
-use crate::inputs::{InputArgs, Inputs};
+use crate::inputs::{InputArgs, Inputs, RunContext};
 use branch_rules::RefKind;
 pub use github::{DeploymentPlan, GitHubPlan, LOG_LEVELS};
 use secrecy::SecretString;
@@ -38,6 +38,51 @@ impl PlanError {
             input,
             problem: problem.into(),
             expected: expected.into(),
+        }
+    }
+}
+
+/// What the command line asked for beyond the inputs: a typed value, never written back into
+/// the raw inputs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Intent {
+    /// As the inputs say (`mode`, `dry-run`): the action, and `deploy-action deploy`.
+    #[default]
+    AsGiven,
+    /// `deploy-action promote`: promote, whatever `mode` says.
+    Promote,
+    /// `deploy-action plan`: a dry run, whatever `dry-run` says.
+    DryRun,
+}
+
+/// How the record of the run is shown where there is no runner to read the file commands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// The report for people, on stdout.
+    #[default]
+    Text,
+    /// The record as JSON on stdout, the log on stderr: for scripts.
+    Json,
+}
+
+/// Where the report goes: the runner's file commands (when there is a runner) and the format of
+/// the record on stdout. Known before the inputs are checked, so a run that fails at the plan
+/// still reports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportPlan {
+    /// `GITHUB_OUTPUT`.
+    pub output_file: Option<PathBuf>,
+    /// `GITHUB_STEP_SUMMARY`.
+    pub summary_file: Option<PathBuf>,
+    pub format: OutputFormat,
+}
+
+impl ReportPlan {
+    pub fn of(run: &RunContext, format: OutputFormat) -> Self {
+        Self {
+            output_file: run.output_file.as_ref().map(PathBuf::from),
+            summary_file: run.summary_file.as_ref().map(PathBuf::from),
+            format,
         }
     }
 }
@@ -201,7 +246,7 @@ pub struct HealthCheck {
 }
 
 /// Validate and resolve the inputs. No network, no side effects.
-pub fn resolve(inputs: &Inputs) -> Result<Plan, PlanError> {
+pub fn resolve(inputs: &Inputs, intent: Intent) -> Result<Plan, PlanError> {
     let args = &inputs.args;
     let run = &inputs.run;
     guards::check_encoding_and_size(args)?;
@@ -220,9 +265,15 @@ pub fn resolve(inputs: &Inputs) -> Result<Plan, PlanError> {
     let source = resolve_source(inputs)?;
     let environment = resolve_environment(args, &source.git_ref, run.head_ref.as_deref())?;
     let auth = auth::resolve_auth(inputs, &region)?;
-    let image = image::resolve_image(args, run, &environment, &source.sha)?;
+    let image = image::resolve_image(
+        args,
+        run,
+        &environment,
+        &source.sha,
+        intent == Intent::Promote,
+    )?;
     let rollout = rollout::resolve_rollout(args)?;
-    let dry_run = parse_flag(&args.dry_run, "dry-run", false)?;
+    let dry_run = parse_flag(&args.dry_run, "dry-run", false)? || intent == Intent::DryRun;
     let export_credentials_to =
         if parse_flag(&args.export_credentials, "export-credentials", false)? {
             let env_file = run.env_file.clone().ok_or_else(|| {

@@ -3,6 +3,11 @@
 use super::*;
 use crate::inputs::RunContext;
 
+/// Resolution as the action (and `deploy`) asks for it: the inputs decide.
+fn resolve_given(inputs: &Inputs) -> Result<Plan, PlanError> {
+    resolve(inputs, Intent::AsGiven)
+}
+
 fn build_of(plan: &Plan) -> &BuildPlan {
     match &plan.image.mode {
         ImageMode::Build(build) => build,
@@ -56,7 +61,7 @@ fn main_is_prod_and_branches_are_staging() {
         ("refs/heads/dependabot/cargo/serde-1.0", "staging"),
     ];
     for (git_ref, environment) in table {
-        let plan = resolve(&fixture.inputs(git_ref, |_, _| {})).unwrap();
+        let plan = resolve_given(&fixture.inputs(git_ref, |_, _| {})).unwrap();
         assert_eq!(plan.environment, environment, "{git_ref}");
         assert_eq!(
             plan.image.tags,
@@ -76,7 +81,7 @@ fn main_is_prod_and_branches_are_staging() {
 #[test]
 fn resolves_web_identity_and_rollout() {
     let fixture = Fixture::new();
-    let plan = resolve(&fixture.inputs("refs/heads/main", |args, run| {
+    let plan = resolve_given(&fixture.inputs("refs/heads/main", |args, run| {
         args.role_to_assume = Some("arn:aws:iam::633607774026:role/GitHubActions-ECR-Push".into());
         args.ecs_cluster = Some("back-end-production".into());
         args.ecs_services = Some("api,\nworker".into());
@@ -104,7 +109,7 @@ fn resolves_web_identity_and_rollout() {
 #[test]
 fn china_regions_default_to_the_china_audience() {
     let fixture = Fixture::new();
-    let plan = resolve(&fixture.inputs("refs/heads/main", |args, run| {
+    let plan = resolve_given(&fixture.inputs("refs/heads/main", |args, run| {
         args.aws_region = Some("cn-north-1".into());
         args.role_to_assume = Some("arn:aws-cn:iam::633607774026:role/deployer".into());
         run.oidc_request_url = Some("http://127.0.0.1:1/token".into());
@@ -230,7 +235,7 @@ fn bad_inputs_name_the_input() {
     ];
     let fixture = Fixture::new();
     for (index, (input, edit)) in table.iter().enumerate() {
-        let error = resolve(&fixture.inputs("refs/heads/main", edit)).unwrap_err();
+        let error = resolve_given(&fixture.inputs("refs/heads/main", edit)).unwrap_err();
         assert_eq!(&error.input, input, "case {index}: {error}");
         assert!(!error.expected.is_empty(), "case {index} has no hint");
     }
@@ -239,7 +244,7 @@ fn bad_inputs_name_the_input() {
 #[test]
 fn dry_run_plan_reads_well() {
     let fixture = Fixture::new();
-    let plan = resolve(&fixture.inputs("refs/heads/main", |args, _| {
+    let plan = resolve_given(&fixture.inputs("refs/heads/main", |args, _| {
         args.dry_run = Some("true".into());
         args.registry = Some("127.0.0.1:5000".into());
     }))
@@ -259,7 +264,7 @@ fn dry_run_plan_reads_well() {
 #[test]
 fn resolves_build_options_and_promotion() {
     let fixture = Fixture::new();
-    let plan = resolve(&fixture.inputs("refs/heads/main", |args, run| {
+    let plan = resolve_given(&fixture.inputs("refs/heads/main", |args, run| {
         args.extra_tags = Some("v1.4.2\nlatest".into());
         args.labels = Some("com.example.team=backend".into());
         args.build_secrets = Some("npm_token=NPM_TOKEN".into());
@@ -290,11 +295,30 @@ fn resolves_build_options_and_promotion() {
     );
     assert!(!build.provenance);
 
-    let promote = resolve(&fixture.inputs("refs/heads/main", |args, _| {
+    let promote = resolve_given(&fixture.inputs("refs/heads/main", |args, _| {
         args.mode = Some("promote".into());
         args.promote_from = Some("staging".into());
         args.context = Some("/no/context/needed".into());
     }))
     .unwrap();
     assert!(matches!(&promote.image.mode, ImageMode::Promote { from } if from == "staging"));
+}
+
+#[test]
+fn subcommands_change_the_plan_through_the_intent() {
+    let fixture = Fixture::new();
+    let inputs = fixture.inputs("refs/heads/main", |args, _| {
+        args.promote_from = Some("sha-0123456".into());
+    });
+    let promote = resolve(&inputs, Intent::Promote).unwrap();
+    assert!(matches!(&promote.image.mode, ImageMode::Promote { from } if from == "sha-0123456"));
+    assert!(!promote.dry_run);
+    // The raw inputs still say nothing about the mode: the intent is not written back.
+    assert_eq!(inputs.args.mode, None);
+
+    let inputs = fixture.inputs("refs/heads/main", |_, _| {});
+    let dry = resolve(&inputs, Intent::DryRun).unwrap();
+    assert!(dry.dry_run);
+    assert!(matches!(dry.image.mode, ImageMode::Build(_)));
+    assert!(!resolve_given(&inputs).unwrap().dry_run);
 }

@@ -1,90 +1,68 @@
-//! Stage 6, report: step outputs, the job summary, and the log's last word.
+//! Stage 6, report: the run's one ending. Whatever happened, the pipeline hands over a
+//! [`Release`] and [`finish`] writes it once — step outputs, the job summary, the GitHub
+//! deployment status, and the record on stdout for a person or a script.
 
+#[cfg(test)]
+mod fixtures;
+pub mod release;
 pub mod summary;
 
-use crate::auth::AwsSession;
-use crate::deploy::{Outcome, Rollout};
+use crate::console::{Console, Mode};
 use crate::file_commands;
-use crate::image::PushedImage;
-use crate::inputs::RunContext;
-use crate::plan::Plan;
+use crate::github::deployments::Tracked;
+use crate::plan::{OutputFormat, ReportPlan};
 use anyhow::{Context, Result};
+pub use release::{Release, Stage, StageFailure};
 use std::io::Write;
 use std::path::Path;
 
-/// The outputs of a finished run, in the order action.yml lists them.
-pub fn output_values(
-    plan: &Plan,
-    session: &AwsSession,
-    image: &PushedImage,
-    rollouts: &[Rollout],
-    github_deployment_id: Option<u64>,
-) -> Vec<(&'static str, String)> {
-    let arns: Vec<&str> = rollouts
-        .iter()
-        .map(|r| r.task_definition.as_str())
-        .collect();
-    let previous: Vec<&str> = rollouts
-        .iter()
-        .map(|r| r.previous_task_definition.as_str())
-        .collect();
-    vec![
-        ("environment", plan.environment.clone()),
-        ("image", image.pinned_reference()),
-        ("digest", image.digest.clone()),
-        ("tags", image.tags.join("\n")),
-        ("task-definition-arns", arns.join("\n")),
-        ("aws-account-id", session.account_id.clone()),
-        ("rollout-result", rollout_result(plan, rollouts).to_string()),
-        ("previous-task-definition-arns", previous.join("\n")),
-        (
-            "github-deployment-id",
-            github_deployment_id
-                .map(|id| id.to_string())
-                .unwrap_or_default(),
-        ),
-    ]
-}
-
-/// `success`, `failure`, `started` (not waited for) or `skipped` (nothing to roll).
-pub fn rollout_result(plan: &Plan, rollouts: &[Rollout]) -> &'static str {
-    if plan.rollout.is_none() {
-        "skipped"
-    } else if rollouts.iter().any(|r| r.outcome.failure().is_some()) {
-        "failure"
-    } else if rollouts
-        .iter()
-        .any(|r| matches!(r.outcome, Outcome::Started))
-    {
-        "started"
-    } else {
-        "success"
+/// Write everything the record has values for. The GitHub deployment is settled here too, so
+/// a run that fails at any stage after it was created still marks it failed.
+pub async fn finish(
+    destination: &ReportPlan,
+    release: &Release,
+    deployment: Option<&Tracked>,
+    console: &Console,
+) -> Result<()> {
+    let _group = (console.mode == Mode::Actions).then(|| console.group("report"));
+    if let Some(deployment) = deployment {
+        let deployed = release
+            .image
+            .as_ref()
+            .map(|image| format!("{} deployed", image.pinned_reference()))
+            .unwrap_or_default();
+        let failure = release.failure.as_ref().map(|f| f.message.as_str());
+        deployment.finish(failure, &deployed, console).await;
     }
-}
-
-/// Write outputs and summary where the runner asked for them; outside a runner, print the
-/// outputs instead.
-pub fn publish(run: &RunContext, outputs: &[(&str, String)], summary_markdown: &str) -> Result<()> {
-    match &run.output_file {
-        Some(path) => file_commands::append("GITHUB_OUTPUT", Path::new(path), outputs)?,
-        None => {
-            for (name, value) in outputs {
-                println!("{name}: {}", value.replace('\n', ", "));
-            }
-        }
+    let outputs = release.outputs();
+    if let Some(path) = &destination.output_file {
+        file_commands::append("GITHUB_OUTPUT", path, &outputs)?;
     }
-    append_summary(run, summary_markdown)
+    if let Some(path) = &destination.summary_file {
+        append_summary(path, &summary::render(release))?;
+    }
+    match destination.format {
+        OutputFormat::Json => print(&release.to_json()),
+        // In a runner the log has said it all; a person at a terminal gets the report.
+        OutputFormat::Text if console.mode == Mode::Plain => print(&release.to_string()),
+        OutputFormat::Text => {}
+    }
+    Ok(())
 }
 
-pub fn append_summary(run: &RunContext, markdown: &str) -> Result<()> {
-    let Some(path) = &run.summary_file else {
-        return Ok(());
-    };
+/// The record goes to stdout on its own (logs are on stderr then), so a script can read it.
+fn print(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", text.trim_end());
+    let _ = out.flush();
+}
+
+fn append_summary(path: &Path, markdown: &str) -> Result<()> {
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)
-        .with_context(|| format!("opening GITHUB_STEP_SUMMARY ({path})"))?;
+        .with_context(|| format!("opening GITHUB_STEP_SUMMARY ({})", path.display()))?;
     file.write_all(markdown.as_bytes())
-        .with_context(|| format!("writing GITHUB_STEP_SUMMARY ({path})"))
+        .with_context(|| format!("writing GITHUB_STEP_SUMMARY ({})", path.display()))
 }

@@ -1,82 +1,76 @@
-//! The Markdown job summary (`GITHUB_STEP_SUMMARY`).
+//! The Markdown job summary (`GITHUB_STEP_SUMMARY`), rendered from the run's [`Release`].
 
-use crate::deploy::{Outcome, Rollout, revision_of};
-use crate::image::build::Builder;
-use crate::image::{Origin, PushedImage};
-use crate::plan::ImageMode;
-use crate::plan::Plan;
+use super::release::{DryRun, Release, Stage, origin_text, outcome_text};
+use crate::deploy::{Outcome, revision_of};
 use std::fmt::Write;
 
 /// The runner refuses summaries over 1 MiB.
 const LIMIT: usize = 1024 * 1024;
 
-pub fn success(plan: &Plan, image: &PushedImage, rollouts: &[Rollout]) -> String {
-    let mut md = String::new();
-    let failed = rollouts.iter().any(|r| r.outcome.failure().is_some());
-    let heading = if failed {
-        "❌ deploy-action: rollout failed"
-    } else {
-        "🚀 deploy-action"
-    };
-    let _ = writeln!(md, "## {heading} (`{}`)\n", plan.environment);
-    let _ = writeln!(md, "| | |\n|---|---|");
-    let _ = writeln!(md, "| environment | `{}` |", plan.environment);
-    let _ = writeln!(
-        md,
-        "| commit | `{}` ({}) |",
-        plan.source.sha, plan.source.git_ref
-    );
-    let _ = writeln!(md, "| image | `{}` |", image.pinned_reference());
-    let tags: Vec<String> = image.tags.iter().map(|tag| format!("`{tag}`")).collect();
-    let _ = writeln!(md, "| tags | {} |", tags.join(" "));
-    match (&image.origin, &plan.image.mode) {
-        (Origin::Built { builder, cache }, ImageMode::Build(build)) => {
-            let _ = writeln!(
-                md,
-                "| build | {} for {} in {:.1}s |",
-                match builder {
-                    Builder::Buildx => "buildx",
-                    Builder::EngineBuildKit => "BuildKit (docker build)",
-                },
-                build.platforms.join(", "),
-                image.build_time.as_secs_f64()
-            );
-            let _ = writeln!(md, "| cache | {} |", crate::image::describe_cache(cache));
-        }
-        (Origin::Promoted { from }, _) => {
-            let _ = writeln!(
-                md,
-                "| promoted | from `{from}` in {:.1}s, no rebuild |",
-                image.build_time.as_secs_f64()
-            );
-        }
-        _ => {}
+/// The summary of any run: a dry run, a success, or a failure at any stage together with what
+/// was done before it (the pushed image, the services it reached).
+pub fn render(release: &Release) -> String {
+    match &release.dry_run {
+        Some(dry_run) => render_dry_run(release, dry_run),
+        None => render_run(release),
     }
-    if !rollouts.is_empty() {
+}
+
+fn render_run(release: &Release) -> String {
+    let mut md = String::new();
+    let environment = release.environment.as_deref().unwrap_or("?");
+    let heading = match &release.failure {
+        Some(failure) if failure.stage == Stage::Deploy => "❌ deploy-action: rollout failed",
+        Some(_) => "❌ deploy-action failed",
+        None => "🚀 deploy-action",
+    };
+    let _ = writeln!(md, "## {heading} (`{environment}`)\n");
+    if let (Some(commit), Some(git_ref)) = (&release.commit, &release.git_ref) {
+        let _ = writeln!(md, "| | |\n|---|---|");
+        let _ = writeln!(md, "| environment | `{environment}` |");
+        let _ = writeln!(md, "| commit | `{commit}` ({git_ref}) |");
+    }
+    if let Some(image) = &release.image {
+        let _ = writeln!(md, "| image | `{}` |", image.pinned_reference());
+        let tags: Vec<String> = image.tags.iter().map(|tag| format!("`{tag}`")).collect();
+        let _ = writeln!(md, "| tags | {} |", tags.join(" "));
+        let _ = writeln!(md, "| how | {} |", table_cell(&origin_text(image)));
+    }
+    if let Some(failure) = &release.failure {
+        let _ = writeln!(md, "\n**Stopped at {}:**\n", failure.stage);
+        let _ = writeln!(md, "```text\n{}\n```", fenced(&failure.message));
+        if let Some(hint) = &failure.hint {
+            let _ = writeln!(md, "\n**What to do:** {hint}");
+        }
+    }
+    if !release.services.is_empty() && release.image.is_some() {
         let _ = writeln!(md, "\n### ECS services\n");
         let _ = writeln!(
             md,
             "| service | previous | new | result | time |\n|---|---|---|---|---|"
         );
-        for rollout in rollouts {
-            let _ = writeln!(
-                md,
-                "| {} | `{}` | `{}` | {} | {:.0}s |",
-                rollout.service,
-                revision_of(&rollout.previous_task_definition),
-                revision_of(&rollout.task_definition),
-                outcome_text(&rollout.outcome),
-                rollout.duration.as_secs_f64()
-            );
+        for service in &release.services {
+            let _ = match &service.rollout {
+                Some(rollout) => writeln!(
+                    md,
+                    "| {} | `{}` | `{}` | {} | {:.0}s |",
+                    service.service,
+                    revision_of(&rollout.previous_task_definition),
+                    revision_of(&rollout.task_definition),
+                    outcome_cell(&rollout.outcome),
+                    rollout.duration.as_secs_f64()
+                ),
+                None => writeln!(md, "| {} | | | not touched | |", service.service),
+            };
         }
     }
-    for rollout in rollouts {
+    for rollout in release.rollouts() {
         if let Some(evidence) = rollout.outcome.failure().and_then(|f| f.evidence.as_ref()) {
             let _ = writeln!(
                 md,
                 "\n<details><summary>Why {} failed</summary>\n\n```text\n{}\n```\n</details>",
                 rollout.service,
-                evidence.replace("```", "'''")
+                fenced(evidence)
             );
         }
         if !rollout.events.is_empty() {
@@ -95,49 +89,39 @@ pub fn success(plan: &Plan, image: &PushedImage, rollouts: &[Rollout]) -> String
     cap(md)
 }
 
-pub fn failure(plan: Option<&Plan>, message: &str, hint: Option<&str>) -> String {
-    let mut md = String::new();
-    let environment = plan.map(|p| p.environment.as_str()).unwrap_or("?");
-    let _ = writeln!(md, "## ❌ deploy-action failed (`{environment}`)\n");
-    let _ = writeln!(md, "```text\n{}\n```", message.replace("```", "'''"));
-    if let Some(hint) = hint {
-        let _ = writeln!(md, "\n**What to do:** {hint}");
-    }
-    cap(md)
-}
-
-pub fn dry_run(plan: &Plan, changes: &str) -> String {
+fn render_dry_run(release: &Release, dry_run: &DryRun) -> String {
+    let environment = release.environment.as_deref().unwrap_or("?");
     let mut md = format!(
-        "## 🔍 deploy-action dry run (`{}`)\n\nNothing was changed.\n\n```text\n{plan}```\n",
-        plan.environment
+        "## 🔍 deploy-action dry run (`{environment}`)\n\nNothing was changed.\n\n```text\n{}```\n",
+        dry_run.plan
     );
-    if !changes.is_empty() {
-        md.push_str(&format!(
+    if !dry_run.changes.is_empty() {
+        let _ = write!(
+            md,
             "\n### What would change\n\n```text\n{}```\n",
-            changes.replace("```", "'''")
-        ));
+            fenced(&dry_run.changes)
+        );
     }
     cap(md)
 }
 
-fn outcome_text(outcome: &Outcome) -> String {
-    match outcome {
-        Outcome::Completed { running, desired } => {
-            format!("✅ completed ({running}/{desired} running)")
-        }
-        Outcome::Started => "▶️ started (not waited for)".into(),
-        Outcome::AlreadyCurrent => "✅ already running this image".into(),
-        Outcome::Failed(failure) => format!(
-            "❌ {} — now on `{}`{}",
-            failure.reason.replace('|', "\\|"),
-            revision_of(&failure.left_on),
-            if failure.rolled_back {
-                " (rolled back)"
-            } else {
-                ""
-            }
-        ),
-    }
+fn outcome_cell(outcome: &Outcome) -> String {
+    let mark = match outcome {
+        Outcome::Completed { .. } | Outcome::AlreadyCurrent => "✅",
+        Outcome::Started => "▶️",
+        Outcome::Failed(_) => "❌",
+    };
+    format!("{mark} {}", table_cell(&outcome_text(outcome)))
+}
+
+/// Text that cannot end the code fence it is shown in.
+fn fenced(text: &str) -> String {
+    text.replace("```", "'''")
+}
+
+/// Text that cannot end a table cell.
+fn table_cell(text: &str) -> String {
+    text.replace('|', "\\|")
 }
 
 fn cap(mut md: String) -> String {

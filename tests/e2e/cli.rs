@@ -116,3 +116,62 @@ fn iam_policy_prints_documents_ready_for_the_aws_cli() {
         "{stderr}"
     );
 }
+
+#[test]
+fn plan_with_json_output_prints_the_record_alone_on_stdout() {
+    let (code, stdout, stderr) = deploy_action(&[
+        "plan",
+        "--output",
+        "json",
+        "--aws-region",
+        "us-east-2",
+        "--ecr-repository",
+        "back-end",
+        "--context",
+        "examples/app",
+        "--registry",
+        "127.0.0.1:5000",
+        "--ref",
+        "refs/heads/feature/login",
+        "--sha",
+        "0123456789abcdef0123456789abcdef01234567",
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let record: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(record["environment"], "staging");
+    assert_eq!(record["ref"], "refs/heads/feature/login");
+    assert_eq!(record["failure"], serde_json::Value::Null);
+    assert!(
+        record["dry_run"]["plan"]
+            .as_str()
+            .unwrap()
+            .contains("127.0.0.1:5000/back-end:staging"),
+        "{record}"
+    );
+    // The log went to stderr.
+    assert!(stderr.contains("dry run: nothing was changed"), "{stderr}");
+
+    // A mistake is in the record too, with the stage and the hint.
+    let (code, stdout, stderr) = deploy_action(&[
+        "deploy",
+        "--output",
+        "json",
+        "--aws-region",
+        "ohio",
+        "--ecr-repository",
+        "back-end",
+    ]);
+    assert_eq!(code, 1);
+    let record: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(record["failure"]["stage"], "plan", "{record}");
+    assert!(
+        record["failure"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("aws-region"),
+        "{record}"
+    );
+    assert!(stderr.contains("hint:"), "{stderr}");
+}

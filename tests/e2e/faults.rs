@@ -187,3 +187,61 @@ async fn slow_answers_time_out_and_are_retried_or_reported() {
         "slow ECR answers (5 s, read timeout 2 s): one is retried and passes; persistent ones fail after {attempts} attempts naming the call"
     ));
 }
+
+/// The report is written however the run ends: RegisterTaskDefinition refused after the push
+/// still leaves the pushed image's outputs for a later step to retry the rollout with.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rollout_refused_after_the_push_still_outputs_the_image() {
+    let (run, proxy, world, standins, repository) =
+        deploy_through(&["RegisterTaskDefinition=refuse*1"]).await;
+    assert_eq!(run.code, 1, "{}", run.log());
+    assert_eq!(
+        count(&proxy.calls(), "RegisterTaskDefinition"),
+        1,
+        "a 400 is not retried"
+    );
+    assert_eq!(count(&proxy.calls(), "UpdateService"), 0);
+    let error = run.the_error("refused");
+    assert!(error.contains("RegisterTaskDefinition"), "{error}");
+
+    let registry = Registry {
+        host: standins.registry(),
+    };
+    let digest = registry.digest(&repository, "staging").await;
+    assert_eq!(run.outputs["digest"], digest, "{}", run.outputs_raw);
+    assert_eq!(
+        run.outputs["image"],
+        format!("{}/{repository}@{digest}", standins.registry())
+    );
+    assert_eq!(run.outputs["tags"], "staging\nsha-4f2a9c1");
+    assert_eq!(run.outputs["rollout-result"], "failure");
+    assert_eq!(run.outputs["environment"], "staging");
+    assert!(
+        !run.outputs.contains_key("task-definition-arns"),
+        "no revision was registered"
+    );
+
+    assert!(run.summary.contains("rollout failed"), "{}", run.summary);
+    assert!(
+        run.summary.contains("RegisterTaskDefinition"),
+        "{}",
+        run.summary
+    );
+    assert!(run.summary.contains(&digest), "{}", run.summary);
+    assert!(
+        run.summary
+            .contains(&format!("| {} | | | not touched | |", world.service)),
+        "{}",
+        run.summary
+    );
+    // Written once: one heading, not a success summary and a failure summary.
+    assert_eq!(
+        run.summary.matches("\n## ").count() + usize::from(run.summary.starts_with("## ")),
+        1
+    );
+    let running = world.running(&standins.ecs().await).await;
+    assert_eq!(
+        running.as_deref(),
+        world.task_definition.task_definition_arn()
+    );
+}

@@ -163,6 +163,11 @@ async fn without_deployments_permission_the_deploy_goes_on() {
         .find(|l| l.starts_with("::warning"))
         .expect("a warning");
     assert!(warning.contains("deployments: write"), "{warning}");
-    assert_eq!(run.outputs["github-deployment-id"], "");
+    // No deployment, no id: the output is not written (a workflow reads it as empty).
+    assert!(
+        !run.outputs.contains_key("github-deployment-id"),
+        "{}",
+        run.outputs_raw
+    );
     assert_eq!(run.outputs["rollout-result"], "skipped");
 }

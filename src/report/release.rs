@@ -1,0 +1,336 @@
+//! The record of one run: what it set out to do and what became of it.
+//!
+//! Every path through the pipeline — success, a failure at any stage, a dry run — fills one
+//! `Release`, and [`super::finish`] turns it into the step's outputs, the job summary, the GitHub
+//! deployment status and what a terminal sees. It is `Serialize` (`--output json`) and its
+//! `Display` is the terminal report.
+
+use crate::deploy::{Outcome, Rollout, revision_of};
+use crate::error::{hint_of, one_line};
+use crate::image::build::Builder;
+use crate::image::{Origin, PushedImage, describe_cache};
+use crate::plan::Plan;
+use serde::Serialize;
+use std::fmt;
+
+/// The stages of the pipeline, in order: where a run stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    Plan,
+    ChecksGate,
+    Auth,
+    Preflight,
+    Repository,
+    Image,
+    Deploy,
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Stage::Plan => "plan",
+            Stage::ChecksGate => "checks gate",
+            Stage::Auth => "auth",
+            Stage::Preflight => "preflight",
+            Stage::Repository => "repository",
+            Stage::Image => "image",
+            Stage::Deploy => "deploy",
+        })
+    }
+}
+
+/// A run that stopped: the stage, and the error as the user will read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StageFailure {
+    pub stage: Stage,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl StageFailure {
+    pub fn new(stage: Stage, error: &anyhow::Error) -> Self {
+        Self {
+            stage,
+            message: one_line(error),
+            hint: hint_of(error).map(str::to_string),
+        }
+    }
+}
+
+/// A planned service and, once it was rolled, its rollout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceRelease {
+    pub service: String,
+    pub rollout: Option<Rollout>,
+}
+
+/// What a dry run found: the plan in words, and what would change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DryRun {
+    pub plan: String,
+    pub changes: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Release {
+    /// The environment tag (`prod`, `staging`); unknown when the inputs were wrong.
+    pub environment: Option<String>,
+    pub commit: Option<String>,
+    #[serde(rename = "ref")]
+    pub git_ref: Option<String>,
+    pub aws_account_id: Option<String>,
+    /// The image this run pushed or promoted.
+    pub image: Option<PushedImage>,
+    /// The services the plan names, in its order; empty when nothing is to be rolled.
+    pub services: Vec<ServiceRelease>,
+    pub github_deployment_id: Option<u64>,
+    pub dry_run: Option<DryRun>,
+    pub failure: Option<StageFailure>,
+}
+
+/// `rollout-result`: what became of the rollout as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RolloutResult {
+    Success,
+    Failure,
+    /// Updated, not waited for (`wait: false`).
+    Started,
+    /// Nothing to roll (no `ecs-services`).
+    Skipped,
+}
+
+impl RolloutResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RolloutResult::Success => "success",
+            RolloutResult::Failure => "failure",
+            RolloutResult::Started => "started",
+            RolloutResult::Skipped => "skipped",
+        }
+    }
+}
+
+impl Release {
+    /// The plan's identity and the services it will roll, none rolled yet.
+    pub fn planned(plan: &Plan) -> Self {
+        Self {
+            environment: Some(plan.environment.clone()),
+            commit: Some(plan.source.sha.clone()),
+            git_ref: Some(plan.source.git_ref.clone()),
+            services: plan
+                .rollout
+                .iter()
+                .flat_map(|rollout| &rollout.services)
+                .map(|service| ServiceRelease {
+                    service: service.clone(),
+                    rollout: None,
+                })
+                .collect(),
+            ..Self::default()
+        }
+    }
+
+    /// Record the rollouts, one per planned service in the plan's order.
+    pub fn rolled(&mut self, rollouts: Vec<Rollout>) {
+        for (service, rollout) in self.services.iter_mut().zip(rollouts) {
+            service.rollout = Some(rollout);
+        }
+    }
+
+    pub fn rollouts(&self) -> impl Iterator<Item = &Rollout> {
+        self.services.iter().filter_map(|s| s.rollout.as_ref())
+    }
+
+    /// Each failed rollout in words, with its evidence.
+    pub fn rollout_failures(&self) -> Vec<String> {
+        self.rollouts().filter_map(Rollout::failure_text).collect()
+    }
+
+    /// `None` when there is nothing true to say: the inputs were wrong, it was a dry run, or
+    /// the run stopped before any service was touched.
+    pub fn rollout_result(&self) -> Option<RolloutResult> {
+        if self.environment.is_none() || self.dry_run.is_some() {
+            return None;
+        }
+        if self.services.is_empty() {
+            return Some(RolloutResult::Skipped);
+        }
+        let failed_in_deploy = self
+            .failure
+            .as_ref()
+            .is_some_and(|failure| failure.stage == Stage::Deploy);
+        let rollouts: Vec<&Rollout> = self.rollouts().collect();
+        if failed_in_deploy || rollouts.iter().any(|r| r.outcome.failure().is_some()) {
+            Some(RolloutResult::Failure)
+        } else if rollouts.is_empty() {
+            None
+        } else if rollouts
+            .iter()
+            .any(|r| matches!(r.outcome, Outcome::Started))
+        {
+            Some(RolloutResult::Started)
+        } else {
+            Some(RolloutResult::Success)
+        }
+    }
+
+    /// The step outputs this run has values for, in the order action.yml lists them.
+    pub fn outputs(&self) -> Vec<(&'static str, String)> {
+        let mut outputs = Vec::new();
+        if let Some(environment) = &self.environment {
+            outputs.push(("environment", environment.clone()));
+        }
+        if let Some(image) = &self.image {
+            outputs.push(("image", image.pinned_reference()));
+            outputs.push(("digest", image.digest.clone()));
+            outputs.push(("tags", image.tags.join("\n")));
+        }
+        let rollouts: Vec<&Rollout> = self.rollouts().collect();
+        if !rollouts.is_empty() {
+            let arns: Vec<&str> = rollouts
+                .iter()
+                .map(|r| r.task_definition.as_str())
+                .collect();
+            outputs.push(("task-definition-arns", arns.join("\n")));
+        }
+        if let Some(account) = &self.aws_account_id {
+            outputs.push(("aws-account-id", account.clone()));
+        }
+        if let Some(result) = self.rollout_result() {
+            outputs.push(("rollout-result", result.as_str().to_string()));
+        }
+        if !rollouts.is_empty() {
+            let previous: Vec<&str> = rollouts
+                .iter()
+                .map(|r| r.previous_task_definition.as_str())
+                .collect();
+            outputs.push(("previous-task-definition-arns", previous.join("\n")));
+        }
+        if let Some(id) = self.github_deployment_id {
+            outputs.push(("github-deployment-id", id.to_string()));
+        }
+        outputs
+    }
+
+    /// The record as JSON, with `rollout_result` (derived, so not a field) added.
+    pub fn to_json(&self) -> String {
+        #[derive(Serialize)]
+        struct Record<'a> {
+            #[serde(flatten)]
+            release: &'a Release,
+            rollout_result: Option<RolloutResult>,
+        }
+        let record = Record {
+            release: self,
+            rollout_result: self.rollout_result(),
+        };
+        // Plain data (strings, numbers, lists): serialising it cannot fail.
+        serde_json::to_string_pretty(&record).unwrap_or_else(|error| {
+            format!("{{\"error\": \"the record could not be serialised: {error}\"}}")
+        })
+    }
+}
+
+/// How the image was made, in a few words.
+pub fn origin_text(image: &PushedImage) -> String {
+    let seconds = image.build_time.as_secs_f64();
+    match &image.origin {
+        Origin::Built {
+            builder,
+            cache,
+            platforms,
+        } => format!(
+            "{} for {} in {seconds:.1}s, {}",
+            match builder {
+                Builder::Buildx => "buildx",
+                Builder::EngineBuildKit => "BuildKit (docker build)",
+            },
+            platforms.join(", "),
+            describe_cache(cache)
+        ),
+        Origin::Promoted { from } => format!("promoted from `{from}` in {seconds:.1}s, no rebuild"),
+    }
+}
+
+/// A rollout's result in a few words.
+pub fn outcome_text(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Completed { running, desired } => {
+            format!("completed ({running}/{desired} running)")
+        }
+        Outcome::Started => "started (not waited for)".into(),
+        Outcome::AlreadyCurrent => "already running this image".into(),
+        Outcome::Failed(failure) => format!(
+            "failed: {} — now on {}{}",
+            failure.reason,
+            revision_of(&failure.left_on),
+            if failure.rolled_back {
+                " (rolled back)"
+            } else {
+                ""
+            }
+        ),
+    }
+}
+
+/// The terminal report: a verdict line, then what was released where.
+impl fmt::Display for Release {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let environment = self.environment.as_deref().unwrap_or("?");
+        let verdict = match (&self.failure, &self.dry_run) {
+            (Some(failure), _) => format!("✘ failed at {} ({environment})", failure.stage),
+            (None, Some(_)) => format!("dry run ({environment}): nothing was changed"),
+            (None, None) => format!("✔ released to {environment}"),
+        };
+        writeln!(f, "{verdict}")?;
+        if let (Some(commit), Some(git_ref)) = (&self.commit, &self.git_ref) {
+            writeln!(f, "  commit     {commit} ({git_ref})")?;
+        }
+        if let Some(image) = &self.image {
+            writeln!(f, "  image      {}", image.pinned_reference())?;
+            writeln!(f, "  tags       {}", image.tags.join(", "))?;
+            writeln!(f, "  how        {}", origin_text(image))?;
+        }
+        for service in &self.services {
+            match &service.rollout {
+                Some(rollout) => writeln!(
+                    f,
+                    "  service    {}: {} → {}, {} in {:.0}s",
+                    service.service,
+                    revision_of(&rollout.previous_task_definition),
+                    revision_of(&rollout.task_definition),
+                    outcome_text(&rollout.outcome),
+                    rollout.duration.as_secs_f64()
+                )?,
+                None if self.dry_run.is_none() => {
+                    writeln!(f, "  service    {}: not touched", service.service)?
+                }
+                None => {}
+            }
+        }
+        if let Some(id) = self.github_deployment_id {
+            writeln!(f, "  github     deployment {id}")?;
+        }
+        if let Some(dry_run) = &self.dry_run {
+            for line in dry_run.changes.lines() {
+                writeln!(f, "  {line}")?;
+            }
+        }
+        if let Some(failure) = &self.failure {
+            for (index, line) in failure.message.lines().enumerate() {
+                let label = if index == 0 { "error" } else { "" };
+                writeln!(f, "  {label:<10} {line}")?;
+            }
+            if let Some(hint) = &failure.hint {
+                writeln!(f, "  hint       {hint}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[path = "release_tests.rs"]
+mod tests;
