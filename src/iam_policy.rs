@@ -101,7 +101,8 @@ pub fn render(request: &PolicyRequest) -> Result<String, Problem> {
             "PermissionsPolicy": permissions_policy(request),
         }),
     };
-    Ok(serde_json::to_string_pretty(&document).expect("JSON values serialise"))
+    // A JSON value always serialises; the compact form stands in should it not.
+    Ok(serde_json::to_string_pretty(&document).unwrap_or_else(|_| document.to_string()))
 }
 
 fn check(request: &PolicyRequest) -> Result<(), Problem> {
@@ -170,7 +171,7 @@ pub fn trust_policy(request: &PolicyRequest) -> Value {
     };
     match subjects.as_slice() {
         [] => {
-            condition["StringLike"] = json!({ format!("{ISSUER}:sub"): format!("repo:{repo}:*") })
+            condition["StringLike"] = json!({ format!("{ISSUER}:sub"): format!("repo:{repo}:*") });
         }
         [one] => equals[format!("{ISSUER}:sub")] = json!(one),
         many => equals[format!("{ISSUER}:sub")] = json!(many),

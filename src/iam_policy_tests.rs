@@ -27,7 +27,7 @@ fn allowed(policy: &Value) -> BTreeSet<String> {
                 actions.insert(one.clone());
             }
             Value::Array(many) => {
-                actions.extend(many.iter().map(|a| a.as_str().unwrap().to_string()))
+                actions.extend(many.iter().map(|a| a.as_str().unwrap().to_string()));
             }
             other => panic!("unexpected Action {other}"),
         }

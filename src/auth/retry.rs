@@ -8,7 +8,6 @@
 use crate::console::Console;
 use anyhow::Error;
 use rand::Rng;
-use std::future::Future;
 use std::time::Duration;
 use tokio::time::Instant;
 

@@ -20,7 +20,7 @@ use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityError;
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 /// Renew when less than this is left.
@@ -78,13 +78,20 @@ impl WebIdentityProvider {
             || self.attempt(),
         )
         .await?;
-        *inner.current.lock().expect("credentials lock") = Some(assumed.credentials.clone());
+        // A panic while holding the lock cannot leave half-written credentials: take them as they are.
+        *inner.current.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some(assumed.credentials.clone());
         Ok(assumed)
     }
 
     /// The credentials in hand, or new ones when they are about to expire.
     pub async fn credentials(&self) -> Result<Credentials, Error> {
-        let in_hand = self.inner.current.lock().expect("credentials lock").clone();
+        let in_hand = self
+            .inner
+            .current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
         match in_hand {
             Some(credentials) if !expires_soon(&credentials, SystemTime::now()) => Ok(credentials),
             _ => Ok(self.assume().await?.credentials),

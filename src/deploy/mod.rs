@@ -19,7 +19,7 @@ use crate::auth::AwsSession;
 use crate::console::Console;
 use crate::error::Problem;
 use crate::image::PushedImage;
-use crate::plan::{Plan, RolloutPlan};
+use crate::plan::Plan;
 use anyhow::{Context, Result, anyhow};
 use aws_sdk_ecs::error::DisplayErrorContext;
 use aws_sdk_ecs::types::{Service, Tag, TaskDefinition, TaskDefinitionField};
@@ -32,6 +32,9 @@ pub fn revision_of(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
 
+/// The base key of every target rendered from the `task-definition` file.
+const FILE_BASE: &str = "the task-definition file";
+
 /// A service to roll, as it was before we changed anything.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -42,6 +45,8 @@ pub struct Target {
     pub base: TaskDefinition,
     /// The tags the new revision gets.
     pub tags: Vec<Tag>,
+    /// The containers the new revision points at the image, chosen once per base revision.
+    pub containers: Vec<String>,
 }
 
 impl Target {
@@ -59,7 +64,7 @@ impl Target {
         if self.base == self.running {
             self.task_definition_arn().to_string()
         } else {
-            "the task-definition file".to_string()
+            FILE_BASE.to_string()
         }
     }
 }
@@ -163,6 +168,7 @@ async fn targets(ecs: &aws_sdk_ecs::Client, plan: &Plan) -> Result<Vec<Target>> 
         None => None,
     };
     let mut task_definitions: BTreeMap<String, (TaskDefinition, Vec<Tag>)> = BTreeMap::new();
+    let mut selections: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut targets = Vec::new();
     for name in &rollout.services {
         let service = described
@@ -197,20 +203,35 @@ async fn targets(ecs: &aws_sdk_ecs::Client, plan: &Plan) -> Result<Vec<Target>> 
         }
         let (running, running_tags) = task_definitions[&arn].clone();
         let (base, tags) = file.clone().unwrap_or((running.clone(), running_tags));
-        // Any registry host will do: selection by default compares the repository path.
-        let probe = format!(
-            "{}/{}@sha256:{}",
-            registry_in(&base, &plan.image.repository),
-            plan.image.repository,
-            "0".repeat(64)
-        );
-        task_definition::render(&base, &rollout.container_names, &probe)
-            .with_context(|| format!("checking service {name}"))?;
+        let base_key = if file.is_some() {
+            FILE_BASE.to_string()
+        } else {
+            arn.clone()
+        };
+        let containers = match selections.get(&base_key) {
+            Some(selected) => selected.clone(),
+            None => {
+                // The registry host the task definition uses for the repository: the
+                // selection compares `host/repo`, and the pushed host may differ (a pull
+                // through cache, another account's registry).
+                let repository = format!(
+                    "{}/{}",
+                    registry_in(&base, &plan.image.repository),
+                    plan.image.repository
+                );
+                let selected =
+                    task_definition::select(&base, &rollout.container_names, &repository)
+                        .with_context(|| format!("checking service {name}"))?;
+                selections.insert(base_key, selected.clone());
+                selected
+            }
+        };
         targets.push(Target {
             service: service.clone(),
             running,
             base,
             tags,
+            containers,
         });
     }
     Ok(targets)
@@ -261,7 +282,7 @@ pub async fn roll_out(
     };
     let ecs = aws_sdk_ecs::Client::new(&session.config);
     let logs = aws_sdk_cloudwatchlogs::Client::new(&session.config);
-    let revisions = register_revisions(&ecs, rollout, &targets, image, console).await?;
+    let revisions = register_revisions(&ecs, &targets, image, console).await?;
     let mut rollouts =
         service::roll_all(&ecs, &logs, rollout, targets, &revisions, console).await?;
     if let Some(check) = &rollout.health_check {
@@ -293,7 +314,6 @@ pub struct NewRevision {
 /// Services that run the same revision share one new revision.
 async fn register_revisions(
     ecs: &aws_sdk_ecs::Client,
-    rollout: &RolloutPlan,
     targets: &[Target],
     image: &PushedImage,
     console: &Console,
@@ -304,11 +324,8 @@ async fn register_revisions(
         if revisions.contains_key(&base) {
             continue;
         }
-        let rendered = task_definition::render(
-            &target.base,
-            &rollout.container_names,
-            &image.pinned_reference(),
-        )?;
+        let rendered =
+            task_definition::pin(&target.base, &target.containers, &image.pinned_reference());
         // Nothing RegisterTaskDefinition takes would differ from what runs: no new revision.
         if diff::changes(&target.running, &rendered.task_definition).is_empty() {
             revisions.insert(base, None);
@@ -365,7 +382,7 @@ pub fn dry_run(plan: &Plan, targets: &[Target]) -> Result<String> {
             registry_in(&target.base, &plan.image.repository),
             plan.image.repository
         );
-        let rendered = task_definition::render(&target.base, &rollout.container_names, &pinned)?;
+        let rendered = task_definition::pin(&target.base, &target.containers, &pinned);
         let changes = diff::changes(&target.running, &rendered.task_definition);
         let running = revision_of(target.task_definition_arn());
         text.push_str(&format!("service {} (runs {running}):\n", target.name()));

@@ -1,7 +1,7 @@
 //! After every service rolled: the health check (a failure turns completed rollouts into
 //! failed ones, with evidence and rollback), and deregistering the revisions that were replaced.
 
-use super::service::{Settings, after_failure};
+use super::service::{FailedRollout, Settings, after_failure};
 use super::wait::EventLog;
 use super::{NewRevision, Outcome, Rollout, health};
 use crate::console::Console;
@@ -45,18 +45,13 @@ pub async fn check_health(
             continue;
         };
         let mut events = EventLog::default();
-        let failure = after_failure(
-            ecs,
-            logs,
-            &settings,
-            &rollout.service,
-            &rollout.previous_task_definition,
+        let failed = FailedRollout {
+            service: &rollout.service,
+            previous: &rollout.previous_task_definition,
             ours,
-            format!("the health check failed: {reason}"),
-            &mut events,
-            console,
-        )
-        .await;
+            reason: format!("the health check failed: {reason}"),
+        };
+        let failure = after_failure(ecs, logs, &settings, failed, &mut events, console).await;
         rollout.events.extend(events.printed);
         rollout.outcome = Outcome::Failed(failure);
     }

@@ -5,7 +5,7 @@ use super::*;
 use crate::inputs::{InputArgs, Inputs, RunContext};
 use aws_sdk_ecs::operation::describe_services::DescribeServicesOutput;
 use aws_sdk_ecs::operation::describe_task_definition::DescribeTaskDefinitionOutput;
-use aws_sdk_ecs::types::{ContainerDefinition, Service};
+use aws_sdk_ecs::types::ContainerDefinition;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 
 const TD: &str = "arn:aws:ecs:us-east-2:123456789012:task-definition/back-end:7";

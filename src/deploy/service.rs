@@ -196,18 +196,13 @@ pub async fn roll_one(
             Outcome::Completed { running, desired }
         }
         Verdict::Failed(reason) | Verdict::TimedOut(reason) => {
-            let failure = after_failure(
-                ecs,
-                logs,
-                settings,
-                name,
-                &previous,
-                &ours,
+            let failed = FailedRollout {
+                service: name,
+                previous: &previous,
+                ours: &ours,
                 reason,
-                &mut events,
-                console,
-            )
-            .await;
+            };
+            let failure = after_failure(ecs, logs, settings, failed, &mut events, console).await;
             Outcome::Failed(failure)
         }
     };
@@ -219,19 +214,30 @@ pub async fn roll_one(
     ))
 }
 
+/// A rollout that did not complete: what is needed to explain and repair it.
+pub struct FailedRollout<'a> {
+    pub service: &'a str,
+    /// The revision the service ran before.
+    pub previous: &'a str,
+    pub ours: &'a NewRevision,
+    pub reason: String,
+}
+
 /// Collect the evidence, then put the previous revision back unless ECS already did.
-#[allow(clippy::too_many_arguments)] // Every piece is needed to explain and repair.
 pub async fn after_failure(
     ecs: &aws_sdk_ecs::Client,
     logs: &aws_sdk_cloudwatchlogs::Client,
     settings: &Settings,
-    name: &str,
-    previous: &str,
-    ours: &NewRevision,
-    reason: String,
+    failed: FailedRollout<'_>,
     events: &mut EventLog,
     console: &Console,
 ) -> Failure {
+    let FailedRollout {
+        service: name,
+        previous,
+        ours,
+        reason,
+    } = failed;
     let evidence =
         match evidence::stopped_tasks(ecs, logs, &settings.cluster, name, &ours.task_definition)
             .await

@@ -70,6 +70,7 @@ fn target() -> Target {
         running: task_definition(OLD),
         base: task_definition(OLD),
         tags: Vec::new(),
+        containers: vec!["api".into()],
     }
 }
 

@@ -25,16 +25,25 @@ pub fn image_name(image: &str) -> &str {
     }
 }
 
-/// Point the selected containers at `pinned` (`host/repo@sha256:…`).
-///
-/// `container_names` empty selects every container whose image is `host/repo` of `pinned`;
-/// naming a container that does not exist is an error that lists the ones that do.
+/// Point the selected containers at `pinned` (`host/repo@sha256:…`): [`select`] then [`pin`].
 pub fn render(
     current: &TaskDefinition,
     container_names: &[String],
     pinned: &str,
 ) -> Result<Rendered, Problem> {
-    let repository = image_name(pinned);
+    let selected = select(current, container_names, image_name(pinned))?;
+    Ok(pin(current, &selected, pinned))
+}
+
+/// The containers a new revision points at the image, decided once per base revision before
+/// anything is built: those in `container_names`, or — none named — every container whose
+/// image is in `repository` (`host/repo`). Naming a container that does not exist, or
+/// selecting none, is an error that lists the containers there are.
+pub fn select(
+    current: &TaskDefinition,
+    container_names: &[String],
+    repository: &str,
+) -> Result<Vec<String>, Problem> {
     let containers = current.container_definitions();
     let existing: Vec<&str> = containers.iter().filter_map(|c| c.name()).collect();
     for wanted in container_names {
@@ -46,33 +55,16 @@ pub fn render(
             .hint(format!("its containers are: {}", existing.join(", "))));
         }
     }
-    let selected = |name: &str, image: &str| {
-        if container_names.is_empty() {
-            image_name(image) == repository
-        } else {
-            container_names.iter().any(|wanted| wanted == name)
-        }
+    let selected: Vec<String> = if container_names.is_empty() {
+        containers
+            .iter()
+            .filter(|c| image_name(c.image().unwrap_or_default()) == repository)
+            .filter_map(|c| c.name().map(str::to_string))
+            .collect()
+    } else {
+        container_names.to_vec()
     };
-
-    let mut changed = Vec::new();
-    let mut unchanged = Vec::new();
-    let mut rewritten = Vec::with_capacity(containers.len());
-    for container in containers {
-        let name = container.name().unwrap_or_default();
-        let image = container.image().unwrap_or_default();
-        if !selected(name, image) {
-            rewritten.push(container.clone());
-        } else if image == pinned {
-            unchanged.push(name.to_string());
-            rewritten.push(container.clone());
-        } else {
-            changed.push(name.to_string());
-            let mut container = container.clone();
-            container.image = Some(pinned.to_string());
-            rewritten.push(container);
-        }
-    }
-    if changed.is_empty() && unchanged.is_empty() {
+    if selected.is_empty() {
         return Err(Problem::new(format!(
             "no container of {} uses {repository}",
             current.family().unwrap_or("the task definition")
@@ -82,13 +74,35 @@ pub fn render(
             existing.join(", ")
         )));
     }
+    Ok(selected)
+}
+
+/// The selected containers pointed at `pinned`; every other field as it was.
+pub fn pin(current: &TaskDefinition, selected: &[String], pinned: &str) -> Rendered {
+    let mut changed = Vec::new();
+    let mut unchanged = Vec::new();
+    let mut rewritten = Vec::new();
+    for container in current.container_definitions() {
+        let name = container.name().unwrap_or_default();
+        if !selected.iter().any(|wanted| wanted == name) {
+            rewritten.push(container.clone());
+        } else if container.image() == Some(pinned) {
+            unchanged.push(name.to_string());
+            rewritten.push(container.clone());
+        } else {
+            changed.push(name.to_string());
+            let mut container = container.clone();
+            container.image = Some(pinned.to_string());
+            rewritten.push(container);
+        }
+    }
     let mut task_definition = current.clone();
     task_definition.container_definitions = Some(rewritten);
-    Ok(Rendered {
+    Rendered {
         task_definition,
         changed,
         unchanged,
-    })
+    }
 }
 
 /// Fields RegisterTaskDefinition takes from the described task definition.

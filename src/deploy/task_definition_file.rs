@@ -23,10 +23,9 @@ struct AnswerWith(String);
 
 impl HttpConnector for AnswerWith {
     fn call(&self, _request: HttpRequest) -> HttpConnectorFuture {
-        let response = HttpResponse::new(
-            200.try_into().expect("200 is a status code"),
-            SdkBody::from(self.0.clone()),
-        );
+        #[allow(clippy::expect_used)] // 200 is a status code, always.
+        let status = 200.try_into().expect("200 is a status code");
+        let response = HttpResponse::new(status, SdkBody::from(self.0.clone()));
         HttpConnectorFuture::ready(Ok(response))
     }
 }

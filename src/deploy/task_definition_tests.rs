@@ -238,3 +238,31 @@ fn every_field_is_copied_or_known_to_be_read_only() {
         );
     }
 }
+
+#[test]
+fn the_selection_is_made_once_and_pinned_to_any_registry_host() {
+    // Chosen before the build from the host the task definition uses…
+    let selected = select(&described(), &[], "127.0.0.1:5000/back-end").unwrap();
+    assert_eq!(selected, ["api", "worker"]);
+    // …and applied to the image as pushed, even when its host differs (another account's
+    // registry, a pull-through cache): `render` by host alone would find no container.
+    let pushed = "633607774026.dkr.ecr.us-east-2.amazonaws.com/back-end@sha256:2222";
+    let rendered = pin(&described(), &selected, pushed);
+    assert_eq!(rendered.changed, ["api", "worker"]);
+    assert_eq!(
+        images(&rendered.task_definition),
+        [
+            ("api", pushed),
+            ("worker", pushed),
+            (
+                "otel",
+                "public.ecr.aws/aws-observability/aws-otel-collector:v0.40"
+            ),
+        ]
+    );
+    assert!(render(&described(), &[], pushed).is_err());
+    // A container that already runs the pinned image is unchanged.
+    let again = pin(&rendered.task_definition, &selected, pushed);
+    assert!(again.changed.is_empty());
+    assert_eq!(again.unchanged, ["api", "worker"]);
+}

@@ -1,7 +1,7 @@
 //! The polling loop against rollout sequences no stand-in can produce (aws-smithy-mocks).
 
 use super::*;
-use crate::console::{Console, Mode};
+use crate::console::Mode;
 use aws_sdk_ecs::operation::describe_services::DescribeServicesOutput;
 use aws_sdk_ecs::types::{Deployment, ServiceEvent};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
@@ -128,7 +128,7 @@ async fn gives_up_at_the_timeout() {
             assert!(
                 reason.contains("within 5 minutes") && reason.contains("1 running"),
                 "{reason}"
-            )
+            );
         }
         other => panic!("expected a timeout, got {other:?}"),
     }

@@ -2,7 +2,6 @@
 
 use super::*;
 use crate::console::{Console, Mode};
-use crate::plan::GitHubPlan;
 use secrecy::SecretString;
 use serde_json::json;
 use wiremock::matchers::{body_partial_json, header, method, path};

@@ -60,8 +60,12 @@ pub async fn prepare(
             docker
                 .run(&["buildx", "inspect", name], None, false)
                 .await
-                .map_err(|_| {
-                    Problem::new(format!("there is no buildx builder `{name}`")).hint(
+                .map_err(|inspect| {
+                    Problem::new(format!(
+                        "there is no buildx builder `{name}` ({})",
+                        crate::error::one_line(&inspect)
+                    ))
+                    .hint(
                     "a builder made by an earlier step is not visible inside a container action; \
                      use `builder: tcp://…` for a remote BuildKit",
                 )

@@ -29,10 +29,11 @@ pub fn resolve(
     };
     match (mode, builder) {
         (CacheMode::None, _) => (Cache::None, None),
-        (CacheMode::Auto, Builder::Buildx) if gha_available => (Cache::Gha { scope }, None),
+        (CacheMode::Auto | CacheMode::Gha, Builder::Buildx) if gha_available => {
+            (Cache::Gha { scope }, None)
+        }
         (CacheMode::Auto | CacheMode::Registry, Builder::Buildx) => (registry, None),
         (CacheMode::Auto | CacheMode::Registry, Builder::EngineBuildKit) => (inline, None),
-        (CacheMode::Gha, Builder::Buildx) if gha_available => (Cache::Gha { scope }, None),
         (CacheMode::Gha, Builder::Buildx) => (
             registry,
             Some("cache: gha needs the runner's cache service (ACTIONS_RUNTIME_TOKEN and a cache URL), which this step did not get; using the registry cache".into()),

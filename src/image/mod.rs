@@ -293,9 +293,9 @@ fn write_secrets(
     for (id, variable) in &build.secrets {
         let value = std::env::var(variable)
             .map(SecretString::from)
-            .map_err(|_| {
+            .map_err(|why| {
                 Problem::new(format!(
-                    "build-secrets: `{id}` comes from {variable}, which is not set"
+                    "build-secrets: `{id}` comes from {variable}: {why}"
                 ))
                 .hint(format!(
                     "pass it to the step: `env: {{ {variable}: ${{{{ secrets.{variable} }}}} }}`"

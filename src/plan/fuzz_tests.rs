@@ -3,7 +3,6 @@
 //! naming an input. `PROPTEST_CASES` bounds the run (`.ci/run` sets it).
 
 use super::*;
-use crate::inputs::RunContext;
 use proptest::prelude::*;
 
 /// Strings that look like inputs: lines, `=`, globs, commas, unicode, control characters.

@@ -1,7 +1,6 @@
 //! Plan resolution, table-driven.
 
 use super::*;
-use crate::inputs::RunContext;
 
 /// Resolution as the action (and `deploy`) asks for it: the inputs decide.
 fn resolve_given(inputs: &Inputs) -> Result<Plan, PlanError> {
@@ -130,7 +129,7 @@ fn bad_inputs_name_the_input() {
         ("aws-region", |a, _| a.aws_region = Some("mars-1".into())),
         ("ecr-repository", |a, _| a.ecr_repository = None),
         ("ecr-repository", |a, _| {
-            a.ecr_repository = Some("Back End".into())
+            a.ecr_repository = Some("Back End".into());
         }),
         ("role-to-assume", |a, r| {
             a.role_to_assume = Some("GitHubActions".into());
@@ -138,7 +137,7 @@ fn bad_inputs_name_the_input() {
             r.oidc_request_token = Some(SecretString::from("t"));
         }),
         ("role-to-assume", |a, _| {
-            a.role_to_assume = Some("arn:aws:iam::633607774026:role/x".into())
+            a.role_to_assume = Some("arn:aws:iam::633607774026:role/x".into());
         }),
         ("role-duration-seconds", |a, r| {
             a.role_to_assume = Some("arn:aws:iam::633607774026:role/x".into());
@@ -148,41 +147,41 @@ fn bad_inputs_name_the_input() {
         }),
         ("branch-tags", |a, _| a.branch_tags = Some("main".into())),
         ("branch-tags", |a, _| {
-            a.branch_tags = Some("release/*=prod".into())
+            a.branch_tags = Some("release/*=prod".into());
         }),
         ("branch-tags", |_, r| {
-            r.git_ref = Some("refs/tags/v1.0.0".into())
+            r.git_ref = Some("refs/tags/v1.0.0".into());
         }),
         ("platforms", |a, _| a.platforms = Some("linux/arm65".into())),
         ("context", |a, _| a.context = Some("/does/not/exist".into())),
         ("dockerfile", |a, _| {
-            a.dockerfile = Some("/does/not/Dockerfile".into())
+            a.dockerfile = Some("/does/not/Dockerfile".into());
         }),
         ("build-args", |a, _| a.build_args = Some("NO_EQUALS".into())),
         ("ecs-services", |a, _| a.ecs_cluster = Some("c".into())),
         ("ecs-cluster", |a, _| a.ecs_services = Some("s".into())),
         ("ecs-services", |a, _| {
             a.ecs_cluster = Some("c".into());
-            a.ecs_services = Some("bad name!".into())
+            a.ecs_services = Some("bad name!".into());
         }),
         ("wait-timeout-minutes", |a, _| {
             a.ecs_cluster = Some("c".into());
             a.ecs_services = Some("s".into());
-            a.wait_timeout_minutes = Some("ten".into())
+            a.wait_timeout_minutes = Some("ten".into());
         }),
         ("wait-timeout-minutes", |a, _| {
             a.ecs_cluster = Some("c".into());
             a.ecs_services = Some("s".into());
-            a.wait_timeout_minutes = Some("100000".into())
+            a.wait_timeout_minutes = Some("100000".into());
         }),
         ("wait", |a, _| {
             a.ecs_cluster = Some("c".into());
             a.ecs_services = Some("s".into());
-            a.wait = Some("yes".into())
+            a.wait = Some("yes".into());
         }),
         ("dry-run", |a, _| a.dry_run = Some("TRUE ".into())),
         ("export-credentials", |a, _| {
-            a.export_credentials = Some("true".into())
+            a.export_credentials = Some("true".into());
         }),
         ("auth-max-attempts", |a, r| {
             a.role_to_assume = Some("arn:aws:iam::633607774026:role/x".into());
@@ -195,40 +194,40 @@ fn bad_inputs_name_the_input() {
         ("promote-from", |a, _| a.mode = Some("promote".into())),
         ("promote-from", |a, _| {
             a.mode = Some("promote".into());
-            a.promote_from = Some("sha256:abc".into())
+            a.promote_from = Some("sha256:abc".into());
         }),
         ("promote-from", |a, _| {
-            a.promote_from = Some("staging".into())
+            a.promote_from = Some("staging".into());
         }),
         ("extra-tags", |a, _| a.extra_tags = Some("v1\n-bad".into())),
         ("labels", |a, _| a.labels = Some("no equals".into())),
         ("build-secrets", |a, _| {
-            a.build_secrets = Some("npm=".into())
+            a.build_secrets = Some("npm=".into());
         }),
         ("cache", |a, _| a.cache = Some("s3".into())),
         ("builder", |a, _| {
-            a.builder = Some("http://buildkit:1234".into())
+            a.builder = Some("http://buildkit:1234".into());
         }),
         ("target", |a, _| a.target = Some("a b".into())),
         ("provenance", |a, _| a.provenance = Some("maybe".into())),
         ("immutable-tags", |a, _| {
-            a.immutable_tags = Some("ignore".into())
+            a.immutable_tags = Some("ignore".into());
         }),
         ("lifecycle-policy", |a, _| {
-            a.lifecycle_policy = Some("/does/not/exist.json".into())
+            a.lifecycle_policy = Some("/does/not/exist.json".into());
         }),
         ("create-repository", |a, _| {
-            a.create_repository = Some("yes".into())
+            a.create_repository = Some("yes".into());
         }),
         ("task-definition", |a, _| {
             a.ecs_cluster = Some("c".into());
             a.ecs_services = Some("s".into());
-            a.task_definition = Some("/does/not/exist.json".into())
+            a.task_definition = Some("/does/not/exist.json".into());
         }),
         ("task-definition", |a, _| {
             a.ecs_cluster = Some("c".into());
             a.ecs_services = Some("s".into());
-            a.task_definition = Some("Cargo.toml".into())
+            a.task_definition = Some("Cargo.toml".into());
         }),
         ("GITHUB_SHA", |_, r| r.sha = Some("xyz".into())),
         ("GITHUB_REF", |_, r| r.git_ref = None),

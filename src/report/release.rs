@@ -305,7 +305,7 @@ impl fmt::Display for Release {
                     rollout.duration.as_secs_f64()
                 )?,
                 None if self.dry_run.is_none() => {
-                    writeln!(f, "  service    {}: not touched", service.service)?
+                    writeln!(f, "  service    {}: not touched", service.service)?;
                 }
                 None => {}
             }

@@ -1,7 +1,6 @@
 //! Snapshots of the job summary, as GitHub will render it, for each ending of a run.
 
 use super::*;
-use crate::deploy::Outcome;
 use crate::report::fixtures;
 
 #[test]

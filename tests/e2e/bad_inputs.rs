@@ -360,10 +360,9 @@ async fn bad_inputs_fail_with_one_clear_error_and_no_aws_call() {
         let error = run.the_error(case);
         assert!(
             error.contains(expected),
-            "{case}: expected `{expected}` in {}",
-            error
+            "{case}: expected `{expected}` in {error}"
         );
-        assert!(error.contains("hint: "), "{case}: no hint in {}", error);
+        assert!(error.contains("hint: "), "{case}: no hint in {error}");
         assert!(run.outputs.is_empty(), "{case}: outputs were written");
         assert!(
             run.leftover_temp_files.is_empty(),

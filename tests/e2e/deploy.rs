@@ -239,8 +239,7 @@ async fn bad_setups_fail_before_changing_anything() {
         let error = run.the_error(case);
         assert!(
             error.contains(expected),
-            "{case}: expected `{expected}` in {}",
-            error
+            "{case}: expected `{expected}` in {error}"
         );
         assert!(run.summary.contains("failed"), "{case}: {}", run.summary);
         run.assert_no_token_leaks(&standins);
