@@ -32,7 +32,7 @@ def parse_faults(specs):
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--port", type=int, default=0, help="0 (the default): any free port")
     parser.add_argument("--upstream", required=True)
     parser.add_argument("--log", required=True)
     parser.add_argument("--fault", action="append", default=[])
@@ -117,7 +117,10 @@ def main() -> None:
         def log_message(self, format: str, *values) -> None:  # noqa: A002
             pass
 
-    ThreadingHTTPServer(("127.0.0.1", args.port), Handler).serve_forever()
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    # The port it listens on, once it does: a caller that asked for any port learns which.
+    print(f"listening on 127.0.0.1:{server.server_address[1]}", flush=True)
+    server.serve_forever()
 
 
 if __name__ == "__main__":

@@ -3,8 +3,11 @@
 
 GET /token?...&audience=AUD with `Authorization: Bearer <request token>` answers
 {"value": "<JWT>"}: a fresh HS256 JWT with GitHub's claims. A wrong or missing bearer token
-gets 401, a missing audience 400, as the real endpoint would. Every issued JWT is appended to
-the file given with --issued, so tests can look for it in what the action printed.
+gets 401, a missing audience 400, as the real endpoint would. The job's ref comes from a `ref`
+parameter of the URL (the tests put it in ACTIONS_ID_TOKEN_REQUEST_URL, which the action treats as
+opaque), so `sub`, `ref` and `event_name` follow the run: `repo:R:ref:REF` for a push,
+`repo:R:pull_request` for refs/pull/*. Every issued JWT is appended to the file given with --issued,
+so tests can look for it in what the action printed.
 """
 import argparse
 import base64
@@ -52,20 +55,25 @@ def main() -> None:
                 return self.answer(404, {"message": "not found"})
             if self.headers.get("Authorization") != f"Bearer {args.request_token}":
                 return self.answer(401, {"message": "Bad credentials"})
-            audience = parse_qs(url.query).get("audience", [""])[0]
+            query = parse_qs(url.query)
+            audience = query.get("audience", [""])[0]
             if not audience:
                 return self.answer(400, {"message": "audience is required"})
+            git_ref = query.get("ref", [""])[0]
+            if not git_ref:
+                return self.answer(400, {"message": "the stand-in needs the job's ref in the URL"})
             now = int(time.time())
-            git_ref = self.headers.get("X-Test-Ref", "refs/heads/main")
+            pull_request = git_ref.startswith("refs/pull/")
+            subject = "pull_request" if pull_request else f"ref:{git_ref}"
             claims = {
                 "jti": secrets.token_hex(16),
-                "sub": f"repo:{args.repository}:ref:{git_ref}",
+                "sub": f"repo:{args.repository}:{subject}",
                 "aud": audience,
                 "ref": git_ref,
                 "repository": args.repository,
                 "repository_owner": args.repository.split("/")[0],
                 "repository_owner_id": "1234567",
-                "event_name": "push",
+                "event_name": "pull_request" if pull_request else "push",
                 "job_workflow_ref": f"{args.repository}/.github/workflows/deploy.yml@{git_ref}",
                 "iss": "https://token.actions.githubusercontent.com",
                 "nbf": now - 5,

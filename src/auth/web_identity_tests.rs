@@ -4,12 +4,12 @@
 use super::*;
 use crate::console::Mode;
 use aws_sdk_sts::error::ErrorMetadata;
+use aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityInput;
 use aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityOutput;
 use aws_sdk_sts::types::{AssumedRoleUser, Credentials as StsCredentials};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use base64::Engine;
-use std::time::Instant;
-use wiremock::matchers::method;
+use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// A mocked STS client with the SDK's retries off, as `auth` builds it: our loop does the retrying.
@@ -38,18 +38,36 @@ fn jwt() -> String {
     )
 }
 
-/// An OIDC endpoint that fails `failures` times with `status`, then hands out tokens.
+/// What reaches STS is the token the OIDC endpoint issued, for the planned role, session and
+/// duration; a rule that matched any request would pass with the token swapped.
+fn as_planned(request: &AssumeRoleWithWebIdentityInput) -> bool {
+    request.web_identity_token() == Some(jwt().as_str())
+        && request.role_arn() == Some(ROLE)
+        && request.role_session_name() == Some("deploy-action-1")
+        && request.duration_seconds() == Some(900)
+}
+
+/// An OIDC endpoint that fails `failures` times with `status`, then hands out tokens — as the
+/// runner's does, only for the job's request token and with an audience (anything else gets
+/// no answer the action could use).
 async fn oidc_endpoint(failures: u64, status: u16) -> MockServer {
     let server = MockServer::start().await;
-    if failures > 0 {
+    let as_the_runner_asks = || {
         Mock::given(method("GET"))
+            .and(path("/token"))
+            .and(query_param("api-version", "2.0"))
+            .and(query_param("audience", "sts.amazonaws.com"))
+            .and(header("Authorization", "Bearer request-token"))
+    };
+    if failures > 0 {
+        as_the_runner_asks()
             .respond_with(ResponseTemplate::new(status).set_body_string("trouble"))
             .up_to_n_times(failures)
             .with_priority(1)
             .mount(&server)
             .await;
     }
-    Mock::given(method("GET"))
+    as_the_runner_asks()
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"value": jwt()})))
         .mount(&server)
         .await;
@@ -116,21 +134,23 @@ fn provider(server: &MockServer, sts: aws_sdk_sts::Client) -> WebIdentityProvide
     )
 }
 
+// "At once" is one STS call: AccessDenied is classified fatal. That a fatal failure sleeps no
+// backoff is `retry::fatal_failures_are_not_retried`, on the paused clock (the OIDC endpoint
+// here is real HTTP, which a paused clock would time out).
 #[tokio::test]
 async fn access_denied_fails_at_once_and_shows_the_claims() {
     let server = oidc_endpoint(0, 200).await;
-    let rule = mock!(aws_sdk_sts::Client::assume_role_with_web_identity).then_error(|| {
-        sts_error(
-            "AccessDenied",
-            "Not authorized to perform sts:AssumeRoleWithWebIdentity",
-        )
-    });
+    let rule = mock!(aws_sdk_sts::Client::assume_role_with_web_identity)
+        .match_requests(as_planned)
+        .then_error(|| {
+            sts_error(
+                "AccessDenied",
+                "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+            )
+        });
     let sts = sts_client!(RuleMode::MatchAny, rule);
-    let started = Instant::now();
     let error = provider(&server, sts).assume().await.unwrap_err();
-    let elapsed = started.elapsed();
     assert_eq!(rule.num_calls(), 1, "AccessDenied must not be retried");
-    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
     let hint = crate::error::hint_of(&error).unwrap();
     assert!(hint.contains(&format!("sub = {SUB}")), "{hint}");
     assert!(
@@ -152,6 +172,7 @@ async fn access_denied_fails_at_once_and_shows_the_claims() {
 async fn throttling_and_idp_trouble_are_retried() {
     let server = oidc_endpoint(0, 200).await;
     let rule = mock!(aws_sdk_sts::Client::assume_role_with_web_identity)
+        .match_requests(as_planned)
         .sequence()
         .error(|| sts_error("Throttling", "Rate exceeded"))
         .error(|| {
@@ -175,6 +196,7 @@ async fn throttling_and_idp_trouble_are_retried() {
 async fn transient_failures_give_up_with_the_last_cause() {
     let server = oidc_endpoint(0, 200).await;
     let rule = mock!(aws_sdk_sts::Client::assume_role_with_web_identity)
+        .match_requests(as_planned)
         .sequence()
         .error(|| sts_error("IDPCommunicationError", "still unreachable"))
         .repeatedly()
@@ -192,7 +214,8 @@ async fn transient_failures_give_up_with_the_last_cause() {
 #[tokio::test]
 async fn a_missing_oidc_provider_says_how_to_create_it() {
     let server = oidc_endpoint(0, 200).await;
-    let rule = mock!(aws_sdk_sts::Client::assume_role_with_web_identity).then_error(|| {
+    let rule = mock!(aws_sdk_sts::Client::assume_role_with_web_identity)
+        .match_requests(as_planned).then_error(|| {
         sts_error(
             "InvalidIdentityToken",
             "No OpenIDConnect provider found in your account for https://token.actions.githubusercontent.com",
@@ -215,6 +238,7 @@ async fn a_missing_oidc_provider_says_how_to_create_it() {
 async fn a_wrong_audience_names_the_audience_sent() {
     let server = oidc_endpoint(0, 200).await;
     let rule = mock!(aws_sdk_sts::Client::assume_role_with_web_identity)
+        .match_requests(as_planned)
         .then_error(|| sts_error("InvalidIdentityToken", "Incorrect token audience"));
     let sts = sts_client!(RuleMode::MatchAny, rule);
     let error = provider(&server, sts).assume().await.unwrap_err();
@@ -225,14 +249,18 @@ async fn a_wrong_audience_names_the_audience_sent() {
 #[tokio::test]
 async fn the_oidc_endpoint_is_retried_on_500_but_not_on_403() {
     let server = oidc_endpoint(2, 500).await;
-    let rule = mock!(aws_sdk_sts::Client::assume_role_with_web_identity).then_output(granted);
+    let rule = mock!(aws_sdk_sts::Client::assume_role_with_web_identity)
+        .match_requests(as_planned)
+        .then_output(granted);
     let sts = sts_client!(RuleMode::MatchAny, rule);
     provider(&server, sts).assume().await.unwrap();
     assert_eq!(server.received_requests().await.unwrap().len(), 3);
     assert_eq!(rule.num_calls(), 1);
 
     let server = oidc_endpoint(1, 403).await;
-    let rule = mock!(aws_sdk_sts::Client::assume_role_with_web_identity).then_output(granted);
+    let rule = mock!(aws_sdk_sts::Client::assume_role_with_web_identity)
+        .match_requests(as_planned)
+        .then_output(granted);
     let sts = sts_client!(RuleMode::MatchAny, rule);
     let error = provider(&server, sts).assume().await.unwrap_err();
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
@@ -247,7 +275,9 @@ async fn the_oidc_endpoint_is_retried_on_500_but_not_on_403() {
 #[tokio::test]
 async fn credentials_are_reused_until_they_near_expiry() {
     let server = oidc_endpoint(0, 200).await;
-    let rule = mock!(aws_sdk_sts::Client::assume_role_with_web_identity).then_output(granted);
+    let rule = mock!(aws_sdk_sts::Client::assume_role_with_web_identity)
+        .match_requests(as_planned)
+        .then_output(granted);
     let sts = sts_client!(RuleMode::MatchAny, rule);
     let provider = provider(&server, sts);
     provider.assume().await.unwrap();

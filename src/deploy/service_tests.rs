@@ -121,6 +121,34 @@ fn log_lines() -> GetLogEventsOutput {
         .build()
 }
 
+/// UpdateService for `api` in the cluster to `revision`, forced or not: a rule that matched any
+/// update would pass a rollback to the wrong revision.
+fn update_to(revision: &'static str, forced: Option<bool>) -> aws_smithy_mocks::Rule {
+    mock!(aws_sdk_ecs::Client::update_service)
+        .match_requests(move |request| {
+            request.cluster() == Some("back-end-staging")
+                && request.service() == Some("api")
+                && request.task_definition() == Some(revision)
+                && request.force_new_deployment() == forced
+        })
+        .then_output(|| UpdateServiceOutput::builder().build())
+}
+
+/// ListTasks of `api`'s stopped tasks (the evidence), answering `arns`.
+fn stopped_tasks_of_api(arns: &'static [&'static str]) -> aws_smithy_mocks::Rule {
+    mock!(aws_sdk_ecs::Client::list_tasks)
+        .match_requests(|request| {
+            request.cluster() == Some("back-end-staging")
+                && request.service_name() == Some("api")
+                && request.desired_status() == Some(&aws_sdk_ecs::types::DesiredStatus::Stopped)
+        })
+        .then_output(|| {
+            ListTasksOutput::builder()
+                .set_task_arns(Some(arns.iter().map(|a| a.to_string()).collect()))
+                .build()
+        })
+}
+
 macro_rules! ecs_client {
     ($($rule:expr),*) => {
         mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [$(&$rule),*], |config| {
@@ -141,15 +169,14 @@ async fn a_failed_rollout_is_explained_and_rolled_back_and_still_fails() {
         .output(|| described(service(OLD, OLD, InProgress, 0))) // our rollback
         .output(|| described(service(OLD, OLD, Completed, 1)))
         .build();
-    let update = mock!(aws_sdk_ecs::Client::update_service)
-        .then_output(|| UpdateServiceOutput::builder().build());
-    let list = mock!(aws_sdk_ecs::Client::list_tasks)
-        .then_output(|| ListTasksOutput::builder().task_arns(TASK).build());
+    let update = update_to(NEW, Some(false));
+    let rollback = update_to(OLD, None);
+    let list = stopped_tasks_of_api(&[TASK]);
     let tasks = mock!(aws_sdk_ecs::Client::describe_tasks).then_output(stopped_task);
     let log = mock!(aws_sdk_cloudwatchlogs::Client::get_log_events)
         .match_requests(|request| request.log_stream_name() == Some("ecs/api/0f1e2d3c"))
         .then_output(log_lines);
-    let ecs = ecs_client!(describe, update, list, tasks);
+    let ecs = ecs_client!(describe, update, rollback, list, tasks);
     let logs = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, [&log]);
     let console = Console::new(Mode::Plain);
 
@@ -164,7 +191,13 @@ async fn a_failed_rollout_is_explained_and_rolled_back_and_still_fails() {
     .await
     .unwrap();
 
-    assert_eq!(update.num_calls(), 2, "our update and the rollback");
+    assert_eq!(update.num_calls(), 1, "our update");
+    assert_eq!(
+        rollback.num_calls(),
+        1,
+        "the rollback, to the revision it ran before"
+    );
+    assert_eq!(list.num_calls(), 1, "the stopped tasks were read");
     let failure = rollout
         .outcome
         .failure()
@@ -204,10 +237,8 @@ async fn a_circuit_breaker_rollback_fails_without_a_second_rollback() {
         .output(|| described(service(OLD, OLD, Completed, 1)))
         .repeatedly()
         .build();
-    let update = mock!(aws_sdk_ecs::Client::update_service)
-        .then_output(|| UpdateServiceOutput::builder().build());
-    let list =
-        mock!(aws_sdk_ecs::Client::list_tasks).then_output(|| ListTasksOutput::builder().build());
+    let update = update_to(NEW, Some(false));
+    let list = stopped_tasks_of_api(&[]);
     let ecs = ecs_client!(describe, update, list);
     let logs = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, []);
     let rollout = roll_one(
@@ -241,10 +272,8 @@ async fn without_rollback_the_service_is_left_on_our_revision_and_says_so() {
         .output(|| described(service(NEW, NEW, InProgress, 0)))
         .repeatedly()
         .build();
-    let update = mock!(aws_sdk_ecs::Client::update_service)
-        .then_output(|| UpdateServiceOutput::builder().build());
-    let list =
-        mock!(aws_sdk_ecs::Client::list_tasks).then_output(|| ListTasksOutput::builder().build());
+    let update = update_to(NEW, Some(false));
+    let list = stopped_tasks_of_api(&[]);
     let ecs = ecs_client!(describe, update, list);
     let logs = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, []);
     let mut settings = settings(false);
@@ -276,8 +305,7 @@ async fn a_service_changed_by_someone_else_is_not_overwritten() {
     let other = "arn:aws:ecs:us-east-2:123456789012:task-definition/back-end:9";
     let describe = mock!(aws_sdk_ecs::Client::describe_services)
         .then_output(move || described(service(other, other, Completed, 1)));
-    let update = mock!(aws_sdk_ecs::Client::update_service)
-        .then_output(|| UpdateServiceOutput::builder().build());
+    let update = update_to(NEW, Some(false));
     let ecs = ecs_client!(describe, update);
     let logs = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, []);
     let error = roll_one(

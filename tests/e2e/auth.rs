@@ -9,6 +9,8 @@ use deploy_action::plan::WebIdentity;
 use secrecy::SecretString;
 use std::time::Duration;
 
+/// A provider whose OIDC tokens carry `session` as their audience, so a test can count its own
+/// tokens while other tests ask the same stand-in for theirs.
 async fn provider(
     standins: &StandIns,
     session: &str,
@@ -22,10 +24,13 @@ async fn provider(
         .await;
     let identity = WebIdentity {
         role_arn: ROLE.into(),
-        audience: "sts.amazonaws.com".into(),
+        audience: session.into(),
         session_name: session.into(),
         duration_seconds,
-        token_url: standins.var("DEPLOY_ACTION_TEST_OIDC_URL").into(),
+        token_url: format!(
+            "{}&ref=refs/heads/main",
+            standins.var("DEPLOY_ACTION_TEST_OIDC_URL")
+        ),
         token_request_token: SecretString::from(standins.oidc_request_token()),
         max_attempts: 3,
         max_retry_time: Duration::from_secs(10),
@@ -61,7 +66,6 @@ async fn ecr_calls(standins: &StandIns, provider: WebIdentityProvider, calls: us
 async fn credentials_renew_before_they_expire() {
     let standins = StandIns::get();
     let session = unique("refresh");
-    let tokens_before = standins.issued_tokens().len();
     // One-second sessions: always inside the renewal margin.
     let short = provider(&standins, &session, 1).await;
     short.assume().await.unwrap();
@@ -78,7 +82,7 @@ async fn credentials_renew_before_they_expire() {
         .collect();
     assert_eq!(keys.len(), 4, "each renewal is a new session");
     assert_eq!(
-        standins.issued_tokens().len() - tokens_before,
+        standins.issued_tokens_for(&session).len(),
         4,
         "each renewal used a fresh OIDC token"
     );
@@ -89,6 +93,7 @@ async fn credentials_renew_before_they_expire() {
     long.assume().await.unwrap();
     ecr_calls(&standins, long, 3).await;
     assert_eq!(standins.assumed_roles(&session).await.len(), 1);
+    assert_eq!(standins.issued_tokens_for(&session).len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -94,9 +94,10 @@ async fn deploys_for_real(git_ref: &str, environment: &str) {
         "{}",
         run.log()
     );
+    // The claims are those of this run's token: its `sub` names this run's branch.
     assert!(
         run.stdout
-            .contains("sub: repo:operationcode/back-end:ref:refs/heads/"),
+            .contains(&format!("sub: repo:operationcode/back-end:ref:{git_ref}\n")),
         "{}",
         run.log()
     );

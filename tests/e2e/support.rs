@@ -58,12 +58,22 @@ impl StandIns {
         read_trimmed(self.var("DEPLOY_ACTION_TEST_OIDC_REQUEST_TOKEN_FILE"))
     }
 
-    /// Every JWT the OIDC stand-in has issued so far.
+    /// Every JWT the OIDC stand-in has issued so far. A missing record fails the test: a leak
+    /// scan over no tokens would pass whatever leaked.
     pub fn issued_tokens(&self) -> Vec<String> {
-        std::fs::read_to_string(self.var("DEPLOY_ACTION_TEST_OIDC_ISSUED_FILE"))
-            .unwrap_or_default()
+        let file = self.var("DEPLOY_ACTION_TEST_OIDC_ISSUED_FILE");
+        std::fs::read_to_string(file)
+            .unwrap_or_else(|error| panic!("the OIDC stand-in's record {file}: {error}"))
             .lines()
             .map(str::to_string)
+            .collect()
+    }
+
+    /// The JWTs issued for `audience` (their `aud` claim).
+    pub fn issued_tokens_for(&self, audience: &str) -> Vec<String> {
+        self.issued_tokens()
+            .into_iter()
+            .filter(|jwt| claims_of(jwt)["aud"] == audience)
             .collect()
     }
 
@@ -103,8 +113,9 @@ impl StandIns {
         // Access-log lines: `"POST /v2/REPO/blobs/uploads/ HTTP/1.1" 202` starts an upload (a
         // cross-repository mount answers 201, an existing layer is only HEADed).
         let started = format!("\"POST /v2/{repository}/blobs/uploads/ HTTP/1.1\" 202 ");
-        std::fs::read_to_string(log_file)
-            .unwrap_or_default()
+        // A missing log fails the test: "0 uploads" must be counted, not assumed.
+        std::fs::read_to_string(&log_file)
+            .unwrap_or_else(|error| panic!("the registry's log {}: {error}", log_file.display()))
             .lines()
             .filter(|line| line.contains(&started))
             .count()
@@ -157,6 +168,24 @@ impl StandIns {
             .map(|key| role[key].as_str().unwrap().to_string())
             .collect()
     }
+}
+
+/// `value` for a URL's query.
+pub fn url_encoded(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// The claims of a JWT, unverified (the stand-in signed it; tests only read it).
+pub fn claims_of(jwt: &str) -> serde_json::Value {
+    use base64::Engine;
+    let payload = jwt
+        .split('.')
+        .nth(1)
+        .unwrap_or_else(|| panic!("not a JWT: {jwt}"));
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
 }
 
 fn read_trimmed(path: &str) -> String {
@@ -349,9 +378,15 @@ impl ActionRun {
                 "GITHUB_ENV".into(),
                 dir.path().join("env").display().to_string(),
             ),
+            // The runner's URL is opaque to the action (it appends `&audience=`); the stand-in
+            // reads the job's ref from it, as the real endpoint knows the job it serves.
             (
                 "ACTIONS_ID_TOKEN_REQUEST_URL".into(),
-                standins.var("DEPLOY_ACTION_TEST_OIDC_URL").into(),
+                format!(
+                    "{}&ref={}",
+                    standins.var("DEPLOY_ACTION_TEST_OIDC_URL"),
+                    url_encoded(git_ref)
+                ),
             ),
             (
                 "ACTIONS_ID_TOKEN_REQUEST_TOKEN".into(),
@@ -608,15 +643,23 @@ impl Registry<'_> {
         (field("architecture"), field("os"))
     }
 
+    /// The repository's tags; none only when the registry says the repository is unknown (404).
+    /// Any other failure fails the test, so "nothing was pushed" cannot pass on a 401 or a 500.
     pub async fn tags(&self, repository: &str) -> Vec<String> {
         let response = self
             .get(&format!("{repository}/tags/list"), "application/json")
             .send()
             .await
             .unwrap();
-        if !response.status().is_success() {
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
             return Vec::new();
         }
+        assert!(
+            response.status().is_success(),
+            "the registry answered {} for the tags of {repository}: {}",
+            response.status(),
+            response.text().await.unwrap_or_default()
+        );
         let list: serde_json::Value = response.json().await.unwrap();
         list["tags"]
             .as_array()
@@ -685,13 +728,11 @@ pub struct FaultProxy {
 }
 
 impl FaultProxy {
-    /// `faults` like `UpdateService=503*5`.
+    /// `faults` like `UpdateService=503*5`. The proxy picks a free port itself and says which
+    /// once it listens, so no other process can take the port in between; a proxy that does not
+    /// come up fails the test with its stderr.
     pub fn start(standins: &StandIns, faults: &[&str]) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        use std::io::{BufRead, BufReader};
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("calls.txt");
         let mut command = Command::new("python3");
@@ -699,25 +740,39 @@ impl FaultProxy {
             .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/aws_proxy.py"))
             .args([
                 "--port",
-                &port.to_string(),
+                "0",
                 "--upstream",
                 standins.var("DEPLOY_ACTION_TEST_MOTO"),
             ])
             .arg("--log")
-            .arg(&log);
+            .arg(&log)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
         for fault in faults {
             command.args(["--fault", fault]);
         }
-        let child = command.spawn().unwrap();
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
+        let mut child = command.spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = sender.send(line);
+        });
+        let line = receiver
+            .recv_timeout(std::time::Duration::from_secs(15))
+            .unwrap_or_default();
+        let Some(address) = line.trim().strip_prefix("listening on ") else {
+            let _ = child.kill();
+            let output = child.wait_with_output().unwrap();
+            panic!(
+                "the fault proxy did not come up (said {line:?}): {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        };
         Self {
+            url: format!("http://{address}"),
             child,
-            url: format!("http://127.0.0.1:{port}"),
             log,
             _dir: dir,
         }
