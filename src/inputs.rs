@@ -181,6 +181,8 @@ pub struct RunContext {
     /// When the commit was made (RFC 3339), for the image's `created` label: a label that
     /// changed with every build would give every rebuild of one commit a new digest.
     pub commit_time: Option<String>,
+    /// `DEPLOY_ACTION_BUILD_PATH`: `buildx` or `engine` instead of choosing by what is there.
+    pub build_path: Option<String>,
 }
 
 impl RunContext {
@@ -204,6 +206,7 @@ impl RunContext {
             api_url: get("GITHUB_API_URL"),
             workspace: get("GITHUB_WORKSPACE"),
             commit_time: get("GITHUB_EVENT_PATH").and_then(|path| commit_time_of_event(&path)),
+            build_path: get("DEPLOY_ACTION_BUILD_PATH"),
         }
     }
 }

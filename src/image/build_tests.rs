@@ -14,6 +14,7 @@ fn plan() -> BuildPlan {
         cache: CacheMode::Auto,
         gha_cache_available: false,
         builder: None,
+        path: crate::plan::BuildPath::Auto,
     }
 }
 

@@ -23,15 +23,21 @@ pub fn needs_container_driver(build: &BuildPlan, cache: &Cache) -> bool {
     build.platforms.len() > 1 || matches!(cache, Cache::Gha { .. } | Cache::Registry { .. })
 }
 
-/// `docker buildx create` for a builder of this run.
-pub fn create_args(name: &str, endpoint: Option<&str>) -> Vec<String> {
+/// `docker buildx create` for a builder of this run; `host_network` for a docker-container
+/// builder that must reach a registry on this machine.
+pub fn create_args(name: &str, endpoint: Option<&str>, host_network: bool) -> Vec<String> {
     let mut args: Vec<String> = ["buildx", "create", "--name", name]
         .iter()
         .map(|s| s.to_string())
         .collect();
     match endpoint {
         Some(endpoint) => args.extend(["--driver".into(), "remote".into(), endpoint.to_string()]),
-        None => args.extend(["--driver".into(), "docker-container".into()]),
+        None => {
+            args.extend(["--driver".into(), "docker-container".into()]);
+            if host_network {
+                args.extend(["--driver-opt".into(), "network=host".into()]);
+            }
+        }
     }
     args.push("--bootstrap".into());
     args
@@ -49,6 +55,7 @@ pub async fn prepare(
     docker: &Docker,
     build: &BuildPlan,
     cache: &Cache,
+    host_network: bool,
     console: &Console,
 ) -> Result<BuildxBuilder> {
     let current = BuildxBuilder {
@@ -76,7 +83,7 @@ pub async fn prepare(
             })
         }
         Some(BuilderChoice::Endpoint(endpoint)) => {
-            let builder = create(docker, Some(endpoint)).await?;
+            let builder = create(docker, Some(endpoint), false).await?;
             console.line(&format!("building on {endpoint}"));
             Ok(builder)
         }
@@ -86,15 +93,19 @@ pub async fn prepare(
             if driver_of(&inspect.stdout) != Some("docker") {
                 return Ok(current);
             }
-            create(docker, None).await
+            create(docker, None, host_network).await
         }
     }
 }
 
 /// A builder for this run: on `endpoint` (remote driver), or a `docker-container` one.
-async fn create(docker: &Docker, endpoint: Option<&str>) -> Result<BuildxBuilder> {
+async fn create(
+    docker: &Docker,
+    endpoint: Option<&str>,
+    host_network: bool,
+) -> Result<BuildxBuilder> {
     let name = format!("deploy-action-{}", std::process::id());
-    let args = create_args(&name, endpoint);
+    let args = create_args(&name, endpoint, host_network);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     docker
         .run(&args, None, true)
@@ -135,11 +146,15 @@ mod tests {
     #[test]
     fn builder_commands() {
         assert_eq!(
-            create_args("deploy-action-7", None).join(" "),
+            create_args("deploy-action-7", None, false).join(" "),
             "buildx create --name deploy-action-7 --driver docker-container --bootstrap"
         );
         assert_eq!(
-            create_args("deploy-action-7", Some("tcp://buildkit-arm64:1234")).join(" "),
+            create_args("deploy-action-7", None, true).join(" "),
+            "buildx create --name deploy-action-7 --driver docker-container --driver-opt network=host --bootstrap"
+        );
+        assert_eq!(
+            create_args("deploy-action-7", Some("tcp://buildkit-arm64:1234"), true).join(" "),
             "buildx create --name deploy-action-7 --driver remote tcp://buildkit-arm64:1234 --bootstrap"
         );
         assert_eq!(

@@ -34,6 +34,11 @@ impl Docker {
         let program = std::env::var_os("DEPLOY_ACTION_DOCKER")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("docker"));
+        Self::with_program(program)
+    }
+
+    /// The CLI at `program`, with a private config directory of its own.
+    pub fn with_program(program: PathBuf) -> Result<Self> {
         // Only we may read the registry login: 0700 (docker writes config.json as 0600).
         let config = tempfile::Builder::new()
             .prefix("deploy-action-docker-")

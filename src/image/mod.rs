@@ -14,7 +14,7 @@ pub mod repository;
 use crate::auth::AwsSession;
 use crate::console::Console;
 use crate::error::Problem;
-use crate::plan::{BuildPlan, ImageMode, Plan};
+use crate::plan::{BuildPath, BuildPlan, ImageMode, Plan};
 use anyhow::{Context, Result};
 use build::{BuildRequest, Builder, Cache};
 use docker::Docker;
@@ -182,10 +182,18 @@ async fn build_and_push(
 ) -> Result<(String, Origin)> {
     let docker = Docker::new()?;
     docker.login(host, &login.username, &login.password).await?;
-    let builder = if docker.has_buildx().await {
-        Builder::Buildx
-    } else {
-        Builder::EngineBuildKit
+    let builder = match build.path {
+        BuildPath::Engine => Builder::EngineBuildKit,
+        BuildPath::Auto if !docker.has_buildx().await => Builder::EngineBuildKit,
+        BuildPath::Auto => Builder::Buildx,
+        BuildPath::Buildx if docker.has_buildx().await => Builder::Buildx,
+        BuildPath::Buildx => {
+            return Err(Problem::new(
+                "DEPLOY_ACTION_BUILD_PATH is buildx, but `docker buildx version` fails here",
+            )
+            .hint("install the buildx plugin, or unset DEPLOY_ACTION_BUILD_PATH")
+            .into());
+        }
     };
     let repository_reference = format!("{host}/{}", plan.image.repository);
     let (cache, note) = cache::resolve(
@@ -222,7 +230,10 @@ async fn build_and_push(
     ));
     let digest = match builder {
         Builder::Buildx => {
-            let chosen = buildx::prepare(&docker, build, &cache, console).await?;
+            // A docker-container builder has its own network namespace: to reach a registry on
+            // this machine it needs the host's (BuildKit speaks plain HTTP to loopback hosts).
+            let host_network = crate::plan::values::is_loopback_host(host);
+            let chosen = buildx::prepare(&docker, build, &cache, host_network, console).await?;
             let request = BuildRequest {
                 builder_name: chosen.name.clone(),
                 ..request

@@ -45,7 +45,18 @@ pub fn emulated<'a>(platforms: &'a [String], host: &str) -> Vec<&'a str> {
 
 /// Say that emulation is slow, and make sure qemu is registered for every emulated platform.
 pub async fn ensure_emulation(docker: &Docker, platforms: &[String], console: &Console) {
-    let host = host_platform();
+    let binfmt = Path::new("/proc/sys/fs/binfmt_misc");
+    ensure_emulation_on(docker, platforms, host_platform(), binfmt, console).await;
+}
+
+/// [`ensure_emulation`] for a `host` platform whose kernel lists its binfmt entries in `binfmt`.
+async fn ensure_emulation_on(
+    docker: &Docker,
+    platforms: &[String],
+    host: &str,
+    binfmt: &Path,
+    console: &Console,
+) {
     let emulated = emulated(platforms, host);
     if emulated.is_empty() {
         return;
@@ -59,7 +70,6 @@ pub async fn ensure_emulation(docker: &Docker, platforms: &[String], console: &C
             ),
         );
     }
-    let binfmt = Path::new("/proc/sys/fs/binfmt_misc");
     let missing: Vec<&str> = emulated
         .iter()
         .filter_map(|platform| binfmt_entry(platform))
@@ -112,5 +122,45 @@ mod tests {
         assert_eq!(emulated(&platforms, "linux/arm64"), vec!["linux/amd64"]);
         assert_eq!(binfmt_entry("linux/arm64"), Some("qemu-aarch64"));
         assert_eq!(binfmt_entry("windows/amd64"), None);
+    }
+
+    /// A docker CLI that records its arguments, one call a line.
+    fn recording_docker(dir: &Path) -> (Docker, std::path::PathBuf) {
+        use std::os::unix::fs::PermissionsExt;
+        let record = dir.join("calls");
+        let script = dir.join("docker");
+        std::fs::write(
+            &script,
+            format!("#!/bin/sh\necho \"$*\" >> '{}'\n", record.display()),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        (Docker::with_program(script).unwrap(), record)
+    }
+
+    #[tokio::test]
+    async fn qemu_is_registered_only_for_a_missing_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let binfmt = dir.path().join("binfmt_misc");
+        std::fs::create_dir(&binfmt).unwrap();
+        let (docker, record) = recording_docker(dir.path());
+        let console = Console::new(crate::console::Mode::Plain);
+        let arm64 = vec!["linux/arm64".to_string()];
+
+        // Native: nothing to do.
+        ensure_emulation_on(&docker, &arm64, "linux/arm64", &binfmt, &console).await;
+        assert!(!record.exists(), "no docker call on an arm64 host");
+
+        // Emulated and not registered: the setup-qemu-action image registers it.
+        ensure_emulation_on(&docker, &arm64, "linux/amd64", &binfmt, &console).await;
+        assert_eq!(
+            std::fs::read_to_string(&record).unwrap(),
+            "run --privileged --rm tonistiigi/binfmt --install aarch64\n"
+        );
+
+        // Registered already: no second call.
+        std::fs::write(binfmt.join("qemu-aarch64"), "enabled\n").unwrap();
+        ensure_emulation_on(&docker, &arm64, "linux/amd64", &binfmt, &console).await;
+        assert_eq!(std::fs::read_to_string(&record).unwrap().lines().count(), 1);
     }
 }

@@ -65,9 +65,11 @@ pub fn host_of_endpoint(endpoint: &str) -> &str {
 
 /// Loopback registries speak plain HTTP (as Docker allows); every other one HTTPS.
 fn base_url(host: &str) -> String {
-    let loopback =
-        host.starts_with("127.") || host.starts_with("localhost") || host.starts_with("[::1]");
-    let scheme = if loopback { "http" } else { "https" };
+    let scheme = if crate::plan::values::is_loopback_host(host) {
+        "http"
+    } else {
+        "https"
+    };
     format!("{scheme}://{host}")
 }
 
@@ -213,6 +215,11 @@ mod tests {
             "123456789012.dkr.ecr.us-east-2.amazonaws.com"
         );
         assert_eq!(base_url("127.0.0.1:5000"), "http://127.0.0.1:5000");
+        assert_eq!(
+            base_url("127.0.0.1.nip.example:5000"),
+            "https://127.0.0.1.nip.example:5000",
+            "a name that looks like an address is not loopback"
+        );
         assert_eq!(
             base_url("123456789012.dkr.ecr.us-east-2.amazonaws.com"),
             "https://123456789012.dkr.ecr.us-east-2.amazonaws.com"

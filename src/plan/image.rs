@@ -2,7 +2,7 @@
 
 use super::values;
 use super::{
-    BuildPlan, BuilderChoice, CacheMode, ImageMode, ImagePlan, ImmutableTags, PlanError,
+    BuildPath, BuildPlan, BuilderChoice, CacheMode, ImageMode, ImagePlan, ImmutableTags, PlanError,
     parse_flag, required,
 };
 use crate::inputs::{InputArgs, RunContext};
@@ -301,5 +301,20 @@ pub(super) fn resolve_build(args: &InputArgs, run: &RunContext) -> Result<BuildP
         cache,
         gha_cache_available: run.gha_cache_available,
         builder,
+        path: resolve_build_path(run.build_path.as_deref())?,
     })
+}
+
+/// `DEPLOY_ACTION_BUILD_PATH`: which of the two build paths to take, for tests and diagnosis.
+fn resolve_build_path(value: Option<&str>) -> Result<BuildPath, PlanError> {
+    match value {
+        None => Ok(BuildPath::Auto),
+        Some("buildx") => Ok(BuildPath::Buildx),
+        Some("engine") => Ok(BuildPath::Engine),
+        Some(other) => Err(PlanError::new(
+            "DEPLOY_ACTION_BUILD_PATH",
+            format!("`{other}` is not a build path"),
+            "`buildx` or `engine`, or unset to choose by what the machine offers",
+        )),
+    }
 }

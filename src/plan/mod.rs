@@ -200,6 +200,17 @@ pub struct BuildPlan {
     /// The runner passed the cache service's URL and token (`type=gha` can work).
     pub gha_cache_available: bool,
     pub builder: Option<BuilderChoice>,
+    pub path: BuildPath,
+}
+
+/// Which build path to take: buildx when the machine has it (GitHub's runners, the action's
+/// image), else BuildKit through the engine; `DEPLOY_ACTION_BUILD_PATH` forces one, so every
+/// machine can test both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuildPath {
+    Auto,
+    Buildx,
+    Engine,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

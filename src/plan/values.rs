@@ -188,6 +188,30 @@ pub fn task_definition_document(text: &str) -> Result<String, String> {
     Ok(json!({ "taskDefinition": task_definition, "tags": tags }).to_string())
 }
 
+/// Whether a registry host (`host` or `host:port`) is this machine: an IP address in
+/// 127.0.0.0/8, `::1` (as `[::1]`), or exactly `localhost` — not every name that starts with
+/// `127.` or `localhost`. Loopback registries are spoken to over plain HTTP.
+pub fn is_loopback_host(host: &str) -> bool {
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        match rest.split_once(']') {
+            Some((inside, after)) if after.is_empty() || after.starts_with(':') => inside,
+            _ => return false,
+        }
+    } else {
+        match host.split_once(':') {
+            Some((name, port)) if !port.is_empty() && port.chars().all(|c| c.is_ascii_digit()) => {
+                name
+            }
+            Some(_) => return false,
+            None => host,
+        }
+    };
+    name == "localhost"
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,5 +321,32 @@ mod tests {
     #[test]
     fn lists_split_on_lines_and_commas() {
         assert_eq!(split_list("a, b\nc\n\n"), vec!["a", "b", "c"]);
+    }
+
+    #[test]
+    fn loopback_hosts_are_parsed_not_prefixed() {
+        for host in [
+            "127.0.0.1:5000",
+            "127.1.2.3",
+            "localhost",
+            "localhost:15001",
+            "[::1]:5000",
+            "[::1]",
+        ] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "127.0.0.1.evil.example:5000",
+            "localhost.evil.example",
+            "localhostx:5000",
+            "127.evil.example",
+            "[::1].example:5000",
+            "633607774026.dkr.ecr.us-east-2.amazonaws.com",
+            "10.0.0.1:5000",
+            "127.0.0.1:port",
+            "",
+        ] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
     }
 }

@@ -340,8 +340,67 @@ async fn bad_inputs_fail_with_one_clear_error_and_no_aws_call() {
             }),
             "ecr-repository",
         ),
+        ("mode unknown", input("mode", "deploy"), "mode"),
+        (
+            "target with a space",
+            input("target", "build stage"),
+            "target",
+        ),
+        ("label without =", input("labels", "team backend"), "labels"),
+        (
+            "provenance not a bool",
+            input("provenance", "maybe"),
+            "provenance",
+        ),
+        ("cache unknown", input("cache", "s3"), "cache"),
+        ("wait not a bool", with_ecs(input("wait", "later")), "wait"),
+        (
+            "rollback not a bool",
+            with_ecs(input("rollback-on-failure", "sometimes")),
+            "rollback-on-failure",
+        ),
+        (
+            "force not a bool",
+            with_ecs(input("force-new-deployment", "2")),
+            "force-new-deployment",
+        ),
+        (
+            "deregister not a bool",
+            with_ecs(input("deregister-previous", "nope")),
+            "deregister-previous",
+        ),
+        (
+            "checks timeout zero",
+            both(
+                input("checks-timeout-minutes", "0"),
+                both(
+                    input("wait-for-checks", "true"),
+                    input("github-token", "ghs_x"),
+                ),
+            ),
+            "checks-timeout-minutes",
+        ),
     ];
-    assert!(cases.len() >= 40);
+    // Every input that can hold a wrong value has a case here; the rest take any text (or are
+    // checked against AWS, in deploy.rs), and say why below.
+    let free_form = [
+        ("audience", "any audience the trust policy names"),
+        ("role-session-name", "sanitised to what STS accepts"),
+        (
+            "container-names",
+            "checked against the task definition in the preflight",
+        ),
+        ("health-check-expect", "any text"),
+        ("github-token", "any token"),
+        ("github-environment", "any environment name"),
+    ];
+    for name in deploy_action::inputs::InputArgs::NAMES {
+        assert!(
+            cases.iter().any(|(_, _, expected)| expected == name)
+                || free_form.iter().any(|(free, _)| free == name),
+            "no bad-input case for `{name}`"
+        );
+    }
     for (case, edit, expected) in &cases {
         let mut action = ActionRun::new(
             &standins,

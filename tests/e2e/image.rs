@@ -2,6 +2,7 @@
 //! a rebuild that uploads nothing, promotion without a rebuild, and the repository checks.
 
 use crate::support::*;
+use std::path::Path;
 use std::time::Instant;
 
 /// An arm64 image whose RUN steps ran under qemu, with the build args, labels and OCI labels
@@ -399,4 +400,131 @@ async fn immutable_tags_fail_early_or_skip_the_moving_tag() {
     );
     assert_eq!(run.outputs["tags"], "sha-4f2a9c1");
     assert!(run.outputs["image"].contains("@sha256:"));
+}
+
+/// A docker CLI whose buildx is `fixtures/fake_buildx_docker.py` in front of the stand-ins'
+/// engine, recording every call; returns the path to point `DEPLOY_ACTION_DOCKER` at and the
+/// record's path.
+fn fake_buildx_docker(standins: &StandIns, dir: &std::path::Path) -> (String, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let calls = dir.join("docker-calls.jsonl");
+    let fake =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/fixtures/fake_buildx_docker.py");
+    let script = dir.join("docker");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nexec python3 '{}' '{}' '{}' \"$@\"\n",
+            fake.display(),
+            calls.display(),
+            standins.var("DEPLOY_ACTION_DOCKER")
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (script.display().to_string(), calls)
+}
+
+/// The buildx calls a run made, in order, as argument lists.
+fn buildx_calls(record: &std::path::Path) -> Vec<Vec<String>> {
+    std::fs::read_to_string(record)
+        .unwrap_or_else(|error| panic!("the fake docker's record {}: {error}", record.display()))
+        .lines()
+        .map(|line| serde_json::from_str::<Vec<String>>(line).unwrap())
+        .filter(|args| args.first().map(String::as_str) == Some("buildx"))
+        .collect()
+}
+
+/// GitHub's runners take the buildx path; this machine has no buildx plugin, so a fake one
+/// (that builds with the engine and pushes for real) stands in, and the whole sequence runs:
+/// builder created with the host's network (the registry is on 127.0.0.1; BuildKit speaks
+/// plain HTTP to loopback registries — moby/buildkit util/resolver,
+/// `ConfigureDefaultRegistries(WithPlainHTTP(MatchLocalhost))`), build with the registry cache,
+/// digest read from the metadata file, builder removed.
+#[tokio::test(flavor = "multi_thread")]
+async fn both_build_paths_run_when_forced() {
+    let standins = StandIns::get();
+    let registry = Registry {
+        host: standins.registry(),
+    };
+    let repository = unique("e2e/paths");
+    standins.ecr_repository(&repository, false).await;
+
+    let mut action = ActionRun::new(
+        &standins,
+        "refs/heads/feature/paths",
+        &unique("run"),
+        &[("ecr-repository", repository.as_str())],
+    );
+    let (fake, record) = fake_buildx_docker(&standins, action.dir.path());
+    action.set("DEPLOY_ACTION_DOCKER", &fake);
+    action.set("DEPLOY_ACTION_BUILD_PATH", "buildx");
+    let run = action.run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(
+        run.outputs["digest"],
+        registry.digest(&repository, "staging").await,
+        "the digest is the one buildx's metadata file names"
+    );
+    assert!(
+        run.summary.contains("| how | buildx for linux/arm64"),
+        "{}",
+        run.summary
+    );
+
+    let calls = buildx_calls(&record);
+    let verbs: Vec<&str> = calls.iter().map(|args| args[1].as_str()).collect();
+    assert_eq!(
+        verbs,
+        ["version", "inspect", "create", "build", "rm"],
+        "{calls:?}"
+    );
+    let create = calls[2].join(" ");
+    assert!(
+        create.contains("--driver docker-container --driver-opt network=host"),
+        "{create}"
+    );
+    let builder = &calls[2][calls[2].iter().position(|a| a == "--name").unwrap() + 1];
+    let build = calls[3].join(" ");
+    assert!(build.contains(&format!("--builder {builder}")), "{build}");
+    assert!(
+        build.contains(&format!(
+            "--cache-to type=registry,ref={}/{repository}:buildcache-staging,mode=max",
+            standins.registry()
+        )),
+        "{build}"
+    );
+    assert!(build.contains("--metadata-file"), "{build}");
+    assert_eq!(
+        calls[4][2], *builder,
+        "the builder made for the run is removed"
+    );
+
+    // The engine path, forced on the same CLI: no buildx at all.
+    let mut action = ActionRun::new(
+        &standins,
+        "refs/heads/feature/paths",
+        &unique("run"),
+        &[("ecr-repository", repository.as_str())],
+    );
+    let (fake, record) = fake_buildx_docker(&standins, action.dir.path());
+    action.set("DEPLOY_ACTION_DOCKER", &fake);
+    action.set("DEPLOY_ACTION_BUILD_PATH", "engine");
+    let run = action.run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert!(
+        run.summary
+            .contains("| how | BuildKit (docker build) for linux/arm64"),
+        "{}",
+        run.summary
+    );
+    assert!(
+        buildx_calls(&record).is_empty(),
+        "{:?}",
+        buildx_calls(&record)
+    );
+    assert_eq!(
+        run.outputs["digest"],
+        registry.digest(&repository, "staging").await
+    );
 }
