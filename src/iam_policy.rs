@@ -231,6 +231,15 @@ pub fn permissions_policy(request: &PolicyRequest) -> Value {
         };
         statements.extend([
             json!({ "Sid": "EcsServices", "Effect": "Allow", "Action": ECS_SERVICE_ACTIONS, "Resource": services }),
+            // deregister-previous keeps a revision another service of the cluster still runs:
+            // it lists and reads (never changes) the cluster's other services.
+            json!({
+                "Sid": "EcsClusterServicesReadOnly",
+                "Effect": "Allow",
+                "Action": ["ecs:ListServices", "ecs:DescribeServices"],
+                "Resource": "*",
+                "Condition": { "ArnEquals": { "ecs:cluster": format!("arn:{partition}:ecs:{region}:{account}:cluster/{cluster}") } },
+            }),
             json!({ "Sid": "EcsTaskDefinitions", "Effect": "Allow", "Action": ECS_TASK_DEFINITION_ACTIONS, "Resource": "*" }),
             json!({ "Sid": "EcsStoppedTasks", "Effect": "Allow", "Action": ECS_TASK_ACTIONS, "Resource": "*" }),
             json!({

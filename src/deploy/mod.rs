@@ -298,7 +298,7 @@ pub async fn roll_out(
         .await?;
     }
     if rollout.deregister_previous {
-        post_rollout::deregister_replaced(&ecs, &rollouts, console).await;
+        post_rollout::deregister_replaced(&ecs, &rollout.cluster, &rollouts, console).await;
     }
     Ok(rollouts)
 }

@@ -6,7 +6,7 @@ use super::wait::EventLog;
 use super::{NewRevision, Outcome, Rollout, health};
 use crate::console::Console;
 use crate::plan::{HealthCheck, RolloutPlan};
-use anyhow::Result;
+use anyhow::{Result, anyhow};
 use aws_sdk_ecs::error::DisplayErrorContext;
 use std::collections::BTreeMap;
 
@@ -58,9 +58,12 @@ pub async fn check_health(
     Ok(())
 }
 
-/// After success, deregister each replaced revision no service of this run still uses.
+/// After success, deregister each replaced revision that no service still uses: none of this
+/// run, and none other in the cluster (a revision shared with a service this run did not roll
+/// stays). When the cluster cannot be read, nothing is deregistered.
 pub async fn deregister_replaced(
     ecs: &aws_sdk_ecs::Client,
+    cluster: &str,
     rollouts: &[Rollout],
     console: &Console,
 ) {
@@ -81,6 +84,27 @@ pub async fn deregister_replaced(
         if still_used {
             continue;
         }
+        let ours: Vec<&str> = rollouts.iter().map(|r| r.service.as_str()).collect();
+        match services_running(ecs, cluster, arn, &ours).await {
+            Ok(others) if others.is_empty() => {}
+            Ok(others) => {
+                console.line(&format!(
+                    "kept {arn}: service {} still uses it",
+                    others.join(", ")
+                ));
+                continue;
+            }
+            Err(error) => {
+                console.warning(
+                    "deregister-previous",
+                    &format!(
+                        "kept {arn}: could not check which services of {cluster} use it ({})",
+                        crate::error::one_line(&error)
+                    ),
+                );
+                continue;
+            }
+        }
         match ecs
             .deregister_task_definition()
             .task_definition(arn)
@@ -97,4 +121,43 @@ pub async fn deregister_replaced(
             ),
         }
     }
+}
+
+/// The services of `cluster`, besides `ours`, whose task definition or any deployment is `arn`.
+async fn services_running(
+    ecs: &aws_sdk_ecs::Client,
+    cluster: &str,
+    arn: &str,
+    ours: &[&str],
+) -> Result<Vec<String>> {
+    let mut listed: Vec<String> = Vec::new();
+    let mut pages = ecs.list_services().cluster(cluster).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page =
+            page.map_err(|error| anyhow!("ECS ListServices: {}", DisplayErrorContext(&error)))?;
+        listed.extend(page.service_arns().iter().cloned());
+    }
+    let mut users = Vec::new();
+    // DescribeServices takes at most 10 services a call.
+    for chunk in listed.chunks(10) {
+        let described = ecs
+            .describe_services()
+            .cluster(cluster)
+            .set_services(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(|error| anyhow!("ECS DescribeServices: {}", DisplayErrorContext(&error)))?;
+        for service in described.services() {
+            let name = service.service_name().unwrap_or_default();
+            let uses = service.task_definition() == Some(arn)
+                || service
+                    .deployments()
+                    .iter()
+                    .any(|d| d.task_definition() == Some(arn));
+            if uses && !ours.contains(&name) {
+                users.push(name.to_string());
+            }
+        }
+    }
+    Ok(users)
 }

@@ -1,5 +1,6 @@
-//! The command line for people: `plan` and `iam-policy`, in a terminal (no runner).
+//! The command line for people, in a terminal (no runner): `plan`, `iam-policy`, and `deploy`/`promote` from a git checkout.
 
+use crate::support::*;
 use std::process::Command;
 
 fn deploy_action(args: &[&str]) -> (i32, String, String) {
@@ -174,4 +175,105 @@ fn plan_with_json_output_prints_the_record_alone_on_stdout() {
         "{record}"
     );
     assert!(stderr.contains("hint:"), "{stderr}");
+}
+
+/// `git …` in `dir`, as a test set-up step.
+fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .args(["-c", "user.name=dev", "-c", "user.email=dev@example.org"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_string()
+}
+
+/// `deploy-action ARGS…` in a checkout, as a person runs it: no runner, ambient credentials.
+fn local_run(standins: &StandIns, dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_deploy-action"));
+    command
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .env("HOME", dir)
+        .env("AWS_ACCESS_KEY_ID", "AKIAEXAMPLELOCAL")
+        .env("AWS_SECRET_ACCESS_KEY", "local-secret")
+        .current_dir(dir);
+    for key in [
+        "AWS_ENDPOINT_URL",
+        "AWS_EC2_METADATA_DISABLED",
+        "DOCKER_HOST",
+        "DEPLOY_ACTION_DOCKER",
+    ] {
+        command.env(key, standins.var(key));
+    }
+    let output = command.output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// `deploy` and `promote` on a person's machine: the ref and commit come from the checkout.
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_and_promote_take_the_ref_and_commit_from_git() {
+    let standins = StandIns::get();
+    let repository = unique("e2e/cli");
+    standins.ecr_repository(&repository, false).await;
+    let checkout = tempfile::tempdir().unwrap();
+    let dir = checkout.path();
+    git(dir, &["init", "-q", "-b", "feature/cli"]);
+    std::fs::write(
+        dir.join("Dockerfile"),
+        "FROM scratch\nCOPY version /version\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("version"), unique("v")).unwrap();
+    git(dir, &["add", "."]);
+    git(dir, &["commit", "-q", "-m", "first"]);
+    let head = git(dir, &["rev-parse", "HEAD"]);
+    let sha_tag = format!("sha-{}", &head[..7]);
+    let common = [
+        "--aws-region",
+        REGION,
+        "--ecr-repository",
+        repository.as_str(),
+        "--registry",
+        standins.registry(),
+    ];
+
+    let (code, stdout, stderr) = local_run(&standins, dir, &[&["deploy"], &common[..]].concat());
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("✔ released to staging"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("commit     {head} (refs/heads/feature/cli)")),
+        "{stdout}"
+    );
+    let registry = Registry {
+        host: standins.registry(),
+    };
+    let digest = registry.digest(&repository, "staging").await;
+    assert_eq!(registry.digest(&repository, &sha_tag).await, digest);
+
+    // On main, promote that commit's image to prod without a rebuild.
+    git(dir, &["checkout", "-q", "-b", "main"]);
+    let promote = [
+        &["promote", "--promote-from", sha_tag.as_str()],
+        &common[..],
+    ]
+    .concat();
+    let (code, stdout, stderr) = local_run(&standins, dir, &promote);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("✔ released to prod"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("promoted from `{sha_tag}`")),
+        "{stdout}"
+    );
+    assert_eq!(registry.digest(&repository, "prod").await, digest);
 }

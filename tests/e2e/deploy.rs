@@ -535,3 +535,74 @@ async fn eleven_services_roll_in_one_run() {
     );
     assert_eq!(world.running(&ecs).await.as_deref(), Some(arns[0]));
 }
+
+/// A replaced revision another service of the cluster still runs is kept; `wait: false` starts
+/// the rollout and says so; `previous-task-definition-arns` names what the service ran before.
+#[tokio::test(flavor = "multi_thread")]
+async fn deregister_keeps_a_revision_in_use_and_wait_false_only_starts() {
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let repository = unique("e2e/shared");
+    standins.ecr_repository(&repository, false).await;
+    let world = EcsWorld::create(
+        &ecs,
+        &format!("{}/{repository}:staging", standins.registry()),
+    )
+    .await;
+    // Not part of the run, on the same revision.
+    let bystander = world.add_service(&ecs).await;
+    let first = world
+        .task_definition
+        .task_definition_arn()
+        .unwrap()
+        .to_string();
+    let run = ActionRun::new(
+        &standins,
+        "refs/heads/feature/shared",
+        &unique("run"),
+        &deploy_inputs(&repository, &world, &[("deregister-previous", "true")]),
+    )
+    .run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(run.outputs["previous-task-definition-arns"], first);
+    assert!(
+        run.stdout
+            .contains(&format!("kept {first}: service {bystander} still uses it")),
+        "{}",
+        run.log()
+    );
+    let old = ecs
+        .describe_task_definition()
+        .task_definition(&first)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        old.task_definition().unwrap().status(),
+        Some(&aws_sdk_ecs::types::TaskDefinitionStatus::Active),
+        "a revision another service runs stays registered"
+    );
+    let second = run.outputs["task-definition-arns"].clone();
+
+    // A new commit, not waited for.
+    let mut action = ActionRun::new(
+        &standins,
+        "refs/heads/feature/shared",
+        &unique("run"),
+        &deploy_inputs(&repository, &world, &[("wait", "false")]),
+    );
+    action.set("GITHUB_SHA", "9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b");
+    action.set("INPUT_BUILD-ARGS", &format!("VERSION={}", unique("v")));
+    let run = action.run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(run.outputs["rollout-result"], "started");
+    assert_eq!(run.outputs["previous-task-definition-arns"], second);
+    let third = run.outputs["task-definition-arns"].clone();
+    assert_ne!(third, second);
+    assert_eq!(world.running(&ecs).await.as_deref(), Some(third.as_str()));
+    assert!(
+        run.summary.contains("started (not waited for)"),
+        "{}",
+        run.summary
+    );
+}

@@ -171,3 +171,62 @@ async fn without_deployments_permission_the_deploy_goes_on() {
     );
     assert_eq!(run.outputs["rollout-result"], "skipped");
 }
+
+/// A rollout that fails after the deployment was created marks it `failure`, with why — the
+/// report settles the deployment whatever stage the run ended in.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_rollout_marks_the_deployment_failed() {
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let repository = unique("e2e/gh-fail");
+    standins.ecr_repository(&repository, false).await;
+    let world = EcsWorld::create(&ecs, &format!("{}/{repository}:prod", standins.registry())).await;
+    let github = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/repos/operationcode/back-end/deployments"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 12})))
+        .expect(1)
+        .mount(&github)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(
+            "/repos/operationcode/back-end/deployments/12/statuses",
+        ))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 1})))
+        .expect(2)
+        .mount(&github)
+        .await;
+    let proxy = FaultProxy::start(&standins, &["RegisterTaskDefinition=refuse*1"]);
+    let mut action = ActionRun::new(
+        &standins,
+        "refs/heads/main",
+        &unique("run"),
+        &deploy_inputs(&repository, &world, &[("github-deployment", "true")]),
+    );
+    action.set("GITHUB_API_URL", &github.uri());
+    action.set("INPUT_GITHUB-TOKEN", "ghs_failing_rollout");
+    action.set("AWS_ENDPOINT_URL", &proxy.url);
+    let run = action.run();
+    assert_eq!(run.code, 1, "{}", run.log());
+    assert_eq!(run.outputs["github-deployment-id"], "12");
+    assert_eq!(run.outputs["rollout-result"], "failure");
+    let requests = github.received_requests().await.unwrap();
+    let statuses: Vec<serde_json::Value> = requests[1..]
+        .iter()
+        .map(|r| r.body_json().unwrap())
+        .collect();
+    let states: Vec<&str> = statuses
+        .iter()
+        .map(|s| s["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["in_progress", "failure"]);
+    let description = statuses[1]["description"].as_str().unwrap();
+    assert!(
+        description.contains("RegisterTaskDefinition"),
+        "{description}"
+    );
+    assert!(
+        description.chars().count() <= 140,
+        "GitHub's limit: {description}"
+    );
+}

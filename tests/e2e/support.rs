@@ -794,3 +794,34 @@ impl Drop for FaultProxy {
         let _ = self.child.wait();
     }
 }
+
+#[cfg(test)]
+mod self_tests {
+    use super::*;
+
+    /// "Nothing was pushed" must not pass because the registry failed.
+    #[tokio::test]
+    #[should_panic(expected = "the registry answered 500")]
+    async fn registry_tags_fail_on_anything_but_404() {
+        use wiremock::{Mock, MockServer, ResponseTemplate, matchers::method};
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(500).set_body_string("down"))
+            .mount(&server)
+            .await;
+        let host = server.address().to_string();
+        Registry { host: &host }.tags("back-end").await;
+    }
+
+    #[tokio::test]
+    async fn registry_tags_are_none_for_an_unknown_repository() {
+        use wiremock::{Mock, MockServer, ResponseTemplate, matchers::method};
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(404))
+            .mount(&server)
+            .await;
+        let host = server.address().to_string();
+        assert!(Registry { host: &host }.tags("back-end").await.is_empty());
+    }
+}
