@@ -10,7 +10,12 @@ as STS) to --log, one a line, and can inject faults:
     --fault DescribeServices=500*5@2 let two calls through, then fail the next five
     --fault DescribeRepositories=slow*1 answer 5 s late (past a short client read timeout)
     --fault RegisterTaskDefinition=refuse*1   a 400 ClientException (not retried, as AWS's)
+
+With --ecs-deployments it also behaves as ECS does where moto does not: deployments with ids on
+UpdateService, stale reads right after it, rollouts that end as scripted (ecs_deployments.py;
+POST /_stand-in/ecs-script sets a service's script).
 """
+import json
 import argparse
 import threading
 import time
@@ -18,6 +23,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from ecs_deployments import EcsDeployments
 
 
 def parse_faults(specs):
@@ -36,8 +43,10 @@ def main() -> None:
     parser.add_argument("--upstream", required=True)
     parser.add_argument("--log", required=True)
     parser.add_argument("--fault", action="append", default=[])
+    parser.add_argument("--ecs-deployments", action="store_true")
     args = parser.parse_args()
     faults = parse_faults(args.fault)
+    ecs = EcsDeployments() if args.ecs_deployments else None
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
@@ -70,9 +79,22 @@ def main() -> None:
             self.end_headers()
             self.wfile.write(body)
 
+        def answer_json(self, status, value):
+            data = json.dumps(value).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
         def forward(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else None
+            if self.path == "/_stand-in/ecs-script":
+                if ecs is None:
+                    return self.answer_json(400, {"message": "not started with --ecs-deployments"})
+                ecs.set_script(json.loads(body or b"{}"))
+                return self.answer_json(200, {"ok": True})
             target = self.headers.get("X-Amz-Target", "")
             operation = target.split(".")[-1]
             if not operation and body:
@@ -104,6 +126,13 @@ def main() -> None:
                     status, headers, payload = response.status, response.headers, response.read()
             except urllib.error.HTTPError as error:
                 status, headers, payload = error.code, error.headers, error.read()
+            if ecs is not None and status == 200 and operation in ("UpdateService", "DescribeServices"):
+                answer = json.loads(payload)
+                if operation == "UpdateService":
+                    answer = ecs.on_update(json.loads(body or b"{}"), answer)
+                else:
+                    answer = ecs.on_describe(answer)
+                payload = json.dumps(answer).encode()
             self.send_response(status)
             for key, value in headers.items():
                 if key.lower() not in ("transfer-encoding", "connection", "content-length"):

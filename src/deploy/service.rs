@@ -1,7 +1,7 @@
 //! One service's rollout, start to finish: wait for an earlier deployment, update, follow ours,
 //! and on failure collect the evidence and roll back.
 
-use super::wait::{self, EventLog, Verdict};
+use super::wait::{self, EventLog, Followed, Verdict};
 use super::{Failure, NewRevision, Outcome, Rollout, Target, evidence, revision_of};
 use crate::console::Console;
 use crate::error::{Problem, one_line};
@@ -159,7 +159,8 @@ pub async fn roll_one(
             .into());
         }
     }
-    ecs.update_service()
+    let updated = ecs
+        .update_service()
         .cluster(&settings.cluster)
         .service(name)
         .task_definition(&ours.arn)
@@ -167,7 +168,14 @@ pub async fn roll_one(
         .send()
         .await
         .map_err(|error| anyhow!("ECS UpdateService: {}", DisplayErrorContext(&error)))?;
-    console.line(&format!("{name}: updated to {}", ours.arn));
+    // Followed by the id UpdateService answered with (as amazon-ecs-deploy-task-definition
+    // does): DescribeServices right after may not show it yet, and a forced redeploy shares
+    // its revision with the deployment before it.
+    let followed = Followed::from_update(updated.service(), &ours.arn);
+    console.line(&match &followed.deployment_id {
+        Some(id) => format!("{name}: updated to {} (deployment {id})", ours.arn),
+        None => format!("{name}: updated to {}", ours.arn),
+    });
 
     let Some(timeout) = settings.wait_timeout else {
         return Ok(finish(
@@ -177,16 +185,39 @@ pub async fn roll_one(
             events,
         ));
     };
-    let verdict = wait::wait_for_rollout(
+    let verdict = match wait::wait_for_rollout(
         ecs,
         &settings.cluster,
         name,
-        &ours.arn,
+        &followed,
         timeout,
         &mut events,
         console,
     )
-    .await?;
+    .await
+    {
+        Ok(verdict) => verdict,
+        // The update went through: that is known, whatever a later (possibly stale) read says.
+        Err(error) => {
+            let failure = Failure {
+                reason: format!(
+                    "updated to {}, but its rollout could not be followed: {}",
+                    ours.arn,
+                    one_line(&error)
+                ),
+                evidence: None,
+                left_on: ours.arn.clone(),
+                rolled_back: false,
+            };
+            console.line(&format!("{name}: {}", failure.reason));
+            return Ok(finish(
+                ours.arn.clone(),
+                ours.changed.clone(),
+                Outcome::Failed(failure),
+                events,
+            ));
+        }
+    };
     let outcome = match verdict {
         Verdict::Done { running, desired } => {
             console.line(&format!(
@@ -274,13 +305,16 @@ pub async fn after_failure(
         .task_definition(previous)
         .send()
         .await;
-    if let Err(error) = rolled {
-        let why = DisplayErrorContext(&error).to_string();
-        return failure(
-            format!("{reason}; the rollback to {previous} failed: {why}"),
-            &ours.arn,
-        );
-    }
+    let rollback = match rolled {
+        Ok(answer) => Followed::from_update(answer.service(), previous),
+        Err(error) => {
+            let why = DisplayErrorContext(&error).to_string();
+            return failure(
+                format!("{reason}; the rollback to {previous} failed: {why}"),
+                &ours.arn,
+            );
+        }
+    };
     let timeout = settings
         .wait_timeout
         .unwrap_or(Duration::from_secs(30 * 60));
@@ -288,7 +322,7 @@ pub async fn after_failure(
         ecs,
         &settings.cluster,
         name,
-        previous,
+        &rollback,
         timeout,
         events,
         console,

@@ -18,24 +18,40 @@ const OLD: &str = "arn:aws:ecs:us-east-2:123456789012:task-definition/back-end:7
 const NEW: &str = "arn:aws:ecs:us-east-2:123456789012:task-definition/back-end:8";
 const TASK: &str = "arn:aws:ecs:us-east-2:123456789012:task/back-end-staging/0f1e2d3c";
 
-fn service(td: &str, deployment_td: &str, state: DeploymentRolloutState, running: i32) -> Service {
+/// The deployment the service ran before ours.
+const BEFORE: &str = "ecs-svc/1111";
+/// Ours, as UpdateService to NEW answers.
+const OURS: &str = "ecs-svc/2222";
+/// A rollback to OLD: a new deployment (ours, or ECS's circuit breaker).
+const BACK: &str = "ecs-svc/3333";
+
+/// A service whose PRIMARY deployment is `id` on `td`.
+fn service(td: &str, id: &str, state: DeploymentRolloutState, running: i32) -> Service {
     Service::builder()
         .service_name("api")
         .task_definition(td)
         .desired_count(1)
         .running_count(running)
-        .deployments(
-            Deployment::builder()
-                .id(format!("ecs-svc/{}", deployment_td.len()))
-                .status("PRIMARY")
-                .task_definition(deployment_td)
-                .desired_count(1)
-                .running_count(running)
-                .pending_count(1 - running)
-                .rollout_state(state)
-                .rollout_state_reason("ECS deployment circuit breaker: tasks failed to start.")
-                .build(),
-        )
+        .deployments(deployment(id, td, "PRIMARY", state, running))
+        .build()
+}
+
+fn deployment(
+    id: &str,
+    td: &str,
+    status: &str,
+    state: DeploymentRolloutState,
+    running: i32,
+) -> Deployment {
+    Deployment::builder()
+        .id(id)
+        .status(status)
+        .task_definition(td)
+        .desired_count(1)
+        .running_count(running)
+        .pending_count(1 - running)
+        .rollout_state(state)
+        .rollout_state_reason("ECS deployment circuit breaker: tasks failed to start.")
         .build()
 }
 
@@ -66,7 +82,7 @@ fn task_definition(arn: &str) -> TaskDefinition {
 
 fn target() -> Target {
     Target {
-        service: service(OLD, OLD, DeploymentRolloutState::Completed, 1),
+        service: service(OLD, BEFORE, DeploymentRolloutState::Completed, 1),
         running: task_definition(OLD),
         base: task_definition(OLD),
         tags: Vec::new(),
@@ -123,7 +139,12 @@ fn log_lines() -> GetLogEventsOutput {
 
 /// UpdateService for `api` in the cluster to `revision`, forced or not: a rule that matched any
 /// update would pass a rollback to the wrong revision.
-fn update_to(revision: &'static str, forced: Option<bool>) -> aws_smithy_mocks::Rule {
+/// The answer names the new PRIMARY deployment, `deployment_id`, as ECS's does.
+fn update_to(
+    revision: &'static str,
+    forced: Option<bool>,
+    deployment_id: &'static str,
+) -> aws_smithy_mocks::Rule {
     mock!(aws_sdk_ecs::Client::update_service)
         .match_requests(move |request| {
             request.cluster() == Some("back-end-staging")
@@ -131,7 +152,16 @@ fn update_to(revision: &'static str, forced: Option<bool>) -> aws_smithy_mocks::
                 && request.task_definition() == Some(revision)
                 && request.force_new_deployment() == forced
         })
-        .then_output(|| UpdateServiceOutput::builder().build())
+        .then_output(move || {
+            UpdateServiceOutput::builder()
+                .service(service(
+                    revision,
+                    deployment_id,
+                    DeploymentRolloutState::InProgress,
+                    0,
+                ))
+                .build()
+        })
 }
 
 /// ListTasks of `api`'s stopped tasks (the evidence), answering `arns`.
@@ -162,15 +192,15 @@ async fn a_failed_rollout_is_explained_and_rolled_back_and_still_fails() {
     use DeploymentRolloutState::*;
     let describe = mock!(aws_sdk_ecs::Client::describe_services)
         .sequence()
-        .output(|| described(service(OLD, OLD, Completed, 1))) // idle before ours
-        .output(|| described(service(NEW, NEW, InProgress, 0)))
-        .output(|| described(service(NEW, NEW, Failed, 0))) // our deployment failed
-        .output(|| described(service(NEW, NEW, Failed, 0))) // where is it now? still ours
-        .output(|| described(service(OLD, OLD, InProgress, 0))) // our rollback
-        .output(|| described(service(OLD, OLD, Completed, 1)))
+        .output(|| described(service(OLD, BEFORE, Completed, 1))) // idle before ours
+        .output(|| described(service(NEW, OURS, InProgress, 0)))
+        .output(|| described(service(NEW, OURS, Failed, 0))) // our deployment failed
+        .output(|| described(service(NEW, OURS, Failed, 0))) // where is it now? still ours
+        .output(|| described(service(OLD, BACK, InProgress, 0))) // our rollback
+        .output(|| described(service(OLD, BACK, Completed, 1)))
         .build();
-    let update = update_to(NEW, Some(false));
-    let rollback = update_to(OLD, None);
+    let update = update_to(NEW, Some(false), OURS);
+    let rollback = update_to(OLD, None, BACK);
     let list = stopped_tasks_of_api(&[TASK]);
     let tasks = mock!(aws_sdk_ecs::Client::describe_tasks).then_output(stopped_task);
     let log = mock!(aws_sdk_cloudwatchlogs::Client::get_log_events)
@@ -231,13 +261,20 @@ async fn a_circuit_breaker_rollback_fails_without_a_second_rollback() {
     use DeploymentRolloutState::*;
     let describe = mock!(aws_sdk_ecs::Client::describe_services)
         .sequence()
-        .output(|| described(service(OLD, OLD, Completed, 1)))
-        .output(|| described(service(NEW, NEW, InProgress, 0)))
-        // ECS rolled back: PRIMARY is the old revision again, fully running.
-        .output(|| described(service(OLD, OLD, Completed, 1)))
+        .output(|| described(service(OLD, BEFORE, Completed, 1)))
+        .output(|| described(service(NEW, OURS, InProgress, 0)))
+        // ECS rolled back: ours FAILED, a new PRIMARY on the old revision, fully running.
+        .output(|| {
+            let mut rolled_back = service(OLD, BACK, Completed, 1);
+            rolled_back
+                .deployments
+                .get_or_insert_default()
+                .push(deployment(OURS, NEW, "ACTIVE", Failed, 0));
+            described(rolled_back)
+        })
         .repeatedly()
         .build();
-    let update = update_to(NEW, Some(false));
+    let update = update_to(NEW, Some(false), OURS);
     let list = stopped_tasks_of_api(&[]);
     let ecs = ecs_client!(describe, update, list);
     let logs = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, []);
@@ -268,11 +305,11 @@ async fn without_rollback_the_service_is_left_on_our_revision_and_says_so() {
     use DeploymentRolloutState::*;
     let describe = mock!(aws_sdk_ecs::Client::describe_services)
         .sequence()
-        .output(|| described(service(OLD, OLD, Completed, 1)))
-        .output(|| described(service(NEW, NEW, InProgress, 0)))
+        .output(|| described(service(OLD, BEFORE, Completed, 1)))
+        .output(|| described(service(NEW, OURS, InProgress, 0)))
         .repeatedly()
         .build();
-    let update = update_to(NEW, Some(false));
+    let update = update_to(NEW, Some(false), OURS);
     let list = stopped_tasks_of_api(&[]);
     let ecs = ecs_client!(describe, update, list);
     let logs = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, []);
@@ -304,8 +341,8 @@ async fn a_service_changed_by_someone_else_is_not_overwritten() {
     use DeploymentRolloutState::*;
     let other = "arn:aws:ecs:us-east-2:123456789012:task-definition/back-end:9";
     let describe = mock!(aws_sdk_ecs::Client::describe_services)
-        .then_output(move || described(service(other, other, Completed, 1)));
-    let update = update_to(NEW, Some(false));
+        .then_output(move || described(service(other, "ecs-svc/9999", Completed, 1)));
+    let update = update_to(NEW, Some(false), OURS);
     let ecs = ecs_client!(describe, update);
     let logs = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, []);
     let error = roll_one(

@@ -11,6 +11,33 @@ use std::time::Duration;
 // Tokio's clock, so tests can run an hour of polling in no time.
 use tokio::time::Instant;
 
+/// The deployment an UpdateService started, as its answer named it, and the revision it rolls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Followed {
+    /// The PRIMARY deployment's id in UpdateService's answer; `None` when the answer named no
+    /// PRIMARY deployment of our revision (older APIs, stand-ins): then the revision is judged.
+    pub deployment_id: Option<String>,
+    pub task_definition: String,
+}
+
+impl Followed {
+    /// From UpdateService's answer: the PRIMARY deployment, when it rolls `task_definition`.
+    /// A forced redeploy of the revision a service runs gets a new PRIMARY deployment; the old
+    /// COMPLETED one shares the ARN, and only the id tells them apart.
+    pub fn from_update(service: Option<&Service>, task_definition: &str) -> Self {
+        let deployment_id = service
+            .into_iter()
+            .flat_map(Service::deployments)
+            .find(|d| d.status() == Some("PRIMARY") && d.task_definition() == Some(task_definition))
+            .and_then(|d| d.id())
+            .map(str::to_string);
+        Self {
+            deployment_id,
+            task_definition: task_definition.to_string(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Progress {
     Done {
@@ -22,15 +49,83 @@ pub enum Progress {
         pending: i32,
         desired: i32,
     },
+    /// DescribeServices does not show our deployment (or, without an id, our revision): ECS
+    /// reads are eventually consistent, so right after UpdateService this is "not yet". After
+    /// the grace period it means ours was replaced; the text says by what.
+    NotVisible(String),
     Failed(String),
 }
 
-/// Where the rollout to `ours` (a task definition ARN) stands.
-pub fn assess(service: &Service, ours: &str) -> Progress {
+/// Where the rollout of `ours` stands in one DescribeServices answer.
+pub fn assess(service: &Service, ours: &Followed) -> Progress {
+    match &ours.deployment_id {
+        Some(id) => assess_deployment(service, id),
+        None => assess_revision(service, &ours.task_definition),
+    }
+}
+
+/// Judged by the deployment's id: rolled back means ours FAILED (a circuit-breaker rollback
+/// then shows a newer PRIMARY on the previous revision), or a newer PRIMARY replaced it.
+fn assess_deployment(service: &Service, id: &str) -> Progress {
+    let deployments = service.deployments();
+    let primary = deployments.iter().find(|d| d.status() == Some("PRIMARY"));
+    let describe = |d: &aws_sdk_ecs::types::Deployment| {
+        format!(
+            "deployment {} of {}",
+            d.id().unwrap_or("?"),
+            d.task_definition().unwrap_or("?")
+        )
+    };
+    let Some(deployment) = deployments.iter().find(|d| d.id() == Some(id)) else {
+        return Progress::NotVisible(match primary {
+            Some(primary) => format!(
+                "the service does not show our deployment {id}; its PRIMARY is {}",
+                describe(primary)
+            ),
+            None => format!("the service does not show our deployment {id}"),
+        });
+    };
+    let replaced_by = primary.filter(|p| p.id() != Some(id));
+    let (running, pending, desired) = (
+        deployment.running_count(),
+        deployment.pending_count(),
+        deployment.desired_count(),
+    );
+    let reason = deployment
+        .rollout_state_reason()
+        .unwrap_or("no reason given");
+    match (deployment.rollout_state(), replaced_by) {
+        (Some(DeploymentRolloutState::Failed), Some(newer)) => Progress::Failed(format!(
+            "the deployment {id} failed: {reason}; ECS rolled back ({} is PRIMARY)",
+            describe(newer)
+        )),
+        (Some(DeploymentRolloutState::Failed), None) => {
+            Progress::Failed(format!("the deployment {id} failed: {reason}"))
+        }
+        (_, Some(newer)) => Progress::Failed(format!(
+            "our deployment {id} was replaced: {} is PRIMARY (another deploy, or a rollback)",
+            describe(newer)
+        )),
+        (Some(DeploymentRolloutState::Completed), None) => Progress::Done { running, desired },
+        // rolloutState comes with the ECS deployment controller; without it, done means the
+        // only deployment is ours and fully running.
+        (None, None) if deployments.len() == 1 && running == desired && pending == 0 => {
+            Progress::Done { running, desired }
+        }
+        _ => Progress::Waiting {
+            running,
+            pending,
+            desired,
+        },
+    }
+}
+
+/// Judged by the revision, when UpdateService named no deployment of ours.
+fn assess_revision(service: &Service, ours: &str) -> Progress {
     let current = service.task_definition().unwrap_or_default();
     if current != ours {
-        return Progress::Failed(format!(
-            "the service runs {current} again instead of {ours}: the deployment was rolled back \
+        return Progress::NotVisible(format!(
+            "the service runs {current} instead of {ours}: the deployment was rolled back \
              (deployment circuit breaker) or replaced by another deploy"
         ));
     }
@@ -55,46 +150,27 @@ pub fn assess(service: &Service, ours: &str) -> Progress {
             }
         };
     };
-    let (running, pending, desired) = (
-        deployment.running_count(),
-        deployment.pending_count(),
-        deployment.desired_count(),
-    );
-    match deployment.rollout_state() {
-        Some(DeploymentRolloutState::Failed) => Progress::Failed(format!(
-            "the deployment {} failed: {}",
-            deployment.id().unwrap_or("?"),
-            deployment
-                .rollout_state_reason()
-                .unwrap_or("no reason given")
-        )),
-        Some(DeploymentRolloutState::Completed) => Progress::Done { running, desired },
-        Some(DeploymentRolloutState::InProgress) => Progress::Waiting {
-            running,
-            pending,
-            desired,
-        },
-        // rolloutState is only reported with the ECS deployment controller's circuit breaker
-        // era; without it, done means the only deployment is ours and fully running.
-        _ if deployments.len() == 1 && running == desired && pending == 0 => {
-            Progress::Done { running, desired }
-        }
-        _ => Progress::Waiting {
-            running,
-            pending,
-            desired,
+    match deployment.id() {
+        Some(id) => assess_deployment(service, id),
+        None => Progress::Waiting {
+            running: deployment.running_count(),
+            pending: deployment.pending_count(),
+            desired: deployment.desired_count(),
         },
     }
 }
 
-/// How long to sleep before the next poll: quick at first, so a finished rollout is noticed
-/// within seconds, then backing off to 15 s.
+/// How long "not visible" counts as "not yet": ECS's reads catch up within seconds; a minute
+/// without our deployment means it is gone.
+pub const VISIBILITY_GRACE: Duration = Duration::from_secs(60);
+
+/// How long to sleep before the next poll: 2 s for the first half minute, then 3 s, so a
+/// finished rollout is noticed within 3 s however long it took.
 pub fn poll_delay(elapsed: Duration) -> Duration {
     if elapsed < Duration::from_secs(30) {
         Duration::from_secs(2)
     } else {
-        let seconds = 2 + (elapsed.as_secs() - 30) / 3;
-        Duration::from_secs(seconds.min(15))
+        Duration::from_secs(3)
     }
 }
 
@@ -163,13 +239,13 @@ pub async fn describe(
         .ok_or_else(|| anyhow!("service {service_name} disappeared from {cluster}"))
 }
 
-/// Poll until the rollout to `ours` is done, fails, or `timeout` passes. New service events
+/// Poll until the rollout of `ours` is done, fails, or `timeout` passes. New service events
 /// are printed once each, a progress line at most every 15 s.
 pub async fn wait_for_rollout(
     ecs: &aws_sdk_ecs::Client,
     cluster: &str,
     service_name: &str,
-    ours: &str,
+    ours: &Followed,
     timeout: Duration,
     events: &mut EventLog,
     console: &Console,
@@ -181,7 +257,7 @@ pub async fn wait_for_rollout(
         events.print_new(&service, console);
         let progress = assess(&service, ours);
         tracing::debug!(service = service_name, ?progress, elapsed = ?started.elapsed(), "polled the rollout");
-        match &progress {
+        let (running, pending, desired) = match &progress {
             Progress::Done { running, desired } => {
                 return Ok(Verdict::Done {
                     running: *running,
@@ -189,25 +265,35 @@ pub async fn wait_for_rollout(
                 });
             }
             Progress::Failed(reason) => return Ok(Verdict::Failed(reason.clone())),
+            Progress::NotVisible(reason) if started.elapsed() >= VISIBILITY_GRACE => {
+                return Ok(Verdict::Failed(format!(
+                    "{reason} ({} s after the update)",
+                    started.elapsed().as_secs()
+                )));
+            }
+            Progress::NotVisible(_) => (
+                service.running_count(),
+                service.pending_count(),
+                service.desired_count(),
+            ),
             Progress::Waiting {
                 running,
                 pending,
                 desired,
-            } => {
-                if last_progress_line.is_none_or(|at| at.elapsed() >= Duration::from_secs(15)) {
-                    console.line(&format!(
-                        "{service_name}: {running} running, {pending} pending, {desired} desired"
-                    ));
-                    last_progress_line = Some(Instant::now());
-                }
-                if started.elapsed() >= timeout {
-                    return Ok(Verdict::TimedOut(format!(
-                        "{service_name} did not finish rolling out within {} minutes \
-                         ({running} running, {pending} pending, {desired} desired)",
-                        timeout.as_secs() / 60
-                    )));
-                }
-            }
+            } => (*running, *pending, *desired),
+        };
+        if last_progress_line.is_none_or(|at| at.elapsed() >= Duration::from_secs(15)) {
+            console.line(&format!(
+                "{service_name}: {running} running, {pending} pending, {desired} desired"
+            ));
+            last_progress_line = Some(Instant::now());
+        }
+        if started.elapsed() >= timeout {
+            return Ok(Verdict::TimedOut(format!(
+                "{service_name} did not finish rolling out within {} minutes \
+                 ({running} running, {pending} pending, {desired} desired)",
+                timeout.as_secs() / 60
+            )));
         }
         tokio::time::sleep(poll_delay(started.elapsed())).await;
     }
@@ -279,20 +365,24 @@ mod rollout_tests;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use DeploymentRolloutState::*;
     use aws_sdk_ecs::types::Deployment;
 
     const OURS: &str = "arn:td/back-end:8";
     const OLD: &str = "arn:td/back-end:7";
+    const OUR_ID: &str = "ecs-svc/ours";
 
     fn deployment(
+        id: &str,
+        status: &str,
         td: &str,
         state: Option<DeploymentRolloutState>,
         running: i32,
         pending: i32,
     ) -> Deployment {
         let mut builder = Deployment::builder()
-            .id(format!("ecs-svc/{td}"))
-            .status(if td == OURS { "PRIMARY" } else { "ACTIVE" })
+            .id(id)
+            .status(status)
             .task_definition(td)
             .desired_count(2)
             .running_count(running)
@@ -315,85 +405,246 @@ mod tests {
             .build()
     }
 
+    fn outcome(progress: Progress) -> &'static str {
+        match progress {
+            Progress::Done { .. } => "done",
+            Progress::Waiting { .. } => "waiting",
+            Progress::NotVisible(_) => "not visible",
+            Progress::Failed(_) => "failed",
+        }
+    }
+
+    /// Followed by the id UpdateService answered with (ECS's documented way; the official
+    /// deploy action does the same).
     #[test]
-    fn decisions() {
-        use DeploymentRolloutState::*;
+    fn decisions_by_deployment_id() {
+        let followed = Followed {
+            deployment_id: Some(OUR_ID.into()),
+            task_definition: OURS.into(),
+        };
+        let ours =
+            |state, running, pending| deployment(OUR_ID, "PRIMARY", OURS, state, running, pending);
         let table = [
             (
                 "completed",
-                service(OURS, vec![deployment(OURS, Some(Completed), 2, 0)], 2),
+                service(OURS, vec![ours(Some(Completed), 2, 0)], 2),
                 "done",
             ),
             (
-                "in progress",
+                "in progress, the old one draining",
                 service(
                     OURS,
                     vec![
-                        deployment(OURS, Some(InProgress), 1, 1),
-                        deployment(OLD, None, 2, 0),
+                        ours(Some(InProgress), 1, 1),
+                        deployment("ecs-svc/old", "ACTIVE", OLD, Some(Completed), 2, 0),
                     ],
                     3,
                 ),
                 "waiting",
             ),
             (
-                "all running but still in progress",
-                service(OURS, vec![deployment(OURS, Some(InProgress), 2, 0)], 2),
-                "waiting",
-            ),
-            (
                 "failed",
-                service(OURS, vec![deployment(OURS, Some(Failed), 0, 0)], 2),
+                service(OURS, vec![ours(Some(Failed), 0, 0)], 0),
                 "failed",
             ),
             (
-                "rolled back",
-                service(OLD, vec![deployment(OLD, Some(InProgress), 2, 0)], 2),
+                "circuit-breaker rollback: ours FAILED, a new PRIMARY on the old revision",
+                service(
+                    OLD,
+                    vec![
+                        deployment("ecs-svc/back", "PRIMARY", OLD, Some(InProgress), 1, 1),
+                        deployment(OUR_ID, "ACTIVE", OURS, Some(Failed), 0, 0),
+                    ],
+                    1,
+                ),
                 "failed",
             ),
             (
-                "no rollout state, draining old",
+                "a newer deploy replaced ours",
+                service(
+                    "arn:td/back-end:9",
+                    vec![
+                        deployment(
+                            "ecs-svc/newer",
+                            "PRIMARY",
+                            "arn:td/back-end:9",
+                            Some(InProgress),
+                            0,
+                            2,
+                        ),
+                        deployment(OUR_ID, "ACTIVE", OURS, Some(InProgress), 1, 0),
+                    ],
+                    1,
+                ),
+                "failed",
+            ),
+            (
+                "a stale read: the old revision and its deployment",
+                service(
+                    OLD,
+                    vec![deployment(
+                        "ecs-svc/old",
+                        "PRIMARY",
+                        OLD,
+                        Some(Completed),
+                        2,
+                        0,
+                    )],
+                    2,
+                ),
+                "not visible",
+            ),
+            (
+                "a forced redeploy: the COMPLETED deployment before ours shares the revision",
                 service(
                     OURS,
-                    vec![deployment(OURS, None, 2, 0), deployment(OLD, None, 1, 0)],
-                    3,
+                    vec![
+                        ours(Some(InProgress), 0, 2),
+                        deployment("ecs-svc/before", "ACTIVE", OURS, Some(Completed), 2, 0),
+                    ],
+                    2,
                 ),
                 "waiting",
             ),
             (
-                "no rollout state, only ours",
-                service(OURS, vec![deployment(OURS, None, 2, 0)], 2),
+                "no rollout state, only ours, all running",
+                service(OURS, vec![ours(None, 2, 0)], 2),
                 "done",
             ),
             (
-                "no deployment on ours, counts match",
-                service(OURS, vec![deployment(OLD, Some(Completed), 2, 0)], 2),
-                "done",
-            ),
-            (
-                "no deployment on ours, counts short",
-                service(OURS, vec![deployment(OLD, Some(Completed), 2, 0)], 1),
+                "no rollout state, the old one draining",
+                service(
+                    OURS,
+                    vec![
+                        ours(None, 2, 0),
+                        deployment("ecs-svc/old", "ACTIVE", OLD, None, 1, 0),
+                    ],
+                    3,
+                ),
                 "waiting",
             ),
         ];
         for (case, service, expected) in table {
-            let outcome = match assess(&service, OURS) {
-                Progress::Done { .. } => "done",
-                Progress::Waiting { .. } => "waiting",
-                Progress::Failed(_) => "failed",
-            };
-            assert_eq!(outcome, expected, "{case}");
+            assert_eq!(outcome(assess(&service, &followed)), expected, "{case}");
+        }
+    }
+
+    /// Without an id (an answer that named no deployment of ours): judged by the revision, and
+    /// another revision is "not visible yet", never at once a rollback.
+    #[test]
+    fn decisions_by_revision() {
+        let followed = Followed {
+            deployment_id: None,
+            task_definition: OURS.into(),
+        };
+        let table = [
+            (
+                "the old revision (a stale read, or a rollback: the grace period decides)",
+                service(
+                    OLD,
+                    vec![deployment(
+                        "ecs-svc/old",
+                        "PRIMARY",
+                        OLD,
+                        Some(InProgress),
+                        2,
+                        0,
+                    )],
+                    2,
+                ),
+                "not visible",
+            ),
+            (
+                "a deployment of ours completed",
+                service(
+                    OURS,
+                    vec![deployment(
+                        "ecs-svc/x",
+                        "PRIMARY",
+                        OURS,
+                        Some(Completed),
+                        2,
+                        0,
+                    )],
+                    2,
+                ),
+                "done",
+            ),
+            (
+                "no deployment on ours, counts match",
+                service(
+                    OURS,
+                    vec![deployment(
+                        "ecs-svc/old",
+                        "PRIMARY",
+                        OLD,
+                        Some(Completed),
+                        2,
+                        0,
+                    )],
+                    2,
+                ),
+                "done",
+            ),
+            (
+                "no deployment on ours, counts short",
+                service(
+                    OURS,
+                    vec![deployment(
+                        "ecs-svc/old",
+                        "PRIMARY",
+                        OLD,
+                        Some(Completed),
+                        2,
+                        0,
+                    )],
+                    1,
+                ),
+                "waiting",
+            ),
+        ];
+        for (case, service, expected) in table {
+            assert_eq!(outcome(assess(&service, &followed)), expected, "{case}");
         }
     }
 
     #[test]
-    fn polls_fast_first_then_backs_off() {
+    fn the_id_comes_from_the_primary_deployment_of_our_revision() {
+        let answer = service(
+            OURS,
+            vec![
+                deployment("ecs-svc/old", "ACTIVE", OURS, Some(Completed), 2, 0),
+                deployment(OUR_ID, "PRIMARY", OURS, Some(InProgress), 0, 0),
+            ],
+            2,
+        );
+        assert_eq!(
+            Followed::from_update(Some(&answer), OURS)
+                .deployment_id
+                .as_deref(),
+            Some(OUR_ID)
+        );
+        // A PRIMARY of another revision (moto: its CreateService deployment) is not ours.
+        let stand_in = service(
+            OURS,
+            vec![deployment("ecs-svc/create", "PRIMARY", OLD, None, 2, 0)],
+            2,
+        );
+        assert_eq!(
+            Followed::from_update(Some(&stand_in), OURS).deployment_id,
+            None
+        );
+        assert_eq!(Followed::from_update(None, OURS).deployment_id, None);
+    }
+
+    #[test]
+    fn polls_every_two_then_three_seconds() {
         assert_eq!(poll_delay(Duration::ZERO), Duration::from_secs(2));
         assert_eq!(poll_delay(Duration::from_secs(29)), Duration::from_secs(2));
-        assert!(poll_delay(Duration::from_secs(60)) <= Duration::from_secs(15));
+        assert_eq!(poll_delay(Duration::from_secs(60)), Duration::from_secs(3));
         assert_eq!(
             poll_delay(Duration::from_secs(3600)),
-            Duration::from_secs(15)
+            Duration::from_secs(3)
         );
     }
 }

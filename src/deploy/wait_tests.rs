@@ -9,6 +9,11 @@ use aws_smithy_mocks::{RuleMode, mock, mock_client};
 const OURS: &str = "arn:aws:ecs:us-east-2:123456789012:task-definition/back-end:8";
 const OLD: &str = "arn:aws:ecs:us-east-2:123456789012:task-definition/back-end:7";
 
+/// The deployment UpdateService started.
+const OUR_ID: &str = "ecs-svc/1";
+
+/// A service whose only deployment, PRIMARY, rolls `deployment_td`: ours (`ecs-svc/1`) when it
+/// rolls OURS, else the one before it.
 fn answer(
     service_td: &str,
     deployment_td: &str,
@@ -16,8 +21,13 @@ fn answer(
     running: i32,
     event: &str,
 ) -> DescribeServicesOutput {
+    let id = if deployment_td == OURS {
+        OUR_ID
+    } else {
+        "ecs-svc/0"
+    };
     let deployment = Deployment::builder()
-        .id("ecs-svc/1")
+        .id(id)
         .status("PRIMARY")
         .task_definition(deployment_td)
         .desired_count(2)
@@ -45,11 +55,15 @@ fn answer(
 async fn wait(client: &aws_sdk_ecs::Client, timeout: Duration) -> (Result<Verdict>, Duration) {
     let started = Instant::now();
     let mut seen = EventLog::default();
+    let followed = Followed {
+        deployment_id: Some(OUR_ID.into()),
+        task_definition: OURS.into(),
+    };
     let result = wait_for_rollout(
         client,
         "cluster",
         "api",
-        OURS,
+        &followed,
         timeout,
         &mut seen,
         &Console::new(Mode::Plain),
@@ -87,8 +101,22 @@ async fn a_circuit_breaker_rollback_is_a_failure_not_a_success() {
     let rule = mock!(aws_sdk_ecs::Client::describe_services)
         .sequence()
         .output(|| answer(OURS, OURS, InProgress, 0, "1"))
-        // Rolled back: a new PRIMARY deployment on the old revision, fully running.
-        .output(|| answer(OLD, OLD, Completed, 2, "2"))
+        // Rolled back: ours FAILED, a new PRIMARY deployment on the old revision.
+        .output(|| {
+            let mut answer = answer(OLD, OLD, Completed, 2, "2");
+            let ours = Deployment::builder()
+                .id(OUR_ID)
+                .status("ACTIVE")
+                .task_definition(OURS)
+                .rollout_state(Failed)
+                .rollout_state_reason("ECS deployment circuit breaker: tasks failed to start.")
+                .build();
+            answer.services.as_mut().unwrap()[0]
+                .deployments
+                .get_or_insert_default()
+                .push(ours);
+            answer
+        })
         .build();
     let client = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule]);
     let (result, _) = wait(&client, Duration::from_secs(600)).await;
@@ -136,8 +164,8 @@ async fn gives_up_at_the_timeout() {
         elapsed >= Duration::from_secs(300) && elapsed < Duration::from_secs(320),
         "{elapsed:?}"
     );
-    // Quick polls for 30 s, a short ramp, then every 15 s: at most 40 polls, not 150.
-    assert!(rule.num_calls() <= 40, "{} polls", rule.num_calls());
+    // Every 2 s for 30 s, then every 3 s: 15 + 90 polls of one service in five minutes.
+    assert!(rule.num_calls() <= 106, "{} polls", rule.num_calls());
 }
 
 #[tokio::test(start_paused = true)]
@@ -189,13 +217,65 @@ async fn an_earlier_deployment_is_waited_for_before_ours() {
     assert!(error.to_string().contains("nothing was changed"), "{error}");
 }
 
+/// ECS reads are eventually consistent: the first polls after UpdateService may show the
+/// service as it was. That is "not yet", never a rollback.
+#[tokio::test(start_paused = true)]
+async fn stale_reads_after_the_update_are_not_a_rollback() {
+    use DeploymentRolloutState::*;
+    let rule = mock!(aws_sdk_ecs::Client::describe_services)
+        .sequence()
+        .output(|| answer(OLD, OLD, Completed, 2, "1"))
+        .times(3)
+        .output(|| answer(OURS, OURS, InProgress, 1, "2"))
+        .output(|| answer(OURS, OURS, Completed, 2, "3"))
+        .build();
+    let client = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule]);
+    let (result, _) = wait(&client, Duration::from_secs(600)).await;
+    assert_eq!(
+        result.unwrap(),
+        Verdict::Done {
+            running: 2,
+            desired: 2
+        }
+    );
+    assert_eq!(rule.num_calls(), 5);
+}
+
+/// A deployment that never shows up is gone after the grace period, and the failure says what
+/// the service shows instead.
+#[tokio::test(start_paused = true)]
+async fn a_deployment_that_never_shows_is_a_failure_after_the_grace_period() {
+    use DeploymentRolloutState::*;
+    let rule = mock!(aws_sdk_ecs::Client::describe_services)
+        .sequence()
+        .output(|| answer(OLD, OLD, Completed, 2, "1"))
+        .repeatedly()
+        .build();
+    let client = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule]);
+    let (result, elapsed) = wait(&client, Duration::from_secs(600)).await;
+    match result.unwrap() {
+        Verdict::Failed(reason) => {
+            assert!(
+                reason.contains("does not show our deployment ecs-svc/1"),
+                "{reason}"
+            );
+            assert!(
+                reason.contains("PRIMARY is deployment ecs-svc/0"),
+                "{reason}"
+            );
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    assert!(elapsed >= VISIBILITY_GRACE && elapsed < VISIBILITY_GRACE + Duration::from_secs(4));
+}
+
 /// For scripts/bench: a rollout that completes at a known instant, and how long after it the
 /// wait returns, for completion times across the poll schedule.
 #[tokio::test(start_paused = true)]
 async fn detection_latency_figures() {
     use DeploymentRolloutState::*;
-    let mut worst_early = Duration::ZERO;
-    for completes_at in [1u64, 5, 13, 29, 31, 45, 90, 600] {
+    let mut worst = Duration::ZERO;
+    for completes_at in [1u64, 5, 13, 29, 31, 45, 90, 600, 1800] {
         let start = Instant::now();
         let done_at = Duration::from_secs(completes_at);
         let rule = mock!(aws_sdk_ecs::Client::describe_services).then_output(move || {
@@ -209,15 +289,13 @@ async fn detection_latency_figures() {
         let (result, elapsed) = wait(&client, Duration::from_secs(3600)).await;
         assert!(matches!(result.unwrap(), Verdict::Done { .. }));
         let latency = elapsed - done_at;
-        if completes_at < 30 {
-            worst_early = worst_early.max(latency);
-        }
+        worst = worst.max(latency);
         println!(
             "detection latency: rollout completes at {completes_at:>3}s → noticed {:.1}s later ({} polls)",
             latency.as_secs_f64(),
             rule.num_calls()
         );
-        assert!(latency <= Duration::from_secs(15));
     }
-    assert!(worst_early <= Duration::from_secs(2), "{worst_early:?}");
+    // Noticed within 3 s however long the rollout took (P2).
+    assert!(worst <= Duration::from_secs(3), "{worst:?}");
 }

@@ -122,6 +122,11 @@ async fn a_fault_while_waiting_reports_the_new_revision_and_a_rerun_is_a_no_op()
     // The preflight and the idle check get through; the first poll of the rollout fails, with
     // every SDK retry of it.
     let proxy = FaultProxy::start(&standins, &["DescribeServices=500*5@2"]);
+    // No stale read: the faults hide every read of this update, and the re-run follows at once
+    // (a stale read there is the preflight's business, tested in deploy.rs).
+    standins
+        .script_rollout(&world.service, "completed", 1, 0)
+        .await;
     // Start from a fresh commit so a rollout happens; the fault hits its first poll.
     let build_args = format!("VERSION={}", unique("v"));
     let mut action = faults_deploy(

@@ -16,4 +16,5 @@ mod deploy;
 mod faults;
 mod github;
 mod image;
+mod rollouts;
 mod support;

@@ -121,6 +121,27 @@ impl StandIns {
             .count()
     }
 
+    /// How the strict ECS stand-in ends the next rollout of `service`: `completed`, `failed`
+    /// (no automatic rollback) or `rollback` (a circuit-breaker rollback), after `polls`
+    /// DescribeServices and `stale_reads` answers with the service as it was.
+    pub async fn script_rollout(&self, service: &str, outcome: &str, polls: u32, stale_reads: u32) {
+        let url = format!("{}/_stand-in/ecs-script", self.var("AWS_ENDPOINT_URL"));
+        let body = serde_json::json!({
+            "service": service, "outcome": outcome, "polls": polls, "stale_reads": stale_reads
+        });
+        let response = reqwest::Client::new()
+            .post(url)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{}",
+            response.text().await.unwrap()
+        );
+    }
+
     /// Record a measured figure; `scripts/test` prints them all at the end.
     pub fn figure(&self, line: &str) {
         use std::io::Write;
@@ -738,11 +759,12 @@ impl FaultProxy {
         let mut command = Command::new("python3");
         command
             .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/aws_proxy.py"))
+            // In front of the strict stand-in (itself in front of moto), as the action sees AWS.
             .args([
                 "--port",
                 "0",
                 "--upstream",
-                standins.var("DEPLOY_ACTION_TEST_MOTO"),
+                standins.var("AWS_ENDPOINT_URL"),
             ])
             .arg("--log")
             .arg(&log)

@@ -1,0 +1,150 @@
+"""ECS deployments as ECS has them, for the proxy in front of moto (aws_proxy.py --ecs-deployments).
+
+moto creates no deployment on UpdateService and its reads are always consistent. ECS does both
+differently (API reference: UpdateService, DescribeServices, "Deployment"; reads are eventually
+consistent), and the action must follow ECS's behaviour:
+
+- UpdateService answers with a new PRIMARY deployment (a fresh `id`, rolloutState IN_PROGRESS);
+  the deployments before it become ACTIVE. A forced redeploy of the same revision gets a new id too.
+- The first `stale_reads` DescribeServices after it, within STALE_SECONDS, answer with the
+  service as it was before (ECS's reads catch up within seconds).
+- Then, after `polls` more DescribeServices, the deployment ends as scripted:
+    completed  COMPLETED, every task running, the older deployments drained;
+    failed     FAILED with the circuit breaker's reason, still PRIMARY (no automatic rollback);
+    rollback   FAILED and ACTIVE, and a new PRIMARY deployment on the previous revision
+               (a circuit-breaker rollback), which completes one poll later; the service's
+               taskDefinition is the previous revision again.
+
+A script is set per service name with POST /_stand-in/ecs-script {"service", "outcome", "polls",
+"stale_reads"}; the default is completed after 1 poll with 1 stale read.
+"""
+import copy
+import secrets
+import threading
+import time
+
+DEFAULT_SCRIPT = {"outcome": "completed", "polls": 1, "stale_reads": 1}
+STALE_SECONDS = 5
+CIRCUIT_BREAKER = "ECS deployment circuit breaker: tasks failed to start."
+
+
+class EcsDeployments:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.scripts = {}
+        self.last_seen = {}  # service name -> the service as DescribeServices last showed it
+        self.state = {}  # service name -> the deployments we keep for it
+
+    def set_script(self, script):
+        with self.lock:
+            self.scripts[script["service"]] = {**DEFAULT_SCRIPT, **script}
+
+    def on_update(self, request, answer):
+        """Patch UpdateService's answer: a new PRIMARY deployment of the requested revision."""
+        service = answer.get("service")
+        if not service:
+            return answer
+        name = service["serviceName"]
+        with self.lock:
+            # A script is for the next update only: a rollback after it goes as by default.
+            script = self.scripts.pop(name, DEFAULT_SCRIPT)
+            before = self.last_seen.get(name)
+            known = self.state.get(name, {}).get("deployments") or service.get("deployments", [])
+            older = [dict(d, status="ACTIVE") for d in known if d.get("status") != "INACTIVE"]
+            desired = service.get("desiredCount", 1)
+            ours = new_deployment(request.get("taskDefinition") or service["taskDefinition"], desired)
+            previous_revision = (before or {}).get("taskDefinition")
+            self.state[name] = {
+                "deployments": [ours] + older,
+                "ours": ours["id"],
+                "previous_revision": previous_revision,
+                "script": script,
+                "stale_left": script["stale_reads"] if before else 0,
+                "stale_until": time.time() + STALE_SECONDS,
+                "polls": 0,
+                "before": before,
+            }
+            service["deployments"] = copy.deepcopy(self.state[name]["deployments"])
+            service["taskDefinition"] = ours["taskDefinition"]
+        return answer
+
+    def on_describe(self, answer):
+        """Patch DescribeServices' answer with the deployments as ECS would show them now."""
+        services = answer.get("services", [])
+        with self.lock:
+            for index, service in enumerate(services):
+                name = service.get("serviceName")
+                state = self.state.get(name)
+                if state is None:
+                    self.last_seen[name] = copy.deepcopy(service)
+                    continue
+                if state["stale_left"] > 0 and time.time() < state["stale_until"]:
+                    state["stale_left"] -= 1
+                    services[index] = copy.deepcopy(state["before"])
+                    continue
+                state["polls"] += 1
+                self.advance(state, service.get("desiredCount", 1))
+                patched = dict(service)
+                patched["deployments"] = copy.deepcopy(state["deployments"])
+                primary = next(d for d in state["deployments"] if d["status"] == "PRIMARY")
+                patched["taskDefinition"] = primary["taskDefinition"]
+                patched["runningCount"] = sum(d["runningCount"] for d in state["deployments"])
+                patched["pendingCount"] = sum(d["pendingCount"] for d in state["deployments"])
+                services[index] = patched
+                self.last_seen[name] = copy.deepcopy(patched)
+        return answer
+
+    @staticmethod
+    def advance(state, desired):
+        ours = next(d for d in state["deployments"] if d["id"] == state["ours"])
+        script = state["script"]
+        if ours["rolloutState"] != "IN_PROGRESS":
+            # After a rollback: its deployment completes one poll later.
+            for deployment in state["deployments"]:
+                if deployment["status"] == "PRIMARY" and deployment["rolloutState"] == "IN_PROGRESS":
+                    finish(deployment, desired)
+                    state["deployments"] = [deployment]
+            return
+        if state["polls"] < script["polls"]:
+            ours["runningCount"] = min(desired, state["polls"])
+            ours["pendingCount"] = desired - ours["runningCount"]
+            return
+        outcome = script["outcome"]
+        if outcome == "completed":
+            finish(ours, desired)
+            state["deployments"] = [ours]
+        elif outcome == "failed":
+            ours.update(rolloutState="FAILED", rolloutStateReason=CIRCUIT_BREAKER,
+                        runningCount=0, pendingCount=0, failedTasks=desired)
+        elif outcome == "rollback":
+            ours.update(status="ACTIVE", rolloutState="FAILED", rolloutStateReason=CIRCUIT_BREAKER,
+                        runningCount=0, pendingCount=0, failedTasks=desired)
+            back = new_deployment(state["previous_revision"], desired)
+            for deployment in state["deployments"]:
+                if deployment is not ours:
+                    deployment["status"] = "INACTIVE"
+            state["deployments"] = [back, ours]
+        else:
+            raise ValueError(f"unknown outcome {outcome}")
+
+
+def new_deployment(task_definition, desired):
+    now = time.time()
+    return {
+        "id": f"ecs-svc/{secrets.randbelow(10**19):019d}",
+        "status": "PRIMARY",
+        "taskDefinition": task_definition,
+        "desiredCount": desired,
+        "pendingCount": desired,
+        "runningCount": 0,
+        "failedTasks": 0,
+        "createdAt": now,
+        "updatedAt": now,
+        "rolloutState": "IN_PROGRESS",
+        "rolloutStateReason": "ECS deployment in progress.",
+    }
+
+
+def finish(deployment, desired):
+    deployment.update(rolloutState="COMPLETED", rolloutStateReason="ECS deployment completed.",
+                      runningCount=desired, pendingCount=0, updatedAt=time.time())

@@ -1,0 +1,167 @@
+//! Rollouts as ECS runs them, through the strict stand-in in front of moto
+//! (`scripts/ecs_deployments.py`): deployments with ids, stale reads right after UpdateService,
+//! circuit-breaker rollbacks — and one run against moto itself, which creates no deployments.
+
+use crate::support::*;
+
+/// A one-service world on the staging image of a new repository.
+async fn world(standins: &StandIns, name: &str) -> (EcsWorld, String) {
+    let ecs = standins.ecs().await;
+    let repository = unique(name);
+    standins.ecr_repository(&repository, false).await;
+    let world = EcsWorld::create(
+        &ecs,
+        &format!("{}/{repository}:staging", standins.registry()),
+    )
+    .await;
+    (world, repository)
+}
+
+fn staging_deploy(
+    standins: &StandIns,
+    repository: &str,
+    world: &EcsWorld,
+    extra: &[(&str, &str)],
+) -> ActionRun {
+    ActionRun::new(
+        standins,
+        "refs/heads/feature/rollouts",
+        &unique("run"),
+        &deploy_inputs(repository, world, extra),
+    )
+}
+
+/// ECS's circuit breaker rolls back: the step fails, says so with both deployments, and does
+/// not roll back a second time.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_circuit_breaker_rollback_fails_the_step_once() {
+    let standins = StandIns::get();
+    let (world, repository) = world(&standins, "e2e/breaker").await;
+    standins
+        .script_rollout(&world.service, "rollback", 2, 1)
+        .await;
+    let proxy = FaultProxy::start(&standins, &[]);
+    let mut action = staging_deploy(&standins, &repository, &world, &[]);
+    action.set("AWS_ENDPOINT_URL", &proxy.url);
+    let run = action.run();
+    assert_eq!(run.code, 1, "{}", run.log());
+    let error = run.the_error("breaker");
+    assert!(error.contains("ECS deployment circuit breaker"), "{error}");
+    assert!(error.contains("ECS rolled back"), "{error}");
+    let updates = proxy
+        .calls()
+        .iter()
+        .filter(|c| *c == "UpdateService")
+        .count();
+    assert_eq!(updates, 1, "ECS rolled back already: no second update");
+    assert_eq!(run.outputs["rollout-result"], "failure");
+    let first = world.task_definition.task_definition_arn().unwrap();
+    assert!(run.summary.contains("(rolled back)"), "{}", run.summary);
+    assert!(
+        error.contains(&format!("the service now runs {first}")),
+        "{error}"
+    );
+}
+
+/// A rollout that fails without ECS rolling back is rolled back by the action, which follows
+/// its own rollback deployment to the end.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_deployment_is_rolled_back_by_the_action() {
+    let standins = StandIns::get();
+    let (world, repository) = world(&standins, "e2e/failed").await;
+    standins
+        .script_rollout(&world.service, "failed", 1, 1)
+        .await;
+    let proxy = FaultProxy::start(&standins, &[]);
+    let mut action = staging_deploy(&standins, &repository, &world, &[]);
+    action.set("AWS_ENDPOINT_URL", &proxy.url);
+    let run = action.run();
+    assert_eq!(run.code, 1, "{}", run.log());
+    let first = world.task_definition.task_definition_arn().unwrap();
+    let error = run.the_error("failed");
+    assert!(
+        error.contains("failed: ECS deployment circuit breaker"),
+        "{error}"
+    );
+    assert!(error.contains("rolled back to revision"), "{error}");
+    let updates = proxy
+        .calls()
+        .iter()
+        .filter(|c| *c == "UpdateService")
+        .count();
+    assert_eq!(updates, 2, "ours and the rollback");
+    assert_eq!(
+        world.running(&standins.ecs().await).await.as_deref(),
+        Some(first),
+        "back on the revision it ran"
+    );
+}
+
+/// A forced redeploy of the revision the service runs follows the new deployment, not the
+/// COMPLETED one before it that shares the revision; stale reads right after the update are
+/// waited out.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forced_redeploy_follows_the_new_deployment() {
+    let standins = StandIns::get();
+    let (world, repository) = world(&standins, "e2e/forced").await;
+    let run = staging_deploy(&standins, &repository, &world, &[]).run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    let running = run.outputs["task-definition-arns"].clone();
+
+    // The same commit again, forced: no new revision, a new deployment of the one it runs.
+    standins
+        .script_rollout(&world.service, "completed", 3, 2)
+        .await;
+    let proxy = FaultProxy::start(&standins, &[]);
+    let mut action = staging_deploy(
+        &standins,
+        &repository,
+        &world,
+        &[("force-new-deployment", "true")],
+    );
+    action.set("AWS_ENDPOINT_URL", &proxy.url);
+    let run = action.run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(run.outputs["task-definition-arns"], running);
+    assert_eq!(run.outputs["rollout-result"], "success");
+    assert!(
+        run.stdout
+            .contains(&format!("updated to {running} (deployment ecs-svc/")),
+        "{}",
+        run.log()
+    );
+    let calls = proxy.calls();
+    let update = calls
+        .iter()
+        .position(|c| c == "UpdateService")
+        .expect("an UpdateService");
+    let polls = calls[update..]
+        .iter()
+        .filter(|c| *c == "DescribeServices")
+        .count();
+    // Two stale reads, then three polls until COMPLETED: judging by the revision would have
+    // stopped at the first.
+    assert!(polls >= 5, "{polls} polls after the update: {calls:?}");
+}
+
+/// moto itself creates no deployment on UpdateService: the rollout is judged by the revision.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_deployments_the_revision_is_judged() {
+    let standins = StandIns::get();
+    let (world, repository) = world(&standins, "e2e/plain").await;
+    let mut action = staging_deploy(&standins, &repository, &world, &[]);
+    action.set("AWS_ENDPOINT_URL", standins.var("DEPLOY_ACTION_TEST_MOTO"));
+    let run = action.run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(run.outputs["rollout-result"], "success");
+    let ours = &run.outputs["task-definition-arns"];
+    assert!(
+        run.stdout.contains(&format!("updated to {ours}\n")),
+        "{}",
+        run.log()
+    );
+    assert_eq!(
+        world.running(&standins.ecs().await).await.as_deref(),
+        Some(ours.as_str())
+    );
+}
