@@ -117,6 +117,10 @@ def main() -> None:
             if fault in ("500", "503"):
                 code = "InternalFailure" if fault == "500" else "ServiceUnavailable"
                 return self.error(int(fault), code, "injected fault", bool(target))
+            if ecs is not None and operation == "UpdateService":
+                refused = ecs.refusal(json.loads(body or b"{}"))
+                if refused:
+                    return self.error(400, refused[0], refused[1], True)
             request = urllib.request.Request(args.upstream + self.path, data=body, method=self.command)
             for key, value in self.headers.items():
                 if key.lower() not in ("host", "content-length", "connection"):

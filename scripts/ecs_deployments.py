@@ -39,6 +39,19 @@ class EcsDeployments:
         with self.lock:
             self.scripts[script["service"]] = {**DEFAULT_SCRIPT, **script}
 
+    def refusal(self, request):
+        """ECS refuses a new task definition for a CODE_DEPLOY or EXTERNAL service (moto does not):
+        the error UpdateService answers with, or None."""
+        with self.lock:
+            service = self.last_seen.get(request.get("service", "").split("/")[-1]) or {}
+        controller = (service.get("deploymentController") or {}).get("type", "ECS")
+        if controller != "ECS" and request.get("taskDefinition"):
+            return ("InvalidParameterException",
+                    f"Unable to update task definition on services with a {controller} deployment controller. "
+                    "Use AWS CodeDeploy to trigger a new deployment." if controller == "CODE_DEPLOY" else
+                    f"Unable to update task definition on services with a {controller} deployment controller.")
+        return None
+
     def on_update(self, request, answer):
         """Patch UpdateService's answer: a new PRIMARY deployment of the requested revision."""
         service = answer.get("service")

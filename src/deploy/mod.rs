@@ -178,6 +178,7 @@ async fn targets(ecs: &aws_sdk_ecs::Client, plan: &Plan) -> Result<Vec<Target>> 
             })
             .filter(|s| s.status() != Some("INACTIVE"))
             .ok_or_else(|| missing_service(name, &rollout.cluster, &failures))?;
+        check_controller(service)?;
         let arn = service
             .task_definition()
             .context("the service has no task definition")?
@@ -255,6 +256,36 @@ fn missing_service(
     ))
     .hint("check ecs-cluster and ecs-services (names are case-sensitive) and aws-region")
     .into()
+}
+
+/// Only services on the ECS deployment controller take a new revision through UpdateService:
+/// ECS refuses it for CODE_DEPLOY (blue/green) and EXTERNAL ones. Said before anything is built.
+fn check_controller(service: &Service) -> Result<()> {
+    use aws_sdk_ecs::types::DeploymentControllerType;
+    let name = service.service_name().unwrap_or_default();
+    let controller = service
+        .deployment_controller()
+        .map(|c| c.r#type().clone())
+        .unwrap_or(DeploymentControllerType::Ecs);
+    let instead = match controller {
+        DeploymentControllerType::Ecs => return Ok(()),
+        DeploymentControllerType::CodeDeploy => {
+            "deploy it through CodeDeploy (an AppSpec and a CodeDeploy deployment, as \
+             aws-actions/amazon-ecs-deploy-task-definition does with `codedeploy-appspec`), \
+             or move the service to the ECS deployment controller"
+        }
+        _ => {
+            "an EXTERNAL controller deploys through task sets (CreateTaskSet); use the tool that \
+             manages them, or move the service to the ECS deployment controller"
+        }
+    };
+    Err(Problem::new(format!(
+        "service {name} uses the {} deployment controller, and ECS refuses new task definitions \
+         for it through UpdateService; nothing was built or pushed",
+        controller.as_str()
+    ))
+    .hint(instead)
+    .into())
 }
 
 /// The registry host the task definition already uses for `repository`, if any.

@@ -73,7 +73,8 @@ pub fn buildx_args(request: &BuildRequest, metadata_file: &str) -> Vec<String> {
                 "--cache-from".to_string(),
                 format!("type=gha,version=2,scope={scope}"),
                 "--cache-to".to_string(),
-                format!("type=gha,version=2,scope={scope},mode=max"),
+                // A cache that cannot be written is a slower next build, never a failed deploy.
+                format!("type=gha,version=2,scope={scope},mode=max,ignore-error=true"),
             ]);
         }
         Cache::Registry { reference } => {
@@ -81,8 +82,10 @@ pub fn buildx_args(request: &BuildRequest, metadata_file: &str) -> Vec<String> {
                 "--cache-from".to_string(),
                 format!("type=registry,ref={reference}"),
                 "--cache-to".to_string(),
+                // ignore-error: an immutable repository refuses to move the cache tag; that
+                // costs the next build its cache, never this deploy.
                 format!(
-                    "type=registry,ref={reference},mode=max,image-manifest=true,oci-mediatypes=true"
+                    "type=registry,ref={reference},mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true"
                 ),
             ]);
         }

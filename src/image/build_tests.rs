@@ -60,7 +60,7 @@ fn buildx_argument_lists() {
             format!(
                 "buildx build --platform linux/arm64 --push --provenance=false --metadata-file /m.json \
                  --cache-from type=gha,version=2,scope=back-end-prod \
-                 --cache-to type=gha,version=2,scope=back-end-prod,mode=max {TAIL}"
+                 --cache-to type=gha,version=2,scope=back-end-prod,mode=max,ignore-error=true {TAIL}"
             ),
         ),
         (
@@ -74,7 +74,7 @@ fn buildx_argument_lists() {
             format!(
                 "buildx build --platform linux/arm64 --push --provenance=false --metadata-file /m.json \
                  --cache-from type=registry,ref=r/back-end:buildcache-prod \
-                 --cache-to type=registry,ref=r/back-end:buildcache-prod,mode=max,image-manifest=true,oci-mediatypes=true {TAIL}"
+                 --cache-to type=registry,ref=r/back-end:buildcache-prod,mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true {TAIL}"
             ),
         ),
         (

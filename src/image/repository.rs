@@ -28,13 +28,22 @@ pub async fn prepare(
         .repository_names(name)
         .send()
         .await;
-    let (mutability, created) = match described {
+    let (mutability, exclusions, created) = match described {
         Ok(output) => {
             let repository = output
                 .repositories()
                 .first()
                 .ok_or_else(|| anyhow!("ECR described no repository {name}"))?;
-            (repository.image_tag_mutability().cloned(), false)
+            let exclusions: Vec<String> = repository
+                .image_tag_mutability_exclusion_filters()
+                .iter()
+                .map(|filter| filter.filter().to_string())
+                .collect();
+            (
+                repository.image_tag_mutability().cloned(),
+                exclusions,
+                false,
+            )
         }
         Err(error) if error.code() == Some("RepositoryNotFoundException") => {
             if !image.create_repository {
@@ -46,7 +55,7 @@ pub async fn prepare(
                     .into());
             }
             create(ecr, image, console).await?;
-            (Some(ImageTagMutability::Mutable), true)
+            (Some(ImageTagMutability::Mutable), Vec::new(), true)
         }
         Err(error) => {
             return Err(anyhow!(
@@ -55,32 +64,93 @@ pub async fn prepare(
             ));
         }
     };
-    let immutable = matches!(
-        mutability,
-        Some(ImageTagMutability::Immutable) | Some(ImageTagMutability::ImmutableWithExclusion)
-    );
-    let environment_tag = image.environment_tag();
-    let tags = match (immutable, image.immutable_tags) {
-        (false, _) => image.tags.clone(),
-        (true, ImmutableTags::Fail) => {
+    // The sha- tag names one commit: it is new, or already names this very image.
+    let sha_tag = image.sha_tag();
+    let setting = mutability
+        .as_ref()
+        .map_or("MUTABLE", ImageTagMutability::as_str);
+    let fixed: Vec<&str> = image
+        .tags
+        .iter()
+        .map(String::as_str)
+        .filter(|tag| *tag != sha_tag && !tag_can_move(mutability.as_ref(), &exclusions, tag))
+        .collect();
+    let tags = match (fixed.is_empty(), image.immutable_tags) {
+        (true, _) => image.tags.clone(),
+        (false, ImmutableTags::Fail) => {
             return Err(Problem::new(format!(
-                "the ECR repository {name} has IMMUTABLE tags, so `{environment_tag}` cannot move to a new image"
+                "the ECR repository {name} has {setting} tags, so {} cannot move to a new image",
+                quoted(&fixed)
             ))
             .hint(format!(
-                "set `immutable-tags: skip-moving` to push only the sha- tag and deploy by digest, or make the tags \
-                 mutable: `aws ecr put-image-tag-mutability --repository-name {name} --image-tag-mutability MUTABLE`"
+                "set `immutable-tags: skip-moving` to push only the tags that can move and deploy by digest, or let \
+                 them move: `aws ecr put-image-tag-mutability --repository-name {name} --image-tag-mutability \
+                 IMMUTABLE_WITH_EXCLUSION --image-tag-mutability-exclusion-filters filterType=WILDCARD,filter={}`",
+                fixed[0]
             ))
             .into());
         }
-        (true, ImmutableTags::SkipMoving) => {
+        (false, ImmutableTags::SkipMoving) => {
+            let kept: Vec<String> = image
+                .tags
+                .iter()
+                .filter(|tag| !fixed.contains(&tag.as_str()))
+                .cloned()
+                .collect();
             console.line(&format!(
-                "{name} has IMMUTABLE tags: pushing {} without `{environment_tag}`; the deploy uses the digest",
-                image.tags[1..].join(", ")
+                "{name} has {setting} tags: pushing {} without {}; the deploy uses the digest",
+                kept.join(", "),
+                quoted(&fixed)
             ));
-            image.tags[1..].to_vec()
+            kept
         }
     };
     Ok(Repository { created, tags })
+}
+
+fn quoted(tags: &[&str]) -> String {
+    let quoted: Vec<String> = tags.iter().map(|tag| format!("`{tag}`")).collect();
+    quoted.join(", ")
+}
+
+/// Whether ECR lets `tag` move to a new image in a repository with this mutability setting and
+/// these exclusion filters: `IMMUTABLE_WITH_EXCLUSION` makes the filtered tags mutable,
+/// `MUTABLE_WITH_EXCLUSION` makes them immutable (ECR API reference, ImageTagMutability and
+/// ImageTagMutabilityExclusionFilter: WILDCARD filters over `[0-9a-zA-Z._*-]`).
+pub fn tag_can_move(
+    mutability: Option<&ImageTagMutability>,
+    exclusions: &[String],
+    tag: &str,
+) -> bool {
+    let excluded = exclusions
+        .iter()
+        .any(|filter| wildcard_matches(filter, tag));
+    match mutability {
+        Some(ImageTagMutability::Immutable) => false,
+        Some(ImageTagMutability::ImmutableWithExclusion) => excluded,
+        Some(ImageTagMutability::MutableWithExclusion) => !excluded,
+        _ => true,
+    }
+}
+
+/// `*` matches any run of characters (none included); every other character itself.
+fn wildcard_matches(pattern: &str, text: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else {
+        return rest.is_empty();
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
 }
 
 async fn create(ecr: &aws_sdk_ecr::Client, image: &ImagePlan, console: &Console) -> Result<()> {
@@ -153,4 +223,82 @@ pub async fn tag_digests(
             (tag.clone(), digest)
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ImageTagMutability::*;
+
+    #[test]
+    fn wildcards() {
+        let table = [
+            ("sha-*", "sha-4f2a9c1", true),
+            ("sha-*", "staging", false),
+            ("*", "anything", true),
+            ("prod", "prod", true),
+            ("prod", "production", false),
+            ("release-*-rc", "release-1.2-rc", true),
+            ("release-*-rc", "release-1.2", false),
+            ("*-rc*", "v1-rc2", true),
+            ("a*a", "a", false),
+            ("a*a", "aa", true),
+        ];
+        for (pattern, tag, expected) in table {
+            assert_eq!(
+                wildcard_matches(pattern, tag),
+                expected,
+                "{pattern} ~ {tag}"
+            );
+        }
+    }
+
+    /// The usual set-up — `sha-*` immutable, `prod`/`staging` mutable — in either form.
+    #[test]
+    fn tags_move_as_ecr_says() {
+        let filters = |list: &[&str]| list.iter().map(|f| f.to_string()).collect::<Vec<_>>();
+        let table = [
+            (None, filters(&[]), "staging", true),
+            (Some(Mutable), filters(&[]), "staging", true),
+            (Some(Immutable), filters(&[]), "staging", false),
+            (
+                Some(ImmutableWithExclusion),
+                filters(&["prod", "staging"]),
+                "staging",
+                true,
+            ),
+            (
+                Some(ImmutableWithExclusion),
+                filters(&["prod", "staging"]),
+                "sha-4f2a9c1",
+                false,
+            ),
+            (
+                Some(ImmutableWithExclusion),
+                filters(&["buildcache-*"]),
+                "staging",
+                false,
+            ),
+            (
+                Some(MutableWithExclusion),
+                filters(&["sha-*"]),
+                "staging",
+                true,
+            ),
+            (
+                Some(MutableWithExclusion),
+                filters(&["sha-*"]),
+                "sha-4f2a9c1",
+                false,
+            ),
+            (Some(MutableWithExclusion), filters(&["*"]), "prod", false),
+        ];
+        for (mutability, exclusions, tag, expected) in table {
+            assert_eq!(
+                tag_can_move(mutability.as_ref(), &exclusions, tag),
+                expected,
+                "{mutability:?} {exclusions:?} {tag}"
+            );
+        }
+    }
 }

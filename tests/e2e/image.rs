@@ -489,7 +489,7 @@ async fn both_build_paths_run_when_forced() {
     assert!(build.contains(&format!("--builder {builder}")), "{build}");
     assert!(
         build.contains(&format!(
-            "--cache-to type=registry,ref={}/{repository}:buildcache-staging,mode=max",
+            "--cache-to type=registry,ref={}/{repository}:buildcache-staging,mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true",
             standins.registry()
         )),
         "{build}"
@@ -526,5 +526,64 @@ async fn both_build_paths_run_when_forced() {
     assert_eq!(
         run.outputs["digest"],
         registry.digest(&repository, "staging").await
+    );
+}
+
+/// The usual set-up, `sha-*` immutable and the environment tags mutable, written as
+/// IMMUTABLE_WITH_EXCLUSION: a deploy just works with the default `immutable-tags: fail`.
+#[tokio::test(flavor = "multi_thread")]
+async fn immutable_with_exclusions_moves_the_excluded_tags() {
+    use aws_sdk_ecr::types::{
+        ImageTagMutability, ImageTagMutabilityExclusionFilter,
+        ImageTagMutabilityExclusionFilterType,
+    };
+    let standins = StandIns::get();
+    let repository = unique("e2e/exclusions");
+    let filter = |tag: &str| {
+        ImageTagMutabilityExclusionFilter::builder()
+            .filter_type(ImageTagMutabilityExclusionFilterType::Wildcard)
+            .filter(tag)
+            .build()
+            .unwrap()
+    };
+    standins
+        .ecr()
+        .await
+        .create_repository()
+        .repository_name(&repository)
+        .image_tag_mutability(ImageTagMutability::ImmutableWithExclusion)
+        .image_tag_mutability_exclusion_filters(filter("staging"))
+        .image_tag_mutability_exclusion_filters(filter("buildcache-*"))
+        .send()
+        .await
+        .unwrap();
+    let run = ActionRun::new(
+        &standins,
+        "refs/heads/feature/exclusions",
+        &unique("run"),
+        &[("ecr-repository", repository.as_str())],
+    )
+    .run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(run.outputs["tags"], "staging\nsha-4f2a9c1");
+
+    // prod is not excluded: on main it cannot move, and the run says so before building.
+    let run = ActionRun::new(
+        &standins,
+        "refs/heads/main",
+        &unique("run"),
+        &[("ecr-repository", repository.as_str())],
+    )
+    .run();
+    assert_eq!(run.code, 1, "{}", run.log());
+    let error = run.the_error("prod is immutable");
+    assert!(
+        error.contains("IMMUTABLE_WITH_EXCLUSION tags, so `prod` cannot move"),
+        "{error}"
+    );
+    assert!(
+        !run.stdout.contains("::group::image"),
+        "nothing was built: {}",
+        run.log()
     );
 }

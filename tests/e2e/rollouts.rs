@@ -165,3 +165,63 @@ async fn without_deployments_the_revision_is_judged() {
         Some(ours.as_str())
     );
 }
+
+/// ECS refuses new task definitions through UpdateService for blue/green (CODE_DEPLOY) services
+/// — moto does not, the strict stand-in does. The preflight says so before anything is built.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_code_deploy_service_is_refused_before_anything_is_built() {
+    use aws_sdk_ecs::types::{DeploymentController, DeploymentControllerType};
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let (world, repository) = world(&standins, "e2e/bluegreen").await;
+    let blue_green = unique("e2e-bluegreen");
+    ecs.create_service()
+        .cluster(&world.cluster)
+        .service_name(&blue_green)
+        .task_definition(world.task_definition.task_definition_arn().unwrap())
+        .desired_count(1)
+        .deployment_controller(
+            DeploymentController::builder()
+                .r#type(DeploymentControllerType::CodeDeploy)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let proxy = FaultProxy::start(&standins, &[]);
+    let mut action = staging_deploy(&standins, &repository, &world, &[]);
+    action.set("INPUT_ECS-SERVICES", &blue_green);
+    action.set("AWS_ENDPOINT_URL", &proxy.url);
+    let run = action.run();
+    assert_eq!(run.code, 1, "{}", run.log());
+    let error = run.the_error("code deploy");
+    assert!(
+        error.contains(&format!(
+            "service {blue_green} uses the CODE_DEPLOY deployment controller"
+        )),
+        "{error}"
+    );
+    assert!(
+        error.contains("CodeDeploy"),
+        "the hint says what to use: {error}"
+    );
+    let registry = Registry {
+        host: standins.registry(),
+    };
+    assert!(
+        registry.tags(&repository).await.is_empty(),
+        "nothing was pushed"
+    );
+    let calls = proxy.calls();
+    for call in [
+        "RegisterTaskDefinition",
+        "UpdateService",
+        "GetAuthorizationToken",
+    ] {
+        assert!(
+            !calls.iter().any(|c| c == call),
+            "{call} was called: {calls:?}"
+        );
+    }
+}
