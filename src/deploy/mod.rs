@@ -47,6 +47,8 @@ pub struct Target {
     pub tags: Vec<Tag>,
     /// The containers the new revision points at the image, chosen once per base revision.
     pub containers: Vec<String>,
+    /// When `service` was read: a read seconds old is the idle check itself.
+    pub described_at: std::time::Instant,
 }
 
 impl Target {
@@ -152,6 +154,7 @@ async fn targets(ecs: &aws_sdk_ecs::Client, plan: &Plan) -> Result<Vec<Target>> 
     // DescribeServices takes at most 10 services a call.
     let mut described = Vec::new();
     let mut failures = Vec::new();
+    let described_at = std::time::Instant::now();
     for chunk in rollout.services.chunks(10) {
         let answer = ecs
             .describe_services()
@@ -233,6 +236,7 @@ async fn targets(ecs: &aws_sdk_ecs::Client, plan: &Plan) -> Result<Vec<Target>> 
             base,
             tags,
             containers,
+            described_at,
         });
     }
     Ok(targets)

@@ -90,41 +90,48 @@ pub async fn publish(
     console: &Console,
 ) -> Result<PushedImage> {
     let ecr = aws_sdk_ecr::Client::new(&session.config);
-    let login = registry::ecr_login(&ecr).await?;
-    console.mask(&login.password);
-    let host = plan
-        .image
-        .registry_override
-        .clone()
-        .unwrap_or_else(|| login.ecr_host.clone());
     let name = &plan.image.repository;
     let started = Instant::now();
-    let (digest, tags, origin) = match &plan.image.mode {
-        ImageMode::Build(build) => {
-            let (digest, origin) =
-                build_and_push(plan, build, &host, &login, &repository.tags, console).await?;
-            (digest, repository.tags.clone(), origin)
+    // The sha- tag names the commit that was built; promotion moves the others.
+    let sha_tag = plan.image.sha_tag();
+    let moving: Vec<String> = repository
+        .tags
+        .iter()
+        .filter(|t| t.as_str() != sha_tag)
+        .cloned()
+        .collect();
+    let (host, digest, tags, origin) = match (&plan.image.mode, &plan.image.registry_override) {
+        // ECR's own API: no registry login, and PutImage's answer is the digest's truth.
+        (ImageMode::Promote { from }, None) => {
+            let promoted = promote::with_ecr(&ecr, name, from, &moving, console).await?;
+            let host = ecr_host(&promoted.registry_id, &plan.region);
+            let origin = Origin::Promoted { from: from.clone() };
+            (host, promoted.digest, moving, origin)
         }
-        ImageMode::Promote { from } => {
-            // The sha- tag names the commit that was built; promotion moves the others.
-            let sha_tag = plan.image.sha_tag();
-            let moving: Vec<String> = repository
-                .tags
-                .iter()
-                .filter(|t| t.as_str() != sha_tag)
-                .cloned()
-                .collect();
-            let digest = match &plan.image.registry_override {
-                Some(_) => {
-                    promote::with_registry(&host, &login, name, from, &moving, console).await?
+        (mode, registry_override) => {
+            let login = registry::ecr_login(&ecr).await?;
+            console.mask(&login.password);
+            let host = registry_override
+                .clone()
+                .unwrap_or_else(|| login.ecr_host.clone());
+            let (digest, tags, origin) = match mode {
+                ImageMode::Build(build) => {
+                    let (digest, origin) =
+                        build_and_push(plan, build, &host, &login, &repository.tags, console)
+                            .await?;
+                    (digest, repository.tags.clone(), origin)
                 }
-                None => promote::with_ecr(&ecr, name, from, &moving, console).await?,
+                ImageMode::Promote { from } => {
+                    let digest =
+                        promote::with_registry(&host, &login, name, from, &moving, console).await?;
+                    (digest, moving, Origin::Promoted { from: from.clone() })
+                }
             };
-            (digest, moving, Origin::Promoted { from: from.clone() })
+            verify_tags(&ecr, plan, &host, &login, &tags, &digest).await?;
+            (host, digest, tags, origin)
         }
     };
     let build_time = started.elapsed();
-    verify_tags(&ecr, plan, &host, &login, &tags, &digest).await?;
     Ok(PushedImage {
         registry: host,
         repository: name.clone(),
@@ -133,6 +140,16 @@ pub async fn publish(
         origin,
         build_time,
     })
+}
+
+/// The ECR registry host of an account in a region (`.amazonaws.com.cn` in China).
+pub fn ecr_host(account: &str, region: &str) -> String {
+    let suffix = if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    };
+    format!("{account}.dkr.ecr.{region}.{suffix}")
 }
 
 /// Digest truth: every tag points at the digest that will be deployed — by DescribeImages,

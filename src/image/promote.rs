@@ -25,14 +25,21 @@ fn identifier(from: &str) -> ImageIdentifier {
     }
 }
 
-/// Promote through ECR's API; returns the promoted digest.
+/// What an ECR promotion did: the digest every tag now names (PutImage's answer says so, or
+/// that the tag already named it), and the registry (account) it is in.
+pub struct Promoted {
+    pub digest: String,
+    pub registry_id: String,
+}
+
+/// Promote through ECR's API.
 pub async fn with_ecr(
     ecr: &aws_sdk_ecr::Client,
     repository: &str,
     from: &str,
     tags: &[String],
     console: &Console,
-) -> Result<String> {
+) -> Result<Promoted> {
     let found = ecr
         .batch_get_image()
         .repository_name(repository)
@@ -58,6 +65,10 @@ pub async fn with_ecr(
         .and_then(|id| id.image_digest())
         .context("ECR returned the image without its digest")?
         .to_string();
+    let registry_id = image
+        .registry_id()
+        .context("ECR returned the image without its registry")?
+        .to_string();
     for tag in tags {
         let put = ecr
             .put_image()
@@ -69,7 +80,19 @@ pub async fn with_ecr(
             .send()
             .await;
         match put {
-            Ok(_) => console.line(&format!("{repository}:{tag} → {digest}")),
+            Ok(answer) => {
+                let named = answer
+                    .image()
+                    .and_then(|image| image.image_id())
+                    .and_then(|id| id.image_digest());
+                if named != Some(digest.as_str()) {
+                    return Err(anyhow!(
+                        "ECR PutImage {repository}:{tag} answered {}, not {digest}",
+                        named.unwrap_or("no digest")
+                    ));
+                }
+                console.line(&format!("{repository}:{tag} → {digest}"));
+            }
             Err(error) if error.code() == Some("ImageAlreadyExistsException") => {
                 console.line(&format!("{repository}:{tag} already points at {digest}"));
             }
@@ -88,7 +111,10 @@ pub async fn with_ecr(
             }
         }
     }
-    Ok(digest)
+    Ok(Promoted {
+        digest,
+        registry_id,
+    })
 }
 
 async fn ecr_tags(ecr: &aws_sdk_ecr::Client, repository: &str) -> Vec<String> {

@@ -119,9 +119,9 @@ async fn a_fault_while_waiting_reports_the_new_revision_and_a_rerun_is_a_no_op()
     let ours = run.outputs["task-definition-arns"].clone();
 
     let ecs = standins.ecs().await;
-    // The preflight and the idle check get through; the first poll of the rollout fails, with
-    // every SDK retry of it.
-    let proxy = FaultProxy::start(&standins, &["DescribeServices=500*5@2"]);
+    // The preflight gets through (its read, seconds old, stands for the idle check); the first
+    // poll of the rollout fails, with every SDK retry of it.
+    let proxy = FaultProxy::start(&standins, &["DescribeServices=500*5@1"]);
     // No stale read: the faults hide every read of this update, and the re-run follows at once
     // (a stale read there is the preflight's business, tested in deploy.rs).
     standins

@@ -228,7 +228,9 @@ async fn promote_moves_prod_to_the_staging_digest_without_uploading() {
     assert!(run.stdout.contains("staging"), "{}", run.log());
 }
 
-/// Promotion through ECR's own API (no registry override), against moto.
+/// Promotion through ECR's own API (no registry override), with a one-service rollout: no
+/// registry login and no DescribeImages (PutImage's answer is the digest's truth), and the
+/// preflight's fresh read stands for the idle check — at most 9 AWS requests with one poll.
 #[tokio::test(flavor = "multi_thread")]
 async fn promote_through_the_ecr_api() {
     let standins = StandIns::get();
@@ -257,20 +259,53 @@ async fn promote_through_the_ecr_api() {
         .image_digest()
         .unwrap()
         .to_string();
+    let ecr_host = "123456789012.dkr.ecr.us-east-2.amazonaws.com";
+    let ecs = standins.ecs().await;
+    let world = EcsWorld::create(&ecs, &format!("{ecr_host}/{repository}:prod")).await;
+    standins
+        .script_rollout(&world.service, "completed", 1, 0)
+        .await;
+    let proxy = FaultProxy::start(&standins, &[]);
     let mut action = ActionRun::new(
         &standins,
         "refs/heads/main",
         &unique("run"),
-        &[
-            ("ecr-repository", repository.as_str()),
-            ("mode", "promote"),
-            ("promote-from", "sha-0000001"),
-        ],
+        &deploy_inputs(
+            &repository,
+            &world,
+            &[("mode", "promote"), ("promote-from", "sha-0000001")],
+        ),
     );
     action.remove("INPUT_REGISTRY");
+    action.set("AWS_ENDPOINT_URL", &proxy.url);
     let run = action.run();
     assert_eq!(run.code, 0, "{}", run.log());
     assert_eq!(run.outputs["digest"], digest);
+    assert_eq!(
+        run.outputs["image"],
+        format!("{ecr_host}/{repository}@{digest}")
+    );
+    assert_eq!(run.outputs["rollout-result"], "success");
+    let calls = proxy.calls();
+    assert_eq!(
+        calls,
+        [
+            "AssumeRoleWithWebIdentity",
+            "DescribeServices",
+            "DescribeTaskDefinition",
+            "DescribeRepositories",
+            "BatchGetImage",
+            "PutImage",
+            "RegisterTaskDefinition",
+            "UpdateService",
+            "DescribeServices",
+        ],
+        "promote + one-service deploy, one poll"
+    );
+    standins.figure(&format!(
+        "P6 promote + one-service deploy through ECR's API: {} AWS requests including one poll",
+        calls.len()
+    ));
     let described = ecr
         .describe_images()
         .repository_name(&repository)
