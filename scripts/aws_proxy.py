@@ -44,6 +44,7 @@ def main() -> None:
     parser.add_argument("--log", required=True)
     parser.add_argument("--fault", action="append", default=[])
     parser.add_argument("--ecs-deployments", action="store_true")
+    parser.add_argument("--log-bodies", help="also append each JSON-protocol request, one a line")
     args = parser.parse_args()
     faults = parse_faults(args.fault)
     ecs = EcsDeployments() if args.ecs_deployments else None
@@ -102,6 +103,10 @@ def main() -> None:
             fault = self.take_fault(operation)
             with open(args.log, "a", encoding="utf-8") as log:
                 log.write((operation or f"{self.command} {self.path}") + (f" [{fault}]" if fault else "") + "\n")
+            if args.log_bodies and target:
+                with open(args.log_bodies, "a", encoding="utf-8") as bodies:
+                    request = json.loads(body or b"{}")
+                    bodies.write(json.dumps({"operation": operation, "request": request}) + "\n")
             if fault == "slow":
                 time.sleep(5)
             if fault == "reset":

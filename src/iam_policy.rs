@@ -56,6 +56,10 @@ pub struct PolicyRequest {
     /// The ECR repository the action pushes to.
     #[arg(long)]
     pub ecr_repository: String,
+    /// The account whose registry holds the repository, when it is not --account's (the
+    /// action's `registry` naming another account's ECR host).
+    #[arg(long, value_name = "ACCOUNT")]
+    pub registry_account: Option<String>,
     /// The ECS cluster of the services.
     #[arg(long)]
     pub cluster: Option<String>,
@@ -75,9 +79,10 @@ pub struct PolicyRequest {
     /// The action may create the repository (`create-repository: true`).
     #[arg(long)]
     pub create_repository: bool,
-    /// The OIDC audience.
-    #[arg(long, default_value = "sts.amazonaws.com")]
-    pub audience: String,
+    /// The OIDC audience [default: sts.amazonaws.com, sts.amazonaws.com.cn in China regions, as
+    /// the action sends].
+    #[arg(long)]
+    pub audience: Option<String>,
     /// Which document to print.
     #[arg(long, value_enum, default_value = "both")]
     pub document: Document,
@@ -131,6 +136,14 @@ fn check(request: &PolicyRequest) -> Result<(), Problem> {
             "e.g. --ecr-repository back-end",
         )
     })?;
+    if let Some(account) = &request.registry_account
+        && (account.len() != 12 || !account.chars().all(|c| c.is_ascii_digit()))
+    {
+        return Err(bad(
+            format!("--registry-account `{account}` is not a 12-digit account id"),
+            "the account in the registry host ACCOUNT.dkr.ecr.REGION.amazonaws.com",
+        ));
+    }
     if !request.services.is_empty() && request.cluster.is_none() {
         return Err(bad(
             "--service needs --cluster".into(),
@@ -146,6 +159,15 @@ fn check(request: &PolicyRequest) -> Result<(), Problem> {
     Ok(())
 }
 
+/// The audience the action asks the OIDC token for by default in `region`.
+pub fn default_audience(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "sts.amazonaws.com.cn"
+    } else {
+        "sts.amazonaws.com"
+    }
+}
+
 fn partition(region: &str) -> &'static str {
     if region.starts_with("cn-") {
         "aws-cn"
@@ -159,7 +181,11 @@ fn partition(region: &str) -> &'static str {
 pub fn trust_policy(request: &PolicyRequest) -> Value {
     let partition = partition(&request.region);
     let repo = &request.repository;
-    let mut equals = json!({ format!("{ISSUER}:aud"): request.audience });
+    let audience = request
+        .audience
+        .clone()
+        .unwrap_or_else(|| default_audience(&request.region).to_string());
+    let mut equals = json!({ format!("{ISSUER}:aud"): audience });
     let mut condition = json!({});
     let subjects: Vec<String> = match (&request.environment, request.branches.as_slice()) {
         (Some(environment), _) => vec![format!("repo:{repo}:environment:{environment}")],
@@ -191,13 +217,14 @@ pub fn trust_policy(request: &PolicyRequest) -> Value {
 pub fn permissions_policy(request: &PolicyRequest) -> Value {
     let partition = partition(&request.region);
     let (account, region) = (&request.account, &request.region);
+    let registry_account = request.registry_account.as_ref().unwrap_or(account);
     let mut statements = vec![
         json!({ "Sid": "EcrLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*" }),
         json!({
             "Sid": "EcrPush",
             "Effect": "Allow",
             "Action": ECR_PUSH_ACTIONS,
-            "Resource": format!("arn:{partition}:ecr:{region}:{account}:repository/{}", request.ecr_repository),
+            "Resource": format!("arn:{partition}:ecr:{region}:{registry_account}:repository/{}", request.ecr_repository),
         }),
         json!({
             "Sid": "EcrRepository",
@@ -207,7 +234,7 @@ pub fn permissions_policy(request: &PolicyRequest) -> Value {
             } else {
                 ECR_REPOSITORY_ACTIONS.to_vec()
             },
-            "Resource": format!("arn:{partition}:ecr:{region}:{account}:repository/{}", request.ecr_repository),
+            "Resource": format!("arn:{partition}:ecr:{region}:{registry_account}:repository/{}", request.ecr_repository),
         }),
     ];
     if let Some(cluster) = &request.cluster {

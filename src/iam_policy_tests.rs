@@ -13,7 +13,8 @@ fn request() -> PolicyRequest {
         environment: None,
         pass_roles: Vec::new(),
         create_repository: true,
-        audience: "sts.amazonaws.com".into(),
+        audience: None,
+        registry_account: None,
         document: Document::Both,
     }
 }
@@ -184,4 +185,59 @@ fn bad_requests_are_refused() {
         let problem = render(&broken).unwrap_err();
         assert!(problem.hint.is_some(), "{problem}");
     }
+}
+
+#[test]
+fn partitions_follow_the_region_as_the_action_does() {
+    let china = PolicyRequest {
+        region: "cn-north-1".into(),
+        ..request()
+    };
+    let trust = trust_policy(&china).to_string();
+    assert!(
+        trust.contains("arn:aws-cn:iam::633607774026:oidc-provider/"),
+        "{trust}"
+    );
+    assert!(
+        trust.contains("\"sts.amazonaws.com.cn\""),
+        "the .cn audience: {trust}"
+    );
+    let permissions = permissions_policy(&china).to_string();
+    assert!(permissions.contains("arn:aws-cn:ecr:cn-north-1:633607774026:repository/back-end"));
+    assert!(!permissions.contains("arn:aws:"), "{permissions}");
+
+    let gov = PolicyRequest {
+        region: "us-gov-west-1".into(),
+        ..request()
+    };
+    assert!(
+        permissions_policy(&gov)
+            .to_string()
+            .contains("arn:aws-us-gov:ecs:us-gov-west-1:")
+    );
+    assert!(
+        trust_policy(&gov)
+            .to_string()
+            .contains("\"sts.amazonaws.com\"")
+    );
+}
+
+#[test]
+fn another_accounts_registry_gets_the_ecr_resources() {
+    let shared = PolicyRequest {
+        registry_account: Some("111122223333".into()),
+        ..request()
+    };
+    let permissions = permissions_policy(&shared).to_string();
+    assert!(permissions.contains("arn:aws:ecr:us-east-2:111122223333:repository/back-end"));
+    assert!(!permissions.contains("arn:aws:ecr:us-east-2:633607774026:repository"));
+    // ECS stays in the role's account.
+    assert!(permissions.contains("arn:aws:ecs:us-east-2:633607774026:service/"));
+    assert!(
+        render(&PolicyRequest {
+            registry_account: Some("1111".into()),
+            ..request()
+        })
+        .is_err()
+    );
 }

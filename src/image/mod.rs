@@ -80,7 +80,7 @@ impl serde::Serialize for PushedImage {
 /// Before building: the repository exists (or is created when asked) and the tags can move.
 pub async fn prepare(plan: &Plan, session: &AwsSession, console: &Console) -> Result<Repository> {
     let ecr = aws_sdk_ecr::Client::new(&session.config);
-    repository::prepare(&ecr, &plan.image, console).await
+    repository::prepare(&ecr, &plan.image, &session.account_id, console).await
 }
 
 pub async fn publish(
@@ -100,18 +100,28 @@ pub async fn publish(
         .filter(|t| t.as_str() != sha_tag)
         .cloned()
         .collect();
-    let (host, digest, tags, origin) = match (&plan.image.mode, &plan.image.registry_override) {
+    // A registry on this machine is spoken to over its HTTP API; ECR (ours, or another account's
+    // named in `registry`) through ECR's API.
+    let through_ecr = plan.image.registry_override.is_none() || plan.image.registry_id.is_some();
+    let registry_id = plan.image.registry_id.as_deref();
+    let (host, digest, tags, origin) = match (&plan.image.mode, through_ecr) {
         // ECR's own API: no registry login, and PutImage's answer is the digest's truth.
-        (ImageMode::Promote { from }, None) => {
-            let promoted = promote::with_ecr(&ecr, name, from, &moving, console).await?;
-            let host = ecr_host(&promoted.registry_id, &plan.region);
+        (ImageMode::Promote { from }, true) => {
+            let promoted =
+                promote::with_ecr(&ecr, registry_id, name, from, &moving, console).await?;
+            let host = plan
+                .image
+                .registry_override
+                .clone()
+                .unwrap_or_else(|| ecr_host(&promoted.registry_id, &plan.region));
             let origin = Origin::Promoted { from: from.clone() };
             (host, promoted.digest, moving, origin)
         }
-        (mode, registry_override) => {
-            let login = registry::ecr_login(&ecr).await?;
-            console.mask(&login.password);
-            let host = registry_override
+        (mode, _) => {
+            let login = registry::ecr_login(&ecr, registry_id, console).await?;
+            let host = plan
+                .image
+                .registry_override
                 .clone()
                 .unwrap_or_else(|| login.ecr_host.clone());
             let (digest, tags, origin) = match mode {
@@ -153,7 +163,7 @@ pub fn ecr_host(account: &str, region: &str) -> String {
 }
 
 /// Digest truth: every tag points at the digest that will be deployed — by DescribeImages,
-/// or the registry's API when `registry` overrides ECR.
+/// or the registry's API for a registry on this machine.
 async fn verify_tags(
     ecr: &aws_sdk_ecr::Client,
     plan: &Plan,
@@ -163,8 +173,9 @@ async fn verify_tags(
     digest: &str,
 ) -> Result<()> {
     let repository = &plan.image.repository;
-    let resolved: Vec<(String, Option<String>)> = match &plan.image.registry_override {
-        Some(_) => {
+    let through_ecr = plan.image.registry_override.is_none() || plan.image.registry_id.is_some();
+    let resolved: Vec<(String, Option<String>)> = match through_ecr {
+        false => {
             let mut resolved = Vec::new();
             for tag in tags {
                 resolved.push((
@@ -174,7 +185,10 @@ async fn verify_tags(
             }
             resolved
         }
-        None => repository::tag_digests(ecr, repository, tags).await?,
+        true => {
+            let registry_id = plan.image.registry_id.as_deref();
+            repository::tag_digests(ecr, registry_id, repository, tags).await?
+        }
     };
     for (tag, found) in resolved {
         if found.as_deref() != Some(digest) {

@@ -35,6 +35,7 @@ pub struct Promoted {
 /// Promote through ECR's API.
 pub async fn with_ecr(
     ecr: &aws_sdk_ecr::Client,
+    registry_id: Option<&str>,
     repository: &str,
     from: &str,
     tags: &[String],
@@ -42,6 +43,7 @@ pub async fn with_ecr(
 ) -> Result<Promoted> {
     let found = ecr
         .batch_get_image()
+        .set_registry_id(registry_id.map(str::to_string))
         .repository_name(repository)
         .image_ids(identifier(from))
         .set_accepted_media_types(Some(MEDIA_TYPES.iter().map(|t| t.to_string()).collect()))
@@ -54,7 +56,7 @@ pub async fn with_ecr(
             )
         })?;
     let Some(image) = found.images().first() else {
-        let tags = ecr_tags(ecr, repository).await;
+        let tags = ecr_tags(ecr, registry_id, repository).await;
         return Err(missing_source(repository, from, &tags));
     };
     let manifest = image
@@ -65,13 +67,14 @@ pub async fn with_ecr(
         .and_then(|id| id.image_digest())
         .context("ECR returned the image without its digest")?
         .to_string();
-    let registry_id = image
+    let image_registry = image
         .registry_id()
         .context("ECR returned the image without its registry")?
         .to_string();
     for tag in tags {
         let put = ecr
             .put_image()
+            .set_registry_id(registry_id.map(str::to_string))
             .repository_name(repository)
             .image_manifest(manifest)
             .set_image_manifest_media_type(image.image_manifest_media_type().map(str::to_string))
@@ -113,13 +116,18 @@ pub async fn with_ecr(
     }
     Ok(Promoted {
         digest,
-        registry_id,
+        registry_id: image_registry,
     })
 }
 
-async fn ecr_tags(ecr: &aws_sdk_ecr::Client, repository: &str) -> Vec<String> {
+async fn ecr_tags(
+    ecr: &aws_sdk_ecr::Client,
+    registry_id: Option<&str>,
+    repository: &str,
+) -> Vec<String> {
     let listed = ecr
         .list_images()
+        .set_registry_id(registry_id.map(str::to_string))
         .repository_name(repository)
         .filter(
             aws_sdk_ecr::types::ListImagesFilter::builder()

@@ -1,5 +1,6 @@
 //! The registry side: ECR's login for it, and what its tags point at.
 
+use crate::console::Console;
 use crate::error::Problem;
 use anyhow::{Context, Result, anyhow};
 use aws_sdk_ecr::error::DisplayErrorContext;
@@ -15,21 +16,27 @@ pub struct RegistryLogin {
     pub password: SecretString,
 }
 
-/// ECR GetAuthorizationToken: `base64("AWS:<password>")` and the registry's endpoint.
-pub async fn ecr_login(ecr: &aws_sdk_ecr::Client) -> Result<RegistryLogin> {
-    let response = ecr
+/// ECR GetAuthorizationToken: `base64("AWS:<password>")` and the registry's endpoint (of
+/// `registry_id`'s registry when given). The token and the password are masked before anything
+/// else is done with them.
+pub async fn ecr_login(
+    ecr: &aws_sdk_ecr::Client,
+    registry_id: Option<&str>,
+    console: &Console,
+) -> Result<RegistryLogin> {
+    #[allow(deprecated)] // registryIds still selects the registry the token is for.
+    let request = ecr
         .get_authorization_token()
-        .send()
-        .await
-        .map_err(|error| {
-            anyhow!(
-                Problem::new(format!(
-                    "ECR GetAuthorizationToken failed: {}",
-                    DisplayErrorContext(&error)
-                ))
-                .hint("the role needs `ecr:GetAuthorizationToken` on resource `*`")
-            )
-        })?;
+        .set_registry_ids(registry_id.map(|id| vec![id.to_string()]));
+    let response = request.send().await.map_err(|error| {
+        anyhow!(
+            Problem::new(format!(
+                "ECR GetAuthorizationToken failed: {}",
+                DisplayErrorContext(&error)
+            ))
+            .hint("the role needs `ecr:GetAuthorizationToken` on resource `*`")
+        )
+    })?;
     let data = response
         .authorization_data()
         .first()
@@ -37,6 +44,7 @@ pub async fn ecr_login(ecr: &aws_sdk_ecr::Client) -> Result<RegistryLogin> {
     let token = data
         .authorization_token()
         .context("ECR returned no token")?;
+    console.mask(&SecretString::from(token.to_string()));
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(token)
         .context("ECR's token is not base64")?;
@@ -46,6 +54,7 @@ pub async fn ecr_login(ecr: &aws_sdk_ecr::Client) -> Result<RegistryLogin> {
         .expose_secret()
         .split_once(':')
         .context("ECR's token is not USER:PASSWORD")?;
+    console.mask(&SecretString::from(password.to_string()));
     let endpoint = data.proxy_endpoint().unwrap_or_default();
     Ok(RegistryLogin {
         ecr_host: host_of_endpoint(endpoint).to_string(),

@@ -20,11 +20,13 @@ pub struct Repository {
 pub async fn prepare(
     ecr: &aws_sdk_ecr::Client,
     image: &ImagePlan,
+    account: &str,
     console: &Console,
 ) -> Result<Repository> {
     let name = &image.repository;
     let described = ecr
         .describe_repositories()
+        .set_registry_id(image.registry_id.clone())
         .repository_names(name)
         .send()
         .await;
@@ -53,6 +55,17 @@ pub async fn prepare(
                          or set `create-repository: true`"
                     ))
                     .into());
+            }
+            if let Some(other) = image.registry_id.as_deref().filter(|id| *id != account) {
+                return Err(Problem::new(format!(
+                    "the ECR repository {name} does not exist in account {other}'s registry, and \
+                     create-repository creates repositories only in this account ({account})"
+                ))
+                .hint(format!(
+                    "create it in account {other} (`aws ecr create-repository --repository-name {name}` \
+                     with that account's credentials), or push to this account's registry"
+                ))
+                .into());
             }
             create(ecr, image, console).await?;
             (Some(ImageTagMutability::Mutable), Vec::new(), true)
@@ -192,6 +205,7 @@ async fn create(ecr: &aws_sdk_ecr::Client, image: &ImagePlan, console: &Console)
 /// The digest each tag points at, by DescribeImages.
 pub async fn tag_digests(
     ecr: &aws_sdk_ecr::Client,
+    registry_id: Option<&str>,
     repository: &str,
     tags: &[String],
 ) -> Result<Vec<(String, Option<String>)>> {
@@ -201,6 +215,7 @@ pub async fn tag_digests(
         .collect();
     let described = ecr
         .describe_images()
+        .set_registry_id(registry_id.map(str::to_string))
         .repository_name(repository)
         .set_image_ids(Some(ids))
         .send()

@@ -28,15 +28,26 @@ pub(super) fn resolve_image(
         )
     })?;
     let registry_override = args.registry.clone();
-    if let Some(registry) = &registry_override
-        && (registry.contains('/') || registry.contains(char::is_whitespace))
-    {
-        return Err(PlanError::new(
-            "registry",
-            format!("`{registry}` is not a registry host"),
-            "a host with an optional port, e.g. `123456789012.dkr.ecr.us-east-2.amazonaws.com`",
-        ));
-    }
+    // The registry gets the ECR login: only ECR itself, or a registry on this machine.
+    let registry_id = match &registry_override {
+        None => None,
+        Some(host) if values::is_loopback_host(host) => None,
+        Some(host) => match values::ecr_registry(host) {
+            Some((account, _)) => Some(account),
+            None => {
+                return Err(PlanError::new(
+                    "registry",
+                    format!(
+                        "`{host}` is not an ECR registry, and the ECR login (a 12-hour token for your \
+                         account's images) would be sent to it"
+                    ),
+                    "an ECR host, `ACCOUNT.dkr.ecr.REGION.amazonaws.com` (or its FIPS or dual-stack \
+                     form), a registry on this machine (`127.0.0.1:5000`, `localhost:5000`), or leave \
+                     it empty for the account's own registry",
+                ));
+            }
+        },
+    };
     let mut tags = vec![environment.to_string(), format!("sha-{}", &sha[..7])];
     for tag in key_lines(args.extra_tags.as_deref()) {
         values::check_docker_tag(tag).map_err(|why| {
@@ -93,6 +104,7 @@ pub(super) fn resolve_image(
     Ok(ImagePlan {
         repository,
         registry_override,
+        registry_id,
         tags,
         mode,
         create_repository: parse_flag(&args.create_repository, "create-repository", false)?,

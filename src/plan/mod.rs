@@ -144,6 +144,9 @@ pub struct ImagePlan {
     pub repository: String,
     /// Registry host to push to instead of the account's ECR registry.
     pub registry_override: Option<String>,
+    /// The account of an ECR registry named in `registry` (maybe another account's): every ECR
+    /// call about the repository passes it as `registryId`.
+    pub registry_id: Option<String>,
     /// The environment tag first, then `sha-<7>`, then `extra-tags`.
     pub tags: Vec<String>,
     pub mode: ImageMode,

@@ -321,3 +321,33 @@ fn subcommands_change_the_plan_through_the_intent() {
     assert!(matches!(dry.image.mode, ImageMode::Build(_)));
     assert!(!resolve_given(&inputs).unwrap().dry_run);
 }
+
+#[test]
+fn the_registry_is_ecr_or_this_machine() {
+    let fixture = Fixture::new();
+    let with_registry = |registry: &str| {
+        resolve_given(&fixture.inputs("refs/heads/main", |args, _| {
+            args.registry = Some(registry.into());
+        }))
+    };
+    let shared = with_registry("111122223333.dkr.ecr.us-east-2.amazonaws.com").unwrap();
+    assert_eq!(shared.image.registry_id.as_deref(), Some("111122223333"));
+    let local = with_registry("127.0.0.1:5000").unwrap();
+    assert_eq!(local.image.registry_id, None);
+    assert_eq!(
+        resolve_given(&fixture.inputs("refs/heads/main", |_, _| {}))
+            .unwrap()
+            .image
+            .registry_id,
+        None
+    );
+    for refused in [
+        "ghcr.io",
+        "registry.example.org:5000",
+        "localhost.evil.example",
+    ] {
+        let error = with_registry(refused).unwrap_err();
+        assert_eq!(error.input, "registry", "{refused}");
+        assert!(error.problem.contains("would be sent to it"), "{error:?}");
+    }
+}

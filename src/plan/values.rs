@@ -188,6 +188,30 @@ pub fn task_definition_document(text: &str) -> Result<String, String> {
     Ok(json!({ "taskDefinition": task_definition, "tags": tags }).to_string())
 }
 
+/// The account and region of an ECR registry host: `ACCOUNT.dkr.ecr.REGION.amazonaws.com`
+/// (`.amazonaws.com.cn` in China), the FIPS form `ACCOUNT.dkr.ecr-fips.REGION.amazonaws.com`,
+/// and the dual-stack forms `ACCOUNT.dkr-ecr.REGION.on.aws` / `ACCOUNT.dkr-ecr-fips.REGION.on.aws`.
+pub fn ecr_registry(host: &str) -> Option<(String, String)> {
+    let (account, rest) = host.split_once('.')?;
+    if account.len() != 12 || !account.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let region = ["dkr.ecr.", "dkr.ecr-fips."]
+        .iter()
+        .find_map(|prefix| {
+            let rest = rest.strip_prefix(prefix)?;
+            rest.strip_suffix(".amazonaws.com")
+                .or_else(|| rest.strip_suffix(".amazonaws.com.cn"))
+        })
+        .or_else(|| {
+            ["dkr-ecr.", "dkr-ecr-fips."]
+                .iter()
+                .find_map(|prefix| rest.strip_prefix(prefix)?.strip_suffix(".on.aws"))
+        })?;
+    check_region(region).ok()?;
+    Some((account.to_string(), region.to_string()))
+}
+
 /// Whether a registry host (`host` or `host:port`) is this machine: an IP address in
 /// 127.0.0.0/8, `::1` (as `[::1]`), or exactly `localhost` — not every name that starts with
 /// `127.` or `localhost`. Loopback registries are spoken to over plain HTTP.
@@ -347,6 +371,35 @@ mod tests {
             "",
         ] {
             assert!(!is_loopback_host(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn ecr_hosts_in_every_form() {
+        let ours = Some(("633607774026".to_string(), "us-east-2".to_string()));
+        for host in [
+            "633607774026.dkr.ecr.us-east-2.amazonaws.com",
+            "633607774026.dkr.ecr-fips.us-east-2.amazonaws.com",
+            "633607774026.dkr-ecr.us-east-2.on.aws",
+            "633607774026.dkr-ecr-fips.us-east-2.on.aws",
+        ] {
+            assert_eq!(ecr_registry(host), ours, "{host}");
+        }
+        assert_eq!(
+            ecr_registry("633607774026.dkr.ecr.cn-north-1.amazonaws.com.cn"),
+            Some(("633607774026".to_string(), "cn-north-1".to_string()))
+        );
+        for host in [
+            "ghcr.io",
+            "633607774026.dkr.ecr.us-east-2.amazonaws.com.evil.example",
+            "633607774026.dkr.ecr.us-east-2.amazonaws.com:443",
+            "evil.example/633607774026.dkr.ecr.us-east-2.amazonaws.com",
+            "63360777402.dkr.ecr.us-east-2.amazonaws.com",
+            "633607774026.dkr.ecr.ohio.amazonaws.com",
+            "public.ecr.aws",
+            "127.0.0.1:5000",
+        ] {
+            assert_eq!(ecr_registry(host), None, "{host}");
         }
     }
 }

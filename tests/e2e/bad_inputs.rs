@@ -340,6 +340,26 @@ async fn bad_inputs_fail_with_one_clear_error_and_no_aws_call() {
             }),
             "ecr-repository",
         ),
+        // The ECR login goes only to ECR or to this machine (never to a lookalike).
+        ("registry not ECR", input("registry", "ghcr.io"), "registry"),
+        (
+            "registry looks like loopback",
+            input("registry", "127.0.0.1.evil.example:5000"),
+            "registry",
+        ),
+        (
+            "registry starts with localhost",
+            input("registry", "localhost.evil.example"),
+            "registry",
+        ),
+        (
+            "registry looks like ECR",
+            input(
+                "registry",
+                "633607774026.dkr.ecr.us-east-2.amazonaws.com.evil.example",
+            ),
+            "registry",
+        ),
         ("mode unknown", input("mode", "deploy"), "mode"),
         (
             "target with a space",

@@ -622,3 +622,67 @@ async fn immutable_with_exclusions_moves_the_excluded_tags() {
         run.log()
     );
 }
+
+/// `registry` naming an ECR host (here moto's own account, named explicitly, as a shared
+/// registry account would be): every ECR call about the repository passes its registryId.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ecr_registry_named_in_registry_is_passed_as_registry_id() {
+    let standins = StandIns::get();
+    let ecr = standins.ecr().await;
+    let repository = unique("e2e/registry-id");
+    standins.ecr_repository(&repository, false).await;
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 2, "digest": format!("sha256:{}", "2".repeat(64))},
+        "layers": []
+    });
+    ecr.put_image()
+        .repository_name(&repository)
+        .image_manifest(manifest.to_string())
+        .image_tag("sha-0000002")
+        .send()
+        .await
+        .unwrap();
+    let proxy = FaultProxy::start(&standins, &[]);
+    let mut action = ActionRun::new(
+        &standins,
+        "refs/heads/main",
+        &unique("run"),
+        &[
+            ("ecr-repository", repository.as_str()),
+            ("mode", "promote"),
+            ("promote-from", "sha-0000002"),
+        ],
+    );
+    action.set(
+        "INPUT_REGISTRY",
+        "123456789012.dkr.ecr.us-east-2.amazonaws.com",
+    );
+    action.set("AWS_ENDPOINT_URL", &proxy.url);
+    let run = action.run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert!(
+        run.outputs["image"].starts_with("123456789012.dkr.ecr.us-east-2.amazonaws.com/"),
+        "{}",
+        run.outputs_raw
+    );
+    let ecr_calls: Vec<(String, serde_json::Value)> = proxy
+        .requests()
+        .into_iter()
+        .filter(|(_, request)| {
+            request.get("repositoryName").is_some() || request.get("repositoryNames").is_some()
+        })
+        .collect();
+    let operations: Vec<&str> = ecr_calls.iter().map(|(op, _)| op.as_str()).collect();
+    assert_eq!(
+        operations,
+        ["DescribeRepositories", "BatchGetImage", "PutImage"]
+    );
+    for (operation, request) in &ecr_calls {
+        assert_eq!(
+            request["registryId"], "123456789012",
+            "{operation}: {request}"
+        );
+    }
+}

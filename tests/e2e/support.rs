@@ -745,6 +745,7 @@ pub struct FaultProxy {
     child: std::process::Child,
     pub url: String,
     log: PathBuf,
+    bodies: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -756,6 +757,10 @@ impl FaultProxy {
         use std::io::{BufRead, BufReader};
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("calls.txt");
+        let bodies = dir.path().join("bodies.jsonl");
+        // Both exist from the start: a record that is missing later fails the test.
+        std::fs::write(&log, "").unwrap();
+        std::fs::write(&bodies, "").unwrap();
         let mut command = Command::new("python3");
         command
             .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/aws_proxy.py"))
@@ -768,6 +773,8 @@ impl FaultProxy {
             ])
             .arg("--log")
             .arg(&log)
+            .arg("--log-bodies")
+            .arg(&bodies)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
         for fault in faults {
@@ -796,8 +803,24 @@ impl FaultProxy {
             url: format!("http://{address}"),
             child,
             log,
+            bodies,
             _dir: dir,
         }
+    }
+
+    /// The JSON-protocol requests that reached the proxy: `(operation, request body)`.
+    pub fn requests(&self) -> Vec<(String, serde_json::Value)> {
+        std::fs::read_to_string(&self.bodies)
+            .unwrap()
+            .lines()
+            .map(|line| {
+                let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+                (
+                    entry["operation"].as_str().unwrap().to_string(),
+                    entry["request"].clone(),
+                )
+            })
+            .collect()
     }
 
     /// The operations that reached the proxy, with `[fault]` after the injected ones.
