@@ -13,7 +13,8 @@ as STS) to --log, one a line, and can inject faults:
 
 With --ecs-deployments it also behaves as ECS does where moto does not: deployments with ids on
 UpdateService, stale reads right after it, rollouts that end as scripted (ecs_deployments.py;
-POST /_stand-in/ecs-script sets a service's script).
+POST /_stand-in/ecs-script sets a service's script). With --iam it enforces the permissions
+policy set for a role session (iam_enforcer.py; POST /_stand-in/iam-policy).
 """
 import json
 import argparse
@@ -25,6 +26,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from ecs_deployments import EcsDeployments
+from iam_enforcer import IamEnforcer
 
 
 def parse_faults(specs):
@@ -44,10 +46,12 @@ def main() -> None:
     parser.add_argument("--log", required=True)
     parser.add_argument("--fault", action="append", default=[])
     parser.add_argument("--ecs-deployments", action="store_true")
+    parser.add_argument("--iam", action="store_true")
     parser.add_argument("--log-bodies", help="also append each JSON-protocol request, one a line")
     args = parser.parse_args()
     faults = parse_faults(args.fault)
     ecs = EcsDeployments() if args.ecs_deployments else None
+    iam = IamEnforcer() if args.iam else None
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
@@ -66,7 +70,7 @@ def main() -> None:
 
         def error(self, status, code, message, json_protocol):
             if json_protocol:
-                body = ('{"__type": "%s", "message": "%s"}' % (code, message)).encode()
+                body = json.dumps({"__type": code, "message": message}).encode()
                 content_type = "application/x-amz-json-1.1"
             else:
                 body = (
@@ -96,6 +100,12 @@ def main() -> None:
                     return self.answer_json(400, {"message": "not started with --ecs-deployments"})
                 ecs.set_script(json.loads(body or b"{}"))
                 return self.answer_json(200, {"ok": True})
+            if self.path == "/_stand-in/iam-policy":
+                if iam is None:
+                    return self.answer_json(400, {"message": "not started with --iam"})
+                request = json.loads(body or b"{}")
+                iam.set_policy(request["session"], request["policy"])
+                return self.answer_json(200, {"ok": True})
             target = self.headers.get("X-Amz-Target", "")
             operation = target.split(".")[-1]
             if not operation and body:
@@ -122,6 +132,12 @@ def main() -> None:
             if fault in ("500", "503"):
                 code = "InternalFailure" if fault == "500" else "ServiceUnavailable"
                 return self.error(int(fault), code, "injected fault", bool(target))
+            if iam is not None and target:
+                denied = iam.check(self.headers, json.loads(body or b"{}"))
+                if denied:
+                    with open(args.log, "a", encoding="utf-8") as log:
+                        log.write(f"{operation} [denied]\n")
+                    return self.error(denied[0], denied[1], denied[2], True)
             if ecs is not None and operation == "UpdateService":
                 refused = ecs.refusal(json.loads(body or b"{}"))
                 if refused:
@@ -135,6 +151,8 @@ def main() -> None:
                     status, headers, payload = response.status, response.headers, response.read()
             except urllib.error.HTTPError as error:
                 status, headers, payload = error.code, error.headers, error.read()
+            if iam is not None and status == 200 and operation == "AssumeRoleWithWebIdentity":
+                iam.on_assume_role(body or b"", payload.decode(errors="replace"))
             if ecs is not None and status == 200 and operation in ("UpdateService", "DescribeServices"):
                 answer = json.loads(payload)
                 if operation == "UpdateService":

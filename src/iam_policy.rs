@@ -95,6 +95,35 @@ pub enum Document {
     Both,
 }
 
+/// The command line that prints the permissions policy a run of `plan` needs, for the hint of
+/// an AccessDenied.
+pub fn command_for(plan: &crate::plan::Plan, account: &str) -> String {
+    let repository = plan.source.repository.as_deref().unwrap_or("ORG/REPO");
+    let mut command = format!(
+        "deploy-action iam-policy --repository {repository} --account {account} --region {} --ecr-repository {}",
+        plan.region, plan.image.repository
+    );
+    if let Some(registry) = plan
+        .image
+        .registry_id
+        .as_deref()
+        .filter(|id| *id != account)
+    {
+        command.push_str(&format!(" --registry-account {registry}"));
+    }
+    if let Some(rollout) = &plan.rollout {
+        command.push_str(&format!(" --cluster {}", rollout.cluster));
+        for service in &rollout.services {
+            command.push_str(&format!(" --service {service}"));
+        }
+    }
+    if plan.image.create_repository {
+        command.push_str(" --create-repository");
+    }
+    command.push_str(" --document permissions");
+    command
+}
+
 /// The requested document(s), pretty-printed JSON.
 pub fn render(request: &PolicyRequest) -> Result<String, Problem> {
     check(request)?;

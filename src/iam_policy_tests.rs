@@ -241,3 +241,32 @@ fn another_accounts_registry_gets_the_ecr_resources() {
         .is_err()
     );
 }
+
+/// README's policy block is this command's output for the arguments its marker names: a user
+/// who copies it gets exactly what the code needs (a hand-written one lacked
+/// ecr:DescribeRepositories and ecr:DescribeImages).
+#[test]
+fn readme_policy_is_the_commands_output() {
+    use clap::Parser;
+    #[derive(clap::Parser)]
+    struct Args {
+        #[command(flatten)]
+        request: PolicyRequest,
+    }
+    let readme = include_str!("../README.md");
+    let marker = "<!-- iam-policy permissions: ";
+    let start = readme.find(marker).expect("README's policy marker") + marker.len();
+    let line_end = start + readme[start..].find(" -->").unwrap();
+    let arguments = &readme[start..line_end];
+    let block_start = line_end + readme[line_end..].find("```json\n").unwrap() + "```json\n".len();
+    let block_end = block_start + readme[block_start..].find("\n```").unwrap();
+    let mut argv = vec!["iam-policy"];
+    argv.extend(arguments.split_whitespace());
+    argv.extend(["--document", "permissions"]);
+    let request = Args::try_parse_from(argv).unwrap().request;
+    assert_eq!(
+        &readme[block_start..block_end],
+        render(&request).unwrap(),
+        "README's policy differs from `deploy-action iam-policy {arguments} --document permissions`: paste the output"
+    );
+}

@@ -43,11 +43,19 @@ pub struct Request {
 pub async fn run(request: &Request, console: &Console) -> Result<()> {
     let mut release = Release::default();
     let mut deployment = None;
-    let stopped = execute(request, console, &mut release, &mut deployment)
+    let mut stopped = execute(request, console, &mut release, &mut deployment)
         .await
         .err();
-    if let Some(stopped) = &stopped {
-        release.failure = Some(StageFailure::new(stopped.stage, &stopped.error));
+    if let Some(stopped) = &mut stopped {
+        let mut failure = StageFailure::new(stopped.stage, &stopped.error);
+        if failure.hint.is_none()
+            && failure.message.contains("is not authorized to perform")
+            && let Some(hint) = access_denied_hint(request, &release)
+        {
+            failure.hint = Some(hint.clone());
+            stopped.error = Problem::new(failure.message.clone()).hint(hint).into();
+        }
+        release.failure = Some(failure);
     }
     let destination = ReportPlan::of(&request.inputs.run, request.format);
     let reported = report::finish(&destination, &release, deployment.as_ref(), console).await;
@@ -59,6 +67,16 @@ pub async fn run(request: &Request, console: &Console) -> Result<()> {
         (Some(stopped), Ok(())) => Err(stopped.error),
         (None, reported) => reported,
     }
+}
+
+/// An AWS call the role may not make: the command that prints the policy this run needs.
+fn access_denied_hint(request: &Request, release: &Release) -> Option<String> {
+    let plan = plan::resolve(&request.inputs, request.intent).ok()?;
+    let account = release.aws_account_id.as_deref().unwrap_or("ACCOUNT");
+    Some(format!(
+        "the role's permissions policy does not allow that call; `{}` prints one that allows every call this run makes",
+        iam_policy::command_for(&plan, account)
+    ))
 }
 
 /// The run stopped in `stage` with `error`.

@@ -166,3 +166,46 @@ async fn ambient_credentials_say_where_they_came_from() {
     run.assert_no_leak("the ambient secret key", &secret);
     assert_eq!(run.outputs["aws-account-id"], "123456789012");
 }
+
+/// Every run here assumes its role under the policy `deploy-action iam-policy` prints for its
+/// inputs, enforced by the strict stand-in. Without a permission the code needs (README's old
+/// hand-written policy lacked ecr:DescribeRepositories), the call is denied in AWS's words and
+/// the step names the action, the resource and the command that prints the fix.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_denied_call_names_the_action_the_resource_and_the_fix() {
+    let standins = StandIns::get();
+    let repository = unique("e2e/denied");
+    standins.ecr_repository(&repository, false).await;
+    let mut action = ActionRun::new(
+        &standins,
+        "refs/heads/feature/denied",
+        &unique("run"),
+        &[("ecr-repository", repository.as_str())],
+    );
+    action
+        .denied_actions
+        .push("ecr:DescribeRepositories".into());
+    let run = action.run();
+    assert_eq!(run.code, 1, "{}", run.log());
+    let error = run.the_error("denied");
+    assert!(
+        error.contains(
+            "is not authorized to perform: ecr:DescribeRepositories on resource: \
+             arn:aws:ecr:us-east-2:123456789012:repository/"
+        ) && error.contains(&repository),
+        "{error}"
+    );
+    assert!(
+        error.contains(&format!(
+            "deploy-action iam-policy --repository operationcode/back-end --account 123456789012 \
+             --region us-east-2 --ecr-repository {repository} --document permissions"
+        )),
+        "{error}"
+    );
+    assert!(
+        run.summary.contains("Stopped at repository"),
+        "{}",
+        run.summary
+    );
+    run.assert_no_token_leaks(&standins);
+}

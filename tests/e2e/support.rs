@@ -339,6 +339,10 @@ pub fn deploy_inputs<'a>(
 pub struct ActionRun {
     pub dir: tempfile::TempDir,
     pub env: Vec<(String, String)>,
+    /// The strict stand-in, which enforces the run's IAM policy.
+    strict_aws: String,
+    /// Actions taken out of the run's generated policy (to see a denied call reported).
+    pub denied_actions: Vec<String>,
     /// Values that are not UTF-8.
     pub raw_env: Vec<(String, std::ffi::OsString)>,
 }
@@ -433,7 +437,95 @@ impl ActionRun {
             dir,
             env,
             raw_env: Vec::new(),
+            strict_aws: standins.var("AWS_ENDPOINT_URL").to_string(),
+            denied_actions: Vec::new(),
         }
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.env
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A run that assumes a role runs under exactly the permissions policy `deploy-action
+    /// iam-policy` prints for its inputs: the strict stand-in enforces it for the run's role
+    /// session, as IAM would (a call the policy misses fails the test's run).
+    fn run_under_its_iam_policy(&self) {
+        if self.get("INPUT_ROLE-TO-ASSUME").is_none() {
+            return;
+        }
+        let Some(repository) = self.get("INPUT_ECR-REPOSITORY") else {
+            return;
+        };
+        let session = match self.get("INPUT_ROLE-SESSION-NAME") {
+            Some(name) => name.to_string(),
+            None => format!("deploy-action-{}", self.get("GITHUB_RUN_ID").unwrap_or("")),
+        };
+        let mut args: Vec<String> = [
+            "iam-policy",
+            "--repository",
+            "operationcode/back-end",
+            "--account",
+            "123456789012",
+            "--region",
+            REGION,
+            "--ecr-repository",
+            repository,
+            "--document",
+            "permissions",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        if let Some(cluster) = self.get("INPUT_ECS-CLUSTER") {
+            args.extend(["--cluster".into(), cluster.into()]);
+            for service in self
+                .get("INPUT_ECS-SERVICES")
+                .unwrap_or("")
+                .split([',', '\n'])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
+                args.extend(["--service".into(), service.into()]);
+            }
+        }
+        if self.get("INPUT_CREATE-REPOSITORY") == Some("true") {
+            args.push("--create-repository".into());
+        }
+        let output = Command::new(env!("CARGO_BIN_EXE_deploy-action"))
+            .args(&args)
+            .output()
+            .unwrap();
+        if !output.status.success() {
+            // Inputs the action refuses: it makes no AWS call to authorize.
+            return;
+        }
+        let mut policy: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        for statement in policy["Statement"].as_array_mut().unwrap() {
+            if let Some(actions) = statement["Action"].as_array_mut() {
+                actions.retain(|a| !self.denied_actions.iter().any(|d| a == d.as_str()));
+            } else if self
+                .denied_actions
+                .iter()
+                .any(|d| statement["Action"] == d.as_str())
+            {
+                statement["Action"] = serde_json::json!([]);
+            }
+        }
+        let body = serde_json::json!({"session": session, "policy": policy}).to_string();
+        let posted = Command::new("curl")
+            .args(["-sf", "-X", "POST", "--data-binary", &body])
+            .arg(format!("{}/_stand-in/iam-policy", self.strict_aws))
+            .output()
+            .unwrap();
+        assert!(
+            posted.status.success(),
+            "the strict stand-in took no IAM policy: {}",
+            String::from_utf8_lossy(&posted.stderr)
+        );
     }
 
     pub fn set(&mut self, key: &str, value: &str) {
@@ -446,6 +538,7 @@ impl ActionRun {
     }
 
     pub fn run(&self) -> Finished {
+        self.run_under_its_iam_policy();
         let output = Command::new(env!("CARGO_BIN_EXE_deploy-action"))
             .env_clear()
             .envs(self.env.iter().map(|(k, v)| (k, v)))

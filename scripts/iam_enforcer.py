@@ -1,0 +1,137 @@
+"""IAM, as AWS enforces it and moto does not, for the proxy in front of moto (aws_proxy.py).
+
+A policy document (the JSON `deploy-action iam-policy --document permissions` prints) is set for a
+role session name with POST /_stand-in/iam-policy {"session", "policy"}. The proxy learns which
+access key belongs to which session from the AssumeRoleWithWebIdentity answers it forwards; every
+later call signed with that key is checked against the session's policy, the way IAM evaluates
+identity-based policies: some Allow statement must match the action (wildcards), the resource
+(wildcards) and every condition (StringEquals/StringLike/ArnEquals/ArnLike over the keys the call
+carries). A call nothing allows gets the error AWS answers with, in AWS's words:
+`AccessDeniedException: User: ARN is not authorized to perform: ACTION on resource: RESOURCE
+because no identity-based policy allows the ACTION action`. Keys of sessions with no policy (and
+unsigned calls such as AssumeRoleWithWebIdentity, which the trust policy governs) pass.
+"""
+import fnmatch
+import re
+import threading
+import urllib.parse
+
+ECS = "AmazonEC2ContainerServiceV20141113"
+ECR = "AmazonEC2ContainerRegistry_V20150921"
+LOGS = "Logs_20140328"
+
+
+class IamEnforcer:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.policies = {}  # session name -> policy document
+        self.sessions = {}  # access key id -> (session name, assumed-role ARN)
+
+    def set_policy(self, session, policy):
+        with self.lock:
+            self.policies[session] = policy
+
+    def on_assume_role(self, request_body, answer_xml):
+        form = urllib.parse.parse_qs(request_body.decode(errors="replace"))
+        session = form.get("RoleSessionName", [""])[0]
+        key = re.search(r"<AccessKeyId>([^<]+)</AccessKeyId>", answer_xml)
+        arn = re.search(r"<Arn>([^<]+)</Arn>", answer_xml)
+        if session and key and arn:
+            with self.lock:
+                self.sessions[key.group(1)] = (session, arn.group(1))
+
+    def check(self, headers, body_json):
+        """None when allowed; else (status, error code, message)."""
+        credential = re.search(r"Credential=([^/]+)/[^/]+/([^/]+)/", headers.get("Authorization", ""))
+        target = headers.get("X-Amz-Target", "")
+        if not credential or not target:
+            return None
+        key, region = credential.group(1), credential.group(2)
+        with self.lock:
+            session, arn = self.sessions.get(key, (None, None))
+            policy = self.policies.get(session)
+        if policy is None:
+            return None
+        account = arn.split(":")[4]
+        prefix, _, operation = target.partition(".")
+        for action, resource, context in requests_of(prefix, operation, body_json, region, account):
+            if not allowed(policy, action, resource, context):
+                return (400, "AccessDeniedException",
+                        f"User: {arn} is not authorized to perform: {action} on resource: {resource} "
+                        f"because no identity-based policy allows the {action} action")
+        return None
+
+
+def requests_of(prefix, operation, body, region, account):
+    """The (action, resource, condition context) pairs IAM authorizes for one call."""
+    if prefix == ECR:
+        action = f"ecr:{operation}"
+        if operation == "GetAuthorizationToken":
+            return [(action, "*", {})]
+        registry = body.get("registryId") or account
+        names = body.get("repositoryNames") or [body.get("repositoryName", "*")]
+        return [(action, f"arn:aws:ecr:{region}:{registry}:repository/{name}", {}) for name in names]
+    if prefix == ECS:
+        action = f"ecs:{operation}"
+        cluster = body.get("cluster") or "default"
+        cluster_name = cluster.split("/")[-1]
+        cluster_arn = f"arn:aws:ecs:{region}:{account}:cluster/{cluster_name}"
+        context = {"ecs:cluster": cluster_arn}
+
+        def service_arn(service):
+            return f"arn:aws:ecs:{region}:{account}:service/{cluster_name}/{service.split('/')[-1]}"
+        if operation == "DescribeServices":
+            return [(action, service_arn(s), context) for s in body.get("services", [])]
+        if operation == "UpdateService":
+            return [(action, service_arn(body.get("service", "")), context)]
+        if operation == "RegisterTaskDefinition":
+            family = body.get("family", "")
+            checks = [(action, "*", {})]
+            if body.get("tags"):
+                checks.append(("ecs:TagResource", f"arn:aws:ecs:{region}:{account}:task-definition/{family}:*",
+                               {"ecs:CreateAction": "RegisterTaskDefinition"}))
+            for role in (body.get("taskRoleArn"), body.get("executionRoleArn")):
+                if role:
+                    checks.append(("iam:PassRole", role, {"iam:PassedToService": "ecs-tasks.amazonaws.com"}))
+            return checks
+        if operation in ("ListServices", "ListTasks", "DescribeTasks"):
+            return [(action, "*", context)]
+        return [(action, "*", {})]
+    if prefix == LOGS:
+        group, stream = body.get("logGroupName", "*"), body.get("logStreamName", "*")
+        return [(f"logs:{operation}", f"arn:aws:logs:{region}:{account}:log-group:{group}:log-stream:{stream}", {})]
+    return []
+
+
+def as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def allowed(policy, action, resource, context):
+    for statement in as_list(policy.get("Statement", [])):
+        if statement.get("Effect") != "Allow":
+            continue
+        if not any(fnmatch.fnmatchcase(action.lower(), pattern.lower()) for pattern in as_list(statement.get("Action", []))):
+            continue
+        if not any(fnmatch.fnmatchcase(resource, pattern) for pattern in as_list(statement.get("Resource", []))):
+            continue
+        if conditions_hold(statement.get("Condition", {}), context):
+            return True
+    return False
+
+
+def conditions_hold(conditions, context):
+    for operator, pairs in conditions.items():
+        for key, wanted in pairs.items():
+            if key not in context:
+                return False
+            value = context[key]
+            if operator in ("StringEquals", "ArnEquals"):
+                ok = value in as_list(wanted)
+            elif operator in ("StringLike", "ArnLike"):
+                ok = any(fnmatch.fnmatchcase(value, pattern) for pattern in as_list(wanted))
+            else:
+                return False
+            if not ok:
+                return False
+    return True
