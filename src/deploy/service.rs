@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub cluster: String,
+    /// The run's shared DescribeServices.
+    pub poller: std::sync::Arc<wait::Poller>,
     pub wait_timeout: Option<Duration>,
     pub rollback_on_failure: bool,
     pub force_new_deployment: bool,
@@ -24,6 +26,7 @@ impl From<&RolloutPlan> for Settings {
     fn from(plan: &RolloutPlan) -> Self {
         Self {
             cluster: plan.cluster.clone(),
+            poller: std::sync::Arc::new(wait::Poller::new(&plan.cluster, Vec::new())),
             wait_timeout: plan.wait_timeout,
             rollback_on_failure: plan.rollback_on_failure,
             force_new_deployment: plan.force_new_deployment,
@@ -40,7 +43,11 @@ pub async fn roll_all(
     revisions: &BTreeMap<String, Option<NewRevision>>,
     console: &Console,
 ) -> Result<Vec<Rollout>> {
-    let settings = Settings::from(plan);
+    let names = targets.iter().map(|t| t.name().to_string()).collect();
+    let settings = Settings {
+        poller: std::sync::Arc::new(wait::Poller::new(&plan.cluster, names)),
+        ..Settings::from(plan)
+    };
     let mut running = tokio::task::JoinSet::new();
     let count = targets.len();
     for (index, target) in targets.into_iter().enumerate() {
@@ -73,7 +80,7 @@ async fn unfinished(
     console: &Console,
 ) -> Rollout {
     let previous = target.task_definition_arn().to_string();
-    let left_on = match wait::describe(ecs, &settings.cluster, target.name()).await {
+    let left_on = match settings.poller.describe(ecs, target.name()).await {
         Ok(service) => service.task_definition().unwrap_or("unknown").to_string(),
         Err(_) => "unknown (describe the service to see)".to_string(),
     };
@@ -150,7 +157,7 @@ pub async fn roll_one(
         && wait::busy(&target.service).is_none();
     if let Some(timeout) = settings.wait_timeout.filter(|_| !fresh) {
         let idle =
-            wait::wait_until_idle(ecs, &settings.cluster, name, timeout, &mut events, console)
+            wait::wait_until_idle(ecs, &settings.poller, name, timeout, &mut events, console)
                 .await?;
         let now = idle.task_definition().unwrap_or_default();
         if now != previous {
@@ -191,7 +198,7 @@ pub async fn roll_one(
     };
     let verdict = match wait::wait_for_rollout(
         ecs,
-        &settings.cluster,
+        &settings.poller,
         name,
         &followed,
         timeout,
@@ -287,7 +294,9 @@ pub async fn after_failure(
         let _group = console.group(&format!("why {name} failed"));
         text.lines().for_each(|line| console.line(line));
     }
-    let now = wait::describe(ecs, &settings.cluster, name)
+    let now = settings
+        .poller
+        .describe(ecs, name)
         .await
         .ok()
         .and_then(|service| service.task_definition().map(str::to_string))
@@ -324,7 +333,7 @@ pub async fn after_failure(
         .unwrap_or(Duration::from_secs(30 * 60));
     match wait::wait_for_rollout(
         ecs,
-        &settings.cluster,
+        &settings.poller,
         name,
         &rollback,
         timeout,

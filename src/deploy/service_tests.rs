@@ -103,6 +103,7 @@ fn ours() -> NewRevision {
 fn settings(rollback: bool) -> Settings {
     Settings {
         cluster: "back-end-staging".into(),
+        poller: std::sync::Arc::new(wait::Poller::new("back-end-staging", vec!["api".into()])),
         wait_timeout: Some(Duration::from_secs(600)),
         rollback_on_failure: rollback,
         force_new_deployment: false,

@@ -6,7 +6,7 @@ use crate::error::Problem;
 use anyhow::{Result, anyhow};
 use aws_sdk_ecs::error::DisplayErrorContext;
 use aws_sdk_ecs::types::{DeploymentRolloutState, Service};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 // Tokio's clock, so tests can run an hour of polling in no time.
 use tokio::time::Instant;
@@ -215,35 +215,74 @@ impl EventLog {
     }
 }
 
-pub async fn describe(
-    ecs: &aws_sdk_ecs::Client,
-    cluster: &str,
-    service_name: &str,
-) -> Result<Service> {
-    let response = ecs
-        .describe_services()
-        .cluster(cluster)
-        .services(service_name)
-        .send()
-        .await
-        .map_err(|error| {
-            anyhow!(
-                "ECS DescribeServices for {service_name}: {}",
-                DisplayErrorContext(&error)
-            )
-        })?;
-    response
-        .services()
-        .first()
-        .cloned()
-        .ok_or_else(|| anyhow!("service {service_name} disappeared from {cluster}"))
+/// How old a shared read may be and still answer another waiter.
+const SHARED_READ_AGE: Duration = Duration::from_secs(1);
+
+/// DescribeServices for the services of one run, shared by their waits: the first waiter to
+/// poll reads every service of the run (10 a call, the API's limit) and the others take that
+/// read while it is under a second old, so a poll of N services costs ⌈N/10⌉ calls, not N.
+#[derive(Debug)]
+pub struct Poller {
+    pub cluster: String,
+    services: Vec<String>,
+    reads: tokio::sync::Mutex<HashMap<String, (Instant, Service)>>,
+}
+
+impl Poller {
+    /// A poller for `services` (names) of `cluster`; a service outside them is read alone.
+    pub fn new(cluster: &str, services: Vec<String>) -> Self {
+        Self {
+            cluster: cluster.to_string(),
+            services,
+            reads: tokio::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub async fn describe(&self, ecs: &aws_sdk_ecs::Client, service_name: &str) -> Result<Service> {
+        // Held across the call: a waiter that comes meanwhile takes the read this one makes.
+        let mut reads = self.reads.lock().await;
+        if let Some((at, service)) = reads.get(service_name)
+            && at.elapsed() < SHARED_READ_AGE
+        {
+            return Ok(service.clone());
+        }
+        let names = if self.services.iter().any(|s| s == service_name) {
+            self.services.clone()
+        } else {
+            vec![service_name.to_string()]
+        };
+        for chunk in names.chunks(10) {
+            let response = ecs
+                .describe_services()
+                .cluster(&self.cluster)
+                .set_services(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|error| {
+                    anyhow!(
+                        "ECS DescribeServices for {service_name}: {}",
+                        DisplayErrorContext(&error)
+                    )
+                })?;
+            let now = Instant::now();
+            for service in response.services() {
+                if let Some(name) = service.service_name() {
+                    reads.insert(name.to_string(), (now, service.clone()));
+                }
+            }
+        }
+        reads
+            .get(service_name)
+            .map(|(_, service)| service.clone())
+            .ok_or_else(|| anyhow!("service {service_name} disappeared from {}", self.cluster))
+    }
 }
 
 /// Poll until the rollout of `ours` is done, fails, or `timeout` passes. New service events
 /// are printed once each, a progress line at most every 15 s.
 pub async fn wait_for_rollout(
     ecs: &aws_sdk_ecs::Client,
-    cluster: &str,
+    poller: &Poller,
     service_name: &str,
     ours: &Followed,
     timeout: Duration,
@@ -253,7 +292,7 @@ pub async fn wait_for_rollout(
     let started = Instant::now();
     let mut last_progress_line: Option<Instant> = None;
     loop {
-        let service = describe(ecs, cluster, service_name).await?;
+        let service = poller.describe(ecs, service_name).await?;
         events.print_new(&service, console);
         let progress = assess(&service, ours);
         tracing::debug!(service = service_name, ?progress, elapsed = ?started.elapsed(), "polled the rollout");
@@ -323,7 +362,7 @@ pub fn busy(service: &Service) -> Option<String> {
 /// `timeout`). Returns the idle service.
 pub async fn wait_until_idle(
     ecs: &aws_sdk_ecs::Client,
-    cluster: &str,
+    poller: &Poller,
     service_name: &str,
     timeout: Duration,
     events: &mut EventLog,
@@ -332,7 +371,7 @@ pub async fn wait_until_idle(
     let started = Instant::now();
     let mut said = false;
     loop {
-        let service = describe(ecs, cluster, service_name).await?;
+        let service = poller.describe(ecs, service_name).await?;
         if said {
             events.print_new(&service, console);
         }

@@ -61,7 +61,7 @@ async fn wait(client: &aws_sdk_ecs::Client, timeout: Duration) -> (Result<Verdic
     };
     let result = wait_for_rollout(
         client,
-        "cluster",
+        &Poller::new("cluster", vec!["api".into()]),
         "api",
         &followed,
         timeout,
@@ -182,7 +182,7 @@ async fn an_earlier_deployment_is_waited_for_before_ours() {
     let console = Console::new(Mode::Plain);
     let service = wait_until_idle(
         &client,
-        "cluster",
+        &Poller::new("cluster", vec!["api".into()]),
         "api",
         Duration::from_secs(600),
         &mut events,
@@ -206,7 +206,7 @@ async fn an_earlier_deployment_is_waited_for_before_ours() {
     let client = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&stuck]);
     let error = wait_until_idle(
         &client,
-        "cluster",
+        &Poller::new("cluster", vec!["api".into()]),
         "api",
         Duration::from_secs(60),
         &mut events,
@@ -298,4 +298,66 @@ async fn detection_latency_figures() {
     }
     // Noticed within 3 s however long the rollout took (P2).
     assert!(worst <= Duration::from_secs(3), "{worst:?}");
+}
+
+/// Twelve services waited on together: each poll reads them all in two DescribeServices (ten a
+/// call, the API's limit), not twelve.
+#[tokio::test(start_paused = true)]
+async fn services_waited_on_together_share_their_polls() {
+    use DeploymentRolloutState::*;
+    let names: Vec<String> = (0..12).map(|i| format!("svc-{i}")).collect();
+    let started = Instant::now();
+    let rule = mock!(aws_sdk_ecs::Client::describe_services)
+        .match_requests(|request| request.services().len() <= 10)
+        .then_output(move || {
+            // Every service completes 10 s in.
+            let state = if started.elapsed() >= Duration::from_secs(10) {
+                Completed
+            } else {
+                InProgress
+            };
+            let services = (0..12)
+                .map(|i| {
+                    let mut service =
+                        answer(OURS, OURS, state.clone(), 2, "1").services()[0].clone();
+                    service.service_name = Some(format!("svc-{i}"));
+                    service
+                })
+                .collect();
+            DescribeServicesOutput::builder()
+                .set_services(Some(services))
+                .build()
+        });
+    let client = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rule]);
+    let poller = std::sync::Arc::new(Poller::new("cluster", names.clone()));
+    let followed = Followed {
+        deployment_id: Some(OUR_ID.into()),
+        task_definition: OURS.into(),
+    };
+    let mut waits = tokio::task::JoinSet::new();
+    for name in names {
+        let (client, poller, followed) = (client.clone(), poller.clone(), followed.clone());
+        waits.spawn(async move {
+            let mut events = EventLog::default();
+            wait_for_rollout(
+                &client,
+                &poller,
+                &name,
+                &followed,
+                Duration::from_secs(600),
+                &mut events,
+                &Console::new(Mode::Plain),
+            )
+            .await
+        });
+    }
+    while let Some(result) = waits.join_next().await {
+        assert!(matches!(result.unwrap().unwrap(), Verdict::Done { .. }));
+    }
+    // Polls at 0, 2, 4, 6, 8 and 10 s: six polls, two calls each.
+    assert!(
+        rule.num_calls() <= 12,
+        "{} DescribeServices for 6 polls of 12 services",
+        rule.num_calls()
+    );
 }
