@@ -84,9 +84,18 @@ impl Console {
         self.annotation("notice", title, message);
     }
 
-    /// A plain line of the step's log.
+    /// A plain line of the step's log — never a workflow command, whatever text from outside
+    /// it carries (service events, container logs, check names, response bodies): see
+    /// [`neutralise`].
     pub fn line(&self, text: &str) {
-        self.emit(text);
+        match self.mode {
+            Mode::Actions => {
+                for piece in text.split(['\n', '\r']) {
+                    self.emit(&neutralise(piece));
+                }
+            }
+            Mode::Plain => self.emit(text),
+        }
     }
 
     fn annotation(&self, level: &str, title: &str, message: &str) {
@@ -143,6 +152,22 @@ impl Drop for Group {
     }
 }
 
+/// One line of text from outside, made unable to act as a workflow command. The runner takes a
+/// line as a command when it starts with `::` after leading white space (`ActionCommand.TryParseV2`)
+/// or holds the legacy `##[` *anywhere* (`ActionCommand.TryParse`, `IndexOf(Prefix)`), both tried by
+/// `ActionCommandManager.TryProcessCommand` (actions/runner). A `::stop-commands::` from a container
+/// log would silence the masks issued after it; a forged `::error::` an annotation. Neutralising
+/// each line, rather than wrapping output in a stop-commands block, keeps masks that another task
+/// issues meanwhile (renewed credentials) working.
+pub fn neutralise(line: &str) -> String {
+    let line = line.replace("##[", "# #[");
+    if line.trim_start().starts_with("::") {
+        format!("› {line}")
+    } else {
+        line
+    }
+}
+
 /// At most `limit` characters of `text` (a body, a description) for a person to read.
 pub fn clip(text: &str, limit: usize) -> &str {
     match text.char_indices().nth(limit) {
@@ -166,6 +191,31 @@ pub fn escape_property(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_from_outside_is_never_a_command() {
+        let table = [
+            ("::stop-commands::pwned", "› ::stop-commands::pwned"),
+            ("   ::add-mask::x", "›    ::add-mask::x"),
+            (
+                "\t::error title=forged::forged",
+                "› \t::error title=forged::forged",
+            ),
+            (
+                "a log line ##[add-mask]secret",
+                "a log line # #[add-mask]secret",
+            ),
+            ("##[set-output name=x]y", "# #[set-output name=x]y"),
+            (
+                "api: (service api) has started 2 tasks",
+                "api: (service api) has started 2 tasks",
+            ),
+            ("ratio 3:: fine", "ratio 3:: fine"),
+        ];
+        for (outside, shown) in table {
+            assert_eq!(neutralise(outside), shown, "{outside}");
+        }
+    }
 
     #[test]
     fn escapes_like_actions_core() {

@@ -152,7 +152,10 @@ async fn read_lines(pipe: impl tokio::io::AsyncRead + Unpin, echo: bool) -> Vec<
     let mut reader = BufReader::new(pipe).lines();
     while let Ok(Some(line)) = reader.next_line().await {
         if echo {
-            println!("  {line}");
+            // Build output is the built code's output: never a workflow command.
+            for piece in line.split('\r') {
+                println!("  {}", crate::console::neutralise(piece));
+            }
         }
         lines.push(line);
     }

@@ -506,6 +506,36 @@ async fn both_build_paths_run_when_forced() {
         "{}",
         run.summary
     );
+    // The build printed workflow commands (a hostile RUN step): none reaches the runner as one.
+    // The runner takes `::` after leading white space, and the legacy `##[` anywhere in a line.
+    for line in run.stdout.lines() {
+        assert!(
+            !line.contains("##["),
+            "a legacy command reached the runner: {line}"
+        );
+        if let Some(command) = line.trim_start().strip_prefix("::") {
+            assert!(
+                [
+                    "add-mask::",
+                    "group::",
+                    "endgroup::",
+                    "notice ",
+                    "warning ",
+                    "error "
+                ]
+                .iter()
+                .any(|ours| command.starts_with(ours))
+                    && !command.contains("forged")
+                    && !command.contains("after a carriage return"),
+                "a command from outside reached the runner: {line}"
+            );
+        }
+    }
+    assert!(
+        run.stdout.contains("› ::stop-commands::pwned"),
+        "{}",
+        run.log()
+    );
 
     let calls = buildx_calls(&record);
     let verbs: Vec<&str> = calls.iter().map(|args| args[1].as_str()).collect();
@@ -685,4 +715,41 @@ async fn an_ecr_registry_named_in_registry_is_passed_as_registry_id() {
             "{operation}: {request}"
         );
     }
+}
+
+/// `create-repository` creates only in the run's own account: a missing repository in another
+/// account's registry is an error that says where to create it, and nothing is created.
+#[tokio::test(flavor = "multi_thread")]
+async fn create_repository_refuses_another_accounts_registry() {
+    let standins = StandIns::get();
+    let repository = unique("e2e/elsewhere");
+    let mut action = ActionRun::new(
+        &standins,
+        "refs/heads/feature/elsewhere",
+        &unique("run"),
+        &[
+            ("ecr-repository", repository.as_str()),
+            ("create-repository", "true"),
+        ],
+    );
+    action.set(
+        "INPUT_REGISTRY",
+        "111122223333.dkr.ecr.us-east-2.amazonaws.com",
+    );
+    let run = action.run();
+    assert_eq!(run.code, 1, "{}", run.log());
+    let error = run.the_error("another account");
+    assert!(
+        error.contains("does not exist in account 111122223333's registry")
+            && error.contains("only in this account (123456789012)"),
+        "{error}"
+    );
+    let listed = standins
+        .ecr()
+        .await
+        .describe_repositories()
+        .repository_names(&repository)
+        .send()
+        .await;
+    assert!(listed.is_err(), "no repository was created: {listed:?}");
 }

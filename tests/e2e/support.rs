@@ -495,6 +495,13 @@ impl ActionRun {
         if self.get("INPUT_CREATE-REPOSITORY") == Some("true") {
             args.push("--create-repository".into());
         }
+        if let Some(account) = self
+            .get("INPUT_REGISTRY")
+            .and_then(|host| host.split_once(".dkr.ecr."))
+            .map(|(account, _)| account)
+        {
+            args.extend(["--registry-account".into(), account.into()]);
+        }
         let output = Command::new(env!("CARGO_BIN_EXE_deploy-action"))
             .args(&args)
             .output()
