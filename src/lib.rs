@@ -6,6 +6,7 @@
 //! reports it once.
 
 pub mod auth;
+mod cancel;
 pub mod cli;
 pub mod console;
 pub mod deploy;
@@ -43,9 +44,23 @@ pub struct Request {
 pub async fn run(request: &Request, console: &Console) -> Result<()> {
     let mut release = Release::default();
     let mut deployment = None;
-    let mut stopped = execute(request, console, &mut release, &mut deployment)
-        .await
-        .err();
+    let journal = deploy::Journal::default();
+    // Installed before anything runs: as PID 1 of the action's container, a signal without a
+    // handler is ignored, and a cancelled step would go on deploying until killed.
+    let mut signals = cancel::Signals::install();
+    let ending = tokio::select! {
+        result = execute(request, console, &mut release, &mut deployment, &journal) => {
+            result.err().map(Ending::Stopped)
+        }
+        signal = signals.received() => Some(Ending::Cancelled(signal)),
+    };
+    let cancelled = matches!(ending, Some(Ending::Cancelled(_)));
+    let mut stopped = ending.map(|ending| match ending {
+        Ending::Stopped(stopped) => stopped,
+        // The pipeline was dropped where it stood: no new call starts, waiting stops, the docker
+        // child is killed and the private docker config removed (kill_on_drop, TempDir).
+        Ending::Cancelled(signal) => cancel::stopped_by(signal, &release, &journal, request),
+    });
     if let Some(stopped) = &mut stopped {
         let mut failure = StageFailure::new(stopped.stage, &stopped.error);
         if failure.hint.is_none()
@@ -58,7 +73,15 @@ pub async fn run(request: &Request, console: &Console) -> Result<()> {
         release.failure = Some(failure);
     }
     let destination = ReportPlan::of(&request.inputs.run, request.format);
-    let reported = report::finish(&destination, &release, deployment.as_ref(), console).await;
+    let finishing = report::finish(&destination, &release, deployment.as_ref(), console);
+    let reported = if cancelled {
+        // The runner kills the step a few seconds after its signal: report within them.
+        tokio::time::timeout(Duration::from_secs(5), finishing)
+            .await
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("reporting took too long after the cancel")))
+    } else {
+        finishing.await
+    };
     match (stopped, reported) {
         (Some(stopped), Err(report_error)) => {
             console.warning("report", &error::one_line(&report_error));
@@ -80,9 +103,15 @@ fn access_denied_hint(request: &Request, release: &Release) -> Option<String> {
 }
 
 /// The run stopped in `stage` with `error`.
-struct Stopped {
+pub(crate) struct Stopped {
     stage: Stage,
     error: anyhow::Error,
+}
+
+/// How a run that did not succeed ended.
+enum Ending {
+    Stopped(Stopped),
+    Cancelled(&'static str),
 }
 
 /// `.at(Stage::Auth)`: the stage a failure stops the run in.
@@ -104,7 +133,9 @@ async fn execute(
     console: &Console,
     release: &mut Release,
     deployment: &mut Option<Tracked>,
+    journal: &deploy::Journal,
 ) -> Result<(), Stopped> {
+    release.reached = Some(Stage::Plan);
     if let Some(token) = &request.inputs.github_token {
         console.mask(token);
     }
@@ -116,10 +147,14 @@ async fn execute(
         }
         plan
     };
-    *release = Release::planned(&plan);
+    *release = Release {
+        reached: Some(Stage::Plan),
+        ..Release::planned(&plan)
+    };
     if plan.dry_run {
         return dry_run(&plan, console, release).await;
     }
+    release.reached = Some(Stage::ChecksGate);
     let github = plan
         .github
         .as_ref()
@@ -142,6 +177,7 @@ async fn execute(
         .at(Stage::ChecksGate)?;
     }
 
+    release.reached = Some(Stage::Auth);
     let session = {
         let _group = console.group("auth");
         let session = auth::authenticate(&plan, console).await.at(Stage::Auth)?;
@@ -152,6 +188,7 @@ async fn execute(
         session
     };
     release.aws_account_id = Some(session.account_id.clone());
+    release.reached = Some(Stage::Preflight);
     let targets = if plan.rollout.is_some() {
         let _group = console.group("preflight");
         let targets = deploy::preflight(&plan, &session)
@@ -162,12 +199,14 @@ async fn execute(
     } else {
         Vec::new()
     };
+    release.reached = Some(Stage::Repository);
     let repository = {
         let _group = console.group("repository");
         image::prepare(&plan, &session, console)
             .await
             .at(Stage::Repository)?
     };
+    release.reached = Some(Stage::Image);
     let image = {
         let _group = console.group("image");
         let image = image::publish(&plan, &session, &repository, console)
@@ -187,9 +226,10 @@ async fn execute(
             github::deployments::start(github, wanted, &plan.source.sha, log_url, console).await;
         release.github_deployment_id = deployment.as_ref().map(|d| d.id);
     }
+    release.reached = Some(Stage::Deploy);
     let rollouts = {
         let _group = console.group("deploy");
-        deploy::roll_out(&plan, &session, &image, targets, console)
+        deploy::roll_out(&plan, &session, &image, targets, journal, console)
             .await
             .at(Stage::Deploy)?
     };

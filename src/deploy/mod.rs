@@ -32,6 +32,36 @@ pub fn revision_of(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
 
+/// A service this run updated, as UpdateService answered: what a cancelled run must report,
+/// since ECS goes on rolling it out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Update {
+    pub service: String,
+    pub previous: String,
+    pub revision: String,
+}
+
+/// The updates made so far, shared with the report: it outlives a run that is cancelled in the
+/// middle of its rollouts.
+#[derive(Debug, Clone, Default)]
+pub struct Journal(std::sync::Arc<std::sync::Mutex<Vec<Update>>>);
+
+impl Journal {
+    pub fn record(&self, update: Update) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(update);
+    }
+
+    pub fn updates(&self) -> Vec<Update> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
 /// The base key of every target rendered from the `task-definition` file.
 const FILE_BASE: &str = "the task-definition file";
 
@@ -310,6 +340,7 @@ pub async fn roll_out(
     session: &AwsSession,
     image: &PushedImage,
     targets: Vec<Target>,
+    journal: &Journal,
     console: &Console,
 ) -> Result<Vec<Rollout>> {
     let Some(rollout) = &plan.rollout else {
@@ -319,7 +350,7 @@ pub async fn roll_out(
     let logs = aws_sdk_cloudwatchlogs::Client::new(&session.config);
     let revisions = register_revisions(&ecs, &targets, image, console).await?;
     let mut rollouts =
-        service::roll_all(&ecs, &logs, rollout, targets, &revisions, console).await?;
+        service::roll_all(&ecs, &logs, rollout, targets, &revisions, journal, console).await?;
     if let Some(check) = &rollout.health_check {
         post_rollout::check_health(
             &ecs,

@@ -2,7 +2,9 @@
 //! and on failure collect the evidence and roll back.
 
 use super::wait::{self, EventLog, Followed, Verdict};
-use super::{Failure, NewRevision, Outcome, Rollout, Target, evidence, revision_of};
+use super::{
+    Failure, Journal, NewRevision, Outcome, Rollout, Target, Update, evidence, revision_of,
+};
 use crate::console::Console;
 use crate::error::{Problem, one_line};
 use crate::plan::RolloutPlan;
@@ -17,6 +19,8 @@ pub struct Settings {
     pub cluster: String,
     /// The run's shared DescribeServices.
     pub poller: std::sync::Arc<wait::Poller>,
+    /// Where each update is recorded as it happens.
+    pub journal: Journal,
     pub wait_timeout: Option<Duration>,
     pub rollback_on_failure: bool,
     pub force_new_deployment: bool,
@@ -27,6 +31,7 @@ impl From<&RolloutPlan> for Settings {
         Self {
             cluster: plan.cluster.clone(),
             poller: std::sync::Arc::new(wait::Poller::new(&plan.cluster, Vec::new())),
+            journal: Journal::default(),
             wait_timeout: plan.wait_timeout,
             rollback_on_failure: plan.rollback_on_failure,
             force_new_deployment: plan.force_new_deployment,
@@ -41,11 +46,13 @@ pub async fn roll_all(
     plan: &RolloutPlan,
     targets: Vec<Target>,
     revisions: &BTreeMap<String, Option<NewRevision>>,
+    journal: &Journal,
     console: &Console,
 ) -> Result<Vec<Rollout>> {
     let names = targets.iter().map(|t| t.name().to_string()).collect();
     let settings = Settings {
         poller: std::sync::Arc::new(wait::Poller::new(&plan.cluster, names)),
+        journal: journal.clone(),
         ..Settings::from(plan)
     };
     let mut running = tokio::task::JoinSet::new();
@@ -182,6 +189,11 @@ pub async fn roll_one(
     // Followed by the id UpdateService answered with (as amazon-ecs-deploy-task-definition
     // does): DescribeServices right after may not show it yet, and a forced redeploy shares
     // its revision with the deployment before it.
+    settings.journal.record(Update {
+        service: name.to_string(),
+        previous: previous.clone(),
+        revision: ours.arn.clone(),
+    });
     let followed = Followed::from_update(updated.service(), &ours.arn);
     console.line(&match &followed.deployment_id {
         Some(id) => format!("{name}: updated to {} (deployment {id})", ours.arn),

@@ -104,6 +104,7 @@ fn settings(rollback: bool) -> Settings {
     Settings {
         cluster: "back-end-staging".into(),
         poller: std::sync::Arc::new(wait::Poller::new("back-end-staging", vec!["api".into()])),
+        journal: Journal::default(),
         wait_timeout: Some(Duration::from_secs(600)),
         rollback_on_failure: rollback,
         force_new_deployment: false,

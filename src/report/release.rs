@@ -87,6 +87,9 @@ pub struct Release {
     pub github_deployment_id: Option<u64>,
     pub dry_run: Option<DryRun>,
     pub failure: Option<StageFailure>,
+    /// The stage the run is in (where a cancellation finds it).
+    #[serde(skip)]
+    pub reached: Option<Stage>,
 }
 
 /// `rollout-result`: what became of the rollout as a whole.

@@ -225,3 +225,90 @@ async fn a_code_deploy_service_is_refused_before_anything_is_built() {
         );
     }
 }
+
+/// A cancelled step (the runner signals `docker run`, which passes the signal to the action's
+/// PID 1) stops within seconds in the middle of a rollout that would never finish, and reports
+/// what it pushed, which service it updated to which revision, and how to put it back.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cancelled_rollout_stops_and_says_where() {
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let (world, repository) = world(&standins, "e2e/cancel").await;
+    // The rollout never finishes.
+    standins
+        .script_rollout(&world.service, "completed", 100_000, 0)
+        .await;
+    let action = staging_deploy(&standins, &repository, &world, &[]);
+    let child = action.spawn();
+    let first = world
+        .task_definition
+        .task_definition_arn()
+        .unwrap()
+        .to_string();
+    // Wait until the service was updated (moto shows it), then cancel as the runner does.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while world.running(&ecs).await.as_deref() == Some(first.as_str()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the service was never updated"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let signalled = std::time::Instant::now();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let output = child.wait_with_output().unwrap();
+    let took = signalled.elapsed();
+    let run = action.finished(output);
+    assert_eq!(run.code, 1, "{}", run.log());
+    assert!(
+        took < std::time::Duration::from_secs(10),
+        "stopped {took:?} after the signal"
+    );
+    let ours = world.running(&ecs).await.unwrap();
+    let error = run.the_error("cancelled");
+    assert!(
+        error.contains("cancelled (SIGTERM) during deploy"),
+        "{error}"
+    );
+    assert!(
+        error.contains(&format!(
+            "updated {} from {} to {} — ECS keeps rolling it out",
+            world.service,
+            first.rsplit('/').next().unwrap(),
+            ours.rsplit('/').next().unwrap()
+        )),
+        "{error}"
+    );
+    assert!(
+        error.contains(&format!(
+            "aws ecs update-service --cluster {} --service {} --task-definition {first}",
+            world.cluster, world.service
+        )),
+        "{error}"
+    );
+    // The report was written: the pushed image, the failure, in the summary too.
+    assert!(
+        run.outputs["digest"].starts_with("sha256:"),
+        "{}",
+        run.outputs_raw
+    );
+    assert_eq!(run.outputs["rollout-result"], "failure");
+    assert!(
+        run.summary.contains("cancelled (SIGTERM)"),
+        "{}",
+        run.summary
+    );
+    assert!(
+        run.leftover_temp_files.is_empty(),
+        "the private docker config outlived the cancel"
+    );
+    standins.figure(&format!(
+        "cancellation: SIGTERM during a rollout → reported and exited in {:.2}s",
+        took.as_secs_f64()
+    ));
+}

@@ -545,14 +545,26 @@ impl ActionRun {
     }
 
     pub fn run(&self) -> Finished {
+        let output = self.spawn().wait_with_output().unwrap();
+        self.finished(output)
+    }
+
+    /// Start the run and return at once (to signal it, say).
+    pub fn spawn(&self) -> std::process::Child {
         self.run_under_its_iam_policy();
-        let output = Command::new(env!("CARGO_BIN_EXE_deploy-action"))
+        Command::new(env!("CARGO_BIN_EXE_deploy-action"))
             .env_clear()
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .envs(self.raw_env.iter().map(|(k, v)| (k, v)))
             .current_dir(self.dir.path())
-            .output()
-            .unwrap();
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// What a finished run left: its output, outputs, summary and files.
+    pub fn finished(&self, output: std::process::Output) -> Finished {
         let outputs_raw =
             std::fs::read_to_string(self.dir.path().join("output")).unwrap_or_default();
         Finished {

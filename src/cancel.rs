@@ -1,0 +1,93 @@
+//! Cancellation: the runner cancels a step by signalling `docker run`, which passes SIGINT (and
+//! SIGTERM a few seconds later, then SIGKILL) to the action's PID 1. The run stops where it
+//! stands and reports exactly where that was.
+
+use crate::deploy::{Journal, revision_of};
+use crate::error::Problem;
+use crate::report::{Release, Stage};
+use crate::{Request, Stopped};
+use tokio::signal::unix::{Signal, SignalKind, signal};
+
+/// SIGINT and SIGTERM, listened for from the start.
+pub struct Signals {
+    interrupt: Option<Signal>,
+    terminate: Option<Signal>,
+}
+
+impl Signals {
+    pub fn install() -> Self {
+        Self {
+            interrupt: signal(SignalKind::interrupt()).ok(),
+            terminate: signal(SignalKind::terminate()).ok(),
+        }
+    }
+
+    /// The name of the first signal received; never, when none could be listened for.
+    pub async fn received(&mut self) -> &'static str {
+        async fn next(signal: Option<&mut Signal>) {
+            match signal {
+                Some(signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        }
+        tokio::select! {
+            () = next(self.interrupt.as_mut()) => "SIGINT",
+            () = next(self.terminate.as_mut()) => "SIGTERM",
+        }
+    }
+}
+
+/// The failure of a cancelled run: where it stopped, what it had pushed, which services it had
+/// updated (ECS goes on rolling them out), and how to put them back.
+pub(crate) fn stopped_by(
+    signal: &str,
+    release: &Release,
+    journal: &Journal,
+    request: &Request,
+) -> Stopped {
+    let stage = release.reached.unwrap_or(Stage::Plan);
+    let mut message = format!("cancelled ({signal}) during {stage}");
+    match &release.image {
+        Some(image) => message.push_str(&format!("; pushed {}", image.pinned_reference())),
+        None => message.push_str("; nothing was pushed"),
+    }
+    let updates = journal.updates();
+    let cluster = request
+        .inputs
+        .args
+        .ecs_cluster
+        .as_deref()
+        .unwrap_or("CLUSTER");
+    let hint = if updates.is_empty() {
+        message.push_str("; no service was updated");
+        "re-run the workflow to release this commit".to_string()
+    } else {
+        for update in &updates {
+            message.push_str(&format!(
+                "; updated {} from {} to {} — ECS keeps rolling it out",
+                update.service,
+                revision_of(&update.previous),
+                revision_of(&update.revision)
+            ));
+        }
+        let commands: Vec<String> = updates
+            .iter()
+            .map(|update| {
+                format!(
+                    "`aws ecs update-service --cluster {cluster} --service {} --task-definition {}`",
+                    update.service, update.previous
+                )
+            })
+            .collect();
+        format!(
+            "to put the services back on what they ran: {}",
+            commands.join(", ")
+        )
+    };
+    Stopped {
+        stage,
+        error: Problem::new(message).hint(hint).into(),
+    }
+}
