@@ -686,4 +686,73 @@ mod tests {
             Duration::from_secs(3)
         );
     }
+
+    #[test]
+    fn by_revision_all_running_but_one_more_pending_is_waiting() {
+        let followed = Followed {
+            deployment_id: None,
+            task_definition: OURS.into(),
+        };
+        let mut pending = service(
+            OURS,
+            vec![deployment(
+                "ecs-svc/old",
+                "PRIMARY",
+                OLD,
+                Some(Completed),
+                2,
+                0,
+            )],
+            2,
+        );
+        pending.pending_count = 1;
+        assert_eq!(outcome(assess(&pending, &followed)), "waiting");
+    }
+
+    #[test]
+    fn a_service_is_busy_while_another_deployment_runs_or_drains() {
+        let idle = service(
+            OLD,
+            vec![deployment(
+                "ecs-svc/old",
+                "PRIMARY",
+                OLD,
+                Some(Completed),
+                2,
+                0,
+            )],
+            2,
+        );
+        assert_eq!(busy(&idle), None);
+        let rolling = service(
+            OLD,
+            vec![deployment(
+                "ecs-svc/old",
+                "PRIMARY",
+                OLD,
+                Some(InProgress),
+                1,
+                1,
+            )],
+            1,
+        );
+        assert!(
+            busy(&rolling)
+                .unwrap()
+                .contains("ecs-svc/old of arn:td/back-end:7 is still in progress")
+        );
+        let draining = service(
+            OURS,
+            vec![
+                deployment(OUR_ID, "PRIMARY", OURS, None, 2, 0),
+                deployment("ecs-svc/old", "ACTIVE", OLD, None, 1, 0),
+            ],
+            3,
+        );
+        assert!(
+            busy(&draining)
+                .unwrap()
+                .contains("2 deployments are still active")
+        );
+    }
 }

@@ -141,3 +141,12 @@ fn digests_are_read_back() {
         None
     );
 }
+
+#[test]
+fn a_digest_is_sha256_and_64_hex_digits() {
+    let hex = "0123456789abcdef".repeat(4);
+    assert!(is_digest(&format!("sha256:{hex}")));
+    assert!(!is_digest(&format!("sha256:{}", &hex[1..])), "63 digits");
+    assert!(!is_digest(&format!("sha256:{}", "g".repeat(64))), "not hex");
+    assert!(!is_digest(&format!("sha512:{hex}")));
+}

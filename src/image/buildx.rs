@@ -166,4 +166,46 @@ mod tests {
             Some("docker-container")
         );
     }
+
+    #[test]
+    fn the_docker_driver_does_one_platform_and_no_exported_cache() {
+        let build = |platforms: &[&str]| crate::plan::BuildPlan {
+            context: "app".into(),
+            dockerfile: "app/Dockerfile".into(),
+            target: None,
+            platforms: platforms.iter().map(|p| p.to_string()).collect(),
+            build_args: Vec::new(),
+            labels: Vec::new(),
+            secrets: Vec::new(),
+            provenance: false,
+            cache: crate::plan::CacheMode::Auto,
+            gha_cache_available: false,
+            builder: None,
+            path: crate::plan::BuildPath::Auto,
+        };
+        let registry = Cache::Registry {
+            reference: "r/back-end:buildcache-prod".into(),
+        };
+        let gha = Cache::Gha {
+            scope: "back-end-prod".into(),
+        };
+        let inline = Cache::Inline {
+            from: "r/back-end:prod".into(),
+        };
+        let table = [
+            (build(&["linux/arm64"]), Cache::None, false),
+            (build(&["linux/arm64"]), inline, false),
+            (build(&["linux/arm64"]), registry, true),
+            (build(&["linux/arm64"]), gha, true),
+            (build(&["linux/arm64", "linux/amd64"]), Cache::None, true),
+        ];
+        for (plan, cache, expected) in table {
+            assert_eq!(
+                needs_container_driver(&plan, &cache),
+                expected,
+                "{:?} {cache:?}",
+                plan.platforms
+            );
+        }
+    }
 }

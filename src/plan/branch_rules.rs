@@ -157,4 +157,11 @@ mod tests {
             assert_eq!(error.input, "branch-tags", "{text}");
         }
     }
+
+    #[test]
+    fn blank_lines_and_comments_are_not_rules() {
+        let rules =
+            parse_rules("\n# production\nmain=prod\n   \n  # the rest\n*=staging\n").unwrap();
+        assert_eq!(rules.len(), 2);
+    }
 }

@@ -113,3 +113,40 @@ fn rollouts_are_recorded_against_the_planned_services_in_order() {
     assert_eq!(failures.len(), 1);
     assert!(failures[0].starts_with("worker: the deployment ecs-svc/123 failed"));
 }
+
+#[test]
+fn planned_carries_the_plans_identity_and_services() {
+    use crate::inputs::{InputArgs, Inputs, RunContext};
+    let inputs = Inputs {
+        args: InputArgs {
+            aws_region: Some("us-east-2".into()),
+            ecr_repository: Some("back-end".into()),
+            context: Some("examples/app".into()),
+            registry: Some("127.0.0.1:5000".into()),
+            ecs_cluster: Some("back-end-staging".into()),
+            ecs_services: Some("api, worker".into()),
+            ..Default::default()
+        },
+        run: RunContext {
+            git_ref: Some("refs/heads/feature/x".into()),
+            sha: Some("0123456789abcdef0123456789abcdef01234567".into()),
+            ..Default::default()
+        },
+        github_token: None,
+    };
+    let plan = crate::plan::resolve(&inputs, crate::plan::Intent::AsGiven).unwrap();
+    let release = Release::planned(&plan);
+    assert_eq!(release.environment.as_deref(), Some("staging"));
+    assert_eq!(
+        release.commit.as_deref(),
+        Some("0123456789abcdef0123456789abcdef01234567")
+    );
+    assert_eq!(release.git_ref.as_deref(), Some("refs/heads/feature/x"));
+    let services: Vec<(&str, bool)> = release
+        .services
+        .iter()
+        .map(|s| (s.service.as_str(), s.rollout.is_none()))
+        .collect();
+    assert_eq!(services, [("api", true), ("worker", true)]);
+    assert_eq!(release.failure, None);
+}
