@@ -460,6 +460,25 @@ fn fake_buildx_docker(standins: &StandIns, dir: &std::path::Path) -> (String, st
     (script.display().to_string(), calls)
 }
 
+/// A staging build of `repository` on the fake buildx CLI, taking build path `path`; the run and
+/// the record of its docker calls.
+fn build_with_fake_buildx(
+    standins: &StandIns,
+    repository: &str,
+    path: &str,
+) -> (Finished, std::path::PathBuf) {
+    let mut action = ActionRun::new(
+        standins,
+        "refs/heads/feature/paths",
+        &unique("run"),
+        &[("ecr-repository", repository)],
+    );
+    let (fake, record) = fake_buildx_docker(standins, action.dir.path());
+    action.set("DEPLOY_ACTION_DOCKER", &fake);
+    action.set("DEPLOY_ACTION_BUILD_PATH", path);
+    (action.run(), record)
+}
+
 /// The buildx calls a run made, in order, as argument lists.
 fn buildx_calls(record: &std::path::Path) -> Vec<Vec<String>> {
     std::fs::read_to_string(record)
@@ -485,16 +504,7 @@ async fn both_build_paths_run_when_forced() {
     let repository = unique("e2e/paths");
     standins.ecr_repository(&repository, false).await;
 
-    let mut action = ActionRun::new(
-        &standins,
-        "refs/heads/feature/paths",
-        &unique("run"),
-        &[("ecr-repository", repository.as_str())],
-    );
-    let (fake, record) = fake_buildx_docker(&standins, action.dir.path());
-    action.set("DEPLOY_ACTION_DOCKER", &fake);
-    action.set("DEPLOY_ACTION_BUILD_PATH", "buildx");
-    let run = action.run();
+    let (run, record) = build_with_fake_buildx(&standins, &repository, "buildx");
     assert_eq!(run.code, 0, "{}", run.log());
     assert_eq!(
         run.outputs["digest"],
@@ -566,16 +576,7 @@ async fn both_build_paths_run_when_forced() {
     );
 
     // The engine path, forced on the same CLI: no buildx at all.
-    let mut action = ActionRun::new(
-        &standins,
-        "refs/heads/feature/paths",
-        &unique("run"),
-        &[("ecr-repository", repository.as_str())],
-    );
-    let (fake, record) = fake_buildx_docker(&standins, action.dir.path());
-    action.set("DEPLOY_ACTION_DOCKER", &fake);
-    action.set("DEPLOY_ACTION_BUILD_PATH", "engine");
-    let run = action.run();
+    let (run, record) = build_with_fake_buildx(&standins, &repository, "engine");
     assert_eq!(run.code, 0, "{}", run.log());
     assert!(
         run.summary

@@ -31,29 +31,46 @@ fn staging_deploy(
     )
 }
 
+/// A staging deploy whose rollout the strict stand-in ends as `outcome`, counted at a proxy.
+async fn scripted_deploy(
+    standins: &StandIns,
+    name: &str,
+    outcome: &str,
+    polls: u32,
+) -> (Finished, FaultProxy, EcsWorld) {
+    let (world, repository) = world(standins, name).await;
+    standins
+        .script_rollout(&world.service, outcome, polls, 1)
+        .await;
+    let proxy = FaultProxy::start(standins, &[]);
+    let mut action = staging_deploy(standins, &repository, &world, &[]);
+    action.set("AWS_ENDPOINT_URL", &proxy.url);
+    (action.run(), proxy, world)
+}
+
+fn updates(proxy: &FaultProxy) -> usize {
+    proxy
+        .calls()
+        .iter()
+        .filter(|c| *c == "UpdateService")
+        .count()
+}
+
 /// ECS's circuit breaker rolls back: the step fails, says so with both deployments, and does
 /// not roll back a second time.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_circuit_breaker_rollback_fails_the_step_once() {
     let standins = StandIns::get();
-    let (world, repository) = world(&standins, "e2e/breaker").await;
-    standins
-        .script_rollout(&world.service, "rollback", 2, 1)
-        .await;
-    let proxy = FaultProxy::start(&standins, &[]);
-    let mut action = staging_deploy(&standins, &repository, &world, &[]);
-    action.set("AWS_ENDPOINT_URL", &proxy.url);
-    let run = action.run();
+    let (run, proxy, world) = scripted_deploy(&standins, "e2e/breaker", "rollback", 2).await;
     assert_eq!(run.code, 1, "{}", run.log());
     let error = run.the_error("breaker");
     assert!(error.contains("ECS deployment circuit breaker"), "{error}");
     assert!(error.contains("ECS rolled back"), "{error}");
-    let updates = proxy
-        .calls()
-        .iter()
-        .filter(|c| *c == "UpdateService")
-        .count();
-    assert_eq!(updates, 1, "ECS rolled back already: no second update");
+    assert_eq!(
+        updates(&proxy),
+        1,
+        "ECS rolled back already: no second update"
+    );
     assert_eq!(run.outputs["rollout-result"], "failure");
     let first = world.task_definition.task_definition_arn().unwrap();
     assert!(run.summary.contains("(rolled back)"), "{}", run.summary);
@@ -68,14 +85,7 @@ async fn a_circuit_breaker_rollback_fails_the_step_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_deployment_is_rolled_back_by_the_action() {
     let standins = StandIns::get();
-    let (world, repository) = world(&standins, "e2e/failed").await;
-    standins
-        .script_rollout(&world.service, "failed", 1, 1)
-        .await;
-    let proxy = FaultProxy::start(&standins, &[]);
-    let mut action = staging_deploy(&standins, &repository, &world, &[]);
-    action.set("AWS_ENDPOINT_URL", &proxy.url);
-    let run = action.run();
+    let (run, proxy, world) = scripted_deploy(&standins, "e2e/failed", "failed", 1).await;
     assert_eq!(run.code, 1, "{}", run.log());
     let first = world.task_definition.task_definition_arn().unwrap();
     let error = run.the_error("failed");
@@ -84,12 +94,7 @@ async fn a_failed_deployment_is_rolled_back_by_the_action() {
         "{error}"
     );
     assert!(error.contains("rolled back to revision"), "{error}");
-    let updates = proxy
-        .calls()
-        .iter()
-        .filter(|c| *c == "UpdateService")
-        .count();
-    assert_eq!(updates, 2, "ours and the rollback");
+    assert_eq!(updates(&proxy), 2, "ours and the rollback");
     assert_eq!(
         world.running(&standins.ecs().await).await.as_deref(),
         Some(first),
