@@ -461,12 +461,12 @@ fn fake_buildx_docker(standins: &StandIns, dir: &std::path::Path) -> (String, st
 }
 
 /// A staging build of `repository` on the fake buildx CLI, taking build path `path`; the run and
-/// the record of its docker calls.
+/// the buildx calls it made.
 fn build_with_fake_buildx(
     standins: &StandIns,
     repository: &str,
     path: &str,
-) -> (Finished, std::path::PathBuf) {
+) -> (Finished, Vec<Vec<String>>) {
     let mut action = ActionRun::new(
         standins,
         "refs/heads/feature/paths",
@@ -476,7 +476,10 @@ fn build_with_fake_buildx(
     let (fake, record) = fake_buildx_docker(standins, action.dir.path());
     action.set("DEPLOY_ACTION_DOCKER", &fake);
     action.set("DEPLOY_ACTION_BUILD_PATH", path);
-    (action.run(), record)
+    let run = action.run();
+    // Read before the run's directory goes.
+    let calls = buildx_calls(&record);
+    (run, calls)
 }
 
 /// The buildx calls a run made, in order, as argument lists.
@@ -504,7 +507,7 @@ async fn both_build_paths_run_when_forced() {
     let repository = unique("e2e/paths");
     standins.ecr_repository(&repository, false).await;
 
-    let (run, record) = build_with_fake_buildx(&standins, &repository, "buildx");
+    let (run, calls) = build_with_fake_buildx(&standins, &repository, "buildx");
     assert_eq!(run.code, 0, "{}", run.log());
     assert_eq!(
         run.outputs["digest"],
@@ -547,7 +550,6 @@ async fn both_build_paths_run_when_forced() {
         run.log()
     );
 
-    let calls = buildx_calls(&record);
     let verbs: Vec<&str> = calls.iter().map(|args| args[1].as_str()).collect();
     assert_eq!(
         verbs,
@@ -576,7 +578,7 @@ async fn both_build_paths_run_when_forced() {
     );
 
     // The engine path, forced on the same CLI: no buildx at all.
-    let (run, record) = build_with_fake_buildx(&standins, &repository, "engine");
+    let (run, calls) = build_with_fake_buildx(&standins, &repository, "engine");
     assert_eq!(run.code, 0, "{}", run.log());
     assert!(
         run.summary
@@ -584,11 +586,7 @@ async fn both_build_paths_run_when_forced() {
         "{}",
         run.summary
     );
-    assert!(
-        buildx_calls(&record).is_empty(),
-        "{:?}",
-        buildx_calls(&record)
-    );
+    assert!(calls.is_empty(), "{calls:?}");
     assert_eq!(
         run.outputs["digest"],
         registry.digest(&repository, "staging").await
