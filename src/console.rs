@@ -47,11 +47,9 @@ impl Console {
 
     /// Tell the runner to redact `secret` from every later log line. A no-op outside a runner.
     pub fn mask(&self, secret: &SecretString) {
-        let value = secret.expose_secret();
-        if self.mode == Mode::Actions && !value.is_empty() {
-            // One command per line: a multi-line secret is masked line by line.
-            for line in value.lines().filter(|line| !line.trim().is_empty()) {
-                self.emit(&format!("::add-mask::{line}"));
+        if self.mode == Mode::Actions {
+            for command in mask_commands(secret.expose_secret()) {
+                self.emit(&command);
             }
         }
     }
@@ -152,6 +150,22 @@ impl Drop for Group {
     }
 }
 
+/// The `::add-mask::` commands for `secret`: the whole value escaped the way @actions/core's
+/// `setSecret` escapes it (`%`, `\r`, `\n`; the runner unescapes before it masks), and each of
+/// its lines alone too, since the runner masks line by line what it prints.
+pub fn mask_commands(secret: &str) -> Vec<String> {
+    if secret.trim().is_empty() {
+        return Vec::new();
+    }
+    let mut commands = vec![format!("::add-mask::{}", escape_data(secret))];
+    if secret.contains(['\n', '\r']) {
+        for line in secret.lines().filter(|line| !line.trim().is_empty()) {
+            commands.push(format!("::add-mask::{}", escape_data(line)));
+        }
+    }
+    commands
+}
+
 /// One line of text from outside, made unable to act as a workflow command. The runner takes a
 /// line as a command when it starts with `::` after leading white space (`ActionCommand.TryParseV2`)
 /// or holds the legacy `##[` *anywhere* (`ActionCommand.TryParse`, `IndexOf(Prefix)`), both tried by
@@ -215,6 +229,21 @@ mod tests {
         for (outside, shown) in table {
             assert_eq!(neutralise(outside), shown, "{outside}");
         }
+    }
+
+    #[test]
+    fn masks_are_escaped_like_set_secret() {
+        assert_eq!(mask_commands("plain"), ["::add-mask::plain"]);
+        assert_eq!(mask_commands("50%off"), ["::add-mask::50%25off"]);
+        assert_eq!(
+            mask_commands("line one\nline two"),
+            [
+                "::add-mask::line one%0Aline two",
+                "::add-mask::line one",
+                "::add-mask::line two"
+            ]
+        );
+        assert!(mask_commands("  ").is_empty());
     }
 
     #[test]

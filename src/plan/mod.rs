@@ -288,8 +288,9 @@ pub fn resolve(inputs: &Inputs, intent: Intent) -> Result<Plan, PlanError> {
     )?;
     let rollout = rollout::resolve_rollout(args)?;
     let dry_run = parse_flag(&args.dry_run, "dry-run", false)? || intent == Intent::DryRun;
+    // A dry run changes nothing, and hands no credentials to later steps either.
     let export_credentials_to =
-        if parse_flag(&args.export_credentials, "export-credentials", false)? {
+        if parse_flag(&args.export_credentials, "export-credentials", false)? && !dry_run {
             let env_file = run.env_file.clone().ok_or_else(|| {
                 PlanError::new(
                     "export-credentials",

@@ -209,3 +209,41 @@ async fn a_denied_call_names_the_action_the_resource_and_the_fix() {
     );
     run.assert_no_token_leaks(&standins);
 }
+
+/// A dry run authenticates (to describe the services) but hands no credentials to later steps.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dry_run_exports_no_credentials() {
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let repository = unique("e2e/dry-export");
+    standins.ecr_repository(&repository, false).await;
+    let world = EcsWorld::create(
+        &ecs,
+        &format!("{}/{repository}:staging", standins.registry()),
+    )
+    .await;
+    let run = ActionRun::new(
+        &standins,
+        "refs/heads/feature/dry",
+        &unique("run"),
+        &deploy_inputs(
+            &repository,
+            &world,
+            &[("export-credentials", "true"), ("dry-run", "true")],
+        ),
+    )
+    .run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    // It did authenticate: the services were described.
+    assert!(
+        run.stdout.contains("what would change (dry run)"),
+        "{}",
+        run.log()
+    );
+    assert!(
+        !run.env_file.contains("AWS_"),
+        "a dry run exported: {}",
+        run.env_file
+    );
+    run.assert_no_token_leaks(&standins);
+}
