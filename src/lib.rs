@@ -145,6 +145,9 @@ async fn execute(
         for line in plan.to_string().lines() {
             console.line(line);
         }
+        for (input, warning) in &plan.warnings {
+            console.warning(input, warning);
+        }
         plan
     };
     *release = Release {

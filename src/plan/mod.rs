@@ -101,6 +101,8 @@ pub struct Plan {
     /// `export-credentials`: the `GITHUB_ENV` file to write the credentials to.
     pub export_credentials_to: Option<PathBuf>,
     pub github: Option<GitHubPlan>,
+    /// What is allowed but probably a mistake: `(input, what to do instead)`, shown as warnings.
+    pub warnings: Vec<(&'static str, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -304,6 +306,7 @@ pub fn resolve(inputs: &Inputs, intent: Intent) -> Result<Plan, PlanError> {
         };
 
     let github = github::resolve_github(inputs, &environment)?;
+    let warnings = warnings_about(&image);
     github::check_log_level(inputs)?;
     Ok(Plan {
         region,
@@ -315,7 +318,31 @@ pub fn resolve(inputs: &Inputs, intent: Intent) -> Result<Plan, PlanError> {
         dry_run,
         export_credentials_to,
         github,
+        warnings,
     })
+}
+
+/// Build args whose names look secret: they land in the image's history and in `ps`.
+fn warnings_about(image: &ImagePlan) -> Vec<(&'static str, String)> {
+    let ImageMode::Build(build) = &image.mode else {
+        return Vec::new();
+    };
+    build
+        .build_args
+        .iter()
+        .filter(|(name, _)| values::looks_secret(name))
+        .map(|(name, _)| {
+            (
+                "build-args",
+                format!(
+                    "`{name}` looks like a secret: build args stay in the image's history and show in `ps`; \
+                     pass it with `build-secrets: {}={name}` and `RUN --mount=type=secret,id={}` instead",
+                    name.to_lowercase(),
+                    name.to_lowercase()
+                ),
+            )
+        })
+        .collect()
 }
 
 fn required(

@@ -351,3 +351,34 @@ fn the_registry_is_ecr_or_this_machine() {
         assert!(error.problem.contains("would be sent to it"), "{error:?}");
     }
 }
+
+#[test]
+fn secret_looking_build_args_are_warned_about() {
+    let fixture = Fixture::new();
+    let plan = resolve_given(&fixture.inputs("refs/heads/main", |args, _| {
+        args.build_args = Some("VERSION=1.2\nNPM_TOKEN=abc\nAPI_KEY=x\nKEYBOARD=us".into());
+    }))
+    .unwrap();
+    let warned: Vec<&str> = plan
+        .warnings
+        .iter()
+        .map(|(input, text)| {
+            assert_eq!(*input, "build-args");
+            text.split('`').nth(1).unwrap()
+        })
+        .collect();
+    assert_eq!(warned, ["NPM_TOKEN", "API_KEY"]);
+    assert!(
+        plan.warnings[0]
+            .1
+            .contains("build-secrets: npm_token=NPM_TOKEN")
+    );
+    for (name, secret) in [
+        ("DB_PASSWORD", true),
+        ("client_secret", true),
+        ("MONKEY", false),
+        ("KEY_ID", false),
+    ] {
+        assert_eq!(values::looks_secret(name), secret, "{name}");
+    }
+}

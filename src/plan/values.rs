@@ -188,6 +188,16 @@ pub fn task_definition_document(text: &str) -> Result<String, String> {
     Ok(json!({ "taskDefinition": task_definition, "tags": tags }).to_string())
 }
 
+/// Whether a variable's name looks like it holds a secret (`*TOKEN*`, `*SECRET*`,
+/// `*PASSWORD*`, `*_KEY`).
+pub fn looks_secret(name: &str) -> bool {
+    let name = name.to_ascii_uppercase();
+    ["TOKEN", "SECRET", "PASSWORD"]
+        .iter()
+        .any(|word| name.contains(word))
+        || name.ends_with("_KEY")
+}
+
 /// The account and region of an ECR registry host: `ACCOUNT.dkr.ecr.REGION.amazonaws.com`
 /// (`.amazonaws.com.cn` in China), the FIPS form `ACCOUNT.dkr.ecr-fips.REGION.amazonaws.com`,
 /// and the dual-stack forms `ACCOUNT.dkr-ecr.REGION.on.aws` / `ACCOUNT.dkr-ecr-fips.REGION.on.aws`.
