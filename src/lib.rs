@@ -225,8 +225,10 @@ async fn execute(
         plan.github.as_ref().and_then(|g| g.deployment.as_ref()),
     ) {
         let log_url = plan.source.run_url.as_deref();
+        let run_id = plan.github.as_ref().and_then(|g| g.run_id.as_deref());
         *deployment =
-            github::deployments::start(github, wanted, &plan.source.sha, log_url, console).await;
+            github::deployments::start(github, wanted, &plan.source.sha, run_id, log_url, console)
+                .await;
         release.github_deployment_id = deployment.as_ref().map(|d| d.id);
     }
     release.reached = Some(Stage::Deploy);

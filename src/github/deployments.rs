@@ -12,6 +12,16 @@ struct Created {
     id: u64,
 }
 
+#[derive(Debug, Deserialize)]
+struct Listed {
+    id: u64,
+    #[serde(default)]
+    payload: serde_json::Value,
+}
+
+/// Attempts at creating a deployment, each after looking for one a failed attempt made.
+const CREATE_ATTEMPTS: u32 = 3;
+
 /// A GitHub deployment that follows the rollout. It owns its client (a cheap clone), so the
 /// report can settle it after the pipeline, whatever stage the run ended in.
 pub struct Tracked {
@@ -26,10 +36,19 @@ pub async fn start(
     github: &GitHub,
     wanted: &DeploymentPlan,
     sha: &str,
+    run_id: Option<&str>,
     log_url: Option<&str>,
     console: &Console,
 ) -> Option<Tracked> {
-    let id = create(github, sha, &wanted.environment, wanted.production, console).await?;
+    let id = create(
+        github,
+        sha,
+        &wanted.environment,
+        wanted.production,
+        run_id,
+        console,
+    )
+    .await?;
     set_status(
         github,
         id,
@@ -68,12 +87,16 @@ impl Tracked {
     }
 }
 
-/// Create the deployment; a missing permission is a warning, not a failed deploy.
+/// Create the deployment, once: a POST that failed with a 5xx or in transit may still have
+/// created it, so before another attempt the deployments of the commit and environment are
+/// searched for this run's (its id is in the payload). A missing permission is a warning, not a
+/// failed deploy.
 pub async fn create(
     github: &GitHub,
     sha: &str,
     environment: &str,
     production: bool,
+    run_id: Option<&str>,
     console: &Console,
 ) -> Option<u64> {
     let body = json!({
@@ -84,24 +107,57 @@ pub async fn create(
         "required_contexts": [],
         "production_environment": production,
         "description": format!("deploy-action: {environment}"),
+        "payload": { "deploy_action_run": run_id },
     });
-    match github
-        .client
-        .post::<_, Created>(github.route("deployments"), Some(&body))
-        .await
-    {
-        Ok(created) => {
-            console.line(&format!(
-                "GitHub deployment {} to {environment}",
-                created.id
-            ));
-            Some(created.id)
-        }
-        Err(error) => {
+    let mut attempt = 1;
+    loop {
+        let error = match github
+            .once
+            .post::<_, Created>(github.route("deployments"), Some(&body))
+            .await
+        {
+            Ok(created) => {
+                console.line(&format!(
+                    "GitHub deployment {} to {environment}",
+                    created.id
+                ));
+                return Some(created.id);
+            }
+            Err(error) => error,
+        };
+        let may_exist = status_of(&error).is_none_or(|status| status >= 500);
+        if !may_exist || attempt >= CREATE_ATTEMPTS {
             warn(&error, "create a GitHub deployment", console);
-            None
+            return None;
         }
+        if let Some(id) = made_by_this_run(github, sha, environment, run_id).await {
+            console.line(&format!(
+                "GitHub deployment {id} to {environment} (created although GitHub answered {})",
+                describe(&error)
+            ));
+            return Some(id);
+        }
+        attempt += 1;
     }
+}
+
+/// The deployment of `sha` to `environment` that this run created, if GitHub lists one.
+async fn made_by_this_run(
+    github: &GitHub,
+    sha: &str,
+    environment: &str,
+    run_id: Option<&str>,
+) -> Option<u64> {
+    let run_id = run_id?;
+    let route = github.route(&format!(
+        "deployments?sha={sha}&environment={}&per_page=100",
+        url::form_urlencoded::byte_serialize(environment.as_bytes()).collect::<String>()
+    ));
+    let listed: Vec<Listed> = github.client.get(route, None::<&()>).await.ok()?;
+    listed
+        .into_iter()
+        .find(|deployment| deployment.payload["deploy_action_run"] == run_id)
+        .map(|deployment| deployment.id)
 }
 
 /// Set the deployment's state (`in_progress`, `success`, `failure`).

@@ -14,6 +14,9 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub struct GitHub {
     pub client: octocrab::Octocrab,
+    /// The same, without octocrab's retries (it retries any request on a 5xx, a POST too): for
+    /// requests that must not be sent twice blindly, such as creating a deployment.
+    pub once: octocrab::Octocrab,
     pub owner: String,
     pub repo: String,
 }
@@ -24,16 +27,25 @@ impl GitHub {
             .repository
             .split_once('/')
             .context("GITHUB_REPOSITORY is not OWNER/REPO")?;
-        let client = octocrab::Octocrab::builder()
-            .base_uri(plan.api_url.as_str())
-            .context("GITHUB_API_URL is not a URL")?
-            .personal_token(plan.token.expose_secret().to_string())
-            .set_connect_timeout(Some(Duration::from_secs(10)))
-            .set_read_timeout(Some(Duration::from_secs(30)))
+        let builder = || {
+            octocrab::Octocrab::builder()
+                .base_uri(plan.api_url.as_str())
+                .context("GITHUB_API_URL is not a URL")
+                .map(|builder| {
+                    builder
+                        .personal_token(plan.token.expose_secret().to_string())
+                        .set_connect_timeout(Some(Duration::from_secs(10)))
+                        .set_read_timeout(Some(Duration::from_secs(30)))
+                })
+        };
+        let client = builder()?.build().context("creating the GitHub client")?;
+        let once = builder()?
+            .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
             .build()
             .context("creating the GitHub client")?;
         Ok(Self {
             client,
+            once,
             owner: owner.to_string(),
             repo: repo.to_string(),
         })

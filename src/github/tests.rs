@@ -45,7 +45,7 @@ async fn a_deployment_is_created_and_moves_through_its_statuses() {
         .mount(&server)
         .await;
     let github = github(&server);
-    let id = deployments::create(&github, SHA, "production", true, &console()).await;
+    let id = deployments::create(&github, SHA, "production", true, Some("42"), &console()).await;
     assert_eq!(id, Some(7));
     let log = "https://github.com/operationcode/back-end/actions/runs/42";
     deployments::set_status(
@@ -88,7 +88,15 @@ async fn a_missing_permission_is_a_warning_and_the_deploy_goes_on() {
         ))
         .mount(&server)
         .await;
-    let id = deployments::create(&github(&server), SHA, "staging", false, &console()).await;
+    let id = deployments::create(
+        &github(&server),
+        SHA,
+        "staging",
+        false,
+        Some("42"),
+        &console(),
+    )
+    .await;
     assert_eq!(id, None);
 }
 
@@ -194,4 +202,82 @@ async fn the_checks_gate_passes_fails_waits_and_times_out() {
             && error.to_string().contains("test (in_progress)"),
         "{error}"
     );
+}
+
+/// GitHub answered 502 to the POST but created the deployment: it is found, not created again.
+#[tokio::test]
+async fn a_deployment_is_created_once_even_when_github_answers_5xx() {
+    use wiremock::matchers::query_param;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/repos/operationcode/back-end/deployments"))
+        .and(body_partial_json(
+            json!({"payload": {"deploy_action_run": "42"}}),
+        ))
+        .respond_with(ResponseTemplate::new(502).set_body_string("bad gateway"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/repos/operationcode/back-end/deployments"))
+        .and(query_param("sha", SHA))
+        .and(query_param("environment", "production"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"id": 20, "payload": {"deploy_action_run": "41"}},
+            {"id": 21, "payload": {"deploy_action_run": "42"}}
+        ])))
+        .mount(&server)
+        .await;
+    let id = deployments::create(
+        &github(&server),
+        SHA,
+        "production",
+        true,
+        Some("42"),
+        &console(),
+    )
+    .await;
+    assert_eq!(id, Some(21), "this run's deployment, found");
+}
+
+/// A 5xx that created nothing: looked for, not found, created by a second POST.
+#[tokio::test]
+async fn a_failed_create_is_retried_after_looking_for_it() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/repos/operationcode/back-end/deployments"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/repos/operationcode/back-end/deployments"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 22})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/repos/operationcode/back-end/deployments"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let id = deployments::create(
+        &github(&server),
+        SHA,
+        "production",
+        true,
+        Some("42"),
+        &console(),
+    )
+    .await;
+    assert_eq!(id, Some(22));
+    let posts = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() == "POST")
+        .count();
+    assert_eq!(posts, 2, "one failed POST, one after the look-up");
 }
