@@ -2,10 +2,10 @@
 //! SIGTERM a few seconds later, then SIGKILL) to the action's PID 1. The run stops where it
 //! stands and reports exactly where that was.
 
-use crate::deploy::{Journal, revision_of};
+use crate::Stopped;
+use crate::deploy::{Journal, Update, revision_of};
 use crate::error::Problem;
 use crate::report::{Release, Stage};
-use crate::{Request, Stopped};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
 /// SIGINT and SIGTERM, listened for from the start.
@@ -41,12 +41,7 @@ impl Signals {
 
 /// The failure of a cancelled run: where it stopped, what it had pushed, which services it had
 /// updated (ECS goes on rolling them out), and how to put them back.
-pub(crate) fn stopped_by(
-    signal: &str,
-    release: &Release,
-    journal: &Journal,
-    request: &Request,
-) -> Stopped {
+pub(crate) fn stopped_by(signal: &str, release: &Release, journal: &Journal) -> Stopped {
     let stage = release.reached.unwrap_or(Stage::Plan);
     let mut message = format!("cancelled ({signal}) during {stage}");
     match &release.image {
@@ -54,12 +49,6 @@ pub(crate) fn stopped_by(
         None => message.push_str("; nothing was pushed"),
     }
     let updates = journal.updates();
-    let cluster = request
-        .inputs
-        .args
-        .ecs_cluster
-        .as_deref()
-        .unwrap_or("CLUSTER");
     let hint = if updates.is_empty() {
         message.push_str("; no service was updated");
         "re-run the workflow to release this commit".to_string()
@@ -72,12 +61,20 @@ pub(crate) fn stopped_by(
                 revision_of(&update.revision)
             ));
         }
-        let commands: Vec<String> = updates
+        // What each service ran before this run: the `previous` of its first update (a later
+        // one is our own rollback).
+        let mut first: Vec<&Update> = Vec::new();
+        for update in &updates {
+            if !first.iter().any(|seen| seen.service == update.service) {
+                first.push(update);
+            }
+        }
+        let commands: Vec<String> = first
             .iter()
             .map(|update| {
                 format!(
-                    "`aws ecs update-service --cluster {cluster} --service {} --task-definition {}`",
-                    update.service, update.previous
+                    "`aws ecs update-service --cluster {} --service {} --task-definition {}`",
+                    update.cluster, update.service, update.previous
                 )
             })
             .collect();

@@ -87,11 +87,7 @@ impl Console {
     /// [`neutralise`].
     pub fn line(&self, text: &str) {
         match self.mode {
-            Mode::Actions => {
-                for piece in text.split(['\n', '\r']) {
-                    self.emit(&neutralise(piece));
-                }
-            }
+            Mode::Actions => neutralised_lines(text).for_each(|line| self.emit(&line)),
             Mode::Plain => self.emit(text),
         }
     }
@@ -148,6 +144,11 @@ impl Drop for Group {
                 .emit(&format!("    {} took {seconds:.1}s", self.title)),
         }
     }
+}
+
+/// `text` as the lines the runner will see (it splits at CR too), each [`neutralise`]d.
+pub fn neutralised_lines(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(['\n', '\r']).map(neutralise)
 }
 
 /// The `::add-mask::` commands for `secret`: the whole value escaped the way @actions/core's

@@ -148,7 +148,7 @@ fn check(request: &PolicyRequest) -> Result<(), Problem> {
             "e.g. --repository operationcode/back-end",
         ));
     }
-    if request.account.len() != 12 || !request.account.chars().all(|c| c.is_ascii_digit()) {
+    if !values::is_account_id(&request.account) {
         return Err(bad(
             format!(
                 "--account `{}` is not a 12-digit account id",
@@ -165,8 +165,10 @@ fn check(request: &PolicyRequest) -> Result<(), Problem> {
             "e.g. --ecr-repository back-end",
         )
     })?;
-    if let Some(account) = &request.registry_account
-        && (account.len() != 12 || !account.chars().all(|c| c.is_ascii_digit()))
+    if let Some(account) = request
+        .registry_account
+        .as_ref()
+        .filter(|account| !values::is_account_id(account))
     {
         return Err(bad(
             format!("--registry-account `{account}` is not a 12-digit account id"),
@@ -188,32 +190,13 @@ fn check(request: &PolicyRequest) -> Result<(), Problem> {
     Ok(())
 }
 
-/// The audience the action asks the OIDC token for by default in `region`.
-pub fn default_audience(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "sts.amazonaws.com.cn"
-    } else {
-        "sts.amazonaws.com"
-    }
-}
-
-fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
-
 pub fn trust_policy(request: &PolicyRequest) -> Value {
-    let partition = partition(&request.region);
+    let partition = values::partition(&request.region);
     let repo = &request.repository;
     let audience = request
         .audience
         .clone()
-        .unwrap_or_else(|| default_audience(&request.region).to_string());
+        .unwrap_or_else(|| values::default_audience(&request.region).to_string());
     let mut equals = json!({ format!("{ISSUER}:aud"): audience });
     let mut condition = json!({});
     let subjects: Vec<String> = match (&request.environment, request.branches.as_slice()) {
@@ -244,7 +227,7 @@ pub fn trust_policy(request: &PolicyRequest) -> Value {
 }
 
 pub fn permissions_policy(request: &PolicyRequest) -> Value {
-    let partition = partition(&request.region);
+    let partition = values::partition(&request.region);
     let (account, region) = (&request.account, &request.region);
     let registry_account = request.registry_account.as_ref().unwrap_or(account);
     let mut statements = vec![
@@ -288,13 +271,21 @@ pub fn permissions_policy(request: &PolicyRequest) -> Value {
         statements.extend([
             json!({ "Sid": "EcsServices", "Effect": "Allow", "Action": ECS_SERVICE_ACTIONS, "Resource": services }),
             // deregister-previous keeps a revision another service of the cluster still runs:
-            // it lists and reads (never changes) the cluster's other services.
+            // it lists and reads (never changes) the cluster's other services. ListServices has
+            // no resource type, only the ecs:cluster condition key; DescribeServices is scoped
+            // by the service ARN.
             json!({
-                "Sid": "EcsClusterServicesReadOnly",
+                "Sid": "EcsListClusterServices",
                 "Effect": "Allow",
-                "Action": ["ecs:ListServices", "ecs:DescribeServices"],
+                "Action": "ecs:ListServices",
                 "Resource": "*",
                 "Condition": { "ArnEquals": { "ecs:cluster": format!("arn:{partition}:ecs:{region}:{account}:cluster/{cluster}") } },
+            }),
+            json!({
+                "Sid": "EcsDescribeClusterServices",
+                "Effect": "Allow",
+                "Action": "ecs:DescribeServices",
+                "Resource": format!("arn:{partition}:ecs:{region}:{account}:service/{cluster}/*"),
             }),
             json!({ "Sid": "EcsTaskDefinitions", "Effect": "Allow", "Action": ECS_TASK_DEFINITION_ACTIONS, "Resource": "*" }),
             json!({ "Sid": "EcsStoppedTasks", "Effect": "Allow", "Action": ECS_TASK_ACTIONS, "Resource": "*" }),

@@ -59,7 +59,7 @@ pub async fn run(request: &Request, console: &Console) -> Result<()> {
         Ending::Stopped(stopped) => stopped,
         // The pipeline was dropped where it stood: no new call starts, waiting stops, the docker
         // child is killed and the private docker config removed (kill_on_drop, TempDir).
-        Ending::Cancelled(signal) => cancel::stopped_by(signal, &release, &journal, request),
+        Ending::Cancelled(signal) => cancel::stopped_by(signal, &release, &journal),
     });
     if let Some(stopped) = &mut stopped {
         let mut failure = StageFailure::new(stopped.stage, &stopped.error);

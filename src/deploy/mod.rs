@@ -36,6 +36,7 @@ pub fn revision_of(arn: &str) -> &str {
 /// since ECS goes on rolling it out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Update {
+    pub cluster: String,
     pub service: String,
     pub previous: String,
     pub revision: String,
@@ -181,21 +182,9 @@ async fn targets(ecs: &aws_sdk_ecs::Client, plan: &Plan) -> Result<Vec<Target>> 
     let Some(rollout) = &plan.rollout else {
         return Ok(Vec::new());
     };
-    // DescribeServices takes at most 10 services a call.
-    let mut described = Vec::new();
-    let mut failures = Vec::new();
     let described_at = std::time::Instant::now();
-    for chunk in rollout.services.chunks(10) {
-        let answer = ecs
-            .describe_services()
-            .cluster(&rollout.cluster)
-            .set_services(Some(chunk.to_vec()))
-            .send()
-            .await
-            .map_err(|error| anyhow!("ECS DescribeServices: {}", DisplayErrorContext(&error)))?;
-        described.extend(answer.services().iter().cloned());
-        failures.extend(answer.failures().iter().cloned());
-    }
+    let (described, failures) =
+        wait::describe_services(ecs, &rollout.cluster, &rollout.services).await?;
     let file = match &rollout.task_definition_file {
         Some(path) => Some(task_definition_file::load(path).await?),
         None => None,
@@ -349,13 +338,14 @@ pub async fn roll_out(
     let ecs = aws_sdk_ecs::Client::new(&session.config);
     let logs = aws_sdk_cloudwatchlogs::Client::new(&session.config);
     let revisions = register_revisions(&ecs, &targets, image, console).await?;
+    let settings = service::Settings::new(rollout, &targets, journal);
     let mut rollouts =
-        service::roll_all(&ecs, &logs, rollout, targets, &revisions, journal, console).await?;
+        service::roll_all(&ecs, &logs, &settings, targets, &revisions, console).await?;
     if let Some(check) = &rollout.health_check {
         post_rollout::check_health(
             &ecs,
             &logs,
-            rollout,
+            &settings,
             check,
             &mut rollouts,
             &revisions,

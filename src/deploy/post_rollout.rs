@@ -5,7 +5,7 @@ use super::service::{FailedRollout, Settings, after_failure};
 use super::wait::EventLog;
 use super::{NewRevision, Outcome, Rollout, health};
 use crate::console::Console;
-use crate::plan::{HealthCheck, RolloutPlan};
+use crate::plan::HealthCheck;
 use anyhow::{Result, anyhow};
 use aws_sdk_ecs::error::DisplayErrorContext;
 use std::collections::BTreeMap;
@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 pub async fn check_health(
     ecs: &aws_sdk_ecs::Client,
     logs: &aws_sdk_cloudwatchlogs::Client,
-    plan: &RolloutPlan,
+    settings: &Settings,
     check: &HealthCheck,
     rollouts: &mut [Rollout],
     revisions: &BTreeMap<String, Option<NewRevision>>,
@@ -35,7 +35,6 @@ pub async fn check_health(
         }
     };
     console.line(&format!("health check failed: {reason}"));
-    let settings = Settings::from(plan);
     for rollout in rollouts.iter_mut() {
         let Some(ours) = revisions
             .values()
@@ -51,7 +50,7 @@ pub async fn check_health(
             ours,
             reason: format!("the health check failed: {reason}"),
         };
-        let failure = after_failure(ecs, logs, &settings, failed, &mut events, console).await;
+        let failure = after_failure(ecs, logs, settings, failed, &mut events, console).await;
         rollout.events.extend(events.printed);
         rollout.outcome = Outcome::Failed(failure);
     }
@@ -137,27 +136,19 @@ async fn services_running(
             page.map_err(|error| anyhow!("ECS ListServices: {}", DisplayErrorContext(&error)))?;
         listed.extend(page.service_arns().iter().cloned());
     }
-    let mut users = Vec::new();
-    // DescribeServices takes at most 10 services a call.
-    for chunk in listed.chunks(10) {
-        let described = ecs
-            .describe_services()
-            .cluster(cluster)
-            .set_services(Some(chunk.to_vec()))
-            .send()
-            .await
-            .map_err(|error| anyhow!("ECS DescribeServices: {}", DisplayErrorContext(&error)))?;
-        for service in described.services() {
-            let name = service.service_name().unwrap_or_default();
-            let uses = service.task_definition() == Some(arn)
+    let (described, _) = super::wait::describe_services(ecs, cluster, &listed).await?;
+    let users = described
+        .iter()
+        .filter(|service| {
+            service.task_definition() == Some(arn)
                 || service
                     .deployments()
                     .iter()
-                    .any(|d| d.task_definition() == Some(arn));
-            if uses && !ours.contains(&name) {
-                users.push(name.to_string());
-            }
-        }
-    }
+                    .any(|d| d.task_definition() == Some(arn))
+        })
+        .filter_map(|service| service.service_name())
+        .filter(|name| !ours.contains(name))
+        .map(str::to_string)
+        .collect();
     Ok(users)
 }

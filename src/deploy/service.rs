@@ -26,16 +26,28 @@ pub struct Settings {
     pub force_new_deployment: bool,
 }
 
-impl From<&RolloutPlan> for Settings {
-    fn from(plan: &RolloutPlan) -> Self {
+impl Settings {
+    /// The settings of one run's rollouts: `targets` share one poller, and every update
+    /// (ours and our rollbacks) goes into `journal`.
+    pub fn new(plan: &RolloutPlan, targets: &[Target], journal: &Journal) -> Self {
+        let names = targets.iter().map(|t| t.name().to_string()).collect();
         Self {
             cluster: plan.cluster.clone(),
-            poller: std::sync::Arc::new(wait::Poller::new(&plan.cluster, Vec::new())),
-            journal: Journal::default(),
+            poller: std::sync::Arc::new(wait::Poller::new(&plan.cluster, names)),
+            journal: journal.clone(),
             wait_timeout: plan.wait_timeout,
             rollback_on_failure: plan.rollback_on_failure,
             force_new_deployment: plan.force_new_deployment,
         }
+    }
+
+    fn record(&self, service: &str, previous: &str, revision: &str) {
+        self.journal.record(Update {
+            cluster: self.cluster.clone(),
+            service: service.to_string(),
+            previous: previous.to_string(),
+            revision: revision.to_string(),
+        });
     }
 }
 
@@ -43,18 +55,11 @@ impl From<&RolloutPlan> for Settings {
 pub async fn roll_all(
     ecs: &aws_sdk_ecs::Client,
     logs: &aws_sdk_cloudwatchlogs::Client,
-    plan: &RolloutPlan,
+    settings: &Settings,
     targets: Vec<Target>,
     revisions: &BTreeMap<String, Option<NewRevision>>,
-    journal: &Journal,
     console: &Console,
 ) -> Result<Vec<Rollout>> {
-    let names = targets.iter().map(|t| t.name().to_string()).collect();
-    let settings = Settings {
-        poller: std::sync::Arc::new(wait::Poller::new(&plan.cluster, names)),
-        journal: journal.clone(),
-        ..Settings::from(plan)
-    };
     let mut running = tokio::task::JoinSet::new();
     let count = targets.len();
     for (index, target) in targets.into_iter().enumerate() {
@@ -189,11 +194,7 @@ pub async fn roll_one(
     // Followed by the id UpdateService answered with (as amazon-ecs-deploy-task-definition
     // does): DescribeServices right after may not show it yet, and a forced redeploy shares
     // its revision with the deployment before it.
-    settings.journal.record(Update {
-        service: name.to_string(),
-        previous: previous.clone(),
-        revision: ours.arn.clone(),
-    });
+    settings.record(name, &previous, &ours.arn);
     let followed = Followed::from_update(updated.service(), &ours.arn);
     console.line(&match &followed.deployment_id {
         Some(id) => format!("{name}: updated to {} (deployment {id})", ours.arn),
@@ -331,7 +332,10 @@ pub async fn after_failure(
         .send()
         .await;
     let rollback = match rolled {
-        Ok(answer) => Followed::from_update(answer.service(), previous),
+        Ok(answer) => {
+            settings.record(name, &ours.arn, previous);
+            Followed::from_update(answer.service(), previous)
+        }
         Err(error) => {
             let why = DisplayErrorContext(&error).to_string();
             return failure(

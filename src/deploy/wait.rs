@@ -3,7 +3,7 @@
 
 use crate::console::Console;
 use crate::error::Problem;
-use anyhow::{Result, anyhow};
+use anyhow::{Context, Result, anyhow};
 use aws_sdk_ecs::error::DisplayErrorContext;
 use aws_sdk_ecs::types::{DeploymentRolloutState, Service};
 use std::collections::{HashMap, HashSet};
@@ -215,6 +215,29 @@ impl EventLog {
     }
 }
 
+/// The services and the failures (unknown names) of one DescribeServices per 10 names — the
+/// API's limit — for every reader of services: the preflight, the waits, deregister-previous.
+pub async fn describe_services(
+    ecs: &aws_sdk_ecs::Client,
+    cluster: &str,
+    names: &[String],
+) -> Result<(Vec<Service>, Vec<aws_sdk_ecs::types::Failure>)> {
+    let mut services = Vec::new();
+    let mut failures = Vec::new();
+    for chunk in names.chunks(10) {
+        let answer = ecs
+            .describe_services()
+            .cluster(cluster)
+            .set_services(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(|error| anyhow!("ECS DescribeServices: {}", DisplayErrorContext(&error)))?;
+        services.extend(answer.services().iter().cloned());
+        failures.extend(answer.failures().iter().cloned());
+    }
+    Ok((services, failures))
+}
+
 /// How old a shared read may be and still answer another waiter.
 const SHARED_READ_AGE: Duration = Duration::from_secs(1);
 
@@ -251,24 +274,13 @@ impl Poller {
         } else {
             vec![service_name.to_string()]
         };
-        for chunk in names.chunks(10) {
-            let response = ecs
-                .describe_services()
-                .cluster(&self.cluster)
-                .set_services(Some(chunk.to_vec()))
-                .send()
-                .await
-                .map_err(|error| {
-                    anyhow!(
-                        "ECS DescribeServices for {service_name}: {}",
-                        DisplayErrorContext(&error)
-                    )
-                })?;
-            let now = Instant::now();
-            for service in response.services() {
-                if let Some(name) = service.service_name() {
-                    reads.insert(name.to_string(), (now, service.clone()));
-                }
+        let (services, _) = describe_services(ecs, &self.cluster, &names)
+            .await
+            .with_context(|| format!("reading {service_name}"))?;
+        let now = Instant::now();
+        for service in services {
+            if let Some(name) = service.service_name() {
+                reads.insert(name.to_string(), (now, service.clone()));
             }
         }
         reads

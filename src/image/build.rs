@@ -165,4 +165,4 @@ pub fn is_digest(text: &str) -> bool {
 
 #[cfg(test)]
 #[path = "build_tests.rs"]
-mod tests;
+pub(crate) mod tests;

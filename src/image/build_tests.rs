@@ -1,7 +1,8 @@
 use super::*;
 use crate::plan::CacheMode;
 
-fn plan() -> BuildPlan {
+/// A one-platform build plan, for the image module's tests.
+pub(crate) fn plan() -> BuildPlan {
     BuildPlan {
         context: PathBuf::from("app"),
         dockerfile: PathBuf::from("app/Dockerfile"),

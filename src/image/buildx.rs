@@ -170,18 +170,8 @@ mod tests {
     #[test]
     fn the_docker_driver_does_one_platform_and_no_exported_cache() {
         let build = |platforms: &[&str]| crate::plan::BuildPlan {
-            context: "app".into(),
-            dockerfile: "app/Dockerfile".into(),
-            target: None,
             platforms: platforms.iter().map(|p| p.to_string()).collect(),
-            build_args: Vec::new(),
-            labels: Vec::new(),
-            secrets: Vec::new(),
-            provenance: false,
-            cache: crate::plan::CacheMode::Auto,
-            gha_cache_available: false,
-            builder: None,
-            path: crate::plan::BuildPath::Auto,
+            ..crate::image::build::tests::plan()
         };
         let registry = Cache::Registry {
             reference: "r/back-end:buildcache-prod".into(),

@@ -153,8 +153,8 @@ async fn read_lines(pipe: impl tokio::io::AsyncRead + Unpin, echo: bool) -> Vec<
     while let Ok(Some(line)) = reader.next_line().await {
         if echo {
             // Build output is the built code's output: never a workflow command.
-            for piece in line.split('\r') {
-                println!("  {}", crate::console::neutralise(piece));
+            for piece in crate::console::neutralised_lines(&line) {
+                println!("  {piece}");
             }
         }
         lines.push(line);

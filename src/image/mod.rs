@@ -100,9 +100,7 @@ pub async fn publish(
         .filter(|t| t.as_str() != sha_tag)
         .cloned()
         .collect();
-    // A registry on this machine is spoken to over its HTTP API; ECR (ours, or another account's
-    // named in `registry`) through ECR's API.
-    let through_ecr = plan.image.registry_override.is_none() || plan.image.registry_id.is_some();
+    let through_ecr = plan.image.through_ecr();
     let registry_id = plan.image.registry_id.as_deref();
     let (host, digest, tags, origin) = match (&plan.image.mode, through_ecr) {
         // ECR's own API: no registry login, and PutImage's answer is the digest's truth.
@@ -154,11 +152,7 @@ pub async fn publish(
 
 /// The ECR registry host of an account in a region (`.amazonaws.com.cn` in China).
 pub fn ecr_host(account: &str, region: &str) -> String {
-    let suffix = if region.starts_with("cn-") {
-        "amazonaws.com.cn"
-    } else {
-        "amazonaws.com"
-    };
+    let suffix = crate::plan::values::dns_suffix(region);
     format!("{account}.dkr.ecr.{region}.{suffix}")
 }
 
@@ -173,8 +167,7 @@ async fn verify_tags(
     digest: &str,
 ) -> Result<()> {
     let repository = &plan.image.repository;
-    let through_ecr = plan.image.registry_override.is_none() || plan.image.registry_id.is_some();
-    let resolved: Vec<(String, Option<String>)> = match through_ecr {
+    let resolved: Vec<(String, Option<String>)> = match plan.image.through_ecr() {
         false => {
             let mut resolved = Vec::new();
             for tag in tags {

@@ -17,15 +17,10 @@ pub(super) fn resolve_auth(inputs: &Inputs, region: &str) -> Result<AuthPlan, Pl
             "a role ARN such as `arn:aws:iam::123456789012:role/GitHubActions-Deploy`",
         )
     })?;
-    let default_audience = if region.starts_with("cn-") {
-        "sts.amazonaws.com.cn"
-    } else {
-        "sts.amazonaws.com"
-    };
     let audience = args
         .audience
         .clone()
-        .unwrap_or_else(|| default_audience.into());
+        .unwrap_or_else(|| values::default_audience(region).into());
     let session_name =
         values::sanitise_session_name(&args.role_session_name.clone().unwrap_or_else(|| {
             format!(

@@ -165,6 +165,12 @@ impl ImagePlan {
         &self.tags[0]
     }
 
+    /// Whether the repository is reached through ECR's API (the account's registry, or an ECR
+    /// host in `registry`); otherwise it is a registry on this machine, spoken to over its HTTP API.
+    pub fn through_ecr(&self) -> bool {
+        self.registry_override.is_none() || self.registry_id.is_some()
+    }
+
     /// `sha-<7>`: the tag that names the commit and never moves.
     pub fn sha_tag(&self) -> &str {
         &self.tags[1]

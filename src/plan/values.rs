@@ -188,6 +188,39 @@ pub fn task_definition_document(text: &str) -> Result<String, String> {
     Ok(json!({ "taskDefinition": task_definition, "tags": tags }).to_string())
 }
 
+/// The AWS partition of a region: `aws-cn` in China, `aws-us-gov` in GovCloud, else `aws`.
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// The DNS suffix of AWS endpoints (ECR registries among them) in a region.
+pub fn dns_suffix(region: &str) -> &'static str {
+    match partition(region) {
+        "aws-cn" => "amazonaws.com.cn",
+        _ => "amazonaws.com",
+    }
+}
+
+/// The audience the action asks the OIDC token for by default: the STS of the region's
+/// partition (`sts.amazonaws.com.cn` in China).
+pub fn default_audience(region: &str) -> &'static str {
+    match partition(region) {
+        "aws-cn" => "sts.amazonaws.com.cn",
+        _ => "sts.amazonaws.com",
+    }
+}
+
+/// A 12-digit AWS account id.
+pub fn is_account_id(text: &str) -> bool {
+    text.len() == 12 && text.chars().all(|c| c.is_ascii_digit())
+}
+
 /// Whether a variable's name looks like it holds a secret (`*TOKEN*`, `*SECRET*`,
 /// `*PASSWORD*`, `*_KEY`).
 pub fn looks_secret(name: &str) -> bool {
@@ -203,7 +236,7 @@ pub fn looks_secret(name: &str) -> bool {
 /// and the dual-stack forms `ACCOUNT.dkr-ecr.REGION.on.aws` / `ACCOUNT.dkr-ecr-fips.REGION.on.aws`.
 pub fn ecr_registry(host: &str) -> Option<(String, String)> {
     let (account, rest) = host.split_once('.')?;
-    if account.len() != 12 || !account.chars().all(|c| c.is_ascii_digit()) {
+    if !is_account_id(account) {
         return None;
     }
     let region = ["dkr.ecr.", "dkr.ecr-fips."]
