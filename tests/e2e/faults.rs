@@ -4,21 +4,6 @@
 
 use crate::support::*;
 
-/// A staging deploy of `repository` to the world's service, as the fault tests run it.
-fn faults_deploy(
-    standins: &StandIns,
-    repository: &str,
-    world: &EcsWorld,
-    extra: &[(&str, &str)],
-) -> ActionRun {
-    ActionRun::new(
-        standins,
-        "refs/heads/feature/faults",
-        &unique("run"),
-        &deploy_inputs(repository, world, extra),
-    )
-}
-
 /// Runs a one-service staging deploy through a proxy injecting `faults`, with a 2-second read
 /// timeout on the AWS clients so that slow answers are slow enough.
 async fn deploy_through(faults: &[&str]) -> (Finished, FaultProxy, EcsWorld, StandIns, String) {
@@ -32,7 +17,7 @@ async fn deploy_through(faults: &[&str]) -> (Finished, FaultProxy, EcsWorld, Sta
     )
     .await;
     let proxy = FaultProxy::start(&standins, faults);
-    let mut action = faults_deploy(&standins, &repository, &world, &[]);
+    let mut action = staging_deploy(&standins, &repository, &world, &[]);
     action.set("AWS_ENDPOINT_URL", &proxy.url);
     action.set("DEPLOY_ACTION_AWS_READ_TIMEOUT_SECONDS", "2");
     let run = action.run();
@@ -97,7 +82,7 @@ async fn a_persistent_fault_fails_naming_the_call_and_a_rerun_converges() {
 
     // Without the fault, the same commit goes through.
     let ecs = standins.ecs().await;
-    let again = faults_deploy(&standins, &repository, &world, &[]).run();
+    let again = staging_deploy(&standins, &repository, &world, &[]).run();
     assert_eq!(again.code, 0, "{}", again.log());
     let running = world.running(&ecs).await;
     assert_eq!(
@@ -129,7 +114,7 @@ async fn a_fault_while_waiting_reports_the_new_revision_and_a_rerun_is_a_no_op()
         .await;
     // Start from a fresh commit so a rollout happens; the fault hits its first poll.
     let build_args = format!("VERSION={}", unique("v"));
-    let mut action = faults_deploy(
+    let mut action = staging_deploy(
         &standins,
         &repository,
         &world,
@@ -150,7 +135,7 @@ async fn a_fault_while_waiting_reports_the_new_revision_and_a_rerun_is_a_no_op()
         "the report names the revision: {error}"
     );
 
-    let mut again = faults_deploy(&standins, &repository, &world, &[]);
+    let mut again = staging_deploy(&standins, &repository, &world, &[]);
     again.set("GITHUB_SHA", "9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b");
     // Same commit, same build args: the same digest is already deployed.
     again.set("INPUT_BUILD-ARGS", &build_args);

@@ -228,6 +228,32 @@ async fn promote_moves_prod_to_the_staging_digest_without_uploading() {
     assert!(run.stdout.contains("staging"), "{}", run.log());
 }
 
+/// An ECR repository (in moto) holding one image manifest under `tag`; its digest.
+async fn repository_with_image(standins: &StandIns, repository: &str, tag: &str) -> String {
+    standins.ecr_repository(repository, false).await;
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 2, "digest": format!("sha256:{}", "1".repeat(64))},
+        "layers": []
+    });
+    let put = standins
+        .ecr()
+        .await
+        .put_image()
+        .repository_name(repository)
+        .image_manifest(manifest.to_string())
+        .image_tag(tag)
+        .send()
+        .await
+        .unwrap();
+    put.image()
+        .and_then(|image| image.image_id())
+        .and_then(|id| id.image_digest())
+        .unwrap()
+        .to_string()
+}
+
 /// Promotion through ECR's own API (no registry override), with a one-service rollout: no
 /// registry login and no DescribeImages (PutImage's answer is the digest's truth), and the
 /// preflight's fresh read stands for the idle check — at most 9 AWS requests with one poll.
@@ -236,29 +262,7 @@ async fn promote_through_the_ecr_api() {
     let standins = StandIns::get();
     let ecr = standins.ecr().await;
     let repository = unique("e2e/ecr-promote");
-    standins.ecr_repository(&repository, false).await;
-    let manifest = serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 2, "digest": format!("sha256:{}", "1".repeat(64))},
-        "layers": []
-    });
-    let put = ecr
-        .put_image()
-        .repository_name(&repository)
-        .image_manifest(manifest.to_string())
-        .image_tag("sha-0000001")
-        .send()
-        .await
-        .unwrap();
-    let digest = put
-        .image()
-        .unwrap()
-        .image_id()
-        .unwrap()
-        .image_digest()
-        .unwrap()
-        .to_string();
+    let digest = repository_with_image(&standins, &repository, "sha-0000001").await;
     let ecr_host = "123456789012.dkr.ecr.us-east-2.amazonaws.com";
     let ecs = standins.ecs().await;
     let world = EcsWorld::create(&ecs, &format!("{ecr_host}/{repository}:prod")).await;
@@ -657,22 +661,8 @@ async fn immutable_with_exclusions_moves_the_excluded_tags() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_ecr_registry_named_in_registry_is_passed_as_registry_id() {
     let standins = StandIns::get();
-    let ecr = standins.ecr().await;
     let repository = unique("e2e/registry-id");
-    standins.ecr_repository(&repository, false).await;
-    let manifest = serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 2, "digest": format!("sha256:{}", "2".repeat(64))},
-        "layers": []
-    });
-    ecr.put_image()
-        .repository_name(&repository)
-        .image_manifest(manifest.to_string())
-        .image_tag("sha-0000002")
-        .send()
-        .await
-        .unwrap();
+    repository_with_image(&standins, &repository, "sha-0000002").await;
     let proxy = FaultProxy::start(&standins, &[]);
     let mut action = ActionRun::new(
         &standins,

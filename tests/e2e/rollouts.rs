@@ -17,20 +17,6 @@ async fn world(standins: &StandIns, name: &str) -> (EcsWorld, String) {
     (world, repository)
 }
 
-fn staging_deploy(
-    standins: &StandIns,
-    repository: &str,
-    world: &EcsWorld,
-    extra: &[(&str, &str)],
-) -> ActionRun {
-    ActionRun::new(
-        standins,
-        "refs/heads/feature/rollouts",
-        &unique("run"),
-        &deploy_inputs(repository, world, extra),
-    )
-}
-
 /// A staging deploy whose rollout the strict stand-in ends as `outcome`, counted at a proxy.
 async fn scripted_deploy(
     standins: &StandIns,

@@ -335,6 +335,21 @@ pub fn deploy_inputs<'a>(
     inputs
 }
 
+/// A staging deploy (a push to a feature branch) of `repository` to the world's service.
+pub fn staging_deploy(
+    standins: &StandIns,
+    repository: &str,
+    world: &EcsWorld,
+    extra: &[(&str, &str)],
+) -> ActionRun {
+    ActionRun::new(
+        standins,
+        "refs/heads/feature/staging",
+        &unique("run"),
+        &deploy_inputs(repository, world, extra),
+    )
+}
+
 /// One run of the binary, as the runner starts a container action: environment only.
 pub struct ActionRun {
     pub dir: tempfile::TempDir,
