@@ -19,7 +19,7 @@ use clap::{Parser, Subcommand};
 branches → :staging, plus an immutable sha-<7> tag), and roll ECS services to it, pinned by digest.\n\n\
 Inside a GitHub Actions runner (GITHUB_ACTIONS=true) with no subcommand it runs as the action and reads \
 its inputs from INPUT_* variables. Endpoints can be redirected with the standard AWS_ENDPOINT_URL variables; \
-DEPLOY_ACTION_DOCKER names the docker CLI to use; DEPLOY_ACTION_AWS_READ_TIMEOUT_SECONDS how long an \
+DEPLOY_ACTION_DOCKER names the docker CLI to use (outside a runner only); DEPLOY_ACTION_AWS_READ_TIMEOUT_SECONDS how long an \
 AWS call may wait for an answer (default 60); DEPLOY_ACTION_BUILD_PATH=buildx|engine forces a build path."
 )]
 pub struct Cli {

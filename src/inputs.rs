@@ -183,6 +183,10 @@ pub struct RunContext {
     pub commit_time: Option<String>,
     /// `DEPLOY_ACTION_BUILD_PATH`: `buildx` or `engine` instead of choosing by what is there.
     pub build_path: Option<String>,
+    /// `DEPLOY_ACTION_DOCKER`: the docker CLI to run (honoured outside a runner only).
+    pub docker_program: Option<String>,
+    /// `GITHUB_RUN_ATTEMPT`: a re-run of the same run id.
+    pub run_attempt: Option<String>,
 }
 
 impl RunContext {
@@ -207,6 +211,8 @@ impl RunContext {
             workspace: get("GITHUB_WORKSPACE"),
             commit_time: get("GITHUB_EVENT_PATH").and_then(|path| commit_time_of_event(&path)),
             build_path: get("DEPLOY_ACTION_BUILD_PATH"),
+            docker_program: get("DEPLOY_ACTION_DOCKER"),
+            run_attempt: get("GITHUB_RUN_ATTEMPT"),
         }
     }
 }

@@ -16,6 +16,11 @@ pub(crate) fn plan() -> BuildPlan {
         gha_cache_available: false,
         builder: None,
         path: crate::plan::BuildPath::Auto,
+        docker: crate::plan::DockerCli {
+            program: "docker".into(),
+            user_plugins: false,
+        },
+        builder_name: "deploy-action-42-1-0a1b2c3d".into(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The buildx builder for this run — what setup-buildx-action did: use the one asked for,
 //! or the current one when it can do the job, else a `docker-container` builder made for this
-//! run and removed afterwards.
+//! run and removed afterwards — also when the run is cancelled in the middle of the build
+//! ([`Leftover`]).
 
 use super::build::Cache;
 use super::docker::Docker;
@@ -83,7 +84,7 @@ pub async fn prepare(
             })
         }
         Some(BuilderChoice::Endpoint(endpoint)) => {
-            let builder = create(docker, Some(endpoint), false).await?;
+            let builder = create(docker, &build.builder_name, Some(endpoint), false).await?;
             console.line(&format!("building on {endpoint}"));
             Ok(builder)
         }
@@ -93,7 +94,7 @@ pub async fn prepare(
             if driver_of(&inspect.stdout) != Some("docker") {
                 return Ok(current);
             }
-            create(docker, None, host_network).await
+            create(docker, &build.builder_name, None, host_network).await
         }
     }
 }
@@ -101,11 +102,11 @@ pub async fn prepare(
 /// A builder for this run: on `endpoint` (remote driver), or a `docker-container` one.
 async fn create(
     docker: &Docker,
+    name: &str,
     endpoint: Option<&str>,
     host_network: bool,
 ) -> Result<BuildxBuilder> {
-    let name = format!("deploy-action-{}", std::process::id());
-    let args = create_args(&name, endpoint, host_network);
+    let args = create_args(name, endpoint, host_network);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     docker
         .run(&args, None, true)
@@ -117,9 +118,73 @@ async fn create(
             }
         })?;
     Ok(BuildxBuilder {
-        name: Some(name),
+        name: Some(name.to_string()),
         created: true,
     })
+}
+
+/// The BuildKit container (and its state volume) of a `docker-container` builder this run
+/// created, removed when this is dropped unless [`Leftover::disarm`]ed: a cancelled run drops
+/// the build half-way, and the builder must not outlive it on the runner's daemon. Removed
+/// with plain `docker rm`, which needs no buildx state (that lives in the private config).
+/// buildx names a builder's node `<name>0` and its container `buildx_buildkit_<node>`
+/// (docker/buildx `builder/node.go`), its state volume `buildx_buildkit_<node>_state`
+/// (`driver/docker-container`).
+pub struct Leftover {
+    program: std::path::PathBuf,
+    container: Option<String>,
+}
+
+impl Leftover {
+    pub fn of(docker: &Docker, builder: &BuildxBuilder, endpoint: bool) -> Self {
+        let container = match (builder.created, &builder.name, endpoint) {
+            (true, Some(name), false) => Some(format!("buildx_buildkit_{name}0")),
+            _ => None,
+        };
+        Self {
+            program: docker.program().to_path_buf(),
+            container,
+        }
+    }
+
+    /// The builder was removed the ordinary way.
+    pub fn disarm(mut self) {
+        self.container = None;
+    }
+
+    /// The commands that remove the leftover builder.
+    pub fn commands(&self) -> Vec<Vec<String>> {
+        self.container
+            .iter()
+            .flat_map(|container| {
+                [
+                    vec!["rm".into(), "--force".into(), container.clone()],
+                    vec![
+                        "volume".into(),
+                        "rm".into(),
+                        "--force".into(),
+                        format!("{container}_state"),
+                    ],
+                ]
+            })
+            .collect()
+    }
+}
+
+impl Drop for Leftover {
+    fn drop(&mut self) {
+        for args in self.commands() {
+            // Blocking, and short: this runs while the runtime winds down after a cancel.
+            let _ = std::process::Command::new(&self.program)
+                .args(&args)
+                .env_clear()
+                .envs(super::docker::passed_env())
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+    }
 }
 
 impl BuildxBuilder {
@@ -142,6 +207,43 @@ impl BuildxBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A builder container made for the run goes when the run is dropped half-way (a cancel),
+    /// by name, without buildx's state; one removed the ordinary way, one we did not create,
+    /// and a remote endpoint's leave nothing to remove.
+    #[test]
+    fn a_created_builder_is_removed_when_the_run_is_dropped() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let record = dir.path().join("calls");
+        let script = dir.path().join("docker");
+        std::fs::write(
+            &script,
+            format!("#!/bin/sh\necho \"$*\" >> '{}'\n", record.display()),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let docker = Docker::with_program(script).unwrap();
+        let ours = BuildxBuilder {
+            name: Some("deploy-action-42-1-0a1b2c3d".into()),
+            created: true,
+        };
+        drop(Leftover::of(&docker, &ours, false));
+        assert_eq!(
+            std::fs::read_to_string(&record).unwrap(),
+            "rm --force buildx_buildkit_deploy-action-42-1-0a1b2c3d0\n\
+             volume rm --force buildx_buildkit_deploy-action-42-1-0a1b2c3d0_state\n"
+        );
+        std::fs::remove_file(&record).unwrap();
+        Leftover::of(&docker, &ours, false).disarm();
+        drop(Leftover::of(&docker, &ours, true));
+        let current = BuildxBuilder {
+            name: None,
+            created: false,
+        };
+        drop(Leftover::of(&docker, &current, false));
+        assert!(!record.exists(), "removed something it should not have");
+    }
 
     #[test]
     fn builder_commands() {

@@ -4,6 +4,10 @@
 //! removed when the run ends, on success and on failure), so the registry login never lands
 //! in `$HOME/.docker` and never outlives the step. Output is streamed to the log as it comes
 //! and its tail kept as evidence when the command fails.
+//!
+//! The CLI sees only the environment it needs ([`PASSED_ENV`]): never the GitHub token, the
+//! OIDC request token, AWS credentials or the inputs — a plugin or a `RUN` step's output has no
+//! way to them.
 
 use crate::error::Problem;
 use anyhow::{Context, Result};
@@ -18,6 +22,34 @@ use tokio::process::Command;
 /// Lines of output kept to explain a failed command.
 const EVIDENCE_LINES: usize = 40;
 
+/// The environment variables the docker CLI and its buildx plugin are given; nothing else is.
+/// The daemon's address and TLS settings, proxies and CA bundles, the temp directory, and the
+/// Actions cache service's URL and token (buildx's `type=gha` cache reads them from the
+/// environment, and they reach only the cache service).
+pub const PASSED_ENV: &[&str] = &[
+    "PATH",
+    "HOME",
+    "TMPDIR",
+    "XDG_RUNTIME_DIR",
+    "DOCKER_HOST",
+    "DOCKER_TLS_VERIFY",
+    "DOCKER_CERT_PATH",
+    "DOCKER_API_VERSION",
+    "BUILDKIT_PROGRESS",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "ACTIONS_RUNTIME_TOKEN",
+    "ACTIONS_CACHE_URL",
+    "ACTIONS_RESULTS_URL",
+    "ACTIONS_CACHE_SERVICE_V2",
+];
+
 pub struct Docker {
     program: PathBuf,
     config: tempfile::TempDir,
@@ -29,15 +61,17 @@ pub struct CommandOutput {
 }
 
 impl Docker {
-    /// `docker` from `PATH`, or the CLI named by `DEPLOY_ACTION_DOCKER`.
-    pub fn new() -> Result<Self> {
-        let program = std::env::var_os("DEPLOY_ACTION_DOCKER")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("docker"));
-        Self::with_program(program)
+    /// The CLI the plan chose (see [`crate::plan::DockerCli`]).
+    pub fn new(cli: &crate::plan::DockerCli) -> Result<Self> {
+        let docker = Self::with_program(cli.program.clone())?;
+        if cli.user_plugins {
+            link_cli_plugins(docker.config.path());
+        }
+        Ok(docker)
     }
 
-    /// The CLI at `program`, with a private config directory of its own.
+    /// The CLI at `program`, with a private config directory of its own (and no plugins but
+    /// the system's).
     pub fn with_program(program: PathBuf) -> Result<Self> {
         // Only we may read the registry login: 0700 (docker writes config.json as 0600).
         let config = tempfile::Builder::new()
@@ -45,7 +79,6 @@ impl Docker {
             .permissions(std::fs::Permissions::from_mode(0o700))
             .tempdir()
             .context("creating a private DOCKER_CONFIG directory")?;
-        link_cli_plugins(config.path());
         Ok(Self { program, config })
     }
 
@@ -100,7 +133,7 @@ impl Docker {
                     "could not start `{}`: {error}",
                     self.program.display()
                 ))
-                .hint("install the Docker CLI, or point DEPLOY_ACTION_DOCKER at it")
+                .hint("install the Docker CLI (outside a runner, DEPLOY_ACTION_DOCKER may name it)")
             })?;
         if let (Some(secret), Some(mut pipe)) = (stdin, child.stdin.take()) {
             pipe.write_all(secret.expose_secret().as_bytes()).await?;
@@ -135,15 +168,29 @@ impl Docker {
         .into())
     }
 
+    /// The program, for a cleanup that cannot wait for the async runtime.
+    pub fn program(&self) -> &Path {
+        &self.program
+    }
+
     fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(&self.program);
         command
             .args(args)
+            .env_clear()
+            .envs(passed_env())
             .env("DOCKER_CONFIG", self.config.path())
             .env("DOCKER_BUILDKIT", "1")
             .kill_on_drop(true);
         command
     }
+}
+
+/// This process's values of [`PASSED_ENV`].
+pub fn passed_env() -> impl Iterator<Item = (&'static str, std::ffi::OsString)> {
+    PASSED_ENV
+        .iter()
+        .filter_map(|key| std::env::var_os(key).map(|value| (*key, value)))
 }
 
 /// Read a pipe line by line, echoing each to the log.
@@ -181,7 +228,7 @@ mod tests {
 
     #[test]
     fn the_private_config_is_0700_and_gone_when_dropped() {
-        let docker = Docker::new().unwrap();
+        let docker = Docker::with_program("docker".into()).unwrap();
         let dir = docker.config_dir().to_path_buf();
         let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700);

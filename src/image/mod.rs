@@ -14,7 +14,7 @@ pub mod repository;
 use crate::auth::AwsSession;
 use crate::console::Console;
 use crate::error::Problem;
-use crate::plan::{BuildPath, BuildPlan, ImageMode, Plan};
+use crate::plan::{BuildPath, BuildPlan, BuilderChoice, ImageMode, Plan};
 use anyhow::{Context, Result};
 use build::{BuildRequest, Builder, Cache};
 use docker::Docker;
@@ -204,7 +204,7 @@ async fn build_and_push(
     tags: &[String],
     console: &Console,
 ) -> Result<(String, Origin)> {
-    let docker = Docker::new()?;
+    let docker = Docker::new(&build.docker)?;
     docker.login(host, &login.username, &login.password).await?;
     let builder = match build.path {
         BuildPath::Engine => Builder::EngineBuildKit,
@@ -230,7 +230,6 @@ async fn build_and_push(
     if let Some(note) = note {
         console.warning("cache", &note);
     }
-    platform::ensure_emulation(&docker, &build.platforms, console).await;
     let request = BuildRequest {
         build,
         references: tags
@@ -258,15 +257,27 @@ async fn build_and_push(
             // this machine it needs the host's (BuildKit speaks plain HTTP to loopback hosts).
             let host_network = crate::plan::values::is_loopback_host(host);
             let chosen = buildx::prepare(&docker, build, &cache, host_network, console).await?;
+            let leftover = buildx::Leftover::of(
+                &docker,
+                &chosen,
+                matches!(build.builder, Some(BuilderChoice::Endpoint(_))),
+            );
+            let host = platform::BuildHost::Buildx(chosen.name.as_deref());
+            platform::ensure_emulation(&docker, &build.platforms, host, console).await;
             let request = BuildRequest {
                 builder_name: chosen.name.clone(),
                 ..request
             };
             let result = build_with_buildx(&docker, &request).await;
             chosen.remove(&docker, console).await;
+            leftover.disarm();
             result?
         }
-        Builder::EngineBuildKit => build_with_engine(&docker, &request).await?,
+        Builder::EngineBuildKit => {
+            let host = platform::BuildHost::Engine;
+            platform::ensure_emulation(&docker, &build.platforms, host, console).await;
+            build_with_engine(&docker, &request).await?
+        }
     };
     Ok((
         digest,

@@ -32,57 +32,191 @@ pub fn binfmt_entry(platform: &str) -> Option<&'static str> {
     })
 }
 
-/// The target platforms this machine cannot run natively.
-pub fn emulated<'a>(platforms: &'a [String], host: &str) -> Vec<&'a str> {
-    platforms
-        .iter()
-        .map(String::as_str)
-        .filter(|platform| {
-            *platform != host && !(host == "linux/amd64" && *platform == "linux/386")
-        })
+/// The image that registers qemu with the kernel (what setup-qemu-action runs), pinned by
+/// digest: it runs `--privileged`, so a moved tag must not choose what runs.
+pub const BINFMT_IMAGE: &str = "tonistiigi/binfmt:qemu-v9.2.2@sha256:1b804311fe87047a4c96d38b4b3ef6f62fca8cd125265917a9e3dc3c996c39e6";
+
+/// Where the build runs, to ask it what it can run.
+#[derive(Debug, Clone, Copy)]
+pub enum BuildHost<'a> {
+    /// A buildx builder (`None`: the current one): `buildx inspect --bootstrap` lists the
+    /// platforms its BuildKit runs, natively or through the emulators the kernel has.
+    Buildx(Option<&'a str>),
+    /// The engine's own BuildKit: its daemon's platform, plus what binfmt_misc shows when it is
+    /// visible from here (inside the action's container it is not).
+    Engine,
+}
+
+/// What we know about the platforms a build host can run.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Known {
+    /// The builder said so.
+    Platforms(Vec<String>),
+    /// Only the daemon's own platform is certain; `binfmt` lists the emulated ones when the
+    /// kernel's table is visible.
+    Daemon {
+        platform: String,
+        binfmt: Option<Vec<String>>,
+    },
+}
+
+/// What to do about the target platforms the build host cannot run.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Emulation {
+    /// Everything runs (natively or through qemu already registered).
+    Ready,
+    /// These are missing: register qemu for them.
+    Register(Vec<String>),
+    /// These may be missing and we cannot see from here.
+    Unknown(Vec<String>),
+}
+
+/// The decision, from what the build host told us.
+pub fn decide(targets: &[String], known: &Known) -> Emulation {
+    let runs = |platform: &str| match known {
+        Known::Platforms(platforms) => platforms.iter().any(|p| same_platform(p, platform)),
+        Known::Daemon {
+            platform: own,
+            binfmt,
+        } => {
+            same_platform(own, platform)
+                || (own == "linux/amd64" && platform == "linux/386")
+                || binfmt.as_ref().is_some_and(|entries| {
+                    binfmt_entry(platform).is_some_and(|entry| entries.iter().any(|e| e == entry))
+                })
+        }
+    };
+    let missing: Vec<String> = targets.iter().filter(|t| !runs(t)).cloned().collect();
+    match (missing.is_empty(), known) {
+        (true, _) => Emulation::Ready,
+        (false, Known::Daemon { binfmt: None, .. }) => Emulation::Unknown(missing),
+        (false, _) => Emulation::Register(missing),
+    }
+}
+
+/// `linux/arm64` and `linux/arm64/v8` are one platform.
+fn same_platform(a: &str, b: &str) -> bool {
+    let normal = |p: &str| {
+        p.trim()
+            .trim_end_matches('*')
+            .trim_end_matches("/v8")
+            .to_string()
+    };
+    normal(a) == normal(b)
+}
+
+/// The platforms of a `docker buildx inspect` answer (`Platforms: linux/amd64, linux/arm64*`).
+pub fn platforms_of_inspect(output: &str) -> Vec<String> {
+    output
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("Platforms:"))
+        .flat_map(|list| list.split(','))
+        .map(|p| p.trim().trim_end_matches('*').to_string())
+        .filter(|p| !p.is_empty())
         .collect()
 }
 
-/// Say that emulation is slow, and make sure qemu is registered for every emulated platform.
-pub async fn ensure_emulation(docker: &Docker, platforms: &[String], console: &Console) {
-    let binfmt = Path::new("/proc/sys/fs/binfmt_misc");
-    ensure_emulation_on(docker, platforms, host_platform(), binfmt, console).await;
-}
-
-/// [`ensure_emulation`] for a `host` platform whose kernel lists its binfmt entries in `binfmt`.
-async fn ensure_emulation_on(
+/// Make sure the build host can run every target platform: ask it, say when emulation makes
+/// the build slow, and register qemu (with the pinned [`BINFMT_IMAGE`]) only for platforms it
+/// really lacks. No privileged container runs on a host that has what it needs.
+pub async fn ensure_emulation(
     docker: &Docker,
     platforms: &[String],
-    host: &str,
-    binfmt: &Path,
+    host: BuildHost<'_>,
     console: &Console,
 ) {
-    let emulated = emulated(platforms, host);
-    if emulated.is_empty() {
-        return;
+    let known = match host {
+        BuildHost::Buildx(name) => {
+            let mut args = vec!["buildx", "inspect", "--bootstrap"];
+            args.extend(name);
+            match docker.run(&args, None, false).await {
+                Ok(output) => Known::Platforms(platforms_of_inspect(&output.stdout)),
+                Err(error) => {
+                    console.warning(
+                        "qemu",
+                        &format!(
+                            "could not ask the builder which platforms it runs: {}",
+                            crate::error::one_line(&error)
+                        ),
+                    );
+                    return;
+                }
+            }
+        }
+        BuildHost::Engine => Known::Daemon {
+            platform: daemon_platform(docker).await,
+            binfmt: visible_binfmt_entries(Path::new("/proc/sys/fs/binfmt_misc")),
+        },
+    };
+    apply(docker, platforms, &known, console).await;
+}
+
+/// The daemon's `os/arch` (it may be another machine than ours), else this machine's.
+async fn daemon_platform(docker: &Docker) -> String {
+    docker
+        .run(
+            &["version", "--format", "{{.Server.Os}}/{{.Server.Arch}}"],
+            None,
+            false,
+        )
+        .await
+        .ok()
+        .map(|output| output.stdout.trim().to_string())
+        .filter(|platform| platform.starts_with("linux/"))
+        .unwrap_or_else(|| host_platform().to_string())
+}
+
+/// The binfmt_misc entries, when the kernel's table is mounted where we can read it.
+fn visible_binfmt_entries(binfmt: &Path) -> Option<Vec<String>> {
+    if !binfmt.join("status").exists() {
+        return None;
     }
-    if emulated.contains(&"linux/arm64") {
+    let entries = std::fs::read_dir(binfmt).ok()?;
+    Some(
+        entries
+            .filter_map(|entry| entry.ok())
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with("qemu-"))
+            .collect(),
+    )
+}
+
+async fn apply(docker: &Docker, platforms: &[String], known: &Known, console: &Console) {
+    let native = match known {
+        Known::Daemon { platform, .. } => platform.as_str(),
+        Known::Platforms(listed) => listed.first().map_or(host_platform(), String::as_str),
+    };
+    if platforms.iter().any(|p| same_platform(p, "linux/arm64"))
+        && !same_platform(native, "linux/arm64")
+    {
         console.notice(
             "arm64 under emulation",
             &format!(
-                "building linux/arm64 on a {host} machine runs every RUN step under qemu; a native arm64 runner \
+                "building linux/arm64 on a {native} machine runs every RUN step under qemu; a native arm64 runner \
                  (`runs-on: ubuntu-24.04-arm`) or an arm64 BuildKit (`builder: tcp://…`) builds much faster"
             ),
         );
     }
-    let missing: Vec<&str> = emulated
-        .iter()
-        .filter_map(|platform| binfmt_entry(platform))
-        .filter(|entry| !binfmt.join(entry).exists())
-        .collect();
-    if missing.is_empty() {
-        return;
-    }
-    // The image setup-qemu-action uses; it registers the entries in the host's kernel.
+    let missing = match decide(platforms, known) {
+        Emulation::Ready => return,
+        Emulation::Unknown(missing) => {
+            console.line(&format!(
+                "cannot see from here whether the daemon's kernel runs {} (binfmt_misc is not visible inside \
+                 this container); if RUN steps fail with `exec format error`, register qemu on the runner",
+                missing.join(", ")
+            ));
+            return;
+        }
+        Emulation::Register(missing) => missing,
+    };
     let architectures: Vec<&str> = missing
         .iter()
+        .filter_map(|platform| binfmt_entry(platform))
         .map(|entry| entry.trim_start_matches("qemu-"))
         .collect();
+    if architectures.is_empty() {
+        return;
+    }
     let install = architectures.join(",");
     let registered = docker
         .run(
@@ -90,7 +224,7 @@ async fn ensure_emulation_on(
                 "run",
                 "--privileged",
                 "--rm",
-                "tonistiigi/binfmt",
+                BINFMT_IMAGE,
                 "--install",
                 &install,
             ],
@@ -105,7 +239,7 @@ async fn ensure_emulation_on(
             &format!(
                 "could not register qemu for {install} ({}); RUN steps for {} will fail with `exec format error`",
                 crate::error::one_line(&error),
-                emulated.join(", ")
+                missing.join(", ")
             ),
         ),
     }
@@ -116,10 +250,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn emulation_is_needed_for_foreign_platforms_only() {
-        let platforms = vec!["linux/arm64".to_string(), "linux/amd64".to_string()];
-        assert_eq!(emulated(&platforms, "linux/amd64"), vec!["linux/arm64"]);
-        assert_eq!(emulated(&platforms, "linux/arm64"), vec!["linux/amd64"]);
+    fn binfmt_entries_are_named_as_the_kernel_names_them() {
         assert_eq!(binfmt_entry("linux/arm64"), Some("qemu-aarch64"));
         assert_eq!(binfmt_entry("windows/amd64"), None);
     }
@@ -138,29 +269,84 @@ mod tests {
         (Docker::with_program(script).unwrap(), record)
     }
 
+    #[test]
+    fn the_builders_platforms_decide() {
+        let arm64 = vec!["linux/arm64".to_string()];
+        let listed = |p: &[&str]| Known::Platforms(p.iter().map(|s| s.to_string()).collect());
+        // An amd64 builder whose kernel has qemu registered lists arm64: nothing to register.
+        assert_eq!(
+            decide(
+                &arm64,
+                &listed(&["linux/amd64", "linux/386", "linux/arm64"])
+            ),
+            Emulation::Ready
+        );
+        assert_eq!(
+            decide(&arm64, &listed(&["linux/amd64", "linux/arm64/v8*"])),
+            Emulation::Ready
+        );
+        assert_eq!(
+            decide(&arm64, &listed(&["linux/amd64", "linux/386"])),
+            Emulation::Register(arm64.clone())
+        );
+        // An arm64 daemon: native, whatever binfmt_misc says.
+        let daemon = |platform: &str, binfmt: Option<&[&str]>| Known::Daemon {
+            platform: platform.into(),
+            binfmt: binfmt.map(|b| b.iter().map(|s| s.to_string()).collect()),
+        };
+        assert_eq!(
+            decide(&arm64, &daemon("linux/arm64", None)),
+            Emulation::Ready
+        );
+        assert_eq!(
+            decide(&arm64, &daemon("linux/amd64", Some(&["qemu-aarch64"]))),
+            Emulation::Ready
+        );
+        assert_eq!(
+            decide(&arm64, &daemon("linux/amd64", Some(&[])),),
+            Emulation::Register(arm64.clone())
+        );
+        // Inside the action's container the table is not visible: say so, run nothing privileged.
+        assert_eq!(
+            decide(&arm64, &daemon("linux/amd64", None)),
+            Emulation::Unknown(arm64.clone())
+        );
+    }
+
+    #[test]
+    fn buildx_inspect_platforms_are_read() {
+        let output = "Name:          deploy-action-1\nDriver:        docker-container\n\nNodes:\nName:      deploy-action-10\nStatus:    running\nPlatforms: linux/amd64, linux/amd64/v2, linux/386, linux/arm64*\n";
+        assert_eq!(
+            platforms_of_inspect(output),
+            vec!["linux/amd64", "linux/amd64/v2", "linux/386", "linux/arm64"]
+        );
+    }
+
     #[tokio::test]
-    async fn qemu_is_registered_only_for_a_missing_entry() {
+    async fn qemu_is_registered_with_the_pinned_image_only_when_missing() {
         let dir = tempfile::tempdir().unwrap();
-        let binfmt = dir.path().join("binfmt_misc");
-        std::fs::create_dir(&binfmt).unwrap();
         let (docker, record) = recording_docker(dir.path());
         let console = Console::new(crate::console::Mode::Plain);
         let arm64 = vec!["linux/arm64".to_string()];
+        let platforms = |p: &[&str]| Known::Platforms(p.iter().map(|s| s.to_string()).collect());
 
-        // Native: nothing to do.
-        ensure_emulation_on(&docker, &arm64, "linux/arm64", &binfmt, &console).await;
-        assert!(!record.exists(), "no docker call on an arm64 host");
-
-        // Emulated and not registered: the setup-qemu-action image registers it.
-        ensure_emulation_on(&docker, &arm64, "linux/amd64", &binfmt, &console).await;
-        assert_eq!(
-            std::fs::read_to_string(&record).unwrap(),
-            "run --privileged --rm tonistiigi/binfmt --install aarch64\n"
+        apply(
+            &docker,
+            &arm64,
+            &platforms(&["linux/amd64", "linux/arm64"]),
+            &console,
+        )
+        .await;
+        assert!(
+            !record.exists(),
+            "no privileged run when the builder has arm64"
         );
 
-        // Registered already: no second call.
-        std::fs::write(binfmt.join("qemu-aarch64"), "enabled\n").unwrap();
-        ensure_emulation_on(&docker, &arm64, "linux/amd64", &binfmt, &console).await;
-        assert_eq!(std::fs::read_to_string(&record).unwrap().lines().count(), 1);
+        apply(&docker, &arm64, &platforms(&["linux/amd64"]), &console).await;
+        assert_eq!(
+            std::fs::read_to_string(&record).unwrap(),
+            format!("run --privileged --rm {BINFMT_IMAGE} --install aarch64\n")
+        );
+        assert!(BINFMT_IMAGE.contains("@sha256:"), "pinned by digest");
     }
 }

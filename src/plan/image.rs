@@ -2,8 +2,8 @@
 
 use super::values;
 use super::{
-    BuildPath, BuildPlan, BuilderChoice, CacheMode, ImageMode, ImagePlan, ImmutableTags, PlanError,
-    parse_flag, required,
+    BuildPath, BuildPlan, BuilderChoice, CacheMode, DockerCli, ImageMode, ImagePlan, ImmutableTags,
+    PlanError, parse_flag, required,
 };
 use crate::inputs::{InputArgs, RunContext};
 use std::path::PathBuf;
@@ -67,7 +67,7 @@ pub(super) fn resolve_image(
         args.mode.as_deref()
     };
     let mode = match mode_input.unwrap_or("build") {
-        "build" => ImageMode::Build(resolve_build(args, run)?),
+        "build" => ImageMode::Build(Box::new(resolve_build(args, run)?)),
         "promote" => ImageMode::Promote {
             from: resolve_promote_from(args)?,
         },
@@ -314,7 +314,48 @@ pub(super) fn resolve_build(args: &InputArgs, run: &RunContext) -> Result<BuildP
         gha_cache_available: run.gha_cache_available,
         builder,
         path: resolve_build_path(run.build_path.as_deref())?,
+        docker: docker_cli(run),
+        builder_name: builder_name(run),
     })
+}
+
+/// `docker` from `PATH`; outside a runner `DEPLOY_ACTION_DOCKER` may name another CLI. Inside
+/// one, neither that variable nor `$HOME/.docker/cli-plugins` chooses what runs: an earlier
+/// step could set or write either.
+fn docker_cli(run: &RunContext) -> DockerCli {
+    match (&run.docker_program, run.in_actions) {
+        (Some(program), false) => DockerCli {
+            program: PathBuf::from(program),
+            user_plugins: true,
+        },
+        (_, in_actions) => DockerCli {
+            program: PathBuf::from("docker"),
+            user_plugins: !in_actions,
+        },
+    }
+}
+
+/// `deploy-action-<run id>-<attempt>-<random>`: the process id is 1 in every action container.
+fn builder_name(run: &RunContext) -> String {
+    let part = |value: Option<&str>, default: &str| -> String {
+        let kept: String = value
+            .unwrap_or(default)
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(20)
+            .collect();
+        if kept.is_empty() {
+            default.to_string()
+        } else {
+            kept
+        }
+    };
+    format!(
+        "deploy-action-{}-{}-{:08x}",
+        part(run.run_id.as_deref(), "local"),
+        part(run.run_attempt.as_deref(), "1"),
+        rand::random::<u32>()
+    )
 }
 
 /// `DEPLOY_ACTION_BUILD_PATH`: which of the two build paths to take, for tests and diagnosis.

@@ -180,7 +180,7 @@ impl ImagePlan {
 /// Where the image comes from.
 #[derive(Debug, Clone)]
 pub enum ImageMode {
-    Build(BuildPlan),
+    Build(Box<BuildPlan>),
     /// Retag an image already in the repository (a tag such as `sha-abc1234`, or a digest).
     Promote {
         from: String,
@@ -212,6 +212,20 @@ pub struct BuildPlan {
     pub gha_cache_available: bool,
     pub builder: Option<BuilderChoice>,
     pub path: BuildPath,
+    pub docker: DockerCli,
+    /// The name of a buildx builder this run creates: unique per run, attempt and process, so
+    /// jobs sharing a self-hosted runner's daemon never share (or remove) each other's.
+    pub builder_name: String,
+}
+
+/// Which docker CLI runs, and whether it may load the user's CLI plugins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DockerCli {
+    pub program: PathBuf,
+    /// Plugins from `$HOME/.docker/cli-plugins`. Never in a runner: an earlier step of the job
+    /// can write there (the container's `HOME` is the runner's `_github_home`), and a plugin
+    /// named `docker-buildx` would run with our registry login.
+    pub user_plugins: bool,
 }
 
 /// Which build path to take: buildx when the machine has it (GitHub's runners, the action's

@@ -382,3 +382,41 @@ fn secret_looking_build_args_are_warned_about() {
         assert_eq!(values::looks_secret(name), secret, "{name}");
     }
 }
+
+/// Inside a runner `DEPLOY_ACTION_DOCKER` and the user's CLI plugins choose nothing (earlier
+/// steps can set or write them); outside one, a person may point at another CLI. Builder names
+/// are unique per run, attempt and process (PID 1 in every action container).
+#[test]
+fn the_docker_cli_is_the_one_on_path_inside_a_runner() {
+    let fixture = Fixture::new();
+    let cli = |in_actions: bool| {
+        let inputs = fixture.inputs("refs/heads/main", |_, run| {
+            run.in_actions = in_actions;
+            run.docker_program = Some("/home/runner/evil-docker".into());
+            run.run_attempt = Some("2".into());
+        });
+        let plan = resolve_given(&inputs).unwrap();
+        let build = build_of(&plan);
+        (build.docker.clone(), build.builder_name.clone())
+    };
+    let (docker, name) = cli(true);
+    assert_eq!(
+        docker,
+        DockerCli {
+            program: "docker".into(),
+            user_plugins: false
+        }
+    );
+    assert!(name.starts_with("deploy-action-42-2-"), "{name}");
+    assert_ne!(
+        name,
+        cli(true).1,
+        "two runs of one attempt share a builder name"
+    );
+    let (docker, _) = cli(false);
+    assert_eq!(
+        docker.program,
+        std::path::PathBuf::from("/home/runner/evil-docker")
+    );
+    assert!(docker.user_plugins);
+}

@@ -3,8 +3,9 @@
 use crate::support::*;
 
 /// A push to `git_ref` ends with both tags in the registry, the service on a new revision
-/// pinned to the digest, the outputs written and no secret anywhere.
-async fn deploys_for_real(git_ref: &str, environment: &str) {
+/// pinned to the digest, the outputs written and no secret anywhere — as a host process, or as
+/// PID 1 of a container the way the runner starts the action (`runner_container`).
+async fn deploys_for_real(git_ref: &str, environment: &str, mode: Mode) {
     let standins = StandIns::get();
     let ecs = standins.ecs().await;
     let repository = unique("e2e/back-end");
@@ -28,7 +29,8 @@ async fn deploys_for_real(git_ref: &str, environment: &str) {
             ("ecs-services", &world.service),
             ("wait-timeout-minutes", "2"),
         ],
-    );
+    )
+    .in_mode(mode);
 
     let run = action.run();
     assert_eq!(run.code, 0, "{}", run.log());
@@ -102,6 +104,11 @@ async fn deploys_for_real(git_ref: &str, environment: &str) {
         run.log()
     );
     run.assert_groups_balanced();
+    assert!(
+        !run.stdout.contains("::warning"),
+        "a clean deploy warns of nothing: {}",
+        run.log()
+    );
     run.assert_secrets_kept(&standins, &format!("deploy-action-{run_id}"))
         .await;
     assert!(
@@ -113,12 +120,17 @@ async fn deploys_for_real(git_ref: &str, environment: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn feature_branch_deploys_staging() {
-    deploys_for_real("refs/heads/feature/login", "staging").await;
+    deploys_for_real("refs/heads/feature/login", "staging", Mode::Host).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn feature_branch_deploys_staging_in_a_runner_container() {
+    deploys_for_real("refs/heads/feature/login", "staging", Mode::RunnerContainer).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn main_deploys_prod() {
-    deploys_for_real("refs/heads/main", "prod").await;
+    deploys_for_real("refs/heads/main", "prod", Mode::Host).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

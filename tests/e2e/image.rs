@@ -138,6 +138,15 @@ async fn a_rebuild_without_changes_uploads_nothing() {
 /// the production service rolls to it.
 #[tokio::test(flavor = "multi_thread")]
 async fn promote_moves_prod_to_the_staging_digest_without_uploading() {
+    promotes(Mode::Host).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn promote_in_a_runner_container() {
+    promotes(Mode::RunnerContainer).await;
+}
+
+async fn promotes(mode: Mode) {
     let standins = StandIns::get();
     let ecs = standins.ecs().await;
     let repository = unique("e2e/promote");
@@ -165,7 +174,8 @@ async fn promote_moves_prod_to_the_staging_digest_without_uploading() {
             ("ecs-cluster", world.cluster.as_str()),
             ("ecs-services", world.service.as_str()),
         ],
-    );
+    )
+    .in_mode(mode);
     // Nothing is built: the context does not even exist.
     promote.set("INPUT_CONTEXT", "/nonexistent");
     let started = Instant::now();
@@ -201,10 +211,16 @@ async fn promote_moves_prod_to_the_staging_digest_without_uploading() {
             .unwrap()
             .ends_with(&staging_digest)
     );
+    assert_eq!(run.outputs["rollout-result"], "success");
+    assert!(run.summary.contains(&staging_digest), "{}", run.summary);
+    run.assert_no_token_leaks(&standins);
     standins.figure(&format!(
-        "promote staging → prod through the registry API, with the ECS rollout: {:.2}s wall, 0 blob uploads",
+        "promote staging → prod through the registry API, with the ECS rollout ({mode:?}): {:.2}s wall, 0 blob uploads",
         elapsed.as_secs_f64()
     ));
+    if mode == Mode::RunnerContainer {
+        return;
+    }
 
     // A source that is not there: a clear error naming the nearest tags.
     let mut missing = ActionRun::new(
@@ -442,14 +458,15 @@ async fn immutable_tags_fail_early_or_skip_the_moving_tag() {
 }
 
 /// A docker CLI whose buildx is `fixtures/fake_buildx_docker.py` in front of the stand-ins'
-/// engine, recording every call; returns the path to point `DEPLOY_ACTION_DOCKER` at and the
-/// record's path.
-fn fake_buildx_docker(standins: &StandIns, dir: &std::path::Path) -> (String, std::path::PathBuf) {
+/// engine, recording every call, installed as the run's `docker` (first on its PATH); returns
+/// the record's path.
+fn fake_buildx_docker(standins: &StandIns, dir: &std::path::Path) -> std::path::PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let calls = dir.join("docker-calls.jsonl");
     let fake =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/fixtures/fake_buildx_docker.py");
-    let script = dir.join("docker");
+    let script = dir.join("bin/docker");
+    let _ = std::fs::remove_file(&script);
     std::fs::write(
         &script,
         format!(
@@ -461,39 +478,66 @@ fn fake_buildx_docker(standins: &StandIns, dir: &std::path::Path) -> (String, st
     )
     .unwrap();
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    (script.display().to_string(), calls)
+    calls
 }
 
-/// A staging build of `repository` on the fake buildx CLI, taking build path `path`; the run and
-/// the buildx calls it made.
-fn build_with_fake_buildx(
+/// What the fake docker CLI saw: every call's arguments, and the names of the environment
+/// variables each call was given.
+pub struct DockerCalls {
+    pub all: Vec<Vec<String>>,
+    pub env_names: Vec<Vec<String>>,
+}
+
+impl DockerCalls {
+    fn read(record: &std::path::Path) -> Self {
+        let lines = |path: &std::path::Path| -> Vec<Vec<String>> {
+            std::fs::read_to_string(path)
+                .unwrap_or_else(|error| {
+                    panic!("the fake docker's record {}: {error}", path.display())
+                })
+                .lines()
+                .map(|line| serde_json::from_str::<Vec<String>>(line).unwrap())
+                .collect()
+        };
+        Self {
+            all: lines(record),
+            env_names: lines(&record.with_extension("jsonl.env")),
+        }
+    }
+
+    /// The buildx calls, in order.
+    pub fn buildx(&self) -> Vec<Vec<String>> {
+        self.all
+            .iter()
+            .filter(|args| args.first().map(String::as_str) == Some("buildx"))
+            .cloned()
+            .collect()
+    }
+}
+
+/// A staging build of `repository` on the fake buildx CLI, taking build path `path`, with
+/// extra environment `env`; the run and the docker calls it made.
+pub fn build_with_fake_buildx(
     standins: &StandIns,
     repository: &str,
     path: &str,
-) -> (Finished, Vec<Vec<String>>) {
+    env: &[(&str, &str)],
+) -> (Finished, DockerCalls) {
     let mut action = ActionRun::new(
         standins,
         "refs/heads/feature/paths",
         &unique("run"),
         &[("ecr-repository", repository)],
     );
-    let (fake, record) = fake_buildx_docker(standins, action.dir.path());
-    action.set("DEPLOY_ACTION_DOCKER", &fake);
+    let record = fake_buildx_docker(standins, action.dir.path());
     action.set("DEPLOY_ACTION_BUILD_PATH", path);
+    for (key, value) in env {
+        action.set(key, value);
+    }
     let run = action.run();
     // Read before the run's directory goes.
-    let calls = buildx_calls(&record);
+    let calls = DockerCalls::read(&record);
     (run, calls)
-}
-
-/// The buildx calls a run made, in order, as argument lists.
-fn buildx_calls(record: &std::path::Path) -> Vec<Vec<String>> {
-    std::fs::read_to_string(record)
-        .unwrap_or_else(|error| panic!("the fake docker's record {}: {error}", record.display()))
-        .lines()
-        .map(|line| serde_json::from_str::<Vec<String>>(line).unwrap())
-        .filter(|args| args.first().map(String::as_str) == Some("buildx"))
-        .collect()
 }
 
 /// GitHub's runners take the buildx path; this machine has no buildx plugin, so a fake one
@@ -511,7 +555,8 @@ async fn both_build_paths_run_when_forced() {
     let repository = unique("e2e/paths");
     standins.ecr_repository(&repository, false).await;
 
-    let (run, calls) = build_with_fake_buildx(&standins, &repository, "buildx");
+    let (run, docker_calls) = build_with_fake_buildx(&standins, &repository, "buildx", &[]);
+    let calls = docker_calls.buildx();
     assert_eq!(run.code, 0, "{}", run.log());
     assert_eq!(
         run.outputs["digest"],
@@ -555,9 +600,11 @@ async fn both_build_paths_run_when_forced() {
     );
 
     let verbs: Vec<&str> = calls.iter().map(|args| args[1].as_str()).collect();
+    // The builder is asked which platforms it runs (arm64 through the host's qemu): no
+    // privileged binfmt container runs.
     assert_eq!(
         verbs,
-        ["version", "inspect", "create", "build", "rm"],
+        ["version", "inspect", "create", "inspect", "build", "rm"],
         "{calls:?}"
     );
     let create = calls[2].join(" ");
@@ -566,7 +613,14 @@ async fn both_build_paths_run_when_forced() {
         "{create}"
     );
     let builder = &calls[2][calls[2].iter().position(|a| a == "--name").unwrap() + 1];
-    let build = calls[3].join(" ");
+    // Unique per run, attempt and process: PID 1 is every container action's process id.
+    assert!(
+        builder.starts_with("deploy-action-run")
+            && builder.len() > "deploy-action-run-1-".len() + 8,
+        "{builder}"
+    );
+    assert_eq!(calls[3][1..], ["inspect", "--bootstrap", builder.as_str()]);
+    let build = calls[4].join(" ");
     assert!(build.contains(&format!("--builder {builder}")), "{build}");
     assert!(
         build.contains(&format!(
@@ -577,12 +631,22 @@ async fn both_build_paths_run_when_forced() {
     );
     assert!(build.contains("--metadata-file"), "{build}");
     assert_eq!(
-        calls[4][2], *builder,
+        calls[5][2], *builder,
         "the builder made for the run is removed"
+    );
+    assert!(
+        !docker_calls
+            .all
+            .iter()
+            .flatten()
+            .any(|arg| arg.contains("binfmt")),
+        "a qemu helper ran: {:?}",
+        docker_calls.all
     );
 
     // The engine path, forced on the same CLI: no buildx at all.
-    let (run, calls) = build_with_fake_buildx(&standins, &repository, "engine");
+    let (run, docker_calls) = build_with_fake_buildx(&standins, &repository, "engine", &[]);
+    let calls = docker_calls.buildx();
     assert_eq!(run.code, 0, "{}", run.log());
     assert!(
         run.summary

@@ -17,4 +17,6 @@ mod faults;
 mod github;
 mod image;
 mod rollouts;
+mod runner_container;
+mod security;
 mod support;

@@ -23,13 +23,14 @@ async fn scripted_deploy(
     name: &str,
     outcome: &str,
     polls: u32,
+    mode: Mode,
 ) -> (Finished, FaultProxy, EcsWorld) {
     let (world, repository) = world(standins, name).await;
     standins
         .script_rollout(&world.service, outcome, polls, 1)
         .await;
     let proxy = FaultProxy::start(standins, &[]);
-    let mut action = staging_deploy(standins, &repository, &world, &[]);
+    let mut action = staging_deploy(standins, &repository, &world, &[]).in_mode(mode);
     action.set("AWS_ENDPOINT_URL", &proxy.url);
     (action.run(), proxy, world)
 }
@@ -47,7 +48,8 @@ fn updates(proxy: &FaultProxy) -> usize {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_circuit_breaker_rollback_fails_the_step_once() {
     let standins = StandIns::get();
-    let (run, proxy, world) = scripted_deploy(&standins, "e2e/breaker", "rollback", 2).await;
+    let (run, proxy, world) =
+        scripted_deploy(&standins, "e2e/breaker", "rollback", 2, Mode::Host).await;
     assert_eq!(run.code, 1, "{}", run.log());
     let error = run.the_error("breaker");
     assert!(error.contains("ECS deployment circuit breaker"), "{error}");
@@ -70,8 +72,17 @@ async fn a_circuit_breaker_rollback_fails_the_step_once() {
 /// its own rollback deployment to the end.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_deployment_is_rolled_back_by_the_action() {
+    a_failed_deployment_is_rolled_back(Mode::Host).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_deployment_is_rolled_back_in_a_runner_container() {
+    a_failed_deployment_is_rolled_back(Mode::RunnerContainer).await;
+}
+
+async fn a_failed_deployment_is_rolled_back(mode: Mode) {
     let standins = StandIns::get();
-    let (run, proxy, world) = scripted_deploy(&standins, "e2e/failed", "failed", 1).await;
+    let (run, proxy, world) = scripted_deploy(&standins, "e2e/failed", "failed", 1, mode).await;
     assert_eq!(run.code, 1, "{}", run.log());
     let first = world.task_definition.task_definition_arn().unwrap();
     let error = run.the_error("failed");
@@ -86,6 +97,15 @@ async fn a_failed_deployment_is_rolled_back_by_the_action() {
         Some(first),
         "back on the revision it ran"
     );
+    assert_eq!(run.outputs["rollout-result"], "failure");
+    assert!(
+        run.outputs["digest"].starts_with("sha256:"),
+        "{}",
+        run.outputs_raw
+    );
+    assert!(run.summary.contains("rolled back"), "{}", run.summary);
+    run.assert_groups_balanced();
+    run.assert_no_token_leaks(&standins);
 }
 
 /// A forced redeploy of the revision the service runs follows the new deployment, not the
@@ -222,6 +242,18 @@ async fn a_code_deploy_service_is_refused_before_anything_is_built() {
 /// what it pushed, which service it updated to which revision, and how to put it back.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cancelled_rollout_stops_and_says_where() {
+    a_cancelled_rollout(Mode::Host).await;
+}
+
+/// The same as PID 1 of the runner's container, stopped with `docker stop` (SIGTERM to PID 1,
+/// SIGKILL after the grace time): a PID 1 without handlers would ignore the SIGTERM and be
+/// killed at the end of the grace time, with nothing reported.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cancelled_rollout_in_a_runner_container_stops_and_says_where() {
+    a_cancelled_rollout(Mode::RunnerContainer).await;
+}
+
+async fn a_cancelled_rollout(mode: Mode) {
     let standins = StandIns::get();
     let ecs = standins.ecs().await;
     let (world, repository) = world(&standins, "e2e/cancel").await;
@@ -229,7 +261,7 @@ async fn a_cancelled_rollout_stops_and_says_where() {
     standins
         .script_rollout(&world.service, "completed", 100_000, 0)
         .await;
-    let action = staging_deploy(&standins, &repository, &world, &[]);
+    let action = staging_deploy(&standins, &repository, &world, &[]).in_mode(mode);
     let child = action.spawn();
     let first = world
         .task_definition
@@ -247,11 +279,17 @@ async fn a_cancelled_rollout_stops_and_says_where() {
     }
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let signalled = std::time::Instant::now();
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    match action.container_name() {
+        // A 30 s grace: a kill at its end would show as a run that took 30 s.
+        Some(name) => crate::runner_container::docker_stop(&standins, name, 30),
+        None => {
+            let killed = std::process::Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status()
+                .unwrap();
+            assert!(killed.success());
+        }
+    }
     let output = child.wait_with_output().unwrap();
     let took = signalled.elapsed();
     let run = action.finished(output);
@@ -298,8 +336,9 @@ async fn a_cancelled_rollout_stops_and_says_where() {
         run.leftover_temp_files.is_empty(),
         "the private docker config outlived the cancel"
     );
+    run.assert_no_token_leaks(&standins);
     standins.figure(&format!(
-        "cancellation: SIGTERM during a rollout → reported and exited in {:.2}s",
+        "cancellation ({mode:?}): SIGTERM during a rollout → reported and exited in {:.2}s",
         took.as_secs_f64()
     ));
 }

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)] // Each test uses a part.
 
+use crate::runner_container;
 use aws_credential_types::Credentials;
 use aws_sdk_ecs::types::{ContainerDefinition, KeyValuePair, Tag, TaskDefinition};
 use std::collections::HashMap;
@@ -351,6 +352,15 @@ pub fn staging_deploy(
 }
 
 /// One run of the binary, as the runner starts a container action: environment only.
+/// How a run is started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The binary as a process of this machine, environment only.
+    Host,
+    /// PID 1 of a container started as the runner starts a container action.
+    RunnerContainer,
+}
+
 pub struct ActionRun {
     pub dir: tempfile::TempDir,
     pub env: Vec<(String, String)>,
@@ -360,6 +370,9 @@ pub struct ActionRun {
     pub denied_actions: Vec<String>,
     /// Values that are not UTF-8.
     pub raw_env: Vec<(String, std::ffi::OsString)>,
+    /// The container's name when the run is a container started as the runner starts one
+    /// (`in_container`); a host process otherwise.
+    container: Option<String>,
 }
 
 pub struct Finished {
@@ -377,14 +390,41 @@ pub struct Finished {
 
 impl ActionRun {
     /// A push of `git_ref` with OIDC, the stand-ins' endpoints and the given inputs.
+    ///
+    /// The run's directory is laid out as the runner lays out its temp directory for a container
+    /// action: `file_commands/` (GITHUB_OUTPUT, GITHUB_ENV, GITHUB_STEP_SUMMARY), `workflow/`
+    /// (the event payload), `home/`, `workspace/`; `tmp/` is the host run's TMPDIR.
     pub fn new(standins: &StandIns, git_ref: &str, run_id: &str, inputs: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("tmp")).unwrap();
+        for sub in [
+            "tmp",
+            "file_commands",
+            "workflow",
+            "home",
+            "workspace",
+            "bin",
+        ] {
+            std::fs::create_dir(dir.path().join(sub)).unwrap();
+        }
+        // In a runner the action runs the `docker` on its PATH (DEPLOY_ACTION_DOCKER is ignored
+        // there): the stand-ins' CLI comes first on the run's PATH.
+        std::os::unix::fs::symlink(
+            standins.var("DEPLOY_ACTION_DOCKER"),
+            dir.path().join("bin/docker"),
+        )
+        .unwrap();
         let event = serde_json::json!({"head_commit": {"timestamp": "2026-11-20T09:30:00+01:00"}});
-        std::fs::write(dir.path().join("event.json"), event.to_string()).unwrap();
+        std::fs::write(dir.path().join("workflow/event.json"), event.to_string()).unwrap();
         let mut env: Vec<(String, String)> = vec![
-            ("PATH".into(), std::env::var("PATH").unwrap()),
-            ("HOME".into(), dir.path().display().to_string()),
+            (
+                "PATH".into(),
+                format!(
+                    "{}:{}",
+                    dir.path().join("bin").display(),
+                    std::env::var("PATH").unwrap()
+                ),
+            ),
+            ("HOME".into(), dir.path().join("home").display().to_string()),
             (
                 "TMPDIR".into(),
                 dir.path().join("tmp").display().to_string(),
@@ -392,7 +432,7 @@ impl ActionRun {
             ("GITHUB_ACTIONS".into(), "true".into()),
             (
                 "GITHUB_EVENT_PATH".into(),
-                dir.path().join("event.json").display().to_string(),
+                dir.path().join("workflow/event.json").display().to_string(),
             ),
             ("GITHUB_REF".into(), git_ref.into()),
             (
@@ -408,15 +448,21 @@ impl ActionRun {
             ("GITHUB_SERVER_URL".into(), "https://github.com".into()),
             (
                 "GITHUB_OUTPUT".into(),
-                dir.path().join("output").display().to_string(),
+                dir.path()
+                    .join("file_commands/output")
+                    .display()
+                    .to_string(),
             ),
             (
                 "GITHUB_STEP_SUMMARY".into(),
-                dir.path().join("summary").display().to_string(),
+                dir.path()
+                    .join("file_commands/summary")
+                    .display()
+                    .to_string(),
             ),
             (
                 "GITHUB_ENV".into(),
-                dir.path().join("env").display().to_string(),
+                dir.path().join("file_commands/env").display().to_string(),
             ),
             // The runner's URL is opaque to the action (it appends `&audience=`); the stand-in
             // reads the job's ref from it, as the real endpoint knows the job it serves.
@@ -441,7 +487,6 @@ impl ActionRun {
             "AWS_ENDPOINT_URL",
             "AWS_EC2_METADATA_DISABLED",
             "DOCKER_HOST",
-            "DEPLOY_ACTION_DOCKER",
         ] {
             env.push((key.into(), standins.var(key).into()));
         }
@@ -452,6 +497,7 @@ impl ActionRun {
             dir,
             env,
             raw_env: Vec::new(),
+            container: None,
             strict_aws: standins.var("AWS_ENDPOINT_URL").to_string(),
             denied_actions: Vec::new(),
         }
@@ -564,36 +610,135 @@ impl ActionRun {
         self.finished(output)
     }
 
+    /// Run as PID 1 of a container, started with the runner's `docker run` flags
+    /// (`runner_container`), instead of as a host process.
+    pub fn in_container(self) -> Self {
+        self.in_mode(Mode::RunnerContainer)
+    }
+
+    pub fn in_mode(mut self, mode: Mode) -> Self {
+        self.container = match mode {
+            Mode::Host => None,
+            Mode::RunnerContainer => Some(unique("deploy-action-e2e")),
+        };
+        self
+    }
+
+    /// The container's name, in container mode.
+    pub fn container_name(&self) -> Option<&str> {
+        self.container.as_deref()
+    }
+
     /// Start the run and return at once (to signal it, say).
     pub fn spawn(&self) -> std::process::Child {
         self.run_under_its_iam_policy();
-        Command::new(env!("CARGO_BIN_EXE_deploy-action"))
-            .env_clear()
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .envs(self.raw_env.iter().map(|(k, v)| (k, v)))
-            .current_dir(self.dir.path())
+        let mut command = match &self.container {
+            Some(name) => {
+                assert!(
+                    self.raw_env.is_empty(),
+                    "container runs take UTF-8 values only"
+                );
+                runner_container::docker_run(
+                    &StandIns::get(),
+                    name,
+                    self.dir.path(),
+                    &self.container_env(),
+                )
+            }
+            None => {
+                let mut command = Command::new(env!("CARGO_BIN_EXE_deploy-action"));
+                command
+                    .env_clear()
+                    .envs(self.env.iter().map(|(k, v)| (k, v)))
+                    .envs(self.raw_env.iter().map(|(k, v)| (k, v)))
+                    .current_dir(self.dir.path());
+                command
+            }
+        };
+        command
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap()
     }
 
+    /// The run's environment as the container sees it: host paths of the runner's directories
+    /// translated to their mount points (as the runner's `TranslateToContainerPath` does), a
+    /// context directory copied into the workspace (users check out and build from there),
+    /// and none of the host-process settings (PATH, TMPDIR, the stand-in daemon's address: the
+    /// daemon is the mounted `/var/run/docker.sock`, the CLI is the image's own).
+    fn container_env(&self) -> Vec<(String, String)> {
+        let dir = self.dir.path();
+        let translate = |value: &str| -> String {
+            for (sub, target) in runner_container::MOUNTS {
+                let host = dir.join(sub).display().to_string();
+                if let Some(rest) = value.strip_prefix(&host) {
+                    return format!("{target}{rest}");
+                }
+            }
+            value.to_string()
+        };
+        let mut env: Vec<(String, String)> = self
+            .env
+            .iter()
+            .filter(|(key, _)| {
+                !matches!(
+                    key.as_str(),
+                    "PATH" | "TMPDIR" | "DOCKER_HOST" | "GITHUB_ACTIONS"
+                )
+            })
+            .map(|(key, value)| {
+                let value = if key == "INPUT_CONTEXT" && Path::new(value).is_dir() {
+                    self.copied_into_workspace(Path::new(value))
+                } else {
+                    translate(value)
+                };
+                (key.clone(), value)
+            })
+            .collect();
+        env.push(("GITHUB_WORKSPACE".into(), "/github/workspace".into()));
+        env
+    }
+
+    /// Copy `source` into the workspace; its path relative to the working directory.
+    fn copied_into_workspace(&self, source: &Path) -> String {
+        let name = source.file_name().unwrap().to_string_lossy().into_owned();
+        let target = self.dir.path().join("workspace").join(&name);
+        if !target.exists() {
+            let copied = Command::new("cp")
+                .arg("-r")
+                .arg(source)
+                .arg(&target)
+                .status()
+                .unwrap();
+            assert!(copied.success());
+        }
+        name
+    }
+
     /// What a finished run left: its output, outputs, summary and files.
     pub fn finished(&self, output: std::process::Output) -> Finished {
-        let outputs_raw =
-            std::fs::read_to_string(self.dir.path().join("output")).unwrap_or_default();
+        let outputs_raw = std::fs::read_to_string(self.dir.path().join("file_commands/output"))
+            .unwrap_or_default();
         Finished {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
             outputs: parse_outputs(&outputs_raw),
             outputs_raw,
-            summary: std::fs::read_to_string(self.dir.path().join("summary")).unwrap_or_default(),
-            env_file: std::fs::read_to_string(self.dir.path().join("env")).unwrap_or_default(),
-            leftover_temp_files: std::fs::read_dir(self.dir.path().join("tmp"))
-                .unwrap()
-                .map(|entry| entry.unwrap().path())
-                .collect(),
+            summary: std::fs::read_to_string(self.dir.path().join("file_commands/summary"))
+                .unwrap_or_default(),
+            env_file: std::fs::read_to_string(self.dir.path().join("file_commands/env"))
+                .unwrap_or_default(),
+            leftover_temp_files: match &self.container {
+                Some(name) => {
+                    runner_container::leftover_temp_files_and_remove(&StandIns::get(), name)
+                }
+                None => std::fs::read_dir(self.dir.path().join("tmp"))
+                    .unwrap()
+                    .map(|entry| entry.unwrap().path())
+                    .collect(),
+            },
         }
     }
 }
