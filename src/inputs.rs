@@ -63,6 +63,11 @@ action_inputs! {
     registry => "registry",
     /// Branch glob → environment tag, one `glob=tag` a line, first match wins [default: main=prod, *=staging].
     branch_tags => "branch-tags",
+    /// A pull request's tag: `catch-all` (default: the `*` rule's) or `number` (pr-<number>).
+    pull_request_tag => "pull-request-tag",
+    /// Run on pull_request_target, workflow_run or issue_comment: true or false [default: false].
+    #[arg(num_args = 0..=1, default_missing_value = "true")]
+    allow_untrusted_trigger => "allow-untrusted-trigger",
     /// Build context [default: .].
     context => "context",
     /// Dockerfile path [default: <context>/Dockerfile].
@@ -187,6 +192,8 @@ pub struct RunContext {
     pub docker_program: Option<String>,
     /// `GITHUB_RUN_ATTEMPT`: a re-run of the same run id.
     pub run_attempt: Option<String>,
+    /// `GITHUB_EVENT_NAME`: what started the run.
+    pub event_name: Option<String>,
 }
 
 impl RunContext {
@@ -213,6 +220,7 @@ impl RunContext {
             build_path: get("DEPLOY_ACTION_BUILD_PATH"),
             docker_program: get("DEPLOY_ACTION_DOCKER"),
             run_attempt: get("GITHUB_RUN_ATTEMPT"),
+            event_name: get("GITHUB_EVENT_NAME"),
         }
     }
 }

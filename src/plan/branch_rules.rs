@@ -3,6 +3,10 @@
 //! One `glob=tag` rule a line, first match wins. A glob that starts with `refs/` is matched
 //! against the full ref (so tags can have rules: `refs/tags/v*=prod`); any other glob is
 //! matched against the branch name, where `*` also matches `/` (`feature/login`).
+//!
+//! A pull request never matches a branch rule: its head branch is named by whoever opened it
+//! (a fork's PR from its own `main` must not deploy to prod). It takes the catch-all `*`
+//! rule's tag, a `refs/pull/…` rule's, or `pr-<number>` when asked ([`PullRequestTag`]).
 
 use super::PlanError;
 use super::values::check_docker_tag;
@@ -22,24 +26,38 @@ pub struct BranchRule {
 pub enum RefKind {
     Branch(String),
     Tag(String),
-    /// Anything else we cannot name a branch for (a detached head, `refs/pull/…` without a
-    /// head branch).
+    /// `refs/pull/<number>/merge` (or `/head`).
+    PullRequest(String),
+    /// Anything else we cannot name a branch for (a detached head).
     Other(String),
 }
 
 impl RefKind {
-    /// Classify `GITHUB_REF`; a pull request's merge ref counts as its head branch.
-    pub fn of(git_ref: &str, head_ref: Option<&str>) -> Self {
+    /// Classify `GITHUB_REF`.
+    pub fn of(git_ref: &str) -> Self {
         if let Some(branch) = git_ref.strip_prefix("refs/heads/") {
             RefKind::Branch(branch.to_string())
         } else if let Some(tag) = git_ref.strip_prefix("refs/tags/") {
             RefKind::Tag(tag.to_string())
-        } else if let (true, Some(head)) = (git_ref.starts_with("refs/pull/"), head_ref) {
-            RefKind::Branch(head.to_string())
+        } else if let Some(number) = git_ref
+            .strip_prefix("refs/pull/")
+            .and_then(|rest| rest.split('/').next())
+            .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+        {
+            RefKind::PullRequest(number.to_string())
         } else {
             RefKind::Other(git_ref.to_string())
         }
     }
+}
+
+/// `pull-request-tag`: the environment tag of a pull request's run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PullRequestTag {
+    /// The catch-all `*` rule's tag (`staging` with the default rules), or a `refs/pull/…` rule's.
+    CatchAll,
+    /// `pr-<number>`: each pull request its own tag.
+    Number,
 }
 
 pub fn parse_rules(text: &str) -> Result<Vec<BranchRule>, PlanError> {
@@ -84,14 +102,26 @@ pub fn parse_rules(text: &str) -> Result<Vec<BranchRule>, PlanError> {
 }
 
 /// The environment tag for `git_ref`: the first rule that matches.
-pub fn environment_tag(rules: &[BranchRule], git_ref: &str, kind: &RefKind) -> Option<String> {
+pub fn environment_tag(
+    rules: &[BranchRule],
+    git_ref: &str,
+    kind: &RefKind,
+    pull_requests: PullRequestTag,
+) -> Option<String> {
+    if let (RefKind::PullRequest(number), PullRequestTag::Number) = (kind, pull_requests) {
+        return Some(format!("pr-{number}"));
+    }
     rules
         .iter()
         .find(|rule| {
             if rule.pattern.starts_with("refs/") {
                 rule.matcher.is_match(git_ref)
             } else {
-                matches!(kind, RefKind::Branch(branch) if rule.matcher.is_match(branch))
+                match kind {
+                    RefKind::Branch(branch) => rule.matcher.is_match(branch),
+                    RefKind::PullRequest(_) => rule.pattern == "*",
+                    RefKind::Tag(_) | RefKind::Other(_) => false,
+                }
             }
         })
         .map(|rule| rule.tag.clone())
@@ -101,25 +131,30 @@ pub fn environment_tag(rules: &[BranchRule], git_ref: &str, kind: &RefKind) -> O
 mod tests {
     use super::*;
 
-    fn tag_for(rules: &str, git_ref: &str, head: Option<&str>) -> Option<String> {
+    fn tag_for(rules: &str, git_ref: &str) -> Option<String> {
         let rules = parse_rules(rules).unwrap();
-        environment_tag(&rules, git_ref, &RefKind::of(git_ref, head))
+        environment_tag(
+            &rules,
+            git_ref,
+            &RefKind::of(git_ref),
+            PullRequestTag::CatchAll,
+        )
     }
 
     #[test]
     fn resolves_like_the_seed() {
         let table = [
-            ("refs/heads/main", None, Some("prod")),
-            ("refs/heads/feature/login", None, Some("staging")),
-            ("refs/heads/mainline", None, Some("staging")),
-            ("refs/pull/12/merge", Some("fix-bug"), Some("staging")),
-            ("refs/pull/12/merge", Some("main"), Some("prod")),
-            ("refs/tags/v1.2.0", None, None),
-            ("HEAD", None, None),
+            ("refs/heads/main", Some("prod")),
+            ("refs/heads/feature/login", Some("staging")),
+            ("refs/heads/mainline", Some("staging")),
+            // Whatever its head branch is called (a fork's `main`): the catch-all's tag.
+            ("refs/pull/12/merge", Some("staging")),
+            ("refs/tags/v1.2.0", None),
+            ("HEAD", None),
         ];
-        for (git_ref, head, expected) in table {
+        for (git_ref, expected) in table {
             assert_eq!(
-                tag_for(DEFAULT_RULES, git_ref, head).as_deref(),
+                tag_for(DEFAULT_RULES, git_ref).as_deref(),
                 expected,
                 "{git_ref}"
             );
@@ -130,17 +165,11 @@ mod tests {
     fn first_match_wins_and_refs_rules_match_tags() {
         let rules = "release/*=prod\nrefs/tags/v*=prod\n*=staging";
         assert_eq!(
-            tag_for(rules, "refs/heads/release/1.0", None).as_deref(),
+            tag_for(rules, "refs/heads/release/1.0").as_deref(),
             Some("prod")
         );
-        assert_eq!(
-            tag_for(rules, "refs/tags/v2", None).as_deref(),
-            Some("prod")
-        );
-        assert_eq!(
-            tag_for(rules, "refs/heads/dev", None).as_deref(),
-            Some("staging")
-        );
+        assert_eq!(tag_for(rules, "refs/tags/v2").as_deref(), Some("prod"));
+        assert_eq!(tag_for(rules, "refs/heads/dev").as_deref(), Some("staging"));
     }
 
     #[test]
@@ -163,5 +192,42 @@ mod tests {
         let rules =
             parse_rules("\n# production\nmain=prod\n   \n  # the rest\n*=staging\n").unwrap();
         assert_eq!(rules.len(), 2);
+    }
+
+    #[test]
+    fn pull_requests_never_match_a_branch_rule() {
+        let rules = parse_rules("main=prod\nrelease/*=prod\n*=staging").unwrap();
+        let tag = |git_ref: &str, how| environment_tag(&rules, git_ref, &RefKind::of(git_ref), how);
+        assert_eq!(
+            tag("refs/pull/7/merge", PullRequestTag::CatchAll).as_deref(),
+            Some("staging")
+        );
+        assert_eq!(
+            tag("refs/pull/7/merge", PullRequestTag::Number).as_deref(),
+            Some("pr-7")
+        );
+        // Without a catch-all, no tag (an error names the rules), unless a refs/pull rule says.
+        let strict = parse_rules("main=prod").unwrap();
+        let kind = RefKind::of("refs/pull/7/merge");
+        assert_eq!(
+            environment_tag(
+                &strict,
+                "refs/pull/7/merge",
+                &kind,
+                PullRequestTag::CatchAll
+            ),
+            None
+        );
+        let explicit = parse_rules("main=prod\nrefs/pull/*=review").unwrap();
+        assert_eq!(
+            environment_tag(
+                &explicit,
+                "refs/pull/7/merge",
+                &kind,
+                PullRequestTag::CatchAll
+            )
+            .as_deref(),
+            Some("review")
+        );
     }
 }

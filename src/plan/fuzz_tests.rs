@@ -130,8 +130,9 @@ proptest! {
     fn branch_rules_parse_or_refuse(text in input_text(), branch in "[a-z/._-]{1,20}") {
         if let Ok(rules) = branch_rules::parse_rules(&text) {
             let git_ref = format!("refs/heads/{branch}");
-            let kind = branch_rules::RefKind::of(&git_ref, None);
-            if let Some(tag) = branch_rules::environment_tag(&rules, &git_ref, &kind) {
+            let kind = branch_rules::RefKind::of(&git_ref);
+            let catch_all = branch_rules::PullRequestTag::CatchAll;
+            if let Some(tag) = branch_rules::environment_tag(&rules, &git_ref, &kind, catch_all) {
                 prop_assert!(values::check_docker_tag(&tag).is_ok(), "{tag}");
             }
         }

@@ -55,3 +55,27 @@ pub(super) fn check_paths_inside(args: &InputArgs, workspace: &str) -> Result<()
     }
     Ok(())
 }
+
+/// Events that run with the base repository's ref, secrets and OIDC identity but can carry an
+/// outsider's code or text: a fork's pull request (`pull_request_target`), the run of any
+/// workflow, including a fork's (`workflow_run`), any commenter (`issue_comment`). A deploy
+/// from one of them builds whatever the workflow checked out — with production credentials.
+pub const UNTRUSTED_TRIGGERS: &[&str] = &["pull_request_target", "workflow_run", "issue_comment"];
+
+/// Refuse the untrusted triggers unless `allow-untrusted-trigger: true` says the workflow
+/// guards itself (it checks out only trusted code, or gates on the commenter's permission).
+pub(super) fn check_trigger(event: Option<&str>, allowed: bool) -> Result<(), PlanError> {
+    match event {
+        Some(event) if UNTRUSTED_TRIGGERS.contains(&event) && !allowed => Err(PlanError::new(
+            "allow-untrusted-trigger",
+            format!(
+                "is false, and this run was started by `{event}`: such runs hold the base repository's \
+                 credentials but may build code or act on text from outside it (a fork, another \
+                 workflow, any commenter)"
+            ),
+            "deploy from `push` or `workflow_dispatch`; if this workflow checks out only trusted code \
+             and gates on who triggered it, set `allow-untrusted-trigger: true`",
+        )),
+        _ => Ok(()),
+    }
+}

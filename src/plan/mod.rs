@@ -13,7 +13,7 @@ mod rollout;
 pub mod values;
 
 use crate::inputs::{InputArgs, Inputs, RunContext};
-use branch_rules::RefKind;
+use branch_rules::{PullRequestTag, RefKind};
 pub use github::{DeploymentPlan, GitHubPlan, LOG_LEVELS};
 use secrecy::SecretString;
 use std::path::PathBuf;
@@ -298,8 +298,16 @@ pub fn resolve(inputs: &Inputs, intent: Intent) -> Result<Plan, PlanError> {
     values::check_region(&region)
         .map_err(|why| PlanError::new("aws-region", why, "an AWS region such as `us-east-2`"))?;
 
+    guards::check_trigger(
+        run.event_name.as_deref(),
+        parse_flag(
+            &args.allow_untrusted_trigger,
+            "allow-untrusted-trigger",
+            false,
+        )?,
+    )?;
     let source = resolve_source(inputs)?;
-    let environment = resolve_environment(args, &source.git_ref, run.head_ref.as_deref())?;
+    let environment = resolve_environment(args, &source.git_ref)?;
     let auth = auth::resolve_auth(inputs, &region)?;
     let image = image::resolve_image(
         args,
@@ -424,23 +432,34 @@ fn resolve_source(inputs: &Inputs) -> Result<Source, PlanError> {
     })
 }
 
-fn resolve_environment(
-    args: &InputArgs,
-    git_ref: &str,
-    head_ref: Option<&str>,
-) -> Result<String, PlanError> {
+fn resolve_environment(args: &InputArgs, git_ref: &str) -> Result<String, PlanError> {
     let rules_text = args
         .branch_tags
         .as_deref()
         .unwrap_or(branch_rules::DEFAULT_RULES);
     let rules = branch_rules::parse_rules(rules_text)?;
-    let kind = RefKind::of(git_ref, head_ref);
-    branch_rules::environment_tag(&rules, git_ref, &kind).ok_or_else(|| {
+    let pull_requests = match args.pull_request_tag.as_deref() {
+        None | Some("catch-all") => PullRequestTag::CatchAll,
+        Some("number") => PullRequestTag::Number,
+        Some(other) => {
+            return Err(PlanError::new(
+                "pull-request-tag",
+                format!("`{other}` is not a choice"),
+                "`catch-all` (the `*` rule's tag) or `number` (pr-<number>)",
+            ));
+        }
+    };
+    let kind = RefKind::of(git_ref);
+    branch_rules::environment_tag(&rules, git_ref, &kind, pull_requests).ok_or_else(|| {
         let (what, example) = match &kind {
             RefKind::Tag(tag) => (format!("the tag `{tag}`"), "refs/tags/v*=prod".to_string()),
             RefKind::Branch(branch) => (
                 format!("the branch `{branch}`"),
                 format!("{branch}=staging"),
+            ),
+            RefKind::PullRequest(number) => (
+                format!("pull request #{number} (pull requests never match a branch rule)"),
+                "*=staging".to_string(),
             ),
             RefKind::Other(other) => (
                 format!("`{other}` (not a branch)"),

@@ -420,3 +420,35 @@ fn the_docker_cli_is_the_one_on_path_inside_a_runner() {
     );
     assert!(docker.user_plugins);
 }
+
+/// `pull_request_target`, `workflow_run` and `issue_comment` run with the base repository's
+/// credentials and maybe an outsider's code: refused unless explicitly allowed. A pull request
+/// is never tagged by its head branch.
+#[test]
+fn untrusted_triggers_are_refused_and_pull_requests_are_not_prod() {
+    let fixture = Fixture::new();
+    for event in ["pull_request_target", "workflow_run", "issue_comment"] {
+        let inputs = fixture.inputs("refs/heads/main", |_, run| {
+            run.event_name = Some(event.into());
+        });
+        let error = resolve_given(&inputs).unwrap_err();
+        assert_eq!(error.input, "allow-untrusted-trigger", "{event}");
+        assert!(error.problem.contains(event), "{}", error.problem);
+        let allowed = fixture.inputs("refs/heads/main", |args, run| {
+            run.event_name = Some(event.into());
+            args.allow_untrusted_trigger = Some("true".into());
+        });
+        assert_eq!(resolve_given(&allowed).unwrap().environment, "prod");
+    }
+    // A fork's pull request from its own `main`.
+    let pull = fixture.inputs("refs/pull/7/merge", |_, run| {
+        run.event_name = Some("pull_request".into());
+        run.head_ref = Some("main".into());
+    });
+    assert_eq!(resolve_given(&pull).unwrap().environment, "staging");
+    let numbered = fixture.inputs("refs/pull/7/merge", |args, run| {
+        run.head_ref = Some("main".into());
+        args.pull_request_tag = Some("number".into());
+    });
+    assert_eq!(resolve_given(&numbered).unwrap().environment, "pr-7");
+}

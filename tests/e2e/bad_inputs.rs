@@ -149,6 +149,21 @@ async fn bad_inputs_fail_with_one_clear_error_and_no_aws_call() {
             "branch-tags",
         ),
         (
+            "pull request tag choice",
+            input("pull-request-tag", "head-branch"),
+            "pull-request-tag",
+        ),
+        (
+            "allow untrusted trigger not a flag",
+            input("allow-untrusted-trigger", "yes please"),
+            "allow-untrusted-trigger",
+        ),
+        (
+            "a pull_request_target run",
+            set("GITHUB_EVENT_NAME", "pull_request_target"),
+            "allow-untrusted-trigger",
+        ),
+        (
             "a tag ref without a rule",
             set("GITHUB_REF", "refs/tags/v1.0.0"),
             "branch-tags",

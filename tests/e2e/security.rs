@@ -90,3 +90,69 @@ async fn the_docker_cli_sees_only_what_it_needs() {
         }
     }
 }
+
+/// `RUST_LOG=trace` in a runner does not turn on the SDK's request/response tracing: the
+/// GetAuthorizationToken answer (the ECR token), the STS answer (the session credentials) and
+/// the signed requests never reach the log; our own trace lines do.
+#[tokio::test(flavor = "multi_thread")]
+async fn rust_log_trace_prints_no_credential() {
+    let standins = StandIns::get();
+    let repository = unique("e2e/trace");
+    standins.ecr_repository(&repository, false).await;
+    let run_id = unique("run");
+    let mut action = ActionRun::new(
+        &standins,
+        "refs/heads/feature/trace",
+        &run_id,
+        &[("ecr-repository", repository.as_str())],
+    );
+    action.set("RUST_LOG", "trace,aws_smithy_runtime=trace,hyper=trace");
+    let run = action.run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert!(
+        run.log().contains("docker finished"),
+        "our own debug lines are on: {}",
+        run.log()
+    );
+    for dependency_line in [
+        "aws_smithy",
+        "send_operation",
+        "Authorization: AWS4-HMAC-SHA256",
+    ] {
+        assert!(
+            !run.log().contains(dependency_line),
+            "a dependency traced ({dependency_line}): {}",
+            run.log()
+        );
+    }
+    run.assert_no_token_leaks(&standins);
+    run.assert_secrets_kept(&standins, &format!("deploy-action-{run_id}"))
+        .await;
+}
+
+/// A pull request whose head branch is called `main` (a fork's, say) builds `staging`, not
+/// `prod`: the head branch's name is chosen by whoever opened it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pull_request_from_a_branch_named_main_is_not_prod() {
+    let standins = StandIns::get();
+    let repository = unique("e2e/pull");
+    standins.ecr_repository(&repository, false).await;
+    let mut action = ActionRun::new(
+        &standins,
+        "refs/pull/9/merge",
+        &unique("run"),
+        &[("ecr-repository", repository.as_str())],
+    );
+    action.set("GITHUB_EVENT_NAME", "pull_request");
+    action.set("GITHUB_HEAD_REF", "main");
+    action.set("GITHUB_BASE_REF", "main");
+    let run = action.run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(run.outputs["environment"], "staging", "{}", run.outputs_raw);
+    let tags = Registry {
+        host: standins.registry(),
+    }
+    .tags(&repository)
+    .await;
+    assert!(!tags.iter().any(|t| t == "prod"), "{tags:?}");
+}
