@@ -140,6 +140,9 @@ impl Invocation {
         match self {
             Invocation::IamPolicy(request) => {
                 println!("{}", crate::iam_policy::render(request)?);
+                for note in crate::iam_policy::notes(request) {
+                    eprintln!("{note}");
+                }
                 Ok(())
             }
             Invocation::Pipeline { request, console } => {

@@ -72,6 +72,15 @@ pub struct PolicyRequest {
     /// Only jobs of this GitHub environment may assume the role.
     #[arg(long)]
     pub environment: Option<String>,
+    /// Any run of the repository may assume the role — any branch, tag, pull request or
+    /// environment. The trust policy needs this, --branch or --environment.
+    #[arg(long)]
+    pub any_ref: bool,
+    /// Only this reusable workflow (ORG/REPO/.github/workflows/FILE@REF) may assume the role.
+    /// AWS evaluates only `sub`: the repository's OIDC subject template must include
+    /// `job_workflow_ref` (the command prints how).
+    #[arg(long, value_name = "WORKFLOW@REF")]
+    pub job_workflow_ref: Option<String>,
     /// The task and execution roles the task definitions use [default: any role of the account,
     /// passed to ECS tasks only].
     #[arg(long = "pass-role")]
@@ -187,7 +196,66 @@ fn check(request: &PolicyRequest) -> Result<(), Problem> {
             "a job with an environment gets sub `…:environment:NAME`, never `…:ref:…`: pick one",
         ));
     }
+    let scoped = request.environment.is_some() || !request.branches.is_empty();
+    if request.document != Document::Permissions && !scoped && !request.any_ref {
+        return Err(bad(
+            "the trust policy would let any run of the repository assume the role: any branch, any pull \
+             request's workflow, any tag"
+                .into(),
+            "name who may deploy: --branch main, or --environment production (with required reviewers or \
+             deployment branches on that environment); --any-ref if you really mean every run",
+        ));
+    }
+    if request.any_ref && scoped {
+        return Err(bad(
+            "--any-ref excludes --branch and --environment".into(),
+            "drop --any-ref to trust only the branches or the environment named",
+        ));
+    }
+    if let Some(workflow) = &request.job_workflow_ref {
+        let well_formed = workflow.split_once('@').is_some_and(|(path, git_ref)| {
+            path.contains("/.github/workflows/") && !git_ref.is_empty()
+        });
+        if !well_formed {
+            return Err(bad(
+                format!(
+                    "--job-workflow-ref `{workflow}` is not ORG/REPO/.github/workflows/FILE@REF"
+                ),
+                "e.g. --job-workflow-ref operationcode/back-end/.github/workflows/deploy.yml@refs/heads/main",
+            ));
+        }
+    }
     Ok(())
+}
+
+/// What the person applying the trust policy must know, printed to stderr beside it.
+pub fn notes(request: &PolicyRequest) -> Vec<String> {
+    if request.document == Document::Permissions {
+        return Vec::new();
+    }
+    let mut notes = Vec::new();
+    if request.any_ref {
+        notes.push(
+            "warning: --any-ref: every run of the repository may assume this role, a pull request's \
+             workflow edited on its branch included"
+                .to_string(),
+        );
+    }
+    if let Some(environment) = &request.environment {
+        notes.push(format!(
+            "note: the environment `{environment}` is only as strong as its protection rules: require reviewers \
+             or limit its deployment branches (Settings → Environments), or any branch's job can name it"
+        ));
+    }
+    if request.job_workflow_ref.is_some() {
+        notes.push(format!(
+            "note: AWS evaluates only the token's `sub`: make the repository's subject include job_workflow_ref \
+             first — gh api -X PUT repos/{}/actions/oidc/customization/sub -F use_default=false \
+             -f 'include_claim_keys[]=repo' -f 'include_claim_keys[]=context' -f 'include_claim_keys[]=job_workflow_ref'",
+            request.repository
+        ));
+    }
+    notes
 }
 
 pub fn trust_policy(request: &PolicyRequest) -> Value {
@@ -207,9 +275,21 @@ pub fn trust_policy(request: &PolicyRequest) -> Value {
             .map(|b| format!("repo:{repo}:ref:refs/heads/{b}"))
             .collect(),
     };
+    // With a subject template of repo, context, job_workflow_ref, GitHub appends the workflow.
+    let subjects: Vec<String> = match &request.job_workflow_ref {
+        Some(workflow) => subjects
+            .into_iter()
+            .map(|s| format!("{s}:job_workflow_ref:{workflow}"))
+            .collect(),
+        None => subjects,
+    };
     match subjects.as_slice() {
         [] => {
-            condition["StringLike"] = json!({ format!("{ISSUER}:sub"): format!("repo:{repo}:*") });
+            let any = match &request.job_workflow_ref {
+                Some(workflow) => format!("repo:{repo}:*:job_workflow_ref:{workflow}"),
+                None => format!("repo:{repo}:*"),
+            };
+            condition["StringLike"] = json!({ format!("{ISSUER}:sub"): any });
         }
         [one] => equals[format!("{ISSUER}:sub")] = json!(one),
         many => equals[format!("{ISSUER}:sub")] = json!(many),

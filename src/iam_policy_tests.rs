@@ -11,6 +11,8 @@ fn request() -> PolicyRequest {
         services: vec!["back-end-production".into()],
         branches: vec!["main".into()],
         environment: None,
+        any_ref: false,
+        job_workflow_ref: None,
         pass_roles: Vec::new(),
         create_repository: true,
         audience: None,
@@ -126,6 +128,7 @@ fn trust_policy_subjects() {
 
     let any = sub(trust_policy(&PolicyRequest {
         branches: Vec::new(),
+        any_ref: true,
         ..request()
     }));
     assert_eq!(
@@ -179,6 +182,19 @@ fn bad_requests_are_refused() {
         },
         PolicyRequest {
             environment: Some("production".into()),
+            ..request()
+        },
+        // No ref condition: any branch, pull request or tag could assume the role.
+        PolicyRequest {
+            branches: Vec::new(),
+            ..request()
+        },
+        PolicyRequest {
+            any_ref: true,
+            ..request()
+        },
+        PolicyRequest {
+            job_workflow_ref: Some("deploy.yml".into()),
             ..request()
         },
     ] {
@@ -272,4 +288,45 @@ fn readme_policy_is_the_commands_output() {
         in_readme, printed,
         "README's policy differs from `deploy-action iam-policy {arguments} --document permissions`: paste the output"
     );
+}
+
+/// The trust policy names who may deploy; `--any-ref` must be asked for and is warned about;
+/// `--environment` comes with what makes it strong; a pinned reusable workflow lands in `sub`
+/// (AWS evaluates no other GitHub claim) with how to make GitHub put it there.
+#[test]
+fn the_trust_policy_needs_a_ref_condition_and_says_what_it_relies_on() {
+    let permissions_only = PolicyRequest {
+        branches: Vec::new(),
+        document: Document::Permissions,
+        ..request()
+    };
+    assert!(
+        render(&permissions_only).is_ok(),
+        "the permissions document needs no ref"
+    );
+    let any = PolicyRequest {
+        branches: Vec::new(),
+        any_ref: true,
+        ..request()
+    };
+    assert!(render(&any).is_ok());
+    assert!(notes(&any)[0].starts_with("warning: --any-ref"));
+    let environment = PolicyRequest {
+        branches: Vec::new(),
+        environment: Some("production".into()),
+        ..request()
+    };
+    assert!(notes(&environment)[0].contains("protection rules"));
+    let pinned = PolicyRequest {
+        job_workflow_ref: Some(
+            "operationcode/back-end/.github/workflows/deploy.yml@refs/heads/main".into(),
+        ),
+        ..request()
+    };
+    assert_eq!(
+        trust_policy(&pinned)["Statement"][0]["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"],
+        "repo:operationcode/back-end:ref:refs/heads/main:job_workflow_ref:\
+         operationcode/back-end/.github/workflows/deploy.yml@refs/heads/main"
+    );
+    assert!(notes(&pinned)[0].contains("include_claim_keys[]=job_workflow_ref"));
 }

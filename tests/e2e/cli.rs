@@ -89,6 +89,22 @@ fn iam_policy_prints_documents_ready_for_the_aws_cli() {
         trust["Statement"][0]["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"],
         "repo:operationcode/back-end:environment:production"
     );
+    assert!(
+        stderr.contains("only as strong as its protection rules"),
+        "{stderr}"
+    );
+    // No ref condition: refused, unless asked for in so many words (and warned about).
+    let unscoped = &base[..base.len() - 2];
+    let (code, stdout, stderr) = deploy_action(unscoped);
+    assert_eq!(code, 2, "{stdout}");
+    assert!(
+        stderr.contains("any run of the repository") && stderr.contains("--branch main"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = deploy_action(&[unscoped, &["--any-ref"]].concat());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("repo:operationcode/back-end:*"), "{stdout}");
+    assert!(stderr.contains("warning: --any-ref"), "{stderr}");
     let (code, stdout, _) = deploy_action(&base);
     assert_eq!(code, 0);
     let both: serde_json::Value = serde_json::from_str(&stdout).unwrap();
