@@ -19,7 +19,9 @@ FROM alpine:3.20 AS base
 RUN apk add --no-cache ca-certificates && mkdir -p /rootfs/tmp && chmod 1777 /rootfs/tmp
 
 FROM docker:28-cli AS docker-cli
-FROM docker/buildx-bin:0.19 AS buildx
+# v0.21+: reads the GitHub cache service v2 (the only one on github.com since April 2025) from
+# ACTIONS_RESULTS_URL; older buildx drops a gha cache without a word.
+FROM docker/buildx-bin:0.21 AS buildx
 
 FROM scratch
 COPY --from=base /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt

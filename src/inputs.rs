@@ -160,6 +160,36 @@ fn read_input(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String
         .find_map(|key| env(&format!("INPUT_{key}")).filter(|value| !value.is_empty()))
 }
 
+/// The GitHub Actions cache service a step can use. A container action gets
+/// `ACTIONS_RUNTIME_TOKEN`, `ACTIONS_RESULTS_URL` and — where the v1 service exists —
+/// `ACTIONS_CACHE_URL`, but never `ACTIONS_CACHE_SERVICE_V2` (actions/runner
+/// `ContainerActionHandler`), so buildx cannot tell the version itself: github.com serves only
+/// v2 since April 2025 (found through `ACTIONS_RESULTS_URL`), GitHub Enterprise Server only v1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GhaCache {
+    V1,
+    V2,
+}
+
+impl GhaCache {
+    pub fn offered(token: bool, results_url: bool, cache_url: bool) -> Option<Self> {
+        match (token, results_url, cache_url) {
+            (true, true, _) => Some(GhaCache::V2),
+            (true, false, true) => Some(GhaCache::V1),
+            _ => None,
+        }
+    }
+
+    /// buildx's `version=` attribute.
+    pub fn version(self) -> u8 {
+        match self {
+            GhaCache::V1 => 1,
+            GhaCache::V2 => 2,
+        }
+    }
+}
+
 /// What the runner tells a step about the run it belongs to.
 #[derive(Debug, Default, Clone)]
 pub struct RunContext {
@@ -181,8 +211,8 @@ pub struct RunContext {
     pub workspace: Option<String>,
     /// `GITHUB_API_URL` (GitHub Enterprise Server has its own).
     pub api_url: Option<String>,
-    /// `ACTIONS_RUNTIME_TOKEN` and a cache URL are there: buildx's gha cache can work.
-    pub gha_cache_available: bool,
+    /// The GitHub Actions cache service the runner gave this step, if any (see [`GhaCache`]).
+    pub gha_cache: Option<GhaCache>,
     /// When the commit was made (RFC 3339), for the image's `created` label: a label that
     /// changed with every build would give every rebuild of one commit a new digest.
     pub commit_time: Option<String>,
@@ -212,8 +242,11 @@ impl RunContext {
             summary_file: get("GITHUB_STEP_SUMMARY"),
             oidc_request_url: get("ACTIONS_ID_TOKEN_REQUEST_URL"),
             oidc_request_token: get("ACTIONS_ID_TOKEN_REQUEST_TOKEN").map(SecretString::from),
-            gha_cache_available: get("ACTIONS_RUNTIME_TOKEN").is_some()
-                && (get("ACTIONS_CACHE_URL").is_some() || get("ACTIONS_RESULTS_URL").is_some()),
+            gha_cache: GhaCache::offered(
+                get("ACTIONS_RUNTIME_TOKEN").is_some(),
+                get("ACTIONS_RESULTS_URL").is_some(),
+                get("ACTIONS_CACHE_URL").is_some(),
+            ),
             api_url: get("GITHUB_API_URL"),
             workspace: get("GITHUB_WORKSPACE"),
             commit_time: get("GITHUB_EVENT_PATH").and_then(|path| commit_time_of_event(&path)),

@@ -20,9 +20,11 @@ pub enum Builder {
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum Cache {
     None,
-    /// GitHub Actions cache (buildx), one scope per repository and environment.
+    /// GitHub Actions cache (buildx), one scope per repository and environment, on the
+    /// service version the runner offers.
     Gha {
         scope: String,
+        version: u8,
     },
     /// A cache image in the repository (buildx), `mode=max`, in a form ECR accepts.
     Registry {
@@ -67,14 +69,17 @@ pub fn buildx_args(request: &BuildRequest, metadata_file: &str) -> Vec<String> {
     ]);
     match &request.cache {
         Cache::None | Cache::Inline { .. } => {}
-        Cache::Gha { scope } => {
-            // The runner's cache URL and token reach buildx through the environment, never argv.
+        Cache::Gha { scope, version } => {
+            // The runner's cache URLs and token reach buildx through the environment (buildx
+            // reads ACTIONS_RESULTS_URL, ACTIONS_CACHE_URL, ACTIONS_RUNTIME_TOKEN), never argv;
+            // the version is explicit because a container action never gets
+            // ACTIONS_CACHE_SERVICE_V2, from which buildx would otherwise guess it.
             args.extend([
                 "--cache-from".to_string(),
-                format!("type=gha,version=2,scope={scope}"),
+                format!("type=gha,version={version},scope={scope}"),
                 "--cache-to".to_string(),
                 // A cache that cannot be written is a slower next build, never a failed deploy.
-                format!("type=gha,version=2,scope={scope},mode=max,ignore-error=true"),
+                format!("type=gha,version={version},scope={scope},mode=max,ignore-error=true"),
             ]);
         }
         Cache::Registry { reference } => {

@@ -13,7 +13,7 @@ pub(crate) fn plan() -> BuildPlan {
         secrets: Vec::new(),
         provenance: false,
         cache: CacheMode::Auto,
-        gha_cache_available: false,
+        gha_cache: None,
         builder: None,
         path: crate::plan::BuildPath::Auto,
         docker: crate::plan::DockerCli {
@@ -61,6 +61,7 @@ fn buildx_argument_lists() {
                 &base,
                 Cache::Gha {
                     scope: "back-end-prod".into(),
+                    version: 2,
                 },
             ),
             format!(

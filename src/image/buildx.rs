@@ -280,6 +280,7 @@ mod tests {
         };
         let gha = Cache::Gha {
             scope: "back-end-prod".into(),
+            version: 2,
         };
         let inline = Cache::Inline {
             from: "r/back-end:prod".into(),

@@ -3,13 +3,23 @@
 //! overwriting each other's cache.
 
 use super::build::{Builder, Cache};
+use crate::inputs::GhaCache;
 use crate::plan::CacheMode;
+
+/// What decides the cache besides the `cache` input.
+#[derive(Debug, Clone, Copy)]
+pub struct CacheContext {
+    pub builder: Builder,
+    /// The Actions cache service the runner offers the step.
+    pub gha: Option<GhaCache>,
+    /// The buildx at hand reads the v2 service's settings (`ACTIONS_RESULTS_URL`): v0.21+.
+    pub buildx_reads_v2: bool,
+}
 
 /// The cache, and a note when it differs from what was asked for.
 pub fn resolve(
     mode: CacheMode,
-    builder: Builder,
-    gha_available: bool,
+    context: CacheContext,
     repository_reference: &str,
     environment_tag: &str,
 ) -> (Cache, Option<String>) {
@@ -27,22 +37,54 @@ pub fn resolve(
     let inline = Cache::Inline {
         from: format!("{repository_reference}:{environment_tag}"),
     };
-    match (mode, builder) {
+    let gha_usable = match context.gha {
+        Some(GhaCache::V2) => context.buildx_reads_v2,
+        Some(GhaCache::V1) => true,
+        None => false,
+    };
+    match (mode, context.builder) {
         (CacheMode::None, _) => (Cache::None, None),
-        (CacheMode::Auto | CacheMode::Gha, Builder::Buildx) if gha_available => {
-            (Cache::Gha { scope }, None)
-        }
+        (CacheMode::Auto | CacheMode::Gha, Builder::Buildx) if gha_usable => (
+            Cache::Gha {
+                scope,
+                version: context.gha.map_or(2, GhaCache::version),
+            },
+            None,
+        ),
+        (CacheMode::Auto | CacheMode::Gha, Builder::Buildx) if context.gha == Some(GhaCache::V2) => (
+            registry,
+            Some(
+                "cache: this buildx reads the GitHub cache service v2 (the only one on github.com since April 2025) \
+                 from ACTIONS_RESULTS_URL only from v0.21 on, and would silently cache nothing; using the registry \
+                 cache — update buildx (the action's image bundles one that can)"
+                    .into(),
+            ),
+        ),
         (CacheMode::Auto | CacheMode::Registry, Builder::Buildx) => (registry, None),
         (CacheMode::Auto | CacheMode::Registry, Builder::EngineBuildKit) => (inline, None),
         (CacheMode::Gha, Builder::Buildx) => (
             registry,
-            Some("cache: gha needs the runner's cache service (ACTIONS_RUNTIME_TOKEN and a cache URL), which this step did not get; using the registry cache".into()),
+            Some("cache: gha needs the runner's cache service (ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL or ACTIONS_CACHE_URL), which this step did not get; using the registry cache".into()),
         ),
         (CacheMode::Gha, Builder::EngineBuildKit) => (
             inline,
             Some("cache: gha needs docker buildx, which this machine lacks; using the inline cache of the previous image".into()),
         ),
     }
+}
+
+/// Whether `docker buildx version` output names v0.21 or later.
+pub fn buildx_reads_gha_v2(version_output: &str) -> bool {
+    version_output
+        .split_whitespace()
+        .find_map(|word| {
+            let digits = word.trim_start_matches('v');
+            let mut parts = digits.split(['.', '-', '+']);
+            let major: u32 = parts.next()?.parse().ok()?;
+            let minor: u32 = parts.next()?.parse().ok()?;
+            Some((major, minor))
+        })
+        .is_some_and(|version| version >= (0, 21))
 }
 
 #[cfg(test)]
@@ -52,8 +94,9 @@ mod tests {
     #[test]
     fn resolution() {
         let repo = "123.dkr.ecr.us-east-2.amazonaws.com/back-end";
-        let gha = Cache::Gha {
+        let gha = |version| Cache::Gha {
             scope: "back-end-staging".into(),
+            version,
         };
         let registry = Cache::Registry {
             reference: format!("{repo}:buildcache-staging"),
@@ -61,51 +104,46 @@ mod tests {
         let inline = Cache::Inline {
             from: format!("{repo}:staging"),
         };
+        let (buildx, engine) = (Builder::Buildx, Builder::EngineBuildKit);
+        let (v1, v2) = (Some(GhaCache::V1), Some(GhaCache::V2));
+        // (mode, builder, service offered, buildx reads v2, cache, noted)
         let table = [
-            (CacheMode::Auto, Builder::Buildx, true, gha.clone(), false),
-            (
-                CacheMode::Auto,
-                Builder::Buildx,
-                false,
-                registry.clone(),
-                false,
-            ),
-            (
-                CacheMode::Auto,
-                Builder::EngineBuildKit,
-                true,
-                inline.clone(),
-                false,
-            ),
-            (CacheMode::Gha, Builder::Buildx, true, gha, false),
-            (
-                CacheMode::Gha,
-                Builder::Buildx,
-                false,
-                registry.clone(),
-                true,
-            ),
-            (
-                CacheMode::Gha,
-                Builder::EngineBuildKit,
-                true,
-                inline.clone(),
-                true,
-            ),
-            (CacheMode::Registry, Builder::Buildx, true, registry, false),
-            (
-                CacheMode::Registry,
-                Builder::EngineBuildKit,
-                false,
-                inline,
-                false,
-            ),
-            (CacheMode::None, Builder::Buildx, true, Cache::None, false),
+            (CacheMode::Auto, buildx, v2, true, gha(2), false),
+            // GitHub Enterprise Server: only the v1 service.
+            (CacheMode::Auto, buildx, v1, false, gha(1), false),
+            // An old buildx on github.com would drop the cache silently: registry, said so.
+            (CacheMode::Auto, buildx, v2, false, registry.clone(), true),
+            (CacheMode::Auto, buildx, None, true, registry.clone(), false),
+            (CacheMode::Auto, engine, v2, false, inline.clone(), false),
+            (CacheMode::Gha, buildx, v2, true, gha(2), false),
+            (CacheMode::Gha, buildx, None, true, registry.clone(), true),
+            (CacheMode::Gha, engine, v2, false, inline.clone(), true),
+            (CacheMode::Registry, buildx, v2, true, registry, false),
+            (CacheMode::Registry, engine, None, false, inline, false),
+            (CacheMode::None, buildx, v2, true, Cache::None, false),
         ];
-        for (mode, builder, available, expected, noted) in table {
-            let (cache, note) = resolve(mode, builder, available, repo, "staging");
-            assert_eq!(cache, expected, "{mode:?} {builder:?} {available}");
-            assert_eq!(note.is_some(), noted, "{mode:?} {builder:?} {available}");
+        for (mode, builder, gha, buildx_reads_v2, expected, noted) in table {
+            let context = CacheContext {
+                builder,
+                gha,
+                buildx_reads_v2,
+            };
+            let (cache, note) = resolve(mode, context, repo, "staging");
+            assert_eq!(cache, expected, "{mode:?} {context:?}");
+            assert_eq!(note.is_some(), noted, "{mode:?} {context:?}");
         }
+    }
+
+    #[test]
+    fn buildx_versions() {
+        assert!(buildx_reads_gha_v2("github.com/docker/buildx v0.21.0 fake"));
+        assert!(buildx_reads_gha_v2(
+            "github.com/docker/buildx 0.23.0+ds1 0.23.0"
+        ));
+        assert!(buildx_reads_gha_v2("github.com/docker/buildx v1.0.0 abc"));
+        assert!(!buildx_reads_gha_v2(
+            "github.com/docker/buildx v0.19.3 48d6a39"
+        ));
+        assert!(!buildx_reads_gha_v2("no version here"));
     }
 }

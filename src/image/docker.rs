@@ -86,14 +86,19 @@ impl Docker {
         self.config.path()
     }
 
-    /// Whether `docker buildx` is available to this CLI.
-    pub async fn has_buildx(&self) -> bool {
-        self.command(&["buildx", "version"])
-            .stdout(Stdio::null())
+    /// `docker buildx version`'s answer, when buildx is available to this CLI.
+    pub async fn buildx_version(&self) -> Option<String> {
+        let output = self
+            .command(&["buildx", "version"])
+            .stdin(Stdio::null())
             .stderr(Stdio::null())
-            .status()
+            .output()
             .await
-            .is_ok_and(|status| status.success())
+            .ok()?;
+        output
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
     }
 
     /// `docker login --password-stdin`: the password never appears on a command line.

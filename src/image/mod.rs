@@ -47,6 +47,9 @@ pub enum Origin {
     Built {
         builder: Builder,
         cache: Cache,
+        /// Why the cache is not the one asked for (or the usual one), for the summary.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cache_note: Option<String>,
         platforms: Vec<String>,
     },
     Promoted {
@@ -206,12 +209,14 @@ async fn build_and_push(
 ) -> Result<(String, Origin)> {
     let docker = Docker::new(&build.docker)?;
     docker.login(host, &login.username, &login.password).await?;
-    let builder = match build.path {
-        BuildPath::Engine => Builder::EngineBuildKit,
-        BuildPath::Auto if !docker.has_buildx().await => Builder::EngineBuildKit,
-        BuildPath::Auto => Builder::Buildx,
-        BuildPath::Buildx if docker.has_buildx().await => Builder::Buildx,
-        BuildPath::Buildx => {
+    let buildx_version = match build.path {
+        BuildPath::Engine => None,
+        BuildPath::Auto | BuildPath::Buildx => docker.buildx_version().await,
+    };
+    let builder = match (build.path, &buildx_version) {
+        (BuildPath::Engine, _) | (BuildPath::Auto, None) => Builder::EngineBuildKit,
+        (BuildPath::Auto | BuildPath::Buildx, Some(_)) => Builder::Buildx,
+        (BuildPath::Buildx, None) => {
             return Err(Problem::new(
                 "DEPLOY_ACTION_BUILD_PATH is buildx, but `docker buildx version` fails here",
             )
@@ -220,15 +225,21 @@ async fn build_and_push(
         }
     };
     let repository_reference = format!("{host}/{}", plan.image.repository);
+    let context = cache::CacheContext {
+        builder,
+        gha: build.gha_cache,
+        buildx_reads_v2: buildx_version
+            .as_deref()
+            .is_some_and(cache::buildx_reads_gha_v2),
+    };
     let (cache, note) = cache::resolve(
         build.cache,
-        builder,
-        build.gha_cache_available,
+        context,
         &repository_reference,
         plan.image.environment_tag(),
     );
-    if let Some(note) = note {
-        console.warning("cache", &note);
+    if let Some(note) = &note {
+        console.warning("cache", note);
     }
     let request = BuildRequest {
         build,
@@ -284,6 +295,7 @@ async fn build_and_push(
         Origin::Built {
             builder,
             cache,
+            cache_note: note,
             platforms: build.platforms.clone(),
         },
     ))
@@ -292,7 +304,7 @@ async fn build_and_push(
 pub fn describe_cache(cache: &Cache) -> String {
     match cache {
         Cache::None => "no cache".into(),
-        Cache::Gha { scope } => format!("gha cache, scope {scope}"),
+        Cache::Gha { scope, version } => format!("GitHub Actions cache v{version}, scope {scope}"),
         Cache::Registry { reference } => format!("registry cache {reference}"),
         Cache::Inline { from } => format!("inline cache from {from}"),
     }

@@ -311,7 +311,7 @@ pub(super) fn resolve_build(args: &InputArgs, run: &RunContext) -> Result<BuildP
         secrets,
         provenance: parse_flag(&args.provenance, "provenance", false)?,
         cache,
-        gha_cache_available: run.gha_cache_available,
+        gha_cache: run.gha_cache,
         builder,
         path: resolve_build_path(run.build_path.as_deref())?,
         docker: docker_cli(run),

@@ -209,7 +209,7 @@ pub struct BuildPlan {
     pub provenance: bool,
     pub cache: CacheMode,
     /// The runner passed the cache service's URL and token (`type=gha` can work).
-    pub gha_cache_available: bool,
+    pub gha_cache: Option<crate::inputs::GhaCache>,
     pub builder: Option<BuilderChoice>,
     pub path: BuildPath,
     pub docker: DockerCli,

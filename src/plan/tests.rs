@@ -270,7 +270,7 @@ fn resolves_build_options_and_promotion() {
         args.cache = Some("registry".into());
         args.builder = Some("tcp://buildkit-arm64:1234".into());
         args.target = Some("runtime".into());
-        run.gha_cache_available = true;
+        run.gha_cache = Some(crate::inputs::GhaCache::V2);
     }))
     .unwrap();
     assert_eq!(
@@ -287,7 +287,7 @@ fn resolves_build_options_and_promotion() {
         vec![("npm_token".to_string(), "NPM_TOKEN".to_string())]
     );
     assert_eq!(build.cache, CacheMode::Registry);
-    assert!(build.gha_cache_available);
+    assert_eq!(build.gha_cache, Some(crate::inputs::GhaCache::V2));
     assert_eq!(
         build.builder,
         Some(BuilderChoice::Endpoint("tcp://buildkit-arm64:1234".into()))

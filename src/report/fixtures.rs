@@ -20,7 +20,9 @@ pub fn image() -> PushedImage {
             builder: Builder::Buildx,
             cache: Cache::Gha {
                 scope: "back-end-prod".into(),
+                version: 2,
             },
+            cache_note: None,
             platforms: vec!["linux/arm64".into()],
         },
         build_time: Duration::from_millis(83_400),

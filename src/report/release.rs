@@ -243,15 +243,20 @@ pub fn origin_text(image: &PushedImage) -> String {
         Origin::Built {
             builder,
             cache,
+            cache_note,
             platforms,
         } => format!(
-            "{} for {} in {seconds:.1}s, {}",
+            "{} for {} in {seconds:.1}s, {}{}",
             match builder {
                 Builder::Buildx => "buildx",
                 Builder::EngineBuildKit => "BuildKit (docker build)",
             },
             platforms.join(", "),
-            describe_cache(cache)
+            describe_cache(cache),
+            cache_note
+                .as_deref()
+                .map(|note| format!(" ({})", note.trim_start_matches("cache: ")))
+                .unwrap_or_default()
         ),
         Origin::Promoted { from } => format!("promoted from `{from}` in {seconds:.1}s, no rebuild"),
     }

@@ -150,3 +150,25 @@ fn planned_carries_the_plans_identity_and_services() {
     assert_eq!(services, [("api", true), ("worker", true)]);
     assert_eq!(release.failure, None);
 }
+
+/// The summary says which cache was used, and why it is not the one asked for.
+#[test]
+fn the_cache_used_and_why_are_told() {
+    let mut image = fixtures::image();
+    assert!(origin_text(&image).ends_with("GitHub Actions cache v2, scope back-end-prod"));
+    image.origin = Origin::Built {
+        builder: Builder::Buildx,
+        cache: crate::image::build::Cache::Registry {
+            reference: "r/back-end:buildcache-prod".into(),
+        },
+        cache_note: Some(
+            "cache: this buildx reads the GitHub cache service v2 … from v0.21 on".into(),
+        ),
+        platforms: vec!["linux/arm64".into()],
+    };
+    let text = origin_text(&image);
+    assert!(
+        text.contains("registry cache r/back-end:buildcache-prod (this buildx reads"),
+        "{text}"
+    );
+}

@@ -460,7 +460,11 @@ async fn immutable_tags_fail_early_or_skip_the_moving_tag() {
 /// A docker CLI whose buildx is `fixtures/fake_buildx_docker.py` in front of the stand-ins'
 /// engine, recording every call, installed as the run's `docker` (first on its PATH); returns
 /// the record's path.
-fn fake_buildx_docker(standins: &StandIns, dir: &std::path::Path) -> std::path::PathBuf {
+fn fake_buildx_docker(
+    standins: &StandIns,
+    dir: &std::path::Path,
+    version: &str,
+) -> std::path::PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let calls = dir.join("docker-calls.jsonl");
     let fake =
@@ -470,7 +474,7 @@ fn fake_buildx_docker(standins: &StandIns, dir: &std::path::Path) -> std::path::
     std::fs::write(
         &script,
         format!(
-            "#!/bin/sh\nexec python3 '{}' '{}' '{}' \"$@\"\n",
+            "#!/bin/sh\nFAKE_BUILDX_VERSION='{version}' exec python3 '{}' '{}' '{}' \"$@\"\n",
             fake.display(),
             calls.display(),
             standins.var("DEPLOY_ACTION_DOCKER")
@@ -523,13 +527,24 @@ pub fn build_with_fake_buildx(
     path: &str,
     env: &[(&str, &str)],
 ) -> (Finished, DockerCalls) {
+    build_with_fake_buildx_version(standins, repository, path, env, "v0.21.0")
+}
+
+/// [`build_with_fake_buildx`] with a buildx that says it is `version`.
+pub fn build_with_fake_buildx_version(
+    standins: &StandIns,
+    repository: &str,
+    path: &str,
+    env: &[(&str, &str)],
+    version: &str,
+) -> (Finished, DockerCalls) {
     let mut action = ActionRun::new(
         standins,
         "refs/heads/feature/paths",
         &unique("run"),
         &[("ecr-repository", repository)],
     );
-    let record = fake_buildx_docker(standins, action.dir.path());
+    let record = fake_buildx_docker(standins, action.dir.path(), version);
     action.set("DEPLOY_ACTION_BUILD_PATH", path);
     for (key, value) in env {
         action.set(key, value);
@@ -805,4 +820,94 @@ async fn create_repository_refuses_another_accounts_registry() {
         .send()
         .await;
     assert!(listed.is_err(), "no repository was created: {listed:?}");
+}
+
+/// The GitHub Actions cache as the runner offers it to a container action (actions/runner
+/// `ContainerActionHandler`: `ACTIONS_RUNTIME_TOKEN`, `ACTIONS_RESULTS_URL`, `ACTIONS_CACHE_URL`
+/// only where the v1 service exists, never `ACTIONS_CACHE_SERVICE_V2`): github.com gets cache v2,
+/// GitHub Enterprise Server v1, and a buildx older than v0.21 — which reads the v2 settings not
+/// at all and would cache nothing without a word — the registry cache with a warning, in the
+/// summary too. The URLs and token reach buildx through its environment, never its arguments.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_gha_cache_matches_the_service_the_runner_offers() {
+    let standins = StandIns::get();
+    let repository = unique("e2e/gha");
+    standins.ecr_repository(&repository, false).await;
+    let token = ("ACTIONS_RUNTIME_TOKEN", "runtime-token-example");
+    let results = ("ACTIONS_RESULTS_URL", "http://127.0.0.1:9/results/");
+    let cache_v1 = ("ACTIONS_CACHE_URL", "http://127.0.0.1:9/cache/");
+    let cache_of = |calls: &DockerCalls| -> String {
+        let build = calls
+            .buildx()
+            .into_iter()
+            .find(|args| args.get(1).map(String::as_str) == Some("build"))
+            .expect("a buildx build");
+        let at = build
+            .iter()
+            .position(|a| a == "--cache-to")
+            .expect("--cache-to");
+        assert!(
+            !build.join(" ").contains("runtime-token-example"),
+            "the token reached buildx's arguments"
+        );
+        build[at + 1].clone()
+    };
+    let scope = format!("{}-staging", repository.rsplit('/').next().unwrap());
+
+    let (run, calls) = build_with_fake_buildx(
+        &standins,
+        &repository,
+        "buildx",
+        &[token, results, cache_v1],
+    );
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(
+        cache_of(&calls),
+        format!("type=gha,version=2,scope={scope},mode=max,ignore-error=true")
+    );
+    assert!(
+        calls
+            .env_names
+            .iter()
+            .all(|names| names.iter().any(|n| n == "ACTIONS_RESULTS_URL")),
+        "buildx needs the v2 service's URL"
+    );
+    assert!(
+        run.summary.contains("GitHub Actions cache v2"),
+        "{}",
+        run.summary
+    );
+
+    let (run, calls) = build_with_fake_buildx(&standins, &repository, "buildx", &[token, cache_v1]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(
+        cache_of(&calls),
+        format!("type=gha,version=1,scope={scope},mode=max,ignore-error=true"),
+        "GitHub Enterprise Server has only the v1 service"
+    );
+
+    let (run, calls) = build_with_fake_buildx_version(
+        &standins,
+        &repository,
+        "buildx",
+        &[token, results],
+        "v0.19.3",
+    );
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert!(
+        cache_of(&calls).starts_with("type=registry,"),
+        "{}",
+        cache_of(&calls)
+    );
+    assert!(
+        run.stdout.contains("::warning title=cache::"),
+        "{}",
+        run.log()
+    );
+    assert!(
+        run.summary
+            .contains("from ACTIONS_RESULTS_URL only from v0.21"),
+        "{}",
+        run.summary
+    );
 }

@@ -78,9 +78,10 @@ async fn the_docker_cli_sees_only_what_it_needs() {
     ];
     for names in &calls.env_names {
         for name in names {
-            // Added on the way to the fake (its `sh` wrapper, pyenv's python3 shim, Python's
+            // Added on the way to the fake (its `sh` wrapper and the version it pretends, pyenv's python3 shim, Python's
             // C-locale coercion of PEP 538), not by the action.
-            let wrappers = ["PWD", "SHLVL", "_", "LC_CTYPE"].contains(&name.as_str())
+            let wrappers = ["PWD", "SHLVL", "_", "LC_CTYPE", "FAKE_BUILDX_VERSION"]
+                .contains(&name.as_str())
                 || name.starts_with("PYENV_")
                 || name.starts_with("_PYENV_");
             assert!(
