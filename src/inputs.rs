@@ -142,6 +142,8 @@ action_inputs! {
     /// Before pushing, wait until every other check on the commit passed: true or false [default: false].
     #[arg(num_args = 0..=1, default_missing_value = "true")]
     wait_for_checks => "wait-for-checks",
+    /// Checks gate: only these checks (names, one a line) must pass, each once it reports.
+    required_checks => "required-checks",
     /// Give up waiting for checks after this many minutes [default: 30].
     checks_timeout_minutes => "checks-timeout-minutes",
     /// Log verbosity: error, warn, info, debug or trace [default: info].
@@ -224,6 +226,9 @@ pub struct RunContext {
     pub run_attempt: Option<String>,
     /// `GITHUB_EVENT_NAME`: what started the run.
     pub event_name: Option<String>,
+    /// A pull request event's head commit (`pull_request.head.sha` of the payload): checks
+    /// report on it, while `GITHUB_SHA` is the merge commit GitHub made for the run.
+    pub pull_request_head_sha: Option<String>,
 }
 
 impl RunContext {
@@ -254,15 +259,23 @@ impl RunContext {
             docker_program: get("DEPLOY_ACTION_DOCKER"),
             run_attempt: get("GITHUB_RUN_ATTEMPT"),
             event_name: get("GITHUB_EVENT_NAME"),
+            pull_request_head_sha: get("GITHUB_EVENT_PATH")
+                .and_then(|path| event_field(&path, &["pull_request", "head", "sha"])),
         }
     }
 }
 
 /// `head_commit.timestamp` of a push event's payload.
 fn commit_time_of_event(path: &str) -> Option<String> {
+    event_field(path, &["head_commit", "timestamp"])
+}
+
+/// A string field of the event payload at `path`.
+fn event_field(path: &str, keys: &[&str]) -> Option<String> {
     let text = std::fs::read_to_string(path).ok()?;
     let event: serde_json::Value = serde_json::from_str(&text).ok()?;
-    event["head_commit"]["timestamp"]
+    keys.iter()
+        .try_fold(&event, |value, key| value.get(key))?
         .as_str()
         .map(str::to_string)
 }

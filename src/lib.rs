@@ -168,16 +168,16 @@ async fn execute(
         && let Some(timeout) = wanted.checks_timeout
     {
         let _group = console.group("checks gate");
-        github::checks::wait_for_checks(
-            github,
-            &plan.source.sha,
-            wanted.run_id.as_deref(),
+        let gate = github::checks::GateSpec {
+            sha: wanted.checks_commit.as_deref().unwrap_or(&plan.source.sha),
+            run_id: wanted.run_id.as_deref(),
+            required: &wanted.required_checks,
             timeout,
-            Duration::from_secs(10),
-            console,
-        )
-        .await
-        .at(Stage::ChecksGate)?;
+            poll: Duration::from_secs(10),
+        };
+        github::checks::wait_for_checks(github, &gate, console)
+            .await
+            .at(Stage::ChecksGate)?;
     }
 
     release.reached = Some(Stage::Auth);

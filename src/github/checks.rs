@@ -26,11 +26,15 @@ pub struct CommitStatus {
 
 #[derive(Debug, Deserialize)]
 struct CheckRuns {
+    #[serde(default)]
+    total_count: usize,
     check_runs: Vec<CheckRun>,
 }
 
 #[derive(Debug, Deserialize)]
 struct CombinedStatus {
+    #[serde(default)]
+    total_count: usize,
     statuses: Vec<CommitStatus>,
 }
 
@@ -41,24 +45,59 @@ pub enum Gate {
     Failed(Vec<String>),
 }
 
-/// Decide over what GitHub reports. Check runs of this workflow run that have not finished
-/// are this job and its siblings: waiting for them would wait for ourselves.
-pub fn assess(check_runs: &[CheckRun], statuses: &[CommitStatus], run_id: Option<&str>) -> Gate {
+/// What the gate waits for.
+#[derive(Debug, Clone)]
+pub struct GateSpec<'a> {
+    /// The commit whose checks count: a pull request's head commit, not the merge commit
+    /// GitHub made for the run (checks report on the head).
+    pub sha: &'a str,
+    pub run_id: Option<&'a str>,
+    /// `required-checks`: only these count, and each must report; empty = every check.
+    pub required: &'a [String],
+    pub timeout: Duration,
+    pub poll: Duration,
+}
+
+/// Decide over what GitHub reports.
+///
+/// Unfinished check runs of this workflow run are this job and its siblings, and unfinished
+/// check runs named like a job of this run belong to another run of this workflow (a re-run, a
+/// second push of the commit): waiting for either would wait for ourselves, and two deploys
+/// waiting on each other would deadlock. With nothing reported yet the gate waits: CI may not
+/// have started.
+pub fn assess(
+    check_runs: &[CheckRun],
+    statuses: &[CommitStatus],
+    run_id: Option<&str>,
+    required: &[String],
+) -> Gate {
     let own_run = run_id.map(|id| format!("/actions/runs/{id}/"));
-    let mut failed = Vec::new();
-    let mut pending = Vec::new();
-    for run in check_runs {
-        let ours = own_run.as_deref().is_some_and(|own| {
+    let is_ours = |run: &CheckRun| {
+        own_run.as_deref().is_some_and(|own| {
             run.details_url
                 .as_deref()
                 .is_some_and(|url| url.contains(own))
-        });
+        })
+    };
+    let our_jobs: Vec<&str> = check_runs
+        .iter()
+        .filter(|run| is_ours(run))
+        .map(|run| run.name.as_str())
+        .collect();
+    let counts = |name: &str| required.is_empty() || required.iter().any(|r| r == name);
+    let mut failed = Vec::new();
+    let mut pending = Vec::new();
+    let mut reported: Vec<&str> = Vec::new();
+    for run in check_runs.iter().filter(|run| counts(&run.name)) {
         if run.status != "completed" {
-            if !ours {
+            let this_workflow = is_ours(run) || our_jobs.contains(&run.name.as_str());
+            if !this_workflow {
                 pending.push(format!("{} ({})", run.name, run.status));
+                reported.push(&run.name);
             }
             continue;
         }
+        reported.push(&run.name);
         match run.conclusion.as_deref() {
             Some("success" | "neutral" | "skipped") => {}
             other => failed.push(format!(
@@ -68,52 +107,118 @@ pub fn assess(check_runs: &[CheckRun], statuses: &[CommitStatus], run_id: Option
             )),
         }
     }
-    for status in statuses {
+    for status in statuses.iter().filter(|status| counts(&status.context)) {
+        reported.push(&status.context);
         match status.state.as_str() {
             "success" => {}
             "pending" => pending.push(format!("{} (pending)", status.context)),
             other => failed.push(format!("{} ({other})", status.context)),
         }
     }
+    for name in required {
+        if !reported.contains(&name.as_str()) {
+            pending.push(format!("{name} (not reported yet)"));
+        }
+    }
+    let others_reported = check_runs.iter().any(|run| !is_ours(run)) || !statuses.is_empty();
     if !failed.is_empty() {
         Gate::Failed(failed)
     } else if !pending.is_empty() {
         Gate::Waiting(pending)
+    } else if required.is_empty() && !others_reported {
+        Gate::Waiting(vec!["no check has reported on the commit yet".into()])
     } else {
         Gate::Pass
     }
 }
 
-/// Wait until every other check on `sha` passed; fail at the first failure or at `timeout`.
-pub async fn wait_for_checks(
-    github: &GitHub,
-    sha: &str,
-    run_id: Option<&str>,
-    timeout: Duration,
-    poll: Duration,
-    console: &Console,
-) -> Result<()> {
-    let started = Instant::now();
-    let mut said: Option<Vec<String>> = None;
-    loop {
-        let runs: CheckRuns = github
+/// Pages of at most this many items; the check-runs and status endpoints allow 100.
+const PER_PAGE: usize = 100;
+/// A commit with more than 1000 checks is not one we can judge in a poll.
+const MAX_PAGES: usize = 10;
+
+/// A 403 from a checks endpoint: the token lacks the permission that endpoint needs.
+fn read_error(error: &octocrab::Error, what: &str, sha: &str, permission: &str) -> anyhow::Error {
+    if super::status_of(error) == Some(403) {
+        return Problem::new(format!(
+            "reading the {what} of {sha} was refused (403): {}",
+            describe(error)
+        ))
+        .hint(format!(
+            "give the job `permissions: {permission}: read` (the gate reads check runs and commit statuses: \
+             `checks: read` and `statuses: read`)"
+        ))
+        .into();
+    }
+    anyhow!("reading the {what} of {sha}: {}", describe(error))
+}
+
+/// Every check run on `sha`, page by page (the latest run of each check: the API's default).
+async fn all_check_runs(github: &GitHub, sha: &str) -> Result<Vec<CheckRun>> {
+    let mut runs = Vec::new();
+    for page in 1..=MAX_PAGES {
+        let page_number = page.to_string();
+        let answer: CheckRuns = github
             .client
             .get(
                 github.route(&format!("commits/{sha}/check-runs")),
-                Some(&[("per_page", "100")]),
+                Some(&[("per_page", "100"), ("page", page_number.as_str())]),
             )
             .await
-            .map_err(|error| anyhow!("listing the check runs of {sha}: {}", describe(&error)))?;
-        let combined: CombinedStatus = github
+            .map_err(|error| read_error(&error, "check runs", sha, "checks"))?;
+        let last = answer.check_runs.len() < PER_PAGE;
+        runs.extend(answer.check_runs);
+        if last || runs.len() >= answer.total_count {
+            break;
+        }
+    }
+    Ok(runs)
+}
+
+/// Every commit status on `sha` (the latest of each context), page by page.
+async fn all_statuses(github: &GitHub, sha: &str) -> Result<Vec<CommitStatus>> {
+    let mut statuses = Vec::new();
+    for page in 1..=MAX_PAGES {
+        let page_number = page.to_string();
+        let answer: CombinedStatus = github
             .client
-            .get(github.route(&format!("commits/{sha}/status")), None::<&()>)
+            .get(
+                github.route(&format!("commits/{sha}/status")),
+                Some(&[("per_page", "100"), ("page", page_number.as_str())]),
+            )
             .await
-            .map_err(|error| {
-                anyhow!("reading the commit statuses of {sha}: {}", describe(&error))
-            })?;
-        match assess(&runs.check_runs, &combined.statuses, run_id) {
+            .map_err(|error| read_error(&error, "commit statuses", sha, "statuses"))?;
+        let last = answer.statuses.len() < PER_PAGE;
+        statuses.extend(answer.statuses);
+        if last || statuses.len() >= answer.total_count {
+            break;
+        }
+    }
+    Ok(statuses)
+}
+
+/// Wait until the checks on the commit passed; fail at the first failure or at the timeout.
+pub async fn wait_for_checks(
+    github: &GitHub,
+    gate: &GateSpec<'_>,
+    console: &Console,
+) -> Result<()> {
+    let sha = gate.sha;
+    let started = Instant::now();
+    let mut said: Option<Vec<String>> = None;
+    loop {
+        let runs = all_check_runs(github, sha).await?;
+        let statuses = all_statuses(github, sha).await?;
+        match assess(&runs, &statuses, gate.run_id, gate.required) {
             Gate::Pass => {
-                console.line(&format!("every other check on {sha} passed"));
+                console.line(&if gate.required.is_empty() {
+                    format!("every other check on {sha} passed")
+                } else {
+                    format!(
+                        "the required checks on {sha} passed: {}",
+                        gate.required.join(", ")
+                    )
+                });
                 return Ok(());
             }
             Gate::Failed(failed) => {
@@ -126,21 +231,28 @@ pub async fn wait_for_checks(
             }
             Gate::Waiting(pending) => {
                 if said.as_ref() != Some(&pending) {
-                    console.line(&format!("waiting for checks: {}", pending.join(", ")));
+                    // Check names come from other apps and workflows: printed as untrusted text.
+                    console.line(&crate::console::neutralise(&format!(
+                        "waiting for checks: {}",
+                        pending.join(", ")
+                    )));
                     said = Some(pending.clone());
                 }
-                if started.elapsed() + poll > timeout {
+                if started.elapsed() + gate.poll > gate.timeout {
                     return Err(Problem::new(format!(
                         "checks still running on {sha} after {} minutes: {}; nothing was pushed",
-                        timeout.as_secs() / 60,
+                        gate.timeout.as_secs() / 60,
                         pending.join(", ")
                     ))
-                    .hint("raise checks-timeout-minutes, or re-run when they finish")
+                    .hint(
+                        "raise checks-timeout-minutes, or re-run when they finish; a repository without CI \
+                         reports no check: turn wait-for-checks off, or name the checks in required-checks",
+                    )
                     .into());
                 }
             }
         }
-        tokio::time::sleep(poll).await;
+        tokio::time::sleep(gate.poll).await;
     }
 }
 
@@ -175,27 +287,53 @@ mod tests {
             assess(
                 &[ok.clone(), skipped.clone(), ourselves.clone()],
                 &[status("success")],
-                own
+                own,
+                &[]
             ),
             Gate::Pass
         );
         assert_eq!(
-            assess(&[ok.clone(), failed], &[], own),
+            assess(&[ok.clone(), failed], &[], own, &[]),
             Gate::Failed(vec!["test (failure)".into()])
         );
         assert_eq!(
-            assess(&[pending, ourselves.clone()], &[], own),
+            assess(&[pending, ourselves.clone()], &[], own, &[]),
             Gate::Waiting(vec!["test (in_progress)".into()])
         );
         assert_eq!(
-            assess(std::slice::from_ref(&ok), &[status("pending")], own),
+            assess(std::slice::from_ref(&ok), &[status("pending")], own, &[]),
             Gate::Waiting(vec!["ci/legacy (pending)".into()])
         );
         assert_eq!(
-            assess(&[ok], &[status("error")], own),
+            assess(std::slice::from_ref(&ok), &[status("error")], own, &[]),
             Gate::Failed(vec!["ci/legacy (error)".into()])
         );
         // Without the run id, an unfinished run is someone else's.
-        assert!(matches!(assess(&[ourselves], &[], None), Gate::Waiting(_)));
+        assert!(matches!(
+            assess(std::slice::from_ref(&ourselves), &[], None, &[]),
+            Gate::Waiting(_)
+        ));
+        // Nothing reported but ourselves: CI has not started; wait.
+        assert_eq!(
+            assess(std::slice::from_ref(&ourselves), &[], own, &[]),
+            Gate::Waiting(vec!["no check has reported on the commit yet".into()])
+        );
+        // Another run of this workflow (a job named like ours, unfinished): not waited for.
+        let twin = run("deploy", "in_progress", None, "43");
+        assert_eq!(
+            assess(&[ok.clone(), ourselves.clone(), twin], &[], own, &[]),
+            Gate::Pass
+        );
+        // Required checks: only they count, and each must have reported.
+        let required = vec!["test".to_string(), "ci/legacy".to_string()];
+        let slow_lint = run("lint", "in_progress", None, "1");
+        assert_eq!(
+            assess(&[ok.clone(), slow_lint.clone()], &[], own, &required),
+            Gate::Waiting(vec!["ci/legacy (not reported yet)".into()])
+        );
+        assert_eq!(
+            assess(&[ok, slow_lint], &[status("success")], own, &required),
+            Gate::Pass
+        );
     }
 }

@@ -16,6 +16,8 @@ fn github(server: &MockServer) -> GitHub {
         repository: "operationcode/back-end".into(),
         deployment: None,
         checks_timeout: None,
+        checks_commit: None,
+        required_checks: Vec::new(),
         run_id: Some("42".into()),
     })
     .unwrap()
@@ -109,15 +111,14 @@ fn statuses(list: serde_json::Value) -> ResponseTemplate {
 }
 
 async fn gate(server: &MockServer, timeout: Duration) -> anyhow::Result<()> {
-    checks::wait_for_checks(
-        &github(server),
-        SHA,
-        Some("42"),
+    let gate = checks::GateSpec {
+        sha: SHA,
+        run_id: Some("42"),
+        required: &[],
         timeout,
-        Duration::from_millis(20),
-        &console(),
-    )
-    .await
+        poll: Duration::from_millis(20),
+    };
+    checks::wait_for_checks(&github(server), &gate, &console()).await
 }
 
 const OURSELVES: &str = r#"{"name": "deploy", "status": "in_progress", "conclusion": null,
@@ -201,6 +202,67 @@ async fn the_checks_gate_passes_fails_waits_and_times_out() {
         error.to_string().contains("still running")
             && error.to_string().contains("test (in_progress)"),
         "{error}"
+    );
+}
+
+/// A commit with more than a page of check runs: the failure on page 2 is seen. GitHub pages
+/// both endpoints by `per_page` (at most 100) and `page` (REST API reference: "List check
+/// runs for a Git reference", "Get the combined status for a specific reference").
+#[tokio::test]
+async fn every_page_of_checks_is_read_and_a_403_names_the_permission() {
+    use wiremock::matchers::query_param;
+    let green = |n: usize| json!({"name": format!("shard-{n}"), "status": "completed", "conclusion": "success", "details_url": "https://x/actions/runs/41/job/1"});
+    let first: Vec<_> = (0..100).map(green).collect();
+    let server = MockServer::start().await;
+    let runs_path = format!("/repos/operationcode/back-end/commits/{SHA}/check-runs");
+    Mock::given(path(runs_path.clone()))
+        .and(query_param("page", "1"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"total_count": 101, "check_runs": first})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path(runs_path))
+        .and(query_param("page", "2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"total_count": 101, "check_runs": [
+            {"name": "shard-100", "status": "completed", "conclusion": "failure", "details_url": "https://x/actions/runs/41/job/2"}
+        ]})))
+        .mount(&server)
+        .await;
+    Mock::given(path(format!(
+        "/repos/operationcode/back-end/commits/{SHA}/status"
+    )))
+    .respond_with(statuses(json!([])))
+    .mount(&server)
+    .await;
+    let error = gate(&server, Duration::from_secs(5)).await.unwrap_err();
+    assert!(error.to_string().contains("shard-100 (failure)"), "{error}");
+
+    // A token without `statuses: read`: the error says which permission is missing.
+    let server = MockServer::start().await;
+    Mock::given(path(format!(
+        "/repos/operationcode/back-end/commits/{SHA}/check-runs"
+    )))
+    .respond_with(check_runs(json!([green(1)])))
+    .mount(&server)
+    .await;
+    Mock::given(path(format!(
+        "/repos/operationcode/back-end/commits/{SHA}/status"
+    )))
+    .respond_with(
+        ResponseTemplate::new(403)
+            .set_body_json(json!({"message": "Resource not accessible by integration"})),
+    )
+    .mount(&server)
+    .await;
+    let error = gate(&server, Duration::from_secs(5)).await.unwrap_err();
+    let hint = crate::error::hint_of(&error)
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        hint.contains("permissions: statuses: read"),
+        "{error} / {hint}"
     );
 }
 

@@ -16,6 +16,10 @@ pub struct GitHubPlan {
     pub deployment: Option<DeploymentPlan>,
     /// `wait-for-checks`: how long to wait for the other checks before pushing.
     pub checks_timeout: Option<Duration>,
+    /// The commit whose checks are waited for: a pull request's head commit, else the run's.
+    pub checks_commit: Option<String>,
+    /// `required-checks`: only these must pass (each must report); empty = every check.
+    pub required_checks: Vec<String>,
     pub run_id: Option<String>,
 }
 
@@ -46,6 +50,18 @@ pub(super) fn resolve_github(
             "environment-url",
             format!("`{url}` is not a URL"),
             "e.g. https://staging.example.org",
+        ));
+    }
+    if !checks
+        && args
+            .required_checks
+            .as_deref()
+            .is_some_and(|v| !v.trim().is_empty())
+    {
+        return Err(PlanError::new(
+            "required-checks",
+            "names checks, but wait-for-checks is not true: nothing would wait for them",
+            "`wait-for-checks: true` with it, or drop required-checks",
         ));
     }
     if !deployment && !checks {
@@ -97,6 +113,16 @@ pub(super) fn resolve_github(
             production,
         }),
         checks_timeout: checks.then(|| Duration::from_secs(u64::from(checks_minutes) * 60)),
+        checks_commit: inputs.run.pull_request_head_sha.clone(),
+        required_checks: args
+            .required_checks
+            .as_deref()
+            .unwrap_or_default()
+            .split(['\n', ','])
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(str::to_string)
+            .collect(),
         run_id: inputs.run.run_id.clone(),
     }))
 }

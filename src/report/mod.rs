@@ -57,12 +57,35 @@ fn print(text: &str) {
     let _ = out.flush();
 }
 
+/// Append to the step's summary within the runner's 1 MiB for the whole file: what is there
+/// already (an earlier append) counts.
 fn append_summary(path: &Path, markdown: &str) -> Result<()> {
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)
         .with_context(|| format!("opening GITHUB_STEP_SUMMARY ({})", path.display()))?;
+    let present = file
+        .metadata()
+        .map_or(0, |m| usize::try_from(m.len()).unwrap_or(usize::MAX));
+    let markdown = summary::fit(markdown.to_string(), summary::LIMIT.saturating_sub(present));
     file.write_all(markdown.as_bytes())
         .with_context(|| format!("writing GITHUB_STEP_SUMMARY ({})", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    /// The 1 MiB is the file's, across appends: a second append fits into what is left.
+    #[test]
+    fn the_summary_file_stays_under_the_limit_across_appends() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("summary");
+        std::fs::write(&path, "x".repeat(super::summary::LIMIT - 1000)).unwrap();
+        super::append_summary(&path, &"é".repeat(4000)).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.len() <= super::summary::LIMIT, "{}", text.len());
+        assert!(text.ends_with("1 MiB limit)\n"));
+        super::append_summary(&path, "more").unwrap();
+        assert!(std::fs::metadata(&path).unwrap().len() <= super::summary::LIMIT as u64);
+    }
 }

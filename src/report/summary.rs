@@ -4,8 +4,8 @@ use super::release::{DryRun, Release, Stage, origin_text, outcome_text};
 use crate::deploy::{Outcome, revision_of};
 use std::fmt::Write;
 
-/// The runner refuses summaries over 1 MiB.
-const LIMIT: usize = 1024 * 1024;
+/// The runner refuses a step's summary file over 1 MiB, all appends together.
+pub const LIMIT: usize = 1024 * 1024;
 
 /// The summary of any run: a dry run, a success, or a failure at any stage together with what
 /// was done before it (the pushed image, the services it reached).
@@ -124,15 +124,25 @@ fn table_cell(text: &str) -> String {
     text.replace('|', "\\|")
 }
 
-fn cap(mut md: String) -> String {
-    if md.len() > LIMIT {
-        let mut cut = LIMIT - 64;
-        while !md.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        md.truncate(cut);
-        md.push_str("\n\n… (cut to stay under GitHub's 1 MiB limit)\n");
+fn cap(md: String) -> String {
+    fit(md, LIMIT)
+}
+
+/// `md` cut to at most `budget` bytes (what the summary file has room for), saying so.
+pub fn fit(mut md: String, budget: usize) -> String {
+    const NOTE: &str = "\n\n… (cut to stay under GitHub's 1 MiB limit)\n";
+    if md.len() <= budget {
+        return md;
     }
+    if budget < NOTE.len() + 16 {
+        return String::new();
+    }
+    let mut cut = budget - NOTE.len();
+    while !md.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    md.truncate(cut);
+    md.push_str(NOTE);
     md
 }
 

@@ -415,6 +415,11 @@ async fn bad_inputs_fail_with_one_clear_error_and_no_aws_call() {
             ),
             "checks-timeout-minutes",
         ),
+        (
+            "required checks without the gate",
+            input("required-checks", "tests"),
+            "required-checks",
+        ),
     ];
     // Every input that can hold a wrong value has a case here; the rest take any text (or are
     // checked against AWS, in deploy.rs), and say why below.

@@ -230,3 +230,58 @@ async fn a_failed_rollout_marks_the_deployment_failed() {
         "GitHub's limit: {description}"
     );
 }
+
+/// For a pull request the gate waits on the PR's head commit (from the event payload), where
+/// checks report — not on the merge commit GitHub made for the run (`GITHUB_SHA`), which has
+/// no checks of its own.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pull_request_is_gated_on_its_head_commit() {
+    let standins = StandIns::get();
+    let repository = unique("e2e/gate-pr");
+    standins.ecr_repository(&repository, false).await;
+    let head = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567";
+    let github = MockServer::start().await;
+    Mock::given(path(format!(
+        "/repos/operationcode/back-end/commits/{head}/check-runs"
+    )))
+    .respond_with(ResponseTemplate::new(200).set_body_json(json!({"total_count": 1, "check_runs": [
+        {"name": "tests", "status": "completed", "conclusion": "success", "details_url": "https://github.com/x/actions/runs/1/job/2"}
+    ]})))
+    .mount(&github)
+    .await;
+    Mock::given(path(format!(
+        "/repos/operationcode/back-end/commits/{head}/status"
+    )))
+    .respond_with(
+        ResponseTemplate::new(200).set_body_json(json!({"state": "success", "statuses": []})),
+    )
+    .mount(&github)
+    .await;
+    let mut action = ActionRun::new(
+        &standins,
+        "refs/pull/12/merge",
+        &unique("run"),
+        &[
+            ("ecr-repository", repository.as_str()),
+            ("wait-for-checks", "true"),
+        ],
+    );
+    std::fs::write(
+        action.dir.path().join("workflow/event.json"),
+        json!({"pull_request": {"number": 12, "head": {"sha": head, "ref": "fix-login"}}})
+            .to_string(),
+    )
+    .unwrap();
+    action.set("GITHUB_EVENT_NAME", "pull_request");
+    action.set("GITHUB_HEAD_REF", "fix-login");
+    action.set("GITHUB_API_URL", &github.uri());
+    action.set("INPUT_GITHUB-TOKEN", "ghs_gate_token");
+    let run = action.run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert!(
+        run.stdout
+            .contains(&format!("every other check on {head} passed")),
+        "{}",
+        run.log()
+    );
+}
