@@ -84,10 +84,10 @@ def main() -> None:
             self.end_headers()
             self.wfile.write(body)
 
-        def answer_json(self, status, value):
+        def answer_json(self, status, value, content_type="application/json"):
             data = json.dumps(value).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -142,6 +142,12 @@ def main() -> None:
                 refused = ecs.refusal(json.loads(body or b"{}"))
                 if refused:
                     return self.error(400, refused[0], refused[1], True)
+            if ecs is not None and operation in ("ListTasks", "DescribeTasks"):
+                request_body = json.loads(body or b"{}")
+                made = (ecs.stopped_task_arns(request_body) if operation == "ListTasks"
+                        else ecs.describe_stopped(request_body))
+                if made is not None:
+                    return self.answer_json(200, made, "application/x-amz-json-1.1")
             request = urllib.request.Request(args.upstream + self.path, data=body, method=self.command)
             for key, value in self.headers.items():
                 if key.lower() not in ("host", "content-length", "connection"):

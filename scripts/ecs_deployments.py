@@ -16,7 +16,10 @@ consistent), and the action must follow ECS's behaviour:
                taskDefinition is the previous revision again.
 
 A script is set per service name with POST /_stand-in/ecs-script {"service", "outcome", "polls",
-"stale_reads"}; the default is completed after 1 poll with 1 stale read.
+"stale_reads"}; the default is completed after 1 poll with 1 stale read. A script may add
+"crashed": {"container": NAME, "exit_code": N, "reason": TEXT, "task_id": ID}: when the deployment fails, a task
+of its revision has stopped that way — ListTasks (desiredStatus STOPPED, that serviceName) and
+DescribeTasks answer with it (moto never stops a task on its own).
 """
 import copy
 import secrets
@@ -34,6 +37,7 @@ class EcsDeployments:
         self.scripts = {}
         self.last_seen = {}  # service name -> the service as DescribeServices last showed it
         self.state = {}  # service name -> the deployments we keep for it
+        self.stopped = {}  # service name -> the stopped tasks of its failed deployments
 
     def set_script(self, script):
         with self.lock:
@@ -97,6 +101,7 @@ class EcsDeployments:
                     continue
                 state["polls"] += 1
                 self.advance(state, service.get("desiredCount", 1))
+                self.record_crash(name, service, state)
                 patched = dict(service)
                 patched["deployments"] = copy.deepcopy(state["deployments"])
                 primary = next(d for d in state["deployments"] if d["status"] == "PRIMARY")
@@ -106,6 +111,52 @@ class EcsDeployments:
                 services[index] = patched
                 self.last_seen[name] = copy.deepcopy(patched)
         return answer
+
+    def record_crash(self, name, service, state):
+        """A failed deployment whose script says how its task crashed leaves that stopped task."""
+        crashed = state["script"].get("crashed")
+        ours = next(d for d in state["deployments"] if d["id"] == state["ours"])
+        if not crashed or ours["rolloutState"] != "FAILED" or name in self.stopped:
+            return
+        cluster_arn = service.get("clusterArn", "")
+        region_account = ":".join(cluster_arn.split(":")[3:5]) or "us-east-2:123456789012"
+        cluster = cluster_arn.rsplit("/", 1)[-1]
+        task_id = crashed.get("task_id") or secrets.token_hex(16)
+        now = time.time()
+        self.stopped[name] = [{
+            "taskArn": f"arn:aws:ecs:{region_account}:task/{cluster}/{task_id}",
+            "clusterArn": cluster_arn,
+            "taskDefinitionArn": ours["taskDefinition"],
+            "group": f"service:{name}",
+            "startedBy": ours["id"],
+            "lastStatus": "STOPPED",
+            "desiredStatus": "STOPPED",
+            "stopCode": "EssentialContainerExited",
+            "stoppedReason": "Essential container in task exited",
+            "createdAt": now - 5,
+            "stoppedAt": now,
+            "containers": [{
+                "name": crashed["container"],
+                "lastStatus": "STOPPED",
+                "exitCode": crashed.get("exit_code", 1),
+                "reason": crashed.get("reason", ""),
+            }],
+        }]
+
+    def stopped_task_arns(self, request):
+        """ListTasks for the stopped tasks of a service we crashed, or None (ask moto)."""
+        if request.get("desiredStatus") != "STOPPED":
+            return None
+        with self.lock:
+            tasks = self.stopped.get(request.get("serviceName", ""))
+        return None if tasks is None else {"taskArns": [t["taskArn"] for t in tasks]}
+
+    def describe_stopped(self, request):
+        """DescribeTasks of tasks we made, or None (ask moto)."""
+        with self.lock:
+            known = {t["taskArn"]: t for tasks in self.stopped.values() for t in tasks}
+        found = [known[arn] for arn in request.get("tasks", []) if arn in known]
+        return {"tasks": found, "failures": []} if found else None
 
     @staticmethod
     def advance(state, desired):

@@ -94,10 +94,11 @@ impl Console {
 
     fn annotation(&self, level: &str, title: &str, message: &str) {
         match self.mode {
+            // A message may quote text from outside: no legacy `##[` in it either.
             Mode::Actions => self.emit(&format!(
                 "::{level} title={}::{}",
                 escape_property(title),
-                escape_data(message)
+                escape_data(message).replace("##[", "# #[")
             )),
             // A person's terminal: warnings and errors on stderr, like any command-line tool.
             Mode::Plain => {

@@ -118,6 +118,9 @@ action_inputs! {
     /// Put the previous revision back when the rollout fails: true or false [default: true].
     #[arg(num_args = 0..=1, default_missing_value = "true")]
     rollback_on_failure => "rollback-on-failure",
+    /// Put crashed containers' last log lines in the job summary too: true or false [default: false].
+    #[arg(num_args = 0..=1, default_missing_value = "true")]
+    evidence_in_summary => "evidence-in-summary",
     /// Start a new deployment even when the service already runs this image [default: false].
     #[arg(num_args = 0..=1, default_missing_value = "true")]
     force_new_deployment => "force-new-deployment",

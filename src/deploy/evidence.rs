@@ -1,5 +1,9 @@
 //! Why a rollout failed: the tasks of our revision that stopped, each container's exit code
 //! and reason, and the last lines each `awslogs` container wrote before it died.
+//!
+//! The log lines are the application's output (a stack trace may hold a customer's data or a
+//! secret the application printed): they go to the step log, and elsewhere — the annotation,
+//! the summary, the GitHub deployment — only a link to them in the CloudWatch console.
 
 use anyhow::{Result, anyhow};
 use aws_sdk_ecs::error::DisplayErrorContext;
@@ -11,6 +15,15 @@ const TASKS: usize = 3;
 /// Log lines fetched per container.
 const LOG_LINES: i32 = 30;
 
+/// What the stopped tasks tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evidence {
+    /// Each task's stop reason, each container's exit, and a CloudWatch link to its log.
+    pub brief: String,
+    /// The containers' last log lines.
+    pub log_lines: String,
+}
+
 /// The stopped tasks of `ours`, explained; `None` when no task of it has stopped.
 pub async fn stopped_tasks(
     ecs: &aws_sdk_ecs::Client,
@@ -18,7 +31,7 @@ pub async fn stopped_tasks(
     cluster: &str,
     service_name: &str,
     ours: &TaskDefinition,
-) -> Result<Option<String>> {
+) -> Result<Option<Evidence>> {
     let listed = ecs
         .list_tasks()
         .cluster(cluster)
@@ -48,24 +61,61 @@ pub async fn stopped_tasks(
         return Ok(None);
     }
     tasks.sort_by_key(|task| std::cmp::Reverse(task.stopped_at().map(|at| at.secs())));
-    let mut report = String::new();
+    let region = logs
+        .config()
+        .region()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let mut brief = String::new();
+    let mut log_lines = String::new();
     for task in tasks.into_iter().take(TASKS) {
-        report.push_str(&describe_task(task));
+        brief.push_str(&describe_task(task));
         for (container, group, stream) in log_streams(ours, task) {
+            let _ = writeln!(
+                brief,
+                "  logs of {container}: {}",
+                console_link(&region, &group, &stream)
+            );
             let lines = last_log_lines(logs, &group, &stream).await;
-            let _ = writeln!(report, "  last lines of {container} ({group} {stream}):");
+            let _ = writeln!(log_lines, "last lines of {container} ({group} {stream}):");
             match lines {
-                Ok(lines) if lines.is_empty() => report.push_str("    (no log lines)\n"),
+                Ok(lines) if lines.is_empty() => log_lines.push_str("    (no log lines)\n"),
                 Ok(lines) => lines.iter().for_each(|line| {
-                    let _ = writeln!(report, "    {line}");
+                    let _ = writeln!(log_lines, "    {line}");
                 }),
                 Err(error) => {
-                    let _ = writeln!(report, "    (could not read the log: {error})");
+                    let _ = writeln!(log_lines, "    (could not read the log: {error})");
                 }
             }
         }
     }
-    Ok(Some(report))
+    Ok(Some(Evidence { brief, log_lines }))
+}
+
+/// The CloudWatch console page of a log stream. The console takes the group and stream in its
+/// URL fragment encoded twice with `$` for `%` (`/ecs/back-end` → `$252Fecs$252Fback-end`).
+pub fn console_link(region: &str, group: &str, stream: &str) -> String {
+    let console = match crate::plan::values::partition(region) {
+        "aws-cn" => format!("https://{region}.console.amazonaws.cn"),
+        "aws-us-gov" => format!("https://{region}.console.amazonaws-us-gov.com"),
+        _ => format!("https://{region}.console.aws.amazon.com"),
+    };
+    let encode = |text: &str| -> String {
+        text.bytes()
+            .map(|byte| {
+                if byte.is_ascii_alphanumeric() || b"-_.".contains(&byte) {
+                    char::from(byte).to_string()
+                } else {
+                    format!("$25{byte:02X}")
+                }
+            })
+            .collect()
+    };
+    format!(
+        "{console}/cloudwatch/home?region={region}#logsV2:log-groups/log-group/{}/log-events/{}",
+        encode(group),
+        encode(stream)
+    )
 }
 
 /// One task: why it stopped, and each container's exit.
@@ -146,4 +196,22 @@ async fn last_log_lines(
         .iter()
         .filter_map(|event| event.message().map(|m| m.trim_end().to_string()))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::console_link;
+
+    #[test]
+    fn links_open_the_stream_in_the_cloudwatch_console() {
+        assert_eq!(
+            console_link("us-east-2", "/ecs/back-end-staging", "ecs/api/0f1e2d3c"),
+            "https://us-east-2.console.aws.amazon.com/cloudwatch/home?region=us-east-2\
+             #logsV2:log-groups/log-group/$252Fecs$252Fback-end-staging/log-events/ecs$252Fapi$252F0f1e2d3c"
+        );
+        assert!(
+            console_link("cn-north-1", "g", "s")
+                .starts_with("https://cn-north-1.console.amazonaws.cn/")
+        );
+    }
 }

@@ -137,8 +137,12 @@ pub enum Outcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Failure {
     pub reason: String,
-    /// Stopped tasks, exit codes, last log lines.
+    /// Stopped tasks, exit codes, and links to their logs in CloudWatch.
     pub evidence: Option<String>,
+    /// The crashed containers' last log lines, for the summary: only with evidence-in-summary
+    /// (they are always in the step log).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_lines: Option<String>,
     /// The revision the service runs now (as far as ECS says).
     pub left_on: String,
     /// Whether that is the previous revision again (ECS's circuit breaker or our rollback).

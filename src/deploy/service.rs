@@ -23,6 +23,7 @@ pub struct Settings {
     pub journal: Journal,
     pub wait_timeout: Option<Duration>,
     pub rollback_on_failure: bool,
+    pub evidence_in_summary: bool,
     pub force_new_deployment: bool,
 }
 
@@ -37,6 +38,7 @@ impl Settings {
             journal: journal.clone(),
             wait_timeout: plan.wait_timeout,
             rollback_on_failure: plan.rollback_on_failure,
+            evidence_in_summary: plan.evidence_in_summary,
             force_new_deployment: plan.force_new_deployment,
         }
     }
@@ -108,6 +110,7 @@ async fn unfinished(
                 None => reason,
             },
             evidence: None,
+            log_lines: None,
             rolled_back: left_on == previous,
             left_on,
         }),
@@ -230,6 +233,7 @@ pub async fn roll_one(
                     one_line(&error)
                 ),
                 evidence: None,
+                log_lines: None,
                 left_on: ours.arn.clone(),
                 rolled_back: false,
             };
@@ -293,20 +297,30 @@ pub async fn after_failure(
         ours,
         reason,
     } = failed;
-    let evidence =
+    let found =
         match evidence::stopped_tasks(ecs, logs, &settings.cluster, name, &ours.task_definition)
             .await
         {
             Ok(found) => found,
-            Err(error) => Some(format!(
-                "(could not collect the stopped tasks: {})",
-                one_line(&error)
-            )),
+            Err(error) => Some(evidence::Evidence {
+                brief: format!(
+                    "(could not collect the stopped tasks: {})",
+                    one_line(&error)
+                ),
+                log_lines: String::new(),
+            }),
         };
-    if let Some(text) = &evidence {
+    // Everything goes to the step log (each line neutralised); the log lines — application
+    // output — go nowhere else unless evidence-in-summary says so.
+    if let Some(found) = &found {
         let _group = console.group(&format!("why {name} failed"));
-        text.lines().for_each(|line| console.line(line));
+        found.brief.lines().for_each(|line| console.line(line));
+        found.log_lines.lines().for_each(|line| console.line(line));
     }
+    let evidence = found.as_ref().map(|found| found.brief.clone());
+    let log_lines = found
+        .filter(|found| settings.evidence_in_summary && !found.log_lines.is_empty())
+        .map(|found| found.log_lines);
     let now = settings
         .poller
         .describe(ecs, name)
@@ -317,6 +331,7 @@ pub async fn after_failure(
     let failure = |reason: String, left_on: &str| Failure {
         reason,
         evidence: evidence.clone(),
+        log_lines: log_lines.clone(),
         rolled_back: left_on == previous,
         left_on: left_on.to_string(),
     };

@@ -107,6 +107,7 @@ fn settings(rollback: bool) -> Settings {
         journal: Journal::default(),
         wait_timeout: Some(Duration::from_secs(600)),
         rollback_on_failure: rollback,
+        evidence_in_summary: false,
         force_new_deployment: false,
     }
 }
@@ -254,10 +255,17 @@ async fn a_failed_rollout_is_explained_and_rolled_back_and_still_fails() {
         evidence.contains("container api: exit code 1, reason: OutOfMemoryError"),
         "{evidence}"
     );
+    // The log lines are application output: in the step log only (not with
+    // evidence-in-summary off), a CloudWatch link everywhere else.
     assert!(
-        evidence.contains("panic: JWT_SECRET_KEY is not set"),
+        !evidence.contains("panic: JWT_SECRET_KEY is not set"),
         "{evidence}"
     );
+    assert!(
+        evidence.contains("logs of api: https://us-east-1.console.aws.amazon.com/cloudwatch/"),
+        "{evidence}"
+    );
+    assert_eq!(failure.log_lines, None);
 }
 
 #[tokio::test(start_paused = true)]

@@ -268,6 +268,9 @@ pub struct RolloutPlan {
     /// Render from this file instead of the revision each service runs.
     pub task_definition_file: Option<PathBuf>,
     pub rollback_on_failure: bool,
+    /// Crashed containers' log lines in the summary too (they are application output: in a
+    /// public repository the summary is world-readable).
+    pub evidence_in_summary: bool,
     pub force_new_deployment: bool,
     pub deregister_previous: bool,
     pub health_check: Option<HealthCheck>,

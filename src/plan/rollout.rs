@@ -121,6 +121,7 @@ pub(super) fn resolve_rollout(args: &InputArgs) -> Result<Option<RolloutPlan>, P
         container_names: values::split_list(args.container_names.as_deref().unwrap_or("")),
         wait_timeout: wait.then_some(timeout),
         rollback_on_failure: parse_flag(&args.rollback_on_failure, "rollback-on-failure", true)?,
+        evidence_in_summary: parse_flag(&args.evidence_in_summary, "evidence-in-summary", false)?,
         force_new_deployment: parse_flag(
             &args.force_new_deployment,
             "force-new-deployment",

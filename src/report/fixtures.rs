@@ -59,10 +59,11 @@ pub fn failed() -> Rollout {
             evidence: Some(
                 "task 0f1e2d3c stopped: Essential container in task exited (EssentialContainerExited)\n  \
                  container worker: exit code 1, reason: -, health: -\n  \
-                 last lines of worker (/ecs/back-end-production ecs/worker/0f1e2d3c):\n    \
-                 panic: JWT_SECRET_KEY is not set\n"
+                 logs of worker: https://us-east-2.console.aws.amazon.com/cloudwatch/home?region=us-east-2\
+                 #logsV2:log-groups/log-group/$252Fecs$252Fback-end-production/log-events/ecs$252Fworker$252F0f1e2d3c\n"
                     .into(),
             ),
+            log_lines: None,
             left_on: format!("{TD}:41"),
             rolled_back: true,
         }),

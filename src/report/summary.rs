@@ -73,6 +73,14 @@ fn render_run(release: &Release) -> String {
                 fenced(evidence)
             );
         }
+        if let Some(lines) = rollout.outcome.failure().and_then(|f| f.log_lines.as_ref()) {
+            let _ = writeln!(
+                md,
+                "\n<details><summary>Last log lines of {}'s crashed containers</summary>\n\n```text\n{}\n```\n</details>",
+                rollout.service,
+                fenced(lines)
+            );
+        }
         if !rollout.events.is_empty() {
             let last: Vec<&String> = rollout.events.iter().rev().take(10).collect();
             let _ = writeln!(

@@ -395,6 +395,11 @@ async fn bad_inputs_fail_with_one_clear_error_and_no_aws_call() {
             "rollback-on-failure",
         ),
         (
+            "evidence in summary not a bool",
+            with_ecs(input("evidence-in-summary", "some")),
+            "evidence-in-summary",
+        ),
+        (
             "force not a bool",
             with_ecs(input("force-new-deployment", "2")),
             "force-new-deployment",

@@ -584,30 +584,7 @@ async fn both_build_paths_run_when_forced() {
         run.summary
     );
     // The build printed workflow commands (a hostile RUN step): none reaches the runner as one.
-    // The runner takes `::` after leading white space, and the legacy `##[` anywhere in a line.
-    for line in run.stdout.lines() {
-        assert!(
-            !line.contains("##["),
-            "a legacy command reached the runner: {line}"
-        );
-        if let Some(command) = line.trim_start().strip_prefix("::") {
-            assert!(
-                [
-                    "add-mask::",
-                    "group::",
-                    "endgroup::",
-                    "notice ",
-                    "warning ",
-                    "error "
-                ]
-                .iter()
-                .any(|ours| command.starts_with(ours))
-                    && !command.contains("forged")
-                    && !command.contains("after a carriage return"),
-                "a command from outside reached the runner: {line}"
-            );
-        }
-    }
+    run.assert_no_outside_commands(&["forged", "after a carriage return"]);
     assert!(
         run.stdout.contains("› ::stop-commands::pwned"),
         "{}",

@@ -342,3 +342,132 @@ async fn a_cancelled_rollout(mode: Mode) {
         took.as_secs_f64()
     ));
 }
+
+/// A container of the new revision crashes, and its CloudWatch log holds workflow commands: a
+/// `::stop-commands::` that would switch off every later command (the masks of renewed
+/// credentials among them), a forged `::error`, a legacy `##[`. The evidence is printed, none
+/// of it reaches the runner as a command, and the action's own commands after it still do.
+/// The log lines stay in the step log: the annotation and the summary get a CloudWatch link
+/// (unless `evidence-in-summary`).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_crashed_containers_log_issues_no_workflow_command() {
+    let standins = StandIns::get();
+    let run = crashed_deploy(&standins, &[]).await;
+    let error_line = run
+        .stdout
+        .lines()
+        .find(|line| line.starts_with("::error "))
+        .expect("an error annotation");
+    assert!(!error_line.contains("KeyError"), "{error_line}");
+    assert!(
+        error_line
+            .contains("logs of api: https://us-east-2.console.aws.amazon.com/cloudwatch/home"),
+        "{error_line}"
+    );
+    assert!(!run.summary.contains("KeyError"), "{}", run.summary);
+    assert!(
+        run.summary.contains("console.aws.amazon.com/cloudwatch"),
+        "{}",
+        run.summary
+    );
+
+    let shown = crashed_deploy(&standins, &[("evidence-in-summary", "true")]).await;
+    assert!(
+        shown.summary.contains("KeyError: 'JWT_SECRET_KEY'"),
+        "{}",
+        shown.summary
+    );
+    assert!(shown.summary.contains("```text"), "{}", shown.summary);
+}
+
+/// A staging deploy whose new task crashes after writing hostile lines to its log; checked for
+/// what must hold in any case.
+async fn crashed_deploy(standins: &StandIns, extra: &[(&str, &str)]) -> Finished {
+    let (world, repository) = world(standins, "e2e/crash").await;
+    let task_id = format!("{:032x}", rand_u128());
+    standins
+        .script_crash(&world.service, "api", 3, &task_id)
+        .await;
+    let logs = standins.logs().await;
+    let family = world.task_definition.family().unwrap();
+    let group = format!("/ecs/{family}");
+    let stream = format!("ecs/api/{task_id}");
+    logs.create_log_group()
+        .log_group_name(&group)
+        .send()
+        .await
+        .unwrap();
+    logs.create_log_stream()
+        .log_group_name(&group)
+        .log_stream_name(&stream)
+        .send()
+        .await
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let hostile = [
+        "Traceback (most recent call last): KeyError: 'JWT_SECRET_KEY'",
+        "::stop-commands::pwned",
+        "::error title=forged::the deploy is fine",
+        "   ::add-mask::forged-mask",
+        "##[warning]forged legacy command",
+        "::pwned::",
+    ];
+    for (index, line) in (0_i64..).zip(hostile) {
+        logs.put_log_events()
+            .log_group_name(&group)
+            .log_stream_name(&stream)
+            .log_events(
+                aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                    .timestamp(now + index)
+                    .message(line)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    let run = staging_deploy(standins, &repository, &world, extra).run();
+    assert_eq!(run.code, 1, "{}", run.log());
+    // The evidence is there, as text.
+    assert!(
+        run.stdout.contains("KeyError: 'JWT_SECRET_KEY'"),
+        "{}",
+        run.log()
+    );
+    assert!(
+        run.stdout.contains("exit 3") || run.stdout.contains("exit code 3"),
+        "{}",
+        run.log()
+    );
+    assert!(
+        run.stdout
+            .lines()
+            .any(|line| line.starts_with('›') && line.contains("::stop-commands::pwned")),
+        "{}",
+        run.log()
+    );
+    run.assert_no_outside_commands(&["forged", "pwned"]);
+    // The action's own commands after the evidence still reach the runner: its rollback is
+    // reported and its failure is an annotation.
+    let evidence_at = run.stdout.find("KeyError").unwrap();
+    assert!(
+        run.stdout[evidence_at..].contains("\n::error "),
+        "no command of ours after the evidence: {}",
+        run.log()
+    );
+    run.assert_groups_balanced();
+    run.assert_no_token_leaks(standins);
+    run
+}
+
+fn rand_u128() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+        ^ u128::from(std::process::id())
+}

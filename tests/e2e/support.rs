@@ -126,10 +126,31 @@ impl StandIns {
     /// (no automatic rollback) or `rollback` (a circuit-breaker rollback), after `polls`
     /// DescribeServices and `stale_reads` answers with the service as it was.
     pub async fn script_rollout(&self, service: &str, outcome: &str, polls: u32, stale_reads: u32) {
-        let url = format!("{}/_stand-in/ecs-script", self.var("AWS_ENDPOINT_URL"));
-        let body = serde_json::json!({
+        self.post_script(serde_json::json!({
             "service": service, "outcome": outcome, "polls": polls, "stale_reads": stale_reads
-        });
+        }))
+        .await;
+    }
+
+    /// The next rollout of `service` fails: a task of the new revision stopped, its `container`
+    /// exited with `exit_code`; the task's id is `task_id` (its log stream names it).
+    pub async fn script_crash(
+        &self,
+        service: &str,
+        container: &str,
+        exit_code: i32,
+        task_id: &str,
+    ) {
+        self.post_script(serde_json::json!({
+            "service": service, "outcome": "failed", "polls": 1, "stale_reads": 0,
+            "crashed": {"container": container, "exit_code": exit_code, "task_id": task_id,
+                        "reason": "Essential container in task exited"}
+        }))
+        .await;
+    }
+
+    async fn post_script(&self, body: serde_json::Value) {
+        let url = format!("{}/_stand-in/ecs-script", self.var("AWS_ENDPOINT_URL"));
         let response = reqwest::Client::new()
             .post(url)
             .json(&body)
@@ -157,13 +178,21 @@ impl StandIns {
     }
 
     pub async fn ecs(&self) -> aws_sdk_ecs::Client {
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        aws_sdk_ecs::Client::new(&self.moto_config().await)
+    }
+
+    /// CloudWatch Logs at moto, to plant what a container wrote.
+    pub async fn logs(&self) -> aws_sdk_cloudwatchlogs::Client {
+        aws_sdk_cloudwatchlogs::Client::new(&self.moto_config().await)
+    }
+
+    async fn moto_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new(REGION))
             .endpoint_url(self.var("DEPLOY_ACTION_TEST_MOTO"))
             .credentials_provider(Credentials::new("test", "test", None, None, "test"))
             .load()
-            .await;
-        aws_sdk_ecs::Client::new(&config)
+            .await
     }
 
     /// moto's records of the role sessions named `session_name`, oldest first.
@@ -244,9 +273,10 @@ impl EcsWorld {
             .send()
             .await
             .unwrap();
+        let family = unique("e2e-family");
         let registered = ecs
             .register_task_definition()
-            .family(unique("e2e-family"))
+            .family(&family)
             .network_mode(aws_sdk_ecs::types::NetworkMode::Bridge)
             .cpu("256")
             .memory("512")
@@ -256,6 +286,15 @@ impl EcsWorld {
                     .image(image)
                     .essential(true)
                     .memory(256)
+                    .log_configuration(
+                        aws_sdk_ecs::types::LogConfiguration::builder()
+                            .log_driver(aws_sdk_ecs::types::LogDriver::Awslogs)
+                            .options("awslogs-group", format!("/ecs/{family}"))
+                            .options("awslogs-region", REGION)
+                            .options("awslogs-stream-prefix", "ecs")
+                            .build()
+                            .unwrap(),
+                    )
                     .environment(
                         KeyValuePair::builder()
                             .name("LOG_LEVEL")
@@ -749,6 +788,35 @@ impl Finished {
             "exit {}\n--- stdout\n{}\n--- stderr\n{}",
             self.code, self.stdout, self.stderr
         )
+    }
+
+    /// Every workflow command on stdout is one of the action's own: text from outside (build
+    /// output, container logs, service events) printed no command. The runner takes `::` after
+    /// leading white space, and the legacy `##[` anywhere in a line (actions/runner
+    /// `ActionCommandManager.TryProcessCommand`); `markers` are words only the outside text has.
+    pub fn assert_no_outside_commands(&self, markers: &[&str]) {
+        for line in self.stdout.lines() {
+            assert!(
+                !line.contains("##["),
+                "a legacy command reached the runner: {line}"
+            );
+            if let Some(command) = line.trim_start().strip_prefix("::") {
+                let ours = [
+                    "add-mask::",
+                    "group::",
+                    "endgroup::",
+                    "notice ",
+                    "warning ",
+                    "error ",
+                ]
+                .iter()
+                .any(|ours| command.starts_with(ours));
+                assert!(
+                    ours && !markers.iter().any(|m| command.contains(m)),
+                    "a command from outside reached the runner: {line}"
+                );
+            }
+        }
     }
 
     /// A secret may appear only in `::add-mask::` lines of stdout, and nowhere else.
