@@ -229,6 +229,10 @@ pub struct RunContext {
     pub run_attempt: Option<String>,
     /// `GITHUB_EVENT_NAME`: what started the run.
     pub event_name: Option<String>,
+    /// TLS for a remote BuildKit (`builder: tcp://…`): PEM text of the CA, the client
+    /// certificate and its key, from `BUILDKIT_TLS_CA`, `BUILDKIT_TLS_CERT`, `BUILDKIT_TLS_KEY`
+    /// (a step's `env:` from secrets).
+    pub buildkit_tls: Option<crate::plan::BuildkitTls>,
     /// A pull request event's head commit (`pull_request.head.sha` of the payload): checks
     /// report on it, while `GITHUB_SHA` is the merge commit GitHub made for the run.
     pub pull_request_head_sha: Option<String>,
@@ -262,6 +266,18 @@ impl RunContext {
             docker_program: get("DEPLOY_ACTION_DOCKER"),
             run_attempt: get("GITHUB_RUN_ATTEMPT"),
             event_name: get("GITHUB_EVENT_NAME"),
+            buildkit_tls: match (
+                get("BUILDKIT_TLS_CA"),
+                get("BUILDKIT_TLS_CERT"),
+                get("BUILDKIT_TLS_KEY"),
+            ) {
+                (Some(ca), Some(cert), Some(key)) => Some(crate::plan::BuildkitTls {
+                    ca,
+                    cert,
+                    key: SecretString::from(key),
+                }),
+                _ => None,
+            },
             pull_request_head_sha: get("GITHUB_EVENT_PATH")
                 .and_then(|path| event_field(&path, &["pull_request", "head", "sha"])),
         }

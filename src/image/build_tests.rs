@@ -20,6 +20,7 @@ pub(crate) fn plan() -> BuildPlan {
             program: "docker".into(),
             user_plugins: false,
         },
+        buildkit_tls: None,
         builder_name: "deploy-action-42-1-0a1b2c3d".into(),
     }
 }

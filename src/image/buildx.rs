@@ -26,13 +26,33 @@ pub fn needs_container_driver(build: &BuildPlan, cache: &Cache) -> bool {
 
 /// `docker buildx create` for a builder of this run; `host_network` for a docker-container
 /// builder that must reach a registry on this machine.
-pub fn create_args(name: &str, endpoint: Option<&str>, host_network: bool) -> Vec<String> {
+pub fn create_args(
+    name: &str,
+    endpoint: Option<&str>,
+    host_network: bool,
+    tls: Option<&TlsFiles>,
+) -> Vec<String> {
     let mut args: Vec<String> = ["buildx", "create", "--name", name]
         .iter()
         .map(|s| s.to_string())
         .collect();
     match endpoint {
-        Some(endpoint) => args.extend(["--driver".into(), "remote".into(), endpoint.to_string()]),
+        Some(endpoint) => {
+            args.extend(["--driver".into(), "remote".into()]);
+            if let Some(tls) = tls {
+                // The remote driver's mutual TLS options (docker/buildx driver/remote).
+                args.extend([
+                    "--driver-opt".into(),
+                    format!(
+                        "cacert={},cert={},key={}",
+                        tls.ca.display(),
+                        tls.cert.display(),
+                        tls.key.display()
+                    ),
+                ]);
+            }
+            args.push(endpoint.to_string());
+        }
         None => {
             args.extend(["--driver".into(), "docker-container".into()]);
             if host_network {
@@ -42,6 +62,36 @@ pub fn create_args(name: &str, endpoint: Option<&str>, host_network: bool) -> Ve
     }
     args.push("--bootstrap".into());
     args
+}
+
+/// The TLS material for a remote builder, as files in the run's private docker config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub ca: std::path::PathBuf,
+    pub cert: std::path::PathBuf,
+    pub key: std::path::PathBuf,
+}
+
+/// Write `tls` into the private config directory (0600), for `--driver-opt`.
+fn write_tls(docker: &Docker, tls: &crate::plan::BuildkitTls) -> Result<TlsFiles> {
+    use secrecy::ExposeSecret;
+    use std::os::unix::fs::OpenOptionsExt;
+    let write = |name: &str, text: &str| -> Result<std::path::PathBuf> {
+        let path = docker.config_dir().join(name);
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("writing {}", path.display()))?;
+        std::io::Write::write_all(&mut file, text.as_bytes())?;
+        Ok(path)
+    };
+    Ok(TlsFiles {
+        ca: write("buildkit-ca.pem", &tls.ca)?,
+        cert: write("buildkit-cert.pem", &tls.cert)?,
+        key: write("buildkit-key.pem", tls.key.expose_secret())?,
+    })
 }
 
 /// The driver of the current builder, from `docker buildx inspect`.
@@ -84,7 +134,19 @@ pub async fn prepare(
             })
         }
         Some(BuilderChoice::Endpoint(endpoint)) => {
-            let builder = create(docker, &build.builder_name, Some(endpoint), false).await?;
+            let tls = build
+                .buildkit_tls
+                .as_ref()
+                .map(|tls| write_tls(docker, tls))
+                .transpose()?;
+            let builder = create(
+                docker,
+                &build.builder_name,
+                Some(endpoint),
+                false,
+                tls.as_ref(),
+            )
+            .await?;
             console.line(&format!("building on {endpoint}"));
             Ok(builder)
         }
@@ -94,7 +156,7 @@ pub async fn prepare(
             if driver_of(&inspect.stdout) != Some("docker") {
                 return Ok(current);
             }
-            create(docker, &build.builder_name, None, host_network).await
+            create(docker, &build.builder_name, None, host_network, None).await
         }
     }
 }
@@ -105,8 +167,9 @@ async fn create(
     name: &str,
     endpoint: Option<&str>,
     host_network: bool,
+    tls: Option<&TlsFiles>,
 ) -> Result<BuildxBuilder> {
-    let args = create_args(name, endpoint, host_network);
+    let args = create_args(name, endpoint, host_network, tls);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     docker
         .run(&args, None, true)
@@ -248,16 +311,38 @@ mod tests {
     #[test]
     fn builder_commands() {
         assert_eq!(
-            create_args("deploy-action-7", None, false).join(" "),
+            create_args("deploy-action-7", None, false, None).join(" "),
             "buildx create --name deploy-action-7 --driver docker-container --bootstrap"
         );
         assert_eq!(
-            create_args("deploy-action-7", None, true).join(" "),
+            create_args("deploy-action-7", None, true, None).join(" "),
             "buildx create --name deploy-action-7 --driver docker-container --driver-opt network=host --bootstrap"
         );
         assert_eq!(
-            create_args("deploy-action-7", Some("tcp://buildkit-arm64:1234"), true).join(" "),
+            create_args(
+                "deploy-action-7",
+                Some("tcp://buildkit-arm64:1234"),
+                true,
+                None
+            )
+            .join(" "),
             "buildx create --name deploy-action-7 --driver remote tcp://buildkit-arm64:1234 --bootstrap"
+        );
+        let tls = TlsFiles {
+            ca: "/c/ca.pem".into(),
+            cert: "/c/cert.pem".into(),
+            key: "/c/key.pem".into(),
+        };
+        assert_eq!(
+            create_args(
+                "deploy-action-7",
+                Some("tcp://buildkit-arm64:1234"),
+                false,
+                Some(&tls)
+            )
+            .join(" "),
+            "buildx create --name deploy-action-7 --driver remote --driver-opt \
+             cacert=/c/ca.pem,cert=/c/cert.pem,key=/c/key.pem tcp://buildkit-arm64:1234 --bootstrap"
         );
         assert_eq!(
             driver_of("Name:   default\nDriver: docker\n"),

@@ -69,7 +69,7 @@ pub(super) fn resolve_image(
     let mode = match mode_input.unwrap_or("build") {
         "build" => ImageMode::Build(Box::new(resolve_build(args, run)?)),
         "promote" => ImageMode::Promote {
-            from: resolve_promote_from(args)?,
+            from: resolve_promote_from(args, sha)?,
         },
         other => {
             return Err(PlanError::new(
@@ -113,12 +113,14 @@ pub(super) fn resolve_image(
     })
 }
 
-fn resolve_promote_from(args: &InputArgs) -> Result<String, PlanError> {
-    let from = required(
-        &args.promote_from,
-        "promote-from",
-        "with mode promote, the tag (e.g. `sha-abc1234` or `staging`) or digest to promote",
-    )?;
+/// `promote-from`, by default the commit's own `sha-<7>` tag: the image built from exactly this
+/// commit. A shared tag such as `staging` is written by every branch, so promoting it promotes
+/// whatever branch pushed last.
+fn resolve_promote_from(args: &InputArgs, sha: &str) -> Result<String, PlanError> {
+    let from = args
+        .promote_from
+        .clone()
+        .unwrap_or_else(|| format!("sha-{}", sha.get(..7).unwrap_or(sha)));
     let valid = match from.strip_prefix("sha256:") {
         Some(hex) => hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()),
         None => values::check_docker_tag(&from).is_ok(),
@@ -284,6 +286,7 @@ pub(super) fn resolve_build(args: &InputArgs, run: &RunContext) -> Result<BuildP
                     "a buildx builder name, or tcp://HOST:PORT, docker-container://NAME, unix://PATH",
                 ));
             }
+            check_endpoint_tls(endpoint, run.buildkit_tls.is_some())?;
             Some(BuilderChoice::Endpoint(endpoint.to_string()))
         }
         Some(name)
@@ -315,6 +318,7 @@ pub(super) fn resolve_build(args: &InputArgs, run: &RunContext) -> Result<BuildP
         builder,
         path: resolve_build_path(run.build_path.as_deref())?,
         docker: docker_cli(run),
+        buildkit_tls: run.buildkit_tls.clone(),
         builder_name: builder_name(run),
     })
 }
@@ -356,6 +360,26 @@ fn builder_name(run: &RunContext) -> String {
         part(run.run_attempt.as_deref(), "1"),
         rand::random::<u32>()
     )
+}
+
+/// A `tcp://` BuildKit off this machine gets the build's secrets, its context and the registry
+/// login: only over mutual TLS.
+fn check_endpoint_tls(endpoint: &str, tls: bool) -> Result<(), PlanError> {
+    let Some(address) = endpoint.strip_prefix("tcp://") else {
+        return Ok(());
+    };
+    let host = address.split('/').next().unwrap_or_default();
+    if tls || values::is_loopback_host(host) {
+        return Ok(());
+    }
+    Err(PlanError::new(
+        "builder",
+        format!(
+            "`{endpoint}` is a BuildKit on another machine, and no TLS is configured: build secrets, the \
+             sources and the registry login would cross the network in clear"
+        ),
+        "set BUILDKIT_TLS_CA, BUILDKIT_TLS_CERT and BUILDKIT_TLS_KEY (PEM, from secrets) in the step's env",
+    ))
 }
 
 /// `DEPLOY_ACTION_BUILD_PATH`: which of the two build paths to take, for tests and diagnosis.

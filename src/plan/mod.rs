@@ -213,9 +213,19 @@ pub struct BuildPlan {
     pub builder: Option<BuilderChoice>,
     pub path: BuildPath,
     pub docker: DockerCli,
+    /// TLS for `builder: tcp://…`, required when the endpoint is not on this machine.
+    pub buildkit_tls: Option<BuildkitTls>,
     /// The name of a buildx builder this run creates: unique per run, attempt and process, so
     /// jobs sharing a self-hosted runner's daemon never share (or remove) each other's.
     pub builder_name: String,
+}
+
+/// Mutual TLS to a remote BuildKit: build secrets and the registry login travel to it.
+#[derive(Debug, Clone)]
+pub struct BuildkitTls {
+    pub ca: String,
+    pub cert: String,
+    pub key: secrecy::SecretString,
 }
 
 /// Which docker CLI runs, and whether it may load the user's CLI plugins.

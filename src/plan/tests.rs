@@ -191,7 +191,6 @@ fn bad_inputs_name_the_input() {
         }),
         ("registry", |a, _| a.registry = Some("host/path".into())),
         ("mode", |a, _| a.mode = Some("deploy".into())),
-        ("promote-from", |a, _| a.mode = Some("promote".into())),
         ("promote-from", |a, _| {
             a.mode = Some("promote".into());
             a.promote_from = Some("sha256:abc".into());
@@ -271,6 +270,11 @@ fn resolves_build_options_and_promotion() {
         args.builder = Some("tcp://buildkit-arm64:1234".into());
         args.target = Some("runtime".into());
         run.gha_cache = Some(crate::inputs::GhaCache::V2);
+        run.buildkit_tls = Some(BuildkitTls {
+            ca: "ca".into(),
+            cert: "cert".into(),
+            key: SecretString::from("key"),
+        });
     }))
     .unwrap();
     assert_eq!(
@@ -451,4 +455,34 @@ fn untrusted_triggers_are_refused_and_pull_requests_are_not_prod() {
         args.pull_request_tag = Some("number".into());
     });
     assert_eq!(resolve_given(&numbered).unwrap().environment, "pr-7");
+}
+
+/// A `tcp://` BuildKit on another machine gets secrets, sources and the registry login: only
+/// with TLS configured. One on this machine, and the other endpoint kinds, need none.
+#[test]
+fn a_remote_buildkit_needs_tls() {
+    let fixture = Fixture::new();
+    let with = |endpoint: &str, tls: bool| {
+        let inputs = fixture.inputs("refs/heads/main", |args, run| {
+            args.builder = Some(endpoint.into());
+            if tls {
+                run.buildkit_tls = Some(BuildkitTls {
+                    ca: "ca".into(),
+                    cert: "cert".into(),
+                    key: SecretString::from("key"),
+                });
+            }
+        });
+        resolve_given(&inputs)
+    };
+    let error = with("tcp://buildkit-arm64:1234", false).unwrap_err();
+    assert_eq!(error.input, "builder");
+    assert!(
+        error.expected.contains("BUILDKIT_TLS_CA"),
+        "{}",
+        error.expected
+    );
+    assert!(with("tcp://buildkit-arm64:1234", true).is_ok());
+    assert!(with("tcp://127.0.0.1:1234", false).is_ok());
+    assert!(with("docker-container://buildkitd", false).is_ok());
 }

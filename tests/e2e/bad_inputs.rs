@@ -295,8 +295,11 @@ async fn bad_inputs_fail_with_one_clear_error_and_no_aws_call() {
             "promote-from",
         ),
         (
-            "promote without a source",
-            input("mode", "promote"),
+            "promote of a bad source",
+            both(
+                input("mode", "promote"),
+                input("promote-from", "sha256:abc"),
+            ),
             "promote-from",
         ),
         (

@@ -222,6 +222,19 @@ async fn promotes(mode: Mode) {
         return;
     }
 
+    // No promote-from: the commit's own sha- tag (what this commit built), not `staging`.
+    let mut own = ActionRun::new(
+        &standins,
+        "refs/heads/main",
+        &unique("run"),
+        &[("ecr-repository", repository.as_str()), ("mode", "promote")],
+    );
+    own.set("INPUT_CONTEXT", "/nonexistent");
+    let run = own.run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(run.outputs["digest"], staging_digest);
+    assert!(run.stdout.contains("sha-4f2a9c1"), "{}", run.log());
+
     // A source that is not there: a clear error naming the nearest tags.
     let mut missing = ActionRun::new(
         &standins,
