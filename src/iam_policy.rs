@@ -85,6 +85,10 @@ pub struct PolicyRequest {
     /// passed to ECS tasks only].
     #[arg(long = "pass-role")]
     pub pass_roles: Vec<String>,
+    /// The CloudWatch log groups of the services' containers, read for a crashed task's last
+    /// lines (repeatable) [default: /ecs/*, where ECS puts them by default].
+    #[arg(long = "log-group", value_name = "GROUP")]
+    pub log_groups: Vec<String>,
     /// The action may create the repository (`create-repository: true`).
     #[arg(long)]
     pub create_repository: bool,
@@ -343,6 +347,17 @@ pub fn permissions_policy(request: &PolicyRequest) -> Value {
                 })
                 .collect()
         };
+        let groups: Vec<String> = if request.log_groups.is_empty() {
+            vec!["/ecs/*".to_string()]
+        } else {
+            request.log_groups.clone()
+        };
+        let log_groups: Vec<String> = groups
+            .iter()
+            .map(|group| {
+                format!("arn:{partition}:logs:{region}:{account}:log-group:{group}:log-stream:*")
+            })
+            .collect();
         let pass_roles = if request.pass_roles.is_empty() {
             vec![format!("arn:{partition}:iam::{account}:role/*")]
         } else {
@@ -373,7 +388,7 @@ pub fn permissions_policy(request: &PolicyRequest) -> Value {
                 "Sid": "LogsOfFailedTasks",
                 "Effect": "Allow",
                 "Action": "logs:GetLogEvents",
-                "Resource": format!("arn:{partition}:logs:{region}:{account}:log-group:*:log-stream:*"),
+                "Resource": log_groups,
             }),
             json!({
                 "Sid": "EcsTagNewRevisions",

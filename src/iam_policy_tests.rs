@@ -14,6 +14,7 @@ fn request() -> PolicyRequest {
         any_ref: false,
         job_workflow_ref: None,
         pass_roles: Vec::new(),
+        log_groups: Vec::new(),
         create_repository: true,
         audience: None,
         registry_account: None,
@@ -329,4 +330,33 @@ fn the_trust_policy_needs_a_ref_condition_and_says_what_it_relies_on() {
          operationcode/back-end/.github/workflows/deploy.yml@refs/heads/main"
     );
     assert!(notes(&pinned)[0].contains("include_claim_keys[]=job_workflow_ref"));
+}
+
+/// A crashed task's log is read only from the services' log groups: `/ecs/*` by default (where
+/// ECS puts them), exactly the groups named with `--log-group`.
+#[test]
+fn log_reads_are_scoped_to_the_log_groups() {
+    let resources = |request: &PolicyRequest| -> Value {
+        permissions_policy(request)["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Action"] == "logs:GetLogEvents")
+            .unwrap()["Resource"]
+            .clone()
+    };
+    assert_eq!(
+        resources(&request()),
+        serde_json::json!(["arn:aws:logs:us-east-2:633607774026:log-group:/ecs/*:log-stream:*"])
+    );
+    let named = PolicyRequest {
+        log_groups: vec!["/aws/ecs/back-end".into()],
+        ..request()
+    };
+    assert_eq!(
+        resources(&named),
+        serde_json::json!([
+            "arn:aws:logs:us-east-2:633607774026:log-group:/aws/ecs/back-end:log-stream:*"
+        ])
+    );
 }
