@@ -40,7 +40,9 @@ macro_rules! action_inputs {
 }
 
 action_inputs! {
-    /// AWS region, e.g. us-east-2 (required).
+    /// The config file (TOML) [default: .github/deploy.toml when it exists].
+    config => "config",
+    /// AWS region, e.g. us-east-2 (required: as an input or in the config file).
     aws_region => "aws-region",
     /// IAM role ARN to assume with the GitHub OIDC token; empty uses ambient credentials.
     role_to_assume => "role-to-assume",
@@ -57,7 +59,7 @@ action_inputs! {
     /// Write the AWS credentials to GITHUB_ENV for later steps: true or false [default: false].
     #[arg(num_args = 0..=1, default_missing_value = "true")]
     export_credentials => "export-credentials",
-    /// ECR repository name, e.g. back-end (required).
+    /// ECR repository name, e.g. back-end (required: as an input or in the config file).
     ecr_repository => "ecr-repository",
     /// Registry host override [default: the ECR registry of the account].
     registry => "registry",

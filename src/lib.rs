@@ -8,6 +8,7 @@
 pub mod auth;
 mod cancel;
 pub mod cli;
+pub mod config;
 pub mod console;
 pub mod deploy;
 pub mod error;

@@ -6,6 +6,17 @@ use std::fmt;
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "environment:  {}", self.environment)?;
+        if let Some(config) = &self.config {
+            writeln!(
+                f,
+                "config:       {} (environment {})",
+                config.path.display(),
+                config.environment
+            )?;
+            for (input, origin) in &config.origins {
+                writeln!(f, "  {input:<28} from {origin}")?;
+            }
+        }
         writeln!(
             f,
             "commit:       {} ({})",

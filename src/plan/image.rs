@@ -18,7 +18,7 @@ pub(super) fn resolve_image(
     let repository = required(
         &args.ecr_repository,
         "ecr-repository",
-        "an ECR repository name such as `back-end`",
+        "an ECR repository name such as `back-end`, as an input or in deploy.toml's [defaults]",
     )?;
     values::check_repository(&repository).map_err(|why| {
         PlanError::new(

@@ -103,6 +103,17 @@ pub struct Plan {
     pub github: Option<GitHubPlan>,
     /// What is allowed but probably a mistake: `(input, what to do instead)`, shown as warnings.
     pub warnings: Vec<(&'static str, String)>,
+    /// The config file this plan read, when there was one.
+    pub config: Option<ConfigUse>,
+}
+
+/// What the config file contributed: its path, the environment it chose, and where each
+/// setting came from (`(input, "deploy.toml [environments.prod] line 9" or "input")`).
+#[derive(Debug, Clone)]
+pub struct ConfigUse {
+    pub path: PathBuf,
+    pub environment: String,
+    pub origins: Vec<(&'static str, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -294,11 +305,32 @@ pub struct HealthCheck {
     pub timeout: Duration,
 }
 
-/// Validate and resolve the inputs. No network, no side effects.
+/// Validate and resolve the inputs, after the config file (if any). No network, no side
+/// effects. A bad value the file set says where in the file it is.
 pub fn resolve(inputs: &Inputs, intent: Intent) -> Result<Plan, PlanError> {
+    resolve_in(inputs, intent, None)
+}
+
+/// [`resolve`] with the environment chosen by name (`--env`) instead of by the ref.
+pub fn resolve_in(
+    inputs: &Inputs,
+    intent: Intent,
+    environment: Option<&str>,
+) -> Result<Plan, PlanError> {
+    guards::check_encoding_and_size(&inputs.args)?;
+    let applied = crate::config::apply(inputs, environment)?;
+    resolve_applied(&applied, intent).map_err(|mut error| {
+        if let Some(at) = crate::config::locate(&applied, error.input) {
+            error.problem.push_str(&at);
+        }
+        error
+    })
+}
+
+fn resolve_applied(applied: &crate::config::Applied, intent: Intent) -> Result<Plan, PlanError> {
+    let inputs = &applied.inputs;
     let args = &inputs.args;
     let run = &inputs.run;
-    guards::check_encoding_and_size(args)?;
     if let Some(workspace) = &run.workspace {
         guards::check_paths_inside(args, workspace)?;
     }
@@ -306,7 +338,7 @@ pub fn resolve(inputs: &Inputs, intent: Intent) -> Result<Plan, PlanError> {
     let region = required(
         &args.aws_region,
         "aws-region",
-        "an AWS region such as `us-east-2`",
+        "an AWS region such as `us-east-2`, as an input or in deploy.toml's [defaults]",
     )?;
     values::check_region(&region)
         .map_err(|why| PlanError::new("aws-region", why, "an AWS region such as `us-east-2`"))?;
@@ -320,7 +352,10 @@ pub fn resolve(inputs: &Inputs, intent: Intent) -> Result<Plan, PlanError> {
         )?,
     )?;
     let source = resolve_source(inputs)?;
-    let environment = resolve_environment(args, &source.git_ref)?;
+    let environment = match &applied.environment {
+        Some((_, tag)) => tag.clone(),
+        None => resolve_environment(args, &source.git_ref)?,
+    };
     let auth = auth::resolve_auth(inputs, &region)?;
     let image = image::resolve_image(
         args,
@@ -360,6 +395,36 @@ pub fn resolve(inputs: &Inputs, intent: Intent) -> Result<Plan, PlanError> {
         export_credentials_to,
         github,
         warnings,
+        config: config_use(applied),
+    })
+}
+
+fn config_use(applied: &crate::config::Applied) -> Option<ConfigUse> {
+    let path = applied.path.clone()?;
+    let file = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    );
+    Some(ConfigUse {
+        environment: applied
+            .environment
+            .as_ref()
+            .map(|(name, _)| name.clone())
+            .unwrap_or_default(),
+        origins: applied
+            .origins
+            .iter()
+            .map(|(input, origin)| {
+                let said = match origin {
+                    crate::config::Origin::Input => "input".to_string(),
+                    crate::config::Origin::File { table, line } => {
+                        format!("{file} [{table}] line {line}")
+                    }
+                };
+                (*input, said)
+            })
+            .collect(),
+        path,
     })
 }
 

@@ -424,6 +424,11 @@ async fn bad_inputs_fail_with_one_clear_error_and_no_aws_call() {
             "checks-timeout-minutes",
         ),
         (
+            "a config file that is not there",
+            input("config", "nope.toml"),
+            "config",
+        ),
+        (
             "required checks without the gate",
             input("required-checks", "tests"),
             "required-checks",

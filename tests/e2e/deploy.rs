@@ -618,3 +618,78 @@ async fn deregister_keeps_a_revision_in_use_and_wait_false_only_starts() {
         run.summary
     );
 }
+
+/// The whole job driven by `.github/deploy.toml` in the checkout, run as the runner runs the
+/// action: the region, role, repository, cluster and services come from the file's
+/// `[defaults]` and the environment its branch rule picks; the step gives only the stand-ins'
+/// registry. The service ends on the new revision, tagged with the environment's tag.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deploy_toml_drives_a_run_in_a_runner_container() {
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let repository = unique("e2e/config");
+    standins.ecr_repository(&repository, false).await;
+    let world = EcsWorld::create(
+        &ecs,
+        &format!("{}/{repository}:preview", standins.registry()),
+    )
+    .await;
+    let mut action = ActionRun::new(&standins, "refs/heads/feature/toml", &unique("run"), &[]);
+    std::fs::create_dir(action.dir.path().join("workspace/.github")).unwrap();
+    std::fs::write(
+        action.dir.path().join("workspace/.github/deploy.toml"),
+        format!(
+            r#"[defaults]
+aws-region = "{REGION}"
+role-to-assume = "{ROLE}"
+ecr-repository = "{repository}"
+wait-timeout-minutes = 2
+
+[environments.prod]
+branches = ["main"]
+ecs-cluster = "nowhere"
+ecs-services = ["nothing"]
+
+[environments.previews]
+branches = ["feature/*"]
+tag = "preview"
+ecs-cluster = "{cluster}"
+ecs-services = ["{service}"]
+"#,
+            cluster = world.cluster,
+            service = world.service
+        ),
+    )
+    .unwrap();
+    for (input, value) in [
+        ("aws-region", REGION),
+        ("role-to-assume", ROLE),
+        ("ecr-repository", repository.as_str()),
+        ("ecs-cluster", world.cluster.as_str()),
+        ("ecs-services", world.service.as_str()),
+    ] {
+        action.set_in_config_file(input, value);
+    }
+    let run = action.in_container().run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(run.outputs["environment"], "preview");
+    assert_eq!(run.outputs["tags"], "preview\nsha-4f2a9c1");
+    assert_eq!(
+        world.running(&ecs).await.as_deref(),
+        Some(run.outputs["task-definition-arns"].as_str())
+    );
+    assert!(
+        run.stdout
+            .contains("config:       .github/deploy.toml (environment previews)")
+            || run.stdout.contains("deploy.toml (environment previews)"),
+        "{}",
+        run.log()
+    );
+    assert!(
+        run.stdout
+            .contains("from deploy.toml [environments.previews] line"),
+        "{}",
+        run.log()
+    );
+    run.assert_no_token_leaks(&standins);
+}

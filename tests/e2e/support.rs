@@ -412,6 +412,8 @@ pub struct ActionRun {
     /// The container's name when the run is a container started as the runner starts one
     /// (`in_container`); a host process otherwise.
     container: Option<String>,
+    /// See [`ActionRun::set_in_config_file`].
+    from_config_file: Vec<(String, String)>,
 }
 
 pub struct Finished {
@@ -537,6 +539,7 @@ impl ActionRun {
             env,
             raw_env: Vec::new(),
             container: None,
+            from_config_file: Vec::new(),
             strict_aws: standins.var("AWS_ENDPOINT_URL").to_string(),
             denied_actions: Vec::new(),
         }
@@ -545,9 +548,18 @@ impl ActionRun {
     fn get(&self, key: &str) -> Option<&str> {
         self.env
             .iter()
+            .chain(self.from_config_file.iter())
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
             .filter(|v| !v.is_empty())
+    }
+
+    /// Inputs the run takes from its config file rather than its environment: the harness
+    /// needs them to register the run's IAM policy (as the user would with `iam-policy`).
+    pub fn set_in_config_file(&mut self, input: &str, value: &str) {
+        self.remove(&format!("INPUT_{}", input.to_uppercase()));
+        self.from_config_file
+            .push((format!("INPUT_{}", input.to_uppercase()), value.to_string()));
     }
 
     /// A run that assumes a role runs under exactly the permissions policy `deploy-action
