@@ -49,6 +49,10 @@ pub struct DeployArgs {
     /// The commit being released [default: GITHUB_SHA, else the checkout's HEAD].
     #[arg(long, value_name = "SHA")]
     pub sha: Option<String>,
+    /// The config file's environment to release to, by name [default: the one the ref's branch
+    /// rules pick].
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
     /// `text`: the report for people; `json`: the run's record on stdout (logs on stderr), for scripts.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
@@ -85,6 +89,7 @@ impl Cli {
                     inputs: inputs::collect(InputArgs::default(), env),
                     intent: Intent::AsGiven,
                     format: OutputFormat::Text,
+                    environment: None,
                 };
                 return Some(Invocation::Pipeline {
                     request: Box::new(request),
@@ -100,6 +105,7 @@ impl Cli {
             Some(Command::Plan(args)) => (args, Intent::DryRun),
         };
         let format = args.output;
+        let environment = args.env.clone();
         let console = match format {
             OutputFormat::Json => console.on_stderr(),
             OutputFormat::Text => console,
@@ -108,6 +114,7 @@ impl Cli {
             inputs: local_inputs(args, env),
             intent,
             format,
+            environment,
         };
         Some(Invocation::Pipeline {
             request: Box::new(request),

@@ -36,7 +36,11 @@ pub const DEFAULT_PATH: &str = ".github/deploy.toml";
 const NOT_IN_FILE: &[&str] = &["github-token", "config", "dry-run", "branch-tags"];
 
 /// Keys of an environment's table that are not inputs.
-const ENVIRONMENT_KEYS: &[&str] = &["branches", "tag"];
+const ENVIRONMENT_KEYS: &[&str] = &["branches", "tag", "containers"];
+
+/// Keys of a `[environments.NAME.containers.CONTAINER]` table: what the new revision changes in
+/// that container besides its image.
+pub const CONTAINER_KEYS: &[&str] = &["environment-variables", "secrets", "unset"];
 
 /// Where a setting came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +65,17 @@ struct Environment {
     tag: String,
     branches: Vec<String>,
     settings: Vec<(String, Setting)>,
+    containers: Vec<ContainerTable>,
+}
+
+/// `[environments.NAME.containers.CONTAINER]`: settings of one container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerTable {
+    pub container: String,
+    /// `(key, input text)` for the keys in [`CONTAINER_KEYS`].
+    pub settings: Vec<(String, String)>,
+    /// Where the table is: `deploy.toml [environments.prod.containers.app] line 12`.
+    pub location: String,
 }
 
 /// The file, read and checked.
@@ -81,6 +96,8 @@ pub struct Applied {
     pub origins: Vec<(&'static str, Origin)>,
     /// The file, when one was read.
     pub path: Option<PathBuf>,
+    /// The chosen environment's container tables.
+    pub containers: Vec<ContainerTable>,
 }
 
 /// Read the file `config` names (or the default one) and merge it under the given inputs.
@@ -123,6 +140,7 @@ pub fn apply(inputs: &Inputs, environment: Option<&str>) -> Result<Applied, Plan
                 environment: None,
                 origins: given_origins(),
                 path: None,
+                containers: Vec::new(),
             });
         }
         Err(error) => {
@@ -187,6 +205,7 @@ pub fn apply(inputs: &Inputs, environment: Option<&str>) -> Result<Applied, Plan
         inputs: merged,
         environment: Some((chosen.name.clone(), chosen.tag.clone())),
         origins,
+        containers: chosen.containers.clone(),
         path: Some(path),
     })
 }
@@ -312,11 +331,16 @@ fn parse(path: &Path, text: &str) -> Result<ConfigFile, PlanError> {
                     "set `tag = \"…\"` to a valid tag".into(),
                 )
             })?;
+            let containers = match env_table.get("containers") {
+                None => Vec::new(),
+                Some(item) => container_tables(item, name, text, path)?,
+            };
             environments.push(Environment {
                 name: name.to_string(),
                 tag,
                 branches,
                 settings,
+                containers,
             });
         }
     }
@@ -325,6 +349,78 @@ fn parse(path: &Path, text: &str) -> Result<ConfigFile, PlanError> {
         defaults,
         environments,
     })
+}
+
+/// `[environments.NAME.containers.*]`.
+fn container_tables(
+    item: &toml_edit::Item,
+    environment: &str,
+    text: &str,
+    path: &Path,
+) -> Result<Vec<ContainerTable>, PlanError> {
+    let file = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let at = |span: Option<std::ops::Range<usize>>| line_column(text, span.map_or(0, |s| s.start));
+    let bad = |(line, column): (usize, usize), problem: String, expected: &str| {
+        PlanError::new(
+            "config",
+            format!(
+                "{}:{line}:{column}: [environments.{environment}.containers] {problem}",
+                path.display()
+            ),
+            expected,
+        )
+    };
+    let table = item.as_table_like().ok_or_else(|| {
+        bad(
+            at(item.span()),
+            "is not a table".into(),
+            "`[environments.NAME.containers.CONTAINER]` tables",
+        )
+    })?;
+    let mut found = Vec::new();
+    for (container, item) in table.iter() {
+        let settings_table = item.as_table_like().ok_or_else(|| {
+            bad(
+                at(item.span()),
+                format!("`{container}` is not a table"),
+                "`[environments.NAME.containers.CONTAINER]` with environment-variables, secrets, unset",
+            )
+        })?;
+        let (line, _) = at(table.key(container).and_then(toml_edit::Key::span));
+        let mut settings = Vec::new();
+        for (key, value) in settings_table.iter() {
+            let position = at(settings_table.key(key).and_then(toml_edit::Key::span));
+            if !CONTAINER_KEYS.contains(&key) {
+                return Err(bad(
+                    position,
+                    format!(
+                        "`{container}`: unknown key `{key}`{}",
+                        did_you_mean(key, CONTAINER_KEYS)
+                    ),
+                    "environment-variables, secrets, unset",
+                ));
+            }
+            let text = input_text(value).ok_or_else(|| {
+                bad(
+                    position,
+                    format!("`{container}.{key}` has a type it cannot take"),
+                    "a table of strings (NAME = \"value\"), or for unset a list of names",
+                )
+            })?;
+            settings.push((key.to_string(), text));
+        }
+        found.push(ContainerTable {
+            container: container.to_string(),
+            settings,
+            location: format!(
+                "{file} [environments.{environment}.containers.{container}] line {line}"
+            ),
+        });
+    }
+    Ok(found)
 }
 
 /// The input settings of one table; `extra` are its keys that are not inputs.

@@ -120,6 +120,12 @@ action_inputs! {
     /// Put the previous revision back when the rollout fails: true or false [default: true].
     #[arg(num_args = 0..=1, default_missing_value = "true")]
     rollback_on_failure => "rollback-on-failure",
+    /// Variables the new revision sets in every container it updates, one NAME=value a line.
+    environment_variables => "environment-variables",
+    /// Secrets it sets there by reference, one NAME=valueFrom a line (Secrets Manager or SSM ARN).
+    secrets => "secrets",
+    /// Variable or secret names it removes there (a list).
+    unset => "unset",
     /// Put crashed containers' last log lines in the job summary too: true or false [default: false].
     #[arg(num_args = 0..=1, default_missing_value = "true")]
     evidence_in_summary => "evidence-in-summary",

@@ -38,6 +38,8 @@ pub struct Request {
     pub inputs: Inputs,
     pub intent: Intent,
     pub format: OutputFormat,
+    /// `--env`: the config file's environment by name, not by the ref.
+    pub environment: Option<String>,
 }
 
 /// Run the pipeline, then report what became of it — once, whatever the ending — and return
@@ -95,7 +97,12 @@ pub async fn run(request: &Request, console: &Console) -> Result<()> {
 
 /// An AWS call the role may not make: the command that prints the policy this run needs.
 fn access_denied_hint(request: &Request, release: &Release) -> Option<String> {
-    let plan = plan::resolve(&request.inputs, request.intent).ok()?;
+    let plan = plan::resolve_in(
+        &request.inputs,
+        request.intent,
+        request.environment.as_deref(),
+    )
+    .ok()?;
     let account = release.aws_account_id.as_deref().unwrap_or("ACCOUNT");
     Some(format!(
         "the role's permissions policy does not allow that call; `{}` prints one that allows every call this run makes",
@@ -142,7 +149,12 @@ async fn execute(
     }
     let plan = {
         let _group = console.group("plan");
-        let plan = plan::resolve(&request.inputs, request.intent).at(Stage::Plan)?;
+        let plan = plan::resolve_in(
+            &request.inputs,
+            request.intent,
+            request.environment.as_deref(),
+        )
+        .at(Stage::Plan)?;
         for line in plan.to_string().lines() {
             console.line(line);
         }

@@ -249,6 +249,8 @@ async fn targets(ecs: &aws_sdk_ecs::Client, plan: &Plan) -> Result<Vec<Target>> 
                 let selected =
                     task_definition::select(&base, &rollout.container_names, &repository)
                         .with_context(|| format!("checking service {name}"))?;
+                task_definition::check_edits(&base, &rollout.edits)
+                    .with_context(|| format!("checking service {name}"))?;
                 selections.insert(base_key, selected.clone());
                 selected
             }
@@ -341,7 +343,7 @@ pub async fn roll_out(
     };
     let ecs = aws_sdk_ecs::Client::new(&session.config);
     let logs = aws_sdk_cloudwatchlogs::Client::new(&session.config);
-    let revisions = register_revisions(&ecs, &targets, image, console).await?;
+    let revisions = register_revisions(&ecs, &targets, image, &rollout.edits, console).await?;
     let settings = service::Settings::new(rollout, &targets, journal);
     let mut rollouts =
         service::roll_all(&ecs, &logs, &settings, targets, &revisions, console).await?;
@@ -376,6 +378,7 @@ async fn register_revisions(
     ecs: &aws_sdk_ecs::Client,
     targets: &[Target],
     image: &PushedImage,
+    edits: &crate::plan::containers::ContainerEdits,
     console: &Console,
 ) -> Result<BTreeMap<String, Option<NewRevision>>> {
     let mut revisions = BTreeMap::new();
@@ -384,8 +387,12 @@ async fn register_revisions(
         if revisions.contains_key(&base) {
             continue;
         }
-        let rendered =
-            task_definition::pin(&target.base, &target.containers, &image.pinned_reference());
+        let rendered = task_definition::pin(
+            &target.base,
+            &target.containers,
+            &image.pinned_reference(),
+            edits,
+        );
         // Nothing RegisterTaskDefinition takes would differ from what runs: no new revision.
         if diff::changes(&target.running, &rendered.task_definition).is_empty() {
             revisions.insert(base, None);
@@ -442,7 +449,8 @@ pub fn dry_run(plan: &Plan, targets: &[Target]) -> Result<String> {
             registry_in(&target.base, &plan.image.repository),
             plan.image.repository
         );
-        let rendered = task_definition::pin(&target.base, &target.containers, &pinned);
+        let rendered =
+            task_definition::pin(&target.base, &target.containers, &pinned, &rollout.edits);
         let changes = diff::changes(&target.running, &rendered.task_definition);
         let running = revision_of(target.task_definition_arn());
         text.push_str(&format!("service {} (runs {running}):\n", target.name()));

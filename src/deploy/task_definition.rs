@@ -1,15 +1,17 @@
 //! The new revision: the one the service runs now, with only the selected containers'
-//! images replaced by the digest-pinned reference. Everything else is kept as it is.
+//! images replaced by the digest-pinned reference, and the environment variables and secrets
+//! the plan sets or removes. Everything else is kept as it is.
 
 use crate::error::Problem;
+use crate::plan::containers::{ContainerChanges, ContainerEdits};
 use aws_sdk_ecs::operation::register_task_definition::builders::RegisterTaskDefinitionFluentBuilder;
-use aws_sdk_ecs::types::{Tag, TaskDefinition};
+use aws_sdk_ecs::types::{ContainerDefinition, KeyValuePair, Secret, Tag, TaskDefinition};
 
 /// The result of re-pointing a task definition at a new image.
 #[derive(Debug, Clone)]
 pub struct Rendered {
     pub task_definition: TaskDefinition,
-    /// Names of the containers whose image changed.
+    /// Names of the containers whose image (or variables, or secrets) changed.
     pub changed: Vec<String>,
     /// Names of the selected containers that already ran this exact image.
     pub unchanged: Vec<String>,
@@ -32,7 +34,7 @@ pub fn render(
     pinned: &str,
 ) -> Result<Rendered, Problem> {
     let selected = select(current, container_names, image_name(pinned))?;
-    Ok(pin(current, &selected, pinned))
+    Ok(pin(current, &selected, pinned, &ContainerEdits::default()))
 }
 
 /// The containers a new revision points at the image, decided once per base revision before
@@ -78,23 +80,29 @@ pub fn select(
 }
 
 /// The selected containers pointed at `pinned`; every other field as it was.
-pub fn pin(current: &TaskDefinition, selected: &[String], pinned: &str) -> Rendered {
+pub fn pin(
+    current: &TaskDefinition,
+    selected: &[String],
+    pinned: &str,
+    edits: &ContainerEdits,
+) -> Rendered {
     let mut changed = Vec::new();
     let mut unchanged = Vec::new();
     let mut rewritten = Vec::new();
     for container in current.container_definitions() {
         let name = container.name().unwrap_or_default();
-        if !selected.iter().any(|wanted| wanted == name) {
-            rewritten.push(container.clone());
-        } else if container.image() == Some(pinned) {
-            unchanged.push(name.to_string());
-            rewritten.push(container.clone());
-        } else {
-            changed.push(name.to_string());
-            let mut container = container.clone();
-            container.image = Some(pinned.to_string());
-            rewritten.push(container);
+        let is_selected = selected.iter().any(|wanted| wanted == name);
+        let mut new = container.clone();
+        if is_selected {
+            new.image = Some(pinned.to_string());
         }
+        apply(&mut new, &edits.for_container(name, is_selected));
+        if new != *container {
+            changed.push(name.to_string());
+        } else if is_selected {
+            unchanged.push(name.to_string());
+        }
+        rewritten.push(new);
     }
     let mut task_definition = current.clone();
     task_definition.container_definitions = Some(rewritten);
@@ -103,6 +111,74 @@ pub fn pin(current: &TaskDefinition, selected: &[String], pinned: &str) -> Rende
         changed,
         unchanged,
     }
+}
+
+/// The container changes fit `base`: the containers the config file names exist, and secrets
+/// have the execution role ECS fetches them with. Checked before anything is built.
+pub fn check_edits(base: &TaskDefinition, edits: &ContainerEdits) -> Result<(), Problem> {
+    let names: Vec<&str> = base
+        .container_definitions()
+        .iter()
+        .filter_map(ContainerDefinition::name)
+        .collect();
+    if let Some((missing, _)) = edits
+        .named
+        .iter()
+        .find(|(n, _)| !names.contains(&n.as_str()))
+    {
+        return Err(Problem::new(format!(
+            "the config file changes container `{missing}`, which {} does not have (it has {})",
+            base.family().unwrap_or("the task definition"),
+            names.join(", ")
+        ))
+        .hint("name one of its containers in `[environments.NAME.containers.CONTAINER]`"));
+    }
+    if edits.sets_secrets() && base.execution_role_arn().is_none() {
+        return Err(Problem::new(format!(
+            "secrets are set, but {} has no executionRoleArn: ECS fetches secrets with the execution role",
+            base.family().unwrap_or("the task definition")
+        ))
+        .hint("give the task definition an execution role that may read the secrets (secretsmanager:GetSecretValue, ssm:GetParameters)"));
+    }
+    Ok(())
+}
+
+/// Set and remove variables and secrets: a set name replaces the variable or secret of that
+/// name (a name is never both), an unset one goes from both; the order of the rest is kept.
+fn apply(container: &mut ContainerDefinition, changes: &ContainerChanges) {
+    if changes.is_empty() {
+        return;
+    }
+    let mut environment = container.environment.take().unwrap_or_default();
+    let mut secrets = container.secrets.take().unwrap_or_default();
+    for name in &changes.unset {
+        environment.retain(|pair| pair.name() != Some(name.as_str()));
+        secrets.retain(|secret| secret.name() != name.as_str());
+    }
+    for (name, value) in &changes.environment {
+        secrets.retain(|secret| secret.name() != name.as_str());
+        let pair = KeyValuePair::builder().name(name).value(value).build();
+        match environment
+            .iter_mut()
+            .find(|p| p.name() == Some(name.as_str()))
+        {
+            Some(existing) => *existing = pair,
+            None => environment.push(pair),
+        }
+    }
+    for (name, value_from) in &changes.secrets {
+        environment.retain(|pair| pair.name() != Some(name.as_str()));
+        // Both fields are set, so the builder cannot fail.
+        let Ok(secret) = Secret::builder().name(name).value_from(value_from).build() else {
+            continue;
+        };
+        match secrets.iter_mut().find(|s| s.name() == name.as_str()) {
+            Some(existing) => *existing = secret,
+            None => secrets.push(secret),
+        }
+    }
+    container.environment = (!environment.is_empty()).then_some(environment);
+    container.secrets = (!secrets.is_empty()).then_some(secrets);
 }
 
 /// Fields RegisterTaskDefinition takes from the described task definition.

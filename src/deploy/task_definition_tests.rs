@@ -1,8 +1,8 @@
 use super::*;
 use crate::deploy::diff::debug_fields;
 use aws_sdk_ecs::types::{
-    Compatibility, ContainerDefinition, CpuArchitecture, EphemeralStorage, NetworkMode, OsFamily,
-    RuntimePlatform, TaskDefinitionStatus, Volume,
+    Compatibility, CpuArchitecture, EphemeralStorage, NetworkMode, OsFamily, RuntimePlatform,
+    TaskDefinitionStatus, Volume,
 };
 
 const PINNED: &str = "127.0.0.1:5000/back-end@sha256:1111111111111111111111111111111111111111111111111111111111111111";
@@ -162,7 +162,7 @@ fn register_request_copies_every_writable_field() {
 #[allow(deprecated)]
 fn fully_populated() -> TaskDefinition {
     use aws_sdk_ecs::types::{
-        InferenceAccelerator, IpcMode, KeyValuePair, PidMode, ProxyConfiguration,
+        InferenceAccelerator, IpcMode, PidMode, ProxyConfiguration,
         TaskDefinitionPlacementConstraint, TaskDefinitionPlacementConstraintType,
     };
     let mut td = described();
@@ -247,7 +247,7 @@ fn the_selection_is_made_once_and_pinned_to_any_registry_host() {
     // …and applied to the image as pushed, even when its host differs (another account's
     // registry, a pull-through cache): `render` by host alone would find no container.
     let pushed = "633607774026.dkr.ecr.us-east-2.amazonaws.com/back-end@sha256:2222";
-    let rendered = pin(&described(), &selected, pushed);
+    let rendered = pin(&described(), &selected, pushed, &Default::default());
     assert_eq!(rendered.changed, ["api", "worker"]);
     assert_eq!(
         images(&rendered.task_definition),
@@ -262,7 +262,105 @@ fn the_selection_is_made_once_and_pinned_to_any_registry_host() {
     );
     assert!(render(&described(), &[], pushed).is_err());
     // A container that already runs the pinned image is unchanged.
-    let again = pin(&rendered.task_definition, &selected, pushed);
+    let again = pin(
+        &rendered.task_definition,
+        &selected,
+        pushed,
+        &Default::default(),
+    );
     assert!(again.changed.is_empty());
     assert_eq!(again.unchanged, ["api", "worker"]);
+}
+
+/// The container settings change only the variables and secrets they name, in the selected
+/// containers (inputs) or the named ones (the config file); a name is never both a variable
+/// and a secret; everything else stays.
+#[test]
+fn variables_and_secrets_are_set_and_unset_and_nothing_else_changes() {
+    use crate::plan::containers::{ContainerChanges, ContainerEdits};
+    let mut base = described();
+    let api = &mut base.container_definitions.as_mut().unwrap()[0];
+    api.environment = Some(vec![
+        KeyValuePair::builder()
+            .name("LOG_LEVEL")
+            .value("info")
+            .build(),
+        KeyValuePair::builder()
+            .name("JWT_PUBLIC_KEY")
+            .value("old")
+            .build(),
+        KeyValuePair::builder()
+            .name("JWT_SECRET_KEY")
+            .value("literal!")
+            .build(),
+    ]);
+    let secret = "arn:aws:secretsmanager:us-east-2:633607774026:secret:back-end/jwt-AbCdEf";
+    let edits = ContainerEdits {
+        named: vec![(
+            "otel".into(),
+            ContainerChanges {
+                environment: vec![("OTEL_MODE".into(), "prod".into())],
+                ..Default::default()
+            },
+        )],
+        selected: ContainerChanges {
+            environment: vec![
+                ("SENTRY_ENVIRONMENT".into(), "production".into()),
+                ("LOG_LEVEL".into(), "warn".into()),
+            ],
+            secrets: vec![("JWT_SECRET_KEY".into(), secret.into())],
+            unset: vec!["JWT_PUBLIC_KEY".into()],
+        },
+    };
+    let rendered = pin(&base, &["api".to_string()], PINNED, &edits);
+    let containers = rendered.task_definition.container_definitions();
+    let variables: Vec<(&str, &str)> = containers[0]
+        .environment()
+        .iter()
+        .map(|p| (p.name().unwrap(), p.value().unwrap()))
+        .collect();
+    assert_eq!(
+        variables,
+        [("LOG_LEVEL", "warn"), ("SENTRY_ENVIRONMENT", "production")]
+    );
+    let secrets: Vec<(&str, &str)> = containers[0]
+        .secrets()
+        .iter()
+        .map(|s| (s.name(), s.value_from()))
+        .collect();
+    assert_eq!(secrets, [("JWT_SECRET_KEY", secret)]);
+    assert!(
+        rendered.changed.contains(&"otel".to_string()),
+        "the named container changed"
+    );
+    // Every other field of every container is as it was.
+    for (old, new) in base.container_definitions().iter().zip(containers) {
+        let mut new = new.clone();
+        new.image = old.image.clone();
+        new.environment = old.environment.clone();
+        new.secrets = old.secrets.clone();
+        assert_eq!(&new, old);
+    }
+    // Applied again, nothing changes.
+    let again = pin(
+        &rendered.task_definition,
+        &["api".to_string()],
+        PINNED,
+        &edits,
+    );
+    assert!(again.changed.is_empty(), "{:?}", again.changed);
+    // Secrets need the execution role; a named container must exist.
+    let mut no_role = base.clone();
+    no_role.execution_role_arn = None;
+    assert!(check_edits(&no_role, &edits).is_err());
+    let ghost = ContainerEdits {
+        named: vec![("ghost".into(), ContainerChanges::default())],
+        ..Default::default()
+    };
+    assert!(
+        check_edits(&base, &ghost)
+            .unwrap_err()
+            .to_string()
+            .contains("ghost")
+    );
 }

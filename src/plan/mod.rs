@@ -5,6 +5,7 @@
 
 mod auth;
 pub mod branch_rules;
+pub mod containers;
 mod display;
 mod github;
 mod guards;
@@ -295,6 +296,8 @@ pub struct RolloutPlan {
     pub force_new_deployment: bool,
     pub deregister_previous: bool,
     pub health_check: Option<HealthCheck>,
+    /// What the new revision changes in containers besides the image.
+    pub edits: containers::ContainerEdits,
 }
 
 /// GET `url` after the rollout until it answers 2xx (with `expect` in the body).
@@ -364,7 +367,7 @@ fn resolve_applied(applied: &crate::config::Applied, intent: Intent) -> Result<P
         &source.sha,
         intent == Intent::Promote,
     )?;
-    let rollout = rollout::resolve_rollout(args)?;
+    let rollout = rollout::resolve_rollout(args, &applied.containers)?;
     let dry_run = parse_flag(&args.dry_run, "dry-run", false)? || intent == Intent::DryRun;
     // A dry run changes nothing, and hands no credentials to later steps either.
     let export_credentials_to =
@@ -382,7 +385,8 @@ fn resolve_applied(applied: &crate::config::Applied, intent: Intent) -> Result<P
         };
 
     let github = github::resolve_github(inputs, &environment)?;
-    let warnings = warnings_about(&image);
+    let mut warnings = warnings_about(&image);
+    warnings.extend(secret_looking_variables(rollout.as_ref()));
     github::check_log_level(inputs)?;
     Ok(Plan {
         region,
@@ -445,6 +449,29 @@ fn warnings_about(image: &ImagePlan) -> Vec<(&'static str, String)> {
                      pass it with `build-secrets: {}={name}` and `RUN --mount=type=secret,id={}` instead",
                     name.to_lowercase(),
                     name.to_lowercase()
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Literal environment variables whose names look secret: anyone who can read the task
+/// definition reads their values.
+fn secret_looking_variables(rollout: Option<&RolloutPlan>) -> Vec<(&'static str, String)> {
+    let Some(rollout) = rollout else {
+        return Vec::new();
+    };
+    let edits = &rollout.edits;
+    std::iter::once(&edits.selected)
+        .chain(edits.named.iter().map(|(_, changes)| changes))
+        .flat_map(|changes| changes.environment.iter())
+        .filter(|(name, _)| values::looks_secret(name))
+        .map(|(name, _)| {
+            (
+                "environment-variables",
+                format!(
+                    "`{name}` looks like a secret: a literal variable is readable by anyone who can describe the \
+                     task definition; store it in Secrets Manager or SSM and set it with `secrets: {name}=ARN`"
                 ),
             )
         })

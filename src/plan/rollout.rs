@@ -1,7 +1,9 @@
 //! Resolving the ECS inputs: cluster, services, waiting, rollback, health check.
 
+use super::containers::{self, ContainerEdits};
 use super::values;
 use super::{HealthCheck, PlanError, RolloutPlan, parse_count, parse_flag};
+use crate::config::ContainerTable;
 use crate::inputs::InputArgs;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,11 +12,22 @@ const DEFAULT_WAIT_MINUTES: &str = "30";
 const MAX_WAIT_MINUTES: u64 = 24 * 60;
 
 /// The services to roll and how; `None` when no ECS input is given.
-pub(super) fn resolve_rollout(args: &InputArgs) -> Result<Option<RolloutPlan>, PlanError> {
+pub(super) fn resolve_rollout(
+    args: &InputArgs,
+    file_containers: &[ContainerTable],
+) -> Result<Option<RolloutPlan>, PlanError> {
+    let edits = resolve_edits(args, file_containers)?;
     let services = values::split_list(args.ecs_services.as_deref().unwrap_or(""));
     let cluster = args.ecs_cluster.clone();
     let cluster = match (cluster, services.is_empty()) {
-        (None, true) => return Ok(None),
+        (None, true) if edits == ContainerEdits::default() => return Ok(None),
+        (None, true) => {
+            return Err(PlanError::new(
+                "environment-variables",
+                "(or secrets, unset, or a containers table) changes containers, but no service is rolled",
+                "set ecs-cluster and ecs-services, or drop the container settings",
+            ));
+        }
         (Some(cluster), false) => cluster,
         (Some(_), true) => {
             return Err(PlanError::new(
@@ -129,5 +142,40 @@ pub(super) fn resolve_rollout(args: &InputArgs) -> Result<Option<RolloutPlan>, P
         )?,
         deregister_previous: parse_flag(&args.deregister_previous, "deregister-previous", false)?,
         health_check,
+        edits,
     }))
+}
+
+/// The container changes: the config file's tables, then the inputs (for every selected
+/// container).
+fn resolve_edits(
+    args: &InputArgs,
+    file_containers: &[ContainerTable],
+) -> Result<ContainerEdits, PlanError> {
+    let selected = containers::parse(
+        args.environment_variables.as_deref(),
+        args.secrets.as_deref(),
+        args.unset.as_deref(),
+        ["environment-variables", "secrets", "unset"],
+        "",
+    )?;
+    let mut named = Vec::new();
+    for table in file_containers {
+        let get = |key: &str| {
+            table
+                .settings
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str())
+        };
+        let changes = containers::parse(
+            get("environment-variables"),
+            get("secrets"),
+            get("unset"),
+            ["config", "config", "config"],
+            &format!("{}: ", table.location),
+        )?;
+        named.push((table.container.clone(), changes));
+    }
+    Ok(ContainerEdits { named, selected })
 }

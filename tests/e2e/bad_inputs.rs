@@ -429,6 +429,21 @@ async fn bad_inputs_fail_with_one_clear_error_and_no_aws_call() {
             "config",
         ),
         (
+            "a variable that is not NAME=value",
+            with_ecs(input("environment-variables", "JUST_A_NAME")),
+            "environment-variables",
+        ),
+        (
+            "a secret given as a value",
+            with_ecs(input("secrets", "JWT_SECRET_KEY=hunter2 hunter2")),
+            "secrets",
+        ),
+        (
+            "a name that cannot be unset",
+            with_ecs(input("unset", "1X")),
+            "unset",
+        ),
+        (
             "required checks without the gate",
             input("required-checks", "tests"),
             "required-checks",

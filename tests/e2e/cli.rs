@@ -293,3 +293,64 @@ async fn deploy_and_promote_take_the_ref_and_commit_from_git() {
     );
     assert_eq!(registry.digest(&repository, "prod").await, digest);
 }
+
+/// The CLI reads the same `.github/deploy.toml` as the action: the branch picks the
+/// environment, `--env` picks it by name, and `plan` says where each setting came from.
+#[test]
+fn the_cli_reads_deploy_toml_and_env_picks_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".github")).unwrap();
+    let app = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/app");
+    std::fs::write(
+        dir.path().join(".github/deploy.toml"),
+        format!(
+            "[defaults]\naws-region = \"us-east-2\"\necr-repository = \"back-end\"\nregistry = \"127.0.0.1:5000\"\n\
+             context = \"{}\"\n\n[environments.prod]\nbranches = [\"main\"]\n\n[environments.staging]\n\
+             branches = [\"*\"]\nextra-tags = [\"nightly\"]\n",
+            app.display()
+        ),
+    )
+    .unwrap();
+    let plan = |extra: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_deploy-action"))
+            .args(["plan", "--ref", "refs/heads/feature/x", "--sha"])
+            .arg("0123456789abcdef0123456789abcdef01234567")
+            .args(extra)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap())
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, stderr) = plan(&[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("push:         127.0.0.1:5000/back-end:staging"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("push:         127.0.0.1:5000/back-end:nightly"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("aws-region") && stdout.contains("from deploy.toml [defaults] line 2"),
+        "{stdout}"
+    );
+    let (code, stdout, stderr) = plan(&["--env", "prod"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("push:         127.0.0.1:5000/back-end:prod"),
+        "{stdout}"
+    );
+    let (code, _, stderr) = plan(&["--env", "production"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("has no environment `production`") && stderr.contains("prod, staging"),
+        "{stderr}"
+    );
+}

@@ -655,6 +655,11 @@ branches = ["feature/*"]
 tag = "preview"
 ecs-cluster = "{cluster}"
 ecs-services = ["{service}"]
+
+[environments.previews.containers.api]
+environment-variables = {{ SENTRY_ENVIRONMENT = "preview" }}
+secrets = {{ JWT_SECRET_KEY = "arn:aws:secretsmanager:{REGION}:123456789012:secret:back-end/jwt-AbCdEf" }}
+unset = ["JWT_PUBLIC_KEY"]
 "#,
             cluster = world.cluster,
             service = world.service
@@ -677,6 +682,28 @@ ecs-services = ["{service}"]
     assert_eq!(
         world.running(&ecs).await.as_deref(),
         Some(run.outputs["task-definition-arns"].as_str())
+    );
+    // The seed's migration: a variable set, the secret by reference, the old key gone; the
+    // sidecar untouched.
+    let new = ecs
+        .describe_task_definition()
+        .task_definition(&run.outputs["task-definition-arns"])
+        .send()
+        .await
+        .unwrap();
+    let api = &new.task_definition().unwrap().container_definitions()[0];
+    let variables: Vec<&str> = api.environment().iter().filter_map(|p| p.name()).collect();
+    assert_eq!(variables, ["LOG_LEVEL", "SENTRY_ENVIRONMENT"]);
+    assert_eq!(api.secrets().len(), 1);
+    assert_eq!(api.secrets()[0].name(), "JWT_SECRET_KEY");
+    assert!(
+        api.secrets()[0]
+            .value_from()
+            .ends_with(":secret:back-end/jwt-AbCdEf")
+    );
+    assert_eq!(
+        new.task_definition().unwrap().container_definitions()[1],
+        world.task_definition.container_definitions()[1]
     );
     assert!(
         run.stdout

@@ -278,6 +278,7 @@ impl EcsWorld {
             .register_task_definition()
             .family(&family)
             .network_mode(aws_sdk_ecs::types::NetworkMode::Bridge)
+            .execution_role_arn("arn:aws:iam::123456789012:role/ecsTaskExecutionRole")
             .cpu("256")
             .memory("512")
             .container_definitions(
@@ -299,6 +300,12 @@ impl EcsWorld {
                         KeyValuePair::builder()
                             .name("LOG_LEVEL")
                             .value("info")
+                            .build(),
+                    )
+                    .environment(
+                        KeyValuePair::builder()
+                            .name("JWT_PUBLIC_KEY")
+                            .value("-----BEGIN PUBLIC KEY----- (the seed's old key)")
                             .build(),
                     )
                     .build(),
