@@ -37,6 +37,8 @@ pub enum Command {
     Promote(DeployArgs),
     /// Print the IAM trust policy and least-privilege permissions policy for a repository.
     IamPolicy(PolicyRequest),
+    /// Print the JSON Schema of the config file (.github/deploy.toml), for editors.
+    Schema,
 }
 
 #[derive(Debug, clap::Args)]
@@ -66,6 +68,7 @@ pub enum Invocation {
         console: Console,
     },
     IamPolicy(Box<PolicyRequest>),
+    Schema,
 }
 
 /// The process environment, lossy, so a value that is not UTF-8 reaches `plan` (which names
@@ -100,6 +103,7 @@ impl Cli {
             Some(Command::IamPolicy(request)) => {
                 return Some(Invocation::IamPolicy(Box::new(request)));
             }
+            Some(Command::Schema) => return Some(Invocation::Schema),
             Some(Command::Deploy(args)) => (args, Intent::AsGiven),
             Some(Command::Promote(args)) => (args, Intent::Promote),
             Some(Command::Plan(args)) => (args, Intent::DryRun),
@@ -127,14 +131,14 @@ impl Invocation {
     pub fn console(&self) -> Console {
         match self {
             Invocation::Pipeline { console, .. } => *console,
-            Invocation::IamPolicy(_) => Console::new(Mode::Plain),
+            Invocation::IamPolicy(_) | Invocation::Schema => Console::new(Mode::Plain),
         }
     }
 
     pub fn log_level(&self) -> Option<&str> {
         match self {
             Invocation::Pipeline { request, .. } => request.inputs.args.log_level.as_deref(),
-            Invocation::IamPolicy(_) => None,
+            Invocation::IamPolicy(_) | Invocation::Schema => None,
         }
     }
 
@@ -145,6 +149,10 @@ impl Invocation {
 
     pub fn run(&self) -> Result<()> {
         match self {
+            Invocation::Schema => {
+                print!("{}", crate::config::schema::render());
+                Ok(())
+            }
             Invocation::IamPolicy(request) => {
                 println!("{}", crate::iam_policy::render(request)?);
                 for note in crate::iam_policy::notes(request) {
@@ -165,7 +173,7 @@ impl Invocation {
     /// The exit code of a failure: 2 for a usage mistake in `iam-policy`, 1 for a failed run.
     pub fn failure_code(&self) -> u8 {
         match self {
-            Invocation::IamPolicy(_) => 2,
+            Invocation::IamPolicy(_) | Invocation::Schema => 2,
             Invocation::Pipeline { .. } => 1,
         }
     }

@@ -596,6 +596,7 @@ impl ConfigFile {
     }
 }
 
+pub mod schema;
+
 #[cfg(test)]
-#[path = "config_tests.rs"]
 mod tests;

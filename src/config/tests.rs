@@ -178,3 +178,20 @@ fn mistakes_say_where_and_what_was_meant() {
     let error = apply(&inputs_in(dir.path(), "refs/heads/feature/x", |_| {}), None).unwrap_err();
     assert!(error.problem.contains("prod (main)"), "{}", error.problem);
 }
+
+/// The example file (README's, checked against the schema by scripts/lint) is read as shown.
+#[test]
+fn the_example_file_reads_as_documented() {
+    let dir = with_file(include_str!("../../examples/deploy.toml"));
+    let prod = apply(&inputs_in(dir.path(), "refs/heads/main", |_| {}), None).unwrap();
+    assert_eq!(prod.environment, Some(("prod".into(), "prod".into())));
+    assert_eq!(prod.containers.len(), 1);
+    assert_eq!(prod.containers[0].container, "app");
+    assert!(prod.containers[0].settings.contains(&("unset".into(), "JWT_PUBLIC_KEY".into())));
+    let staging = apply(&inputs_in(dir.path(), "refs/heads/fix/login", |_| {}), None).unwrap();
+    assert_eq!(staging.environment, Some(("staging".into(), "staging".into())));
+    assert_eq!(
+        staging.inputs.args.health_check_url.as_deref(),
+        Some("https://api.staging.example.org/health")
+    );
+}
