@@ -39,6 +39,32 @@ pub enum Command {
     IamPolicy(PolicyRequest),
     /// Print the JSON Schema of the config file (.github/deploy.toml), for editors.
     Schema,
+    /// Show what each service runs: revision, image (digest and tags), deployments, last events.
+    Status(DeployArgs),
+    /// Print the services' containers' CloudWatch log lines (found from the task definition).
+    Logs(LogsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LogsArgs {
+    #[command(flatten)]
+    pub deploy: DeployArgs,
+    /// Keep printing new lines, like `aws logs tail --follow`.
+    #[arg(long)]
+    pub follow: bool,
+    /// How far back to start: 30s, 10m, 2h, 1d.
+    #[arg(long, default_value = "10m", value_parser = crate::operator::logs::parse_since)]
+    pub since: std::time::Duration,
+}
+
+/// A look at the services, for a person.
+#[derive(Debug, Clone, Copy)]
+pub enum Look {
+    Status,
+    Logs {
+        since: std::time::Duration,
+        follow: bool,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -69,6 +95,11 @@ pub enum Invocation {
     },
     IamPolicy(Box<PolicyRequest>),
     Schema,
+    Look {
+        request: Box<Request>,
+        look: Look,
+        console: Console,
+    },
 }
 
 /// The process environment, lossy, so a value that is not UTF-8 reaches `plan` (which names
@@ -104,6 +135,16 @@ impl Cli {
                 return Some(Invocation::IamPolicy(Box::new(request)));
             }
             Some(Command::Schema) => return Some(Invocation::Schema),
+            Some(Command::Status(args)) => {
+                return Some(Invocation::look(args, Look::Status, env));
+            }
+            Some(Command::Logs(args)) => {
+                let look = Look::Logs {
+                    since: args.since,
+                    follow: args.follow,
+                };
+                return Some(Invocation::look(args.deploy, look, env));
+            }
             Some(Command::Deploy(args)) => (args, Intent::AsGiven),
             Some(Command::Promote(args)) => (args, Intent::Promote),
             Some(Command::Plan(args)) => (args, Intent::DryRun),
@@ -128,16 +169,34 @@ impl Cli {
 }
 
 impl Invocation {
+    /// `status` or `logs`: at a terminal, never as the action.
+    fn look(args: DeployArgs, look: Look, env: &dyn Fn(&str) -> Option<String>) -> Self {
+        let environment = args.env.clone();
+        let request = Request {
+            inputs: local_inputs(args, env),
+            intent: Intent::DryRun,
+            format: OutputFormat::Text,
+            environment,
+        };
+        Invocation::Look {
+            request: Box::new(request),
+            look,
+            console: Console::new(Mode::Plain),
+        }
+    }
+
     pub fn console(&self) -> Console {
         match self {
-            Invocation::Pipeline { console, .. } => *console,
+            Invocation::Pipeline { console, .. } | Invocation::Look { console, .. } => *console,
             Invocation::IamPolicy(_) | Invocation::Schema => Console::new(Mode::Plain),
         }
     }
 
     pub fn log_level(&self) -> Option<&str> {
         match self {
-            Invocation::Pipeline { request, .. } => request.inputs.args.log_level.as_deref(),
+            Invocation::Pipeline { request, .. } | Invocation::Look { request, .. } => {
+                request.inputs.args.log_level.as_deref()
+            }
             Invocation::IamPolicy(_) | Invocation::Schema => None,
         }
     }
@@ -167,6 +226,23 @@ impl Invocation {
                     .context("could not start the async runtime")?
                     .block_on(crate::run(request, console))
             }
+            Invocation::Look {
+                request,
+                look,
+                console,
+            } => {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .enable_all()
+                    .build()
+                    .context("could not start the async runtime")?;
+                match *look {
+                    Look::Status => {
+                        runtime.block_on(crate::operator::status::run(request, console))
+                    }
+                    Look::Logs { since, follow } => runtime
+                        .block_on(crate::operator::logs::run(request, since, follow, console)),
+                }
+            }
         }
     }
 
@@ -174,7 +250,7 @@ impl Invocation {
     pub fn failure_code(&self) -> u8 {
         match self {
             Invocation::IamPolicy(_) | Invocation::Schema => 2,
-            Invocation::Pipeline { .. } => 1,
+            Invocation::Pipeline { .. } | Invocation::Look { .. } => 1,
         }
     }
 

@@ -60,6 +60,10 @@ fn operations_called_in_source() -> BTreeSet<String> {
         if !name.ends_with(".rs") || name.ends_with("tests.rs") {
             continue;
         }
+        // `status` and `logs` run with a person's own credentials, never as the action.
+        if path.components().any(|part| part.as_os_str() == "operator") {
+            continue;
+        }
         let text = std::fs::read_to_string(&path).unwrap();
         // Methods of the client that are not AWS operations.
         for found in call

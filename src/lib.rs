@@ -19,6 +19,7 @@ pub mod image;
 pub mod inputs;
 pub mod json;
 pub mod logging;
+pub mod operator;
 pub mod plan;
 pub mod report;
 

@@ -187,9 +187,16 @@ fn the_example_file_reads_as_documented() {
     assert_eq!(prod.environment, Some(("prod".into(), "prod".into())));
     assert_eq!(prod.containers.len(), 1);
     assert_eq!(prod.containers[0].container, "app");
-    assert!(prod.containers[0].settings.contains(&("unset".into(), "JWT_PUBLIC_KEY".into())));
+    assert!(
+        prod.containers[0]
+            .settings
+            .contains(&("unset".into(), "JWT_PUBLIC_KEY".into()))
+    );
     let staging = apply(&inputs_in(dir.path(), "refs/heads/fix/login", |_| {}), None).unwrap();
-    assert_eq!(staging.environment, Some(("staging".into(), "staging".into())));
+    assert_eq!(
+        staging.environment,
+        Some(("staging".into(), "staging".into()))
+    );
     assert_eq!(
         staging.inputs.args.health_check_url.as_deref(),
         Some("https://api.staging.example.org/health")

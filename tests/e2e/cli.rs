@@ -354,3 +354,115 @@ fn the_cli_reads_deploy_toml_and_env_picks_the_environment() {
         "{stderr}"
     );
 }
+
+/// `status` and `logs` on a person's machine, from the config file's environment: what the
+/// service runs and its deployments; its containers' CloudWatch lines, found from the task
+/// definition's `awslogs` options (moto serves CloudWatch Logs), printed as text.
+#[tokio::test(flavor = "multi_thread")]
+async fn status_and_logs_show_what_a_service_runs_and_prints() {
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let repository = unique("e2e/look");
+    let world = EcsWorld::create(
+        &ecs,
+        &format!("{}/{repository}:staging", standins.registry()),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".github")).unwrap();
+    std::fs::write(
+        dir.path().join(".github/deploy.toml"),
+        format!(
+            "[defaults]\naws-region = \"{REGION}\"\necr-repository = \"{repository}\"\nregistry = \"{}\"\n\n\
+             [environments.staging]\nbranches = [\"*\"]\necs-cluster = \"{}\"\necs-services = [\"{}\"]\n",
+            standins.registry(),
+            world.cluster,
+            world.service
+        ),
+    )
+    .unwrap();
+    let logs = standins.logs().await;
+    let group = format!("/ecs/{}", world.task_definition.family().unwrap());
+    let stream = "ecs/api/0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    logs.create_log_group()
+        .log_group_name(&group)
+        .send()
+        .await
+        .unwrap();
+    logs.create_log_stream()
+        .log_group_name(&group)
+        .log_stream_name(stream)
+        .send()
+        .await
+        .unwrap();
+    let now = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap();
+    for (offset, message) in [
+        (0, "Booting worker with pid: 7"),
+        (1, "::error::from the app"),
+    ] {
+        logs.put_log_events()
+            .log_group_name(&group)
+            .log_stream_name(stream)
+            .log_events(
+                aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                    .timestamp(now - 1000 + offset)
+                    .message(message)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    let sha = [
+        "--ref",
+        "refs/heads/feature/look",
+        "--sha",
+        "0123456789abcdef0123456789abcdef01234567",
+    ];
+
+    let (code, stdout, stderr) =
+        local_run(&standins, dir.path(), &[&["status"][..], &sha].concat());
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let revision = world
+        .task_definition
+        .task_definition_arn()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap();
+    assert!(
+        stdout.contains(&format!("{}: runs {revision} (", world.service)),
+        "{stdout}{stderr}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "  api: {}/{repository}:staging",
+            standins.registry()
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("  deployment "), "{stdout}");
+
+    let (code, stdout, stderr) = local_run(
+        &standins,
+        dir.path(),
+        &[&["logs", "--since", "1h"][..], &sha].concat(),
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("[api] Booting worker with pid: 7"),
+        "{stdout}{stderr}"
+    );
+    assert!(stdout.contains("[api] ::error::from the app"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("api in {group} (ecs/api/*)")),
+        "{stdout}"
+    );
+}

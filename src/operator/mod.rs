@@ -1,0 +1,42 @@
+//! Commands for people at a terminal, reading the same config file as the action, with their
+//! own (ambient) AWS credentials: `status` (what each service runs, and how its deployments
+//! stand) and `logs` (its containers' CloudWatch lines, `--follow` like `aws logs tail`).
+//! They change nothing, so they are not part of what the action's IAM policy allows.
+
+pub mod logs;
+pub mod status;
+
+use crate::auth::AwsSession;
+use crate::console::Console;
+use crate::error::Problem;
+use crate::plan::{Plan, RolloutPlan};
+use anyhow::{Context, Result};
+
+/// The plan (for `--env` or the ref), its rollout, and a session with ambient credentials.
+pub async fn prepare(request: &crate::Request, console: &Console) -> Result<(Plan, AwsSession)> {
+    // Resolved as a promotion: nothing is built, so no build context needs to be there.
+    let mut plan = crate::plan::resolve_in(
+        &request.inputs,
+        crate::plan::Intent::Promote,
+        request.environment.as_deref(),
+    )
+    .map_err(anyhow::Error::from)?;
+    // A look changes nothing, and hands no credentials on.
+    plan.export_credentials_to = None;
+    if plan.rollout.is_none() {
+        return Err(Problem::new("no ECS services to look at: the plan has no ecs-cluster and ecs-services")
+            .hint("pick an environment of the config file that has them (--env NAME), or give --ecs-cluster and --ecs-services")
+            .into());
+    }
+    let session = crate::auth::authenticate(&plan, console)
+        .await
+        .context("getting AWS credentials")?;
+    Ok((plan, session))
+}
+
+/// The rollout part of a plan [`prepare`] accepted.
+pub fn rollout(plan: &Plan) -> Result<&RolloutPlan> {
+    plan.rollout
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("the plan has no services"))
+}
