@@ -529,11 +529,21 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// ` (did you mean `ecs-services`?)` when a known key is close.
+/// ` (did you mean `ecs-services`?)` when a known key is close (a few letters off, or the
+/// start of it: `environment` → `environment-variables`).
 fn did_you_mean(key: &str, known: &[&str]) -> String {
     known
         .iter()
-        .map(|candidate| (strsim::levenshtein(key, candidate), candidate))
+        .map(|candidate| {
+            let prefix =
+                key.len() >= 4 && (candidate.starts_with(key) || key.starts_with(candidate));
+            let distance = if prefix {
+                1
+            } else {
+                strsim::levenshtein(key, candidate)
+            };
+            (distance, candidate)
+        })
         .filter(|(distance, _)| *distance <= 3)
         .min()
         .map(|(_, candidate)| format!(" (did you mean `{candidate}`?)"))

@@ -85,11 +85,23 @@ pub struct Release {
     /// The services the plan names, in its order; empty when nothing is to be rolled.
     pub services: Vec<ServiceRelease>,
     pub github_deployment_id: Option<u64>,
+    /// Where the settings came from, when a config file was read:
+    /// `(input, "input" or "deploy.toml [environments.prod] line 9")`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settings: Option<Settings>,
     pub dry_run: Option<DryRun>,
     pub failure: Option<StageFailure>,
     /// The stage the run is in (where a cancellation finds it).
     #[serde(skip)]
     pub reached: Option<Stage>,
+}
+
+/// The config file a run read, and where each setting came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Settings {
+    pub file: String,
+    pub environment: String,
+    pub origins: Vec<(String, String)>,
 }
 
 /// `rollout-result`: what became of the rollout as a whole.
@@ -131,6 +143,15 @@ impl Release {
                     rollout: None,
                 })
                 .collect(),
+            settings: plan.config.as_ref().map(|config| Settings {
+                file: config.path.display().to_string(),
+                environment: config.environment.clone(),
+                origins: config
+                    .origins
+                    .iter()
+                    .map(|(input, origin)| ((*input).to_string(), origin.clone()))
+                    .collect(),
+            }),
             ..Self::default()
         }
     }

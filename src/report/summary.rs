@@ -30,6 +30,14 @@ fn render_run(release: &Release) -> String {
         let _ = writeln!(md, "| environment | `{environment}` |");
         let _ = writeln!(md, "| commit | `{commit}` ({git_ref}) |");
     }
+    if let Some(settings) = &release.settings {
+        let _ = writeln!(
+            md,
+            "| settings | `{}`, environment `{}` |",
+            table_cell(&settings.file),
+            table_cell(&settings.environment)
+        );
+    }
     if let Some(image) = &release.image {
         let _ = writeln!(md, "| image | `{}` |", image.pinned_reference());
         let tags: Vec<String> = image.tags.iter().map(|tag| format!("`{tag}`")).collect();
@@ -63,6 +71,16 @@ fn render_run(release: &Release) -> String {
                 None => writeln!(md, "| {} | | | not touched | |", service.service),
             };
         }
+    }
+    if let Some(settings) = &release.settings {
+        let _ = writeln!(
+            md,
+            "\n<details><summary>Where each setting came from</summary>\n"
+        );
+        for (input, origin) in &settings.origins {
+            let _ = writeln!(md, "- `{input}`: {}", table_cell(origin));
+        }
+        let _ = writeln!(md, "\n</details>");
     }
     for rollout in release.rollouts() {
         if let Some(evidence) = rollout.outcome.failure().and_then(|f| f.evidence.as_ref()) {

@@ -72,3 +72,28 @@ fn action_yml_and_readme_list_every_output() {
         "action.yml declares outputs the action does not write"
     );
 }
+
+/// With a config file the summary says which file and environment, and where each setting
+/// came from.
+#[test]
+fn the_settings_origin_is_in_the_summary() {
+    let mut release = fixtures::succeeded();
+    release.settings = Some(crate::report::release::Settings {
+        file: ".github/deploy.toml".into(),
+        environment: "prod".into(),
+        origins: vec![
+            ("aws-region".into(), "deploy.toml [defaults] line 2".into()),
+            ("ecs-cluster".into(), "input".into()),
+        ],
+    });
+    let md = render(&release);
+    assert!(
+        md.contains("| settings | `.github/deploy.toml`, environment `prod` |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- `aws-region`: deploy.toml [defaults] line 2"),
+        "{md}"
+    );
+    assert!(md.contains("- `ecs-cluster`: input"), "{md}");
+}

@@ -512,3 +512,107 @@ async fn bad_inputs_fail_with_one_clear_error_and_no_aws_call() {
         cases.len()
     ));
 }
+
+/// A bad `.github/deploy.toml`, the way the runner finds it (in the workspace, the working
+/// directory): each case fails with the file, line and column and what would be right, and
+/// nothing reaches AWS or the OIDC endpoint.
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_config_files_fail_with_where_and_no_aws_call() {
+    let standins = StandIns::get();
+    let aws = MockServer::start().await;
+    let oidc = MockServer::start().await;
+    let valid = "[defaults]\naws-region = \"us-east-2\"\necr-repository = \"back-end\"\n\n\
+                 [environments.staging]\nbranches = [\"*\"]\n";
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("not TOML", "[defaults\n".into(), ":1:"),
+        (
+            "an unknown table",
+            "[default]\n".into(),
+            "unknown table `default` (did you mean `defaults`?)",
+        ),
+        (
+            "a misspelt input",
+            format!("{valid}ecs-service = [\"api\"]\n"),
+            ":7:1: [environments.staging] unknown key `ecs-service` (did you mean `ecs-services`?)",
+        ),
+        (
+            "a float",
+            format!("{valid}wait-timeout-minutes = 2.5\n"),
+            ":7:1:",
+        ),
+        (
+            "a tag that is not a string",
+            format!("{valid}tag = 3\n"),
+            "`environments.staging.tag` is not a string",
+        ),
+        (
+            "the token in the file",
+            format!("[defaults]\ngithub-token = \"ghs_x\"\n{}", &valid[11..]),
+            ":2:1: [defaults] `github-token` cannot be set in the file",
+        ),
+        (
+            "a bad glob",
+            "[environments.x]\nbranches = [\"[\"]\n".into(),
+            "is not a glob",
+        ),
+        (
+            "no environment for the branch",
+            "[environments.prod]\nbranches = [\"main\"]\n".into(),
+            "the rules: prod (main)",
+        ),
+        (
+            "a bad tag",
+            "[environments.x]\nbranches = [\"*\"]\ntag = \"no spaces please\"\n".into(),
+            "cannot be an image tag",
+        ),
+        (
+            "a misspelt container key",
+            format!(
+                "{valid}[environments.staging.containers.api]\nenvironment = {{ A = \"1\" }}\n"
+            ),
+            "unknown key `environment` (did you mean `environment-variables`?)",
+        ),
+        (
+            "a bad value the file set",
+            format!("{valid}cache = \"s3\"\n"),
+            "(set in ./.github/deploy.toml [environments.staging], line 7)",
+        ),
+    ];
+    for (case, text, expected) in &cases {
+        let mut action = ActionRun::new(&standins, "refs/heads/feature/x", &unique("run"), &[]);
+        action.remove("INPUT_AWS-REGION");
+        action.set("AWS_ENDPOINT_URL", &aws.uri());
+        action.set(
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            &format!("{}/token", oidc.uri()),
+        );
+        std::fs::create_dir(action.dir.path().join(".github")).unwrap();
+        std::fs::write(action.dir.path().join(".github/deploy.toml"), text).unwrap();
+        let run = action.run();
+        assert_eq!(run.code, 1, "{case}: {}", run.log());
+        let error = run.the_error(case);
+        assert!(
+            error.contains(expected),
+            "{case}: expected `{expected}` in {error}"
+        );
+        assert!(
+            error.contains("deploy.toml"),
+            "{case}: no file named in {error}"
+        );
+        assert!(error.contains("hint: "), "{case}: no hint in {error}");
+    }
+    assert_eq!(
+        aws.received_requests().await.unwrap().len(),
+        0,
+        "a bad file reached AWS"
+    );
+    assert_eq!(
+        oidc.received_requests().await.unwrap().len(),
+        0,
+        "a bad file asked for a token"
+    );
+    standins.figure(&format!(
+        "bad config files: {} cases, each exit 1 naming file:line:column, 0 AWS calls",
+        cases.len()
+    ));
+}
