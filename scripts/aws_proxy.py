@@ -159,10 +159,15 @@ def main() -> None:
                 status, headers, payload = error.code, error.headers, error.read()
             if iam is not None and status == 200 and operation == "AssumeRoleWithWebIdentity":
                 iam.on_assume_role(body or b"", payload.decode(errors="replace"))
-            if ecs is not None and status == 200 and operation in ("UpdateService", "DescribeServices"):
+            if ecs is not None and status == 200 and operation in (
+                    "UpdateService", "DescribeServices", "RunTask", "DescribeTasks"):
                 answer = json.loads(payload)
                 if operation == "UpdateService":
                     answer = ecs.on_update(json.loads(body or b"{}"), answer)
+                elif operation == "RunTask":
+                    answer = ecs.on_run_task(json.loads(body or b"{}"), answer)
+                elif operation == "DescribeTasks":
+                    answer = ecs.on_describe_tasks(answer)
                 else:
                     answer = ecs.on_describe(answer)
                 payload = json.dumps(answer).encode()

@@ -20,6 +20,11 @@ A script is set per service name with POST /_stand-in/ecs-script {"service", "ou
 "crashed": {"container": NAME, "exit_code": N, "reason": TEXT, "task_id": ID}: when the deployment fails, a task
 of its revision has stopped that way — ListTasks (desiredStatus STOPPED, that serviceName) and
 DescribeTasks answer with it (moto never stops a task on its own).
+
+One-off tasks (RunTask, as pre-deploy-command starts them): POST /_stand-in/ecs-script
+{"cluster", "task_exit_code", "task_polls", "task_stopped_reason"} makes the next task RunTask starts
+in that cluster stop after `task_polls` DescribeTasks with that exit code (null: no code, only the
+stopped reason, as when a container never started). moto starts tasks and never stops them.
 """
 import copy
 import secrets
@@ -38,10 +43,51 @@ class EcsDeployments:
         self.last_seen = {}  # service name -> the service as DescribeServices last showed it
         self.state = {}  # service name -> the deployments we keep for it
         self.stopped = {}  # service name -> the stopped tasks of its failed deployments
+        self.one_off_scripts = {}  # cluster name -> how its next one-off task ends
+        self.one_offs = {}  # task ARN -> {"polls_left", "exit_code", "reason"}
 
     def set_script(self, script):
         with self.lock:
+            if "cluster" in script:
+                self.one_off_scripts[script["cluster"]] = script
+                return
             self.scripts[script["service"]] = {**DEFAULT_SCRIPT, **script}
+
+    def on_run_task(self, request, answer):
+        """Remember the task a scripted cluster's RunTask started."""
+        cluster = (request.get("cluster") or "default").rsplit("/", 1)[-1]
+        with self.lock:
+            script = self.one_off_scripts.pop(cluster, None)
+            if script is None:
+                return answer
+            overrides = (request.get("overrides") or {}).get("containerOverrides") or [{}]
+            for task in answer.get("tasks", []):
+                self.one_offs[task["taskArn"]] = {
+                    "polls_left": script.get("task_polls", 1),
+                    "exit_code": script.get("task_exit_code", 0),
+                    "reason": script.get("task_stopped_reason", "Essential container in task exited"),
+                    "container": overrides[0].get("name"),
+                }
+        return answer
+
+    def on_describe_tasks(self, answer):
+        """DescribeTasks: a one-off task stops as scripted once its polls are used up."""
+        with self.lock:
+            for task in answer.get("tasks", []):
+                state = self.one_offs.get(task.get("taskArn"))
+                if state is None:
+                    continue
+                if state["polls_left"] > 0:
+                    state["polls_left"] -= 1
+                    task["lastStatus"] = "RUNNING"
+                    continue
+                task.update(lastStatus="STOPPED", desiredStatus="STOPPED", stoppedAt=time.time(),
+                            stopCode="EssentialContainerExited", stoppedReason=state["reason"])
+                for container in task.get("containers", []):
+                    container["lastStatus"] = "STOPPED"
+                    if container.get("name") == state["container"] and state["exit_code"] is not None:
+                        container["exitCode"] = state["exit_code"]
+        return answer
 
     def refusal(self, request):
         """ECS refuses a new task definition for a CODE_DEPLOY or EXTERNAL service (moto does not):

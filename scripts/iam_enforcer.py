@@ -96,6 +96,15 @@ def requests_of(prefix, operation, body, region, account):
             return checks
         if operation in ("ListServices", "ListTasks", "DescribeTasks"):
             return [(action, "*", context)]
+        if operation == "RunTask":
+            # The resource is the task definition; the cluster is a condition key.
+            task_definition = body.get("taskDefinition", "")
+            if not task_definition.startswith("arn:"):
+                task_definition = f"arn:aws:ecs:{region}:{account}:task-definition/{task_definition}"
+            return [(action, task_definition, context)]
+        if operation == "StopTask":
+            task = body.get("task", "").split("/")[-1]
+            return [(action, f"arn:aws:ecs:{region}:{account}:task/{cluster_name}/{task}", context)]
         return [(action, "*", {})]
     if prefix == LOGS:
         group, stream = body.get("logGroupName", "*"), body.get("logStreamName", "*")

@@ -89,6 +89,9 @@ pub struct PolicyRequest {
     /// lines (repeatable) [default: /ecs/*, where ECS puts them by default].
     #[arg(long = "log-group", value_name = "GROUP")]
     pub log_groups: Vec<String>,
+    /// The action runs `pre-deploy-command`: RunTask in the cluster, StopTask on a timeout.
+    #[arg(long)]
+    pub pre_deploy: bool,
     /// The action may create the repository (`create-repository: true`).
     #[arg(long)]
     pub create_repository: bool,
@@ -132,6 +135,13 @@ pub fn command_for(plan: &crate::plan::Plan, account: &str) -> String {
     }
     if plan.image.create_repository {
         command.push_str(" --create-repository");
+    }
+    if plan
+        .rollout
+        .as_ref()
+        .is_some_and(|r| r.pre_deploy.is_some())
+    {
+        command.push_str(" --pre-deploy");
     }
     command.push_str(" --document permissions");
     command
@@ -403,6 +413,27 @@ pub fn permissions_policy(request: &PolicyRequest) -> Value {
                 "Action": "iam:PassRole",
                 "Resource": pass_roles,
                 "Condition": { "StringEquals": { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
+            }),
+        ]);
+    }
+    if let (true, Some(cluster)) = (request.pre_deploy, &request.cluster) {
+        // The one-off task of pre-deploy-command: started only in the services' cluster (RunTask
+        // is scoped by the ecs:cluster condition key; its resource is the task definition, whose
+        // family the command does not know), stopped there on a timeout.
+        let cluster_arn = format!("arn:{partition}:ecs:{region}:{account}:cluster/{cluster}");
+        statements.extend([
+            json!({
+                "Sid": "EcsPreDeployRunTask",
+                "Effect": "Allow",
+                "Action": "ecs:RunTask",
+                "Resource": format!("arn:{partition}:ecs:{region}:{account}:task-definition/*"),
+                "Condition": { "ArnEquals": { "ecs:cluster": cluster_arn } },
+            }),
+            json!({
+                "Sid": "EcsPreDeployStopTask",
+                "Effect": "Allow",
+                "Action": "ecs:StopTask",
+                "Resource": format!("arn:{partition}:ecs:{region}:{account}:task/{cluster}/*"),
             }),
         ]);
     }

@@ -15,6 +15,7 @@ fn request() -> PolicyRequest {
         job_workflow_ref: None,
         pass_roles: Vec::new(),
         log_groups: Vec::new(),
+        pre_deploy: true,
         create_repository: true,
         audience: None,
         registry_account: None,

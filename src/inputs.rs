@@ -120,6 +120,13 @@ action_inputs! {
     /// Put the previous revision back when the rollout fails: true or false [default: true].
     #[arg(num_args = 0..=1, default_missing_value = "true")]
     rollback_on_failure => "rollback-on-failure",
+    /// A command run once as a one-off task of the new revision before any service moves to it,
+    /// e.g. `python manage.py migrate` (or a JSON array); a failure stops the deploy.
+    pre_deploy_command => "pre-deploy-command",
+    /// The container that runs it [default: the first container the rollout updates].
+    pre_deploy_container => "pre-deploy-container",
+    /// How long it may take, in minutes (1 to 240) [default: 15].
+    pre_deploy_timeout_minutes => "pre-deploy-timeout-minutes",
     /// Variables the new revision sets in every container it updates, one NAME=value a line.
     environment_variables => "environment-variables",
     /// Secrets it sets there by reference, one NAME=valueFrom a line (Secrets Manager or SSM ARN).

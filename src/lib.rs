@@ -248,9 +248,17 @@ async fn execute(
     release.reached = Some(Stage::Deploy);
     let rollouts = {
         let _group = console.group("deploy");
-        deploy::roll_out(&plan, &session, &image, targets, journal, console)
-            .await
-            .at(Stage::Deploy)?
+        let rolled = deploy::roll_out(
+            &plan,
+            &session,
+            &image,
+            targets,
+            journal,
+            &mut release.pre_deploy,
+            console,
+        )
+        .await;
+        rolled.at(Stage::Deploy)?
     };
     release.rolled(rollouts);
     let failed = release.rollout_failures();

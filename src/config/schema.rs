@@ -52,6 +52,7 @@ const NUMBERS: &[&str] = &[
     "wait-timeout-minutes",
     "health-check-timeout-seconds",
     "checks-timeout-minutes",
+    "pre-deploy-timeout-minutes",
 ];
 
 /// The schema of one input's value (a string is always accepted: it is what the input takes).

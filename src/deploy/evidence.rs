@@ -177,7 +177,7 @@ pub fn log_streams(ours: &TaskDefinition, task: &Task) -> Vec<(String, String, S
         .collect()
 }
 
-async fn last_log_lines(
+pub async fn last_log_lines(
     logs: &aws_sdk_cloudwatchlogs::Client,
     group: &str,
     stream: &str,

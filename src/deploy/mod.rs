@@ -9,6 +9,7 @@
 pub mod diff;
 pub mod evidence;
 pub mod health;
+pub mod one_off;
 pub mod post_rollout;
 pub mod service;
 pub mod task_definition;
@@ -336,6 +337,7 @@ pub async fn roll_out(
     image: &PushedImage,
     targets: Vec<Target>,
     journal: &Journal,
+    pre_deployed: &mut Option<one_off::OneOff>,
     console: &Console,
 ) -> Result<Vec<Rollout>> {
     let Some(rollout) = &plan.rollout else {
@@ -344,6 +346,24 @@ pub async fn roll_out(
     let ecs = aws_sdk_ecs::Client::new(&session.config);
     let logs = aws_sdk_cloudwatchlogs::Client::new(&session.config);
     let revisions = register_revisions(&ecs, &targets, image, &rollout.edits, console).await?;
+    if let Some(pre) = &rollout.pre_deploy {
+        let done = pre_deploy(
+            &ecs,
+            &logs,
+            plan,
+            &rollout.cluster,
+            pre,
+            &targets,
+            &revisions,
+            console,
+        )
+        .await?;
+        let succeeded = done.succeeded();
+        *pre_deployed = Some(done.clone());
+        if !succeeded {
+            return Err(one_off::failure(&done, &pre.command));
+        }
+    }
     let settings = service::Settings::new(rollout, &targets, journal);
     let mut rollouts =
         service::roll_all(&ecs, &logs, &settings, targets, &revisions, console).await?;
@@ -363,6 +383,81 @@ pub async fn roll_out(
         post_rollout::deregister_replaced(&ecs, &rollout.cluster, &rollouts, console).await;
     }
     Ok(rollouts)
+}
+
+/// Run `pre-deploy-command` once, on the revision the first service is about to run (the new
+/// one; the current one when nothing changed), with that service's placement.
+#[allow(clippy::too_many_arguments)] // One call site; a struct would only rename these.
+async fn pre_deploy(
+    ecs: &aws_sdk_ecs::Client,
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    plan: &Plan,
+    cluster: &str,
+    pre: &crate::plan::PreDeploy,
+    targets: &[Target],
+    revisions: &BTreeMap<String, Option<NewRevision>>,
+    console: &Console,
+) -> Result<one_off::OneOff> {
+    let _group = console.group("pre-deploy");
+    let target = targets
+        .first()
+        .context("no service to run the pre-deploy command with")?;
+    let (task_definition, changed) =
+        match revisions.get(&target.base_key()).and_then(Option::as_ref) {
+            Some(new) => (&new.task_definition, new.changed.clone()),
+            None => (&target.running, Vec::new()),
+        };
+    let container = pre
+        .container
+        .clone()
+        .or_else(|| target.containers.first().cloned())
+        .or_else(|| changed.first().cloned())
+        .context(
+            "no container to run the pre-deploy command in: name one with pre-deploy-container",
+        )?;
+    let names: Vec<&str> = task_definition
+        .container_definitions()
+        .iter()
+        .filter_map(|c| c.name())
+        .collect();
+    if !names.contains(&container.as_str()) {
+        return Err(Problem::new(format!(
+            "pre-deploy-container `{container}` is not a container of {} (it has {})",
+            revision_of(task_definition.task_definition_arn().unwrap_or_default()),
+            names.join(", ")
+        ))
+        .hint("name one of its containers, or leave pre-deploy-container empty for the one the rollout updates")
+        .into());
+    }
+    let run = plan
+        .source
+        .run_url
+        .as_deref()
+        .and_then(|url| url.rsplit('/').next())
+        .unwrap_or("local");
+    let started_by: String = format!("deploy-action-{run}")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .take(128)
+        .collect();
+    let request = one_off::Request {
+        cluster,
+        service: &target.service,
+        task_definition,
+        container: &container,
+        command: &pre.command,
+        started_by,
+        timeout: pre.timeout,
+    };
+    let done = one_off::run(ecs, logs, &request, console).await?;
+    console.line(&format!(
+        "{} exited {} after {:.1}s",
+        done.task_arn.rsplit('/').next().unwrap_or(&done.task_arn),
+        done.exit_code
+            .map_or_else(|| "with no code".to_string(), |code| code.to_string()),
+        done.duration.as_secs_f64()
+    ));
+    Ok(done)
 }
 
 /// The new revision for each base revision: `None` when the base already runs the image.

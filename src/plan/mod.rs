@@ -298,6 +298,18 @@ pub struct RolloutPlan {
     pub health_check: Option<HealthCheck>,
     /// What the new revision changes in containers besides the image.
     pub edits: containers::ContainerEdits,
+    /// `pre-deploy-command`: run once on the new revision before any service is updated.
+    pub pre_deploy: Option<PreDeploy>,
+}
+
+/// A one-off command before the rollout (migrations).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreDeploy {
+    /// Exec form: the words of the command.
+    pub command: Vec<String>,
+    /// `None`: the first container the rollout points at the image.
+    pub container: Option<String>,
+    pub timeout: Duration,
 }
 
 /// GET `url` after the rollout until it answers 2xx (with `expect` in the body).

@@ -2,7 +2,7 @@
 
 use super::containers::{self, ContainerEdits};
 use super::values;
-use super::{HealthCheck, PlanError, RolloutPlan, parse_count, parse_flag};
+use super::{HealthCheck, PlanError, PreDeploy, RolloutPlan, parse_count, parse_flag};
 use crate::config::ContainerTable;
 use crate::inputs::InputArgs;
 use std::path::PathBuf;
@@ -17,9 +17,17 @@ pub(super) fn resolve_rollout(
     file_containers: &[ContainerTable],
 ) -> Result<Option<RolloutPlan>, PlanError> {
     let edits = resolve_edits(args, file_containers)?;
+    let pre_deploy = resolve_pre_deploy(args)?;
     let services = values::split_list(args.ecs_services.as_deref().unwrap_or(""));
     let cluster = args.ecs_cluster.clone();
     let cluster = match (cluster, services.is_empty()) {
+        (None, true) if pre_deploy.is_some() => {
+            return Err(PlanError::new(
+                "pre-deploy-command",
+                "is set, but no service is rolled: it runs in a service's cluster, with its network",
+                "set ecs-cluster and ecs-services",
+            ));
+        }
         (None, true) if edits == ContainerEdits::default() => return Ok(None),
         (None, true) => {
             return Err(PlanError::new(
@@ -143,6 +151,82 @@ pub(super) fn resolve_rollout(
         deregister_previous: parse_flag(&args.deregister_previous, "deregister-previous", false)?,
         health_check,
         edits,
+        pre_deploy,
+    }))
+}
+
+/// `pre-deploy-command`: a JSON array (exec form) or a string split the way a shell splits
+/// words (`python manage.py migrate` → `["python", "manage.py", "migrate"]`).
+fn resolve_pre_deploy(args: &InputArgs) -> Result<Option<PreDeploy>, PlanError> {
+    let Some(text) = args
+        .pre_deploy_command
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    else {
+        for (value, input) in [
+            (&args.pre_deploy_container, "pre-deploy-container"),
+            (
+                &args.pre_deploy_timeout_minutes,
+                "pre-deploy-timeout-minutes",
+            ),
+        ] {
+            if value.is_some() {
+                return Err(PlanError::new(
+                    input,
+                    "is set, but pre-deploy-command is empty",
+                    "the command to run before the rollout, e.g. `python manage.py migrate`",
+                ));
+            }
+        }
+        return Ok(None);
+    };
+    let command: Vec<String> = if text.starts_with('[') {
+        serde_json::from_str(text).map_err(|error| {
+            PlanError::new(
+                "pre-deploy-command",
+                format!("starts with `[` but is not a JSON array of strings ({error})"),
+                "`[\"python\", \"manage.py\", \"migrate\"]`, or `python manage.py migrate`",
+            )
+        })?
+    } else {
+        shlex::split(text).ok_or_else(|| {
+            PlanError::new(
+                "pre-deploy-command",
+                format!("`{text}` has an unterminated quote or a trailing backslash"),
+                "words split as a shell splits them: `python manage.py migrate`, quotes balanced",
+            )
+        })?
+    };
+    if command.is_empty() || command.iter().all(String::is_empty) {
+        return Err(PlanError::new(
+            "pre-deploy-command",
+            "holds no command",
+            "e.g. `python manage.py migrate`",
+        ));
+    }
+    let container = args.pre_deploy_container.clone();
+    if let Some(name) = &container
+        && !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(PlanError::new(
+            "pre-deploy-container",
+            format!("`{name}` is not a container name"),
+            "a container of the task definition: letters, digits, `-`, `_`",
+        ));
+    }
+    let minutes = parse_count(
+        &args.pre_deploy_timeout_minutes,
+        "pre-deploy-timeout-minutes",
+        15,
+        1..=240,
+    )?;
+    Ok(Some(PreDeploy {
+        command,
+        container,
+        timeout: Duration::from_secs(u64::from(minutes) * 60),
     }))
 }
 

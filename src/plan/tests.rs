@@ -486,3 +486,65 @@ fn a_remote_buildkit_needs_tls() {
     assert!(with("tcp://127.0.0.1:1234", false).is_ok());
     assert!(with("docker-container://buildkitd", false).is_ok());
 }
+
+/// `pre-deploy-command`: split as a shell splits words, or a JSON array; mistakes are input
+/// errors before anything runs.
+#[test]
+fn pre_deploy_commands_are_split_and_checked() {
+    let fixture = Fixture::new();
+    let plan_with = |command: &str, extra: &dyn Fn(&mut InputArgs)| {
+        let inputs = fixture.inputs("refs/heads/main", |args, _| {
+            args.ecs_cluster = Some("back-end-production".into());
+            args.ecs_services = Some("back-end-production".into());
+            args.pre_deploy_command = Some(command.into());
+            extra(args);
+        });
+        resolve_given(&inputs)
+    };
+    let plan = plan_with(r#"python manage.py shell -c "print('hi there')""#, &|_| {}).unwrap();
+    let pre = plan.rollout.unwrap().pre_deploy.unwrap();
+    assert_eq!(
+        pre.command,
+        ["python", "manage.py", "shell", "-c", "print('hi there')"]
+    );
+    assert_eq!(pre.timeout, Duration::from_secs(15 * 60));
+    assert_eq!(pre.container, None);
+    let plan = plan_with(r#"["python", "manage.py", "migrate"]"#, &|args| {
+        args.pre_deploy_container = Some("app".into());
+        args.pre_deploy_timeout_minutes = Some("5".into());
+    })
+    .unwrap();
+    let pre = plan.rollout.unwrap().pre_deploy.unwrap();
+    assert_eq!(pre.command, ["python", "manage.py", "migrate"]);
+    assert_eq!(pre.container.as_deref(), Some("app"));
+    for (command, extra, input) in [
+        ("python 'manage.py migrate", None, "pre-deploy-command"),
+        ("[\"python\", 3]", None, "pre-deploy-command"),
+        (
+            "migrate",
+            Some(("timeout", "0")),
+            "pre-deploy-timeout-minutes",
+        ),
+        (
+            "migrate",
+            Some(("container", "app;rm")),
+            "pre-deploy-container",
+        ),
+    ] {
+        let error = plan_with(command, &|args| match extra {
+            Some(("timeout", value)) => args.pre_deploy_timeout_minutes = Some(value.into()),
+            Some((_, value)) => args.pre_deploy_container = Some(value.into()),
+            None => {}
+        })
+        .unwrap_err();
+        assert_eq!(error.input, input, "{command}: {error}");
+    }
+    // Without services there is nowhere to run it.
+    let inputs = fixture.inputs("refs/heads/main", |args, _| {
+        args.pre_deploy_command = Some("migrate".into());
+    });
+    assert_eq!(
+        resolve_given(&inputs).unwrap_err().input,
+        "pre-deploy-command"
+    );
+}

@@ -95,6 +95,14 @@ pub fn rollout_failed() -> Release {
     release.aws_account_id = Some("633607774026".into());
     release.image = Some(image());
     release.github_deployment_id = Some(7);
+    // The migrations passed; the worker's rollout did not.
+    release.pre_deploy = Some(crate::deploy::one_off::OneOff {
+        task_arn: "arn:aws:ecs:us-east-2:633607774026:task/back-end-production/9a8b7c6d".into(),
+        container: "api".into(),
+        exit_code: Some(0),
+        duration: Duration::from_millis(41_200),
+        stopped_reason: Some("Essential container in task exited".into()),
+    });
     release.rolled(vec![completed(), failed()]);
     let failures = release.rollout_failures();
     release.failure = Some(StageFailure {

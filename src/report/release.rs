@@ -85,6 +85,9 @@ pub struct Release {
     /// The services the plan names, in its order; empty when nothing is to be rolled.
     pub services: Vec<ServiceRelease>,
     pub github_deployment_id: Option<u64>,
+    /// The pre-deploy command's task, when one ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pre_deploy: Option<crate::deploy::one_off::OneOff>,
     /// Where the settings came from, when a config file was read:
     /// `(input, "input" or "deploy.toml [environments.prod] line 9")`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -234,6 +237,15 @@ impl Release {
         }
         if let Some(id) = self.github_deployment_id {
             outputs.push(("github-deployment-id", id.to_string()));
+        }
+        if let Some(done) = &self.pre_deploy {
+            outputs.push(("pre-deploy-task-arn", done.task_arn.clone()));
+            outputs.push((
+                "pre-deploy-exit-code",
+                done.exit_code
+                    .map(|code| code.to_string())
+                    .unwrap_or_default(),
+            ));
         }
         outputs
     }

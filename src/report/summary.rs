@@ -38,6 +38,22 @@ fn render_run(release: &Release) -> String {
             table_cell(&settings.environment)
         );
     }
+    if let Some(done) = &release.pre_deploy {
+        let _ = writeln!(
+            md,
+            "| pre-deploy | `{}` in `{}`: exit {} after {:.1}s{} |",
+            table_cell(done.task_arn.rsplit('/').next().unwrap_or(&done.task_arn)),
+            table_cell(&done.container),
+            done.exit_code
+                .map_or_else(|| "none".to_string(), |code| code.to_string()),
+            done.duration.as_secs_f64(),
+            done.stopped_reason
+                .as_deref()
+                .filter(|_| !done.succeeded())
+                .map(|reason| format!(" ({})", table_cell(reason)))
+                .unwrap_or_default()
+        );
+    }
     if let Some(image) = &release.image {
         let _ = writeln!(md, "| image | `{}` |", image.pinned_reference());
         let tags: Vec<String> = image.tags.iter().map(|tag| format!("`{tag}`")).collect();

@@ -439,6 +439,27 @@ async fn bad_inputs_fail_with_one_clear_error_and_no_aws_call() {
             "secrets",
         ),
         (
+            "a pre-deploy command with an unterminated quote",
+            with_ecs(input("pre-deploy-command", "python 'manage.py migrate")),
+            "pre-deploy-command",
+        ),
+        (
+            "a pre-deploy container that is no name",
+            with_ecs(both(
+                input("pre-deploy-command", "migrate"),
+                input("pre-deploy-container", "app;rm -rf"),
+            )),
+            "pre-deploy-container",
+        ),
+        (
+            "a pre-deploy timeout of 0",
+            with_ecs(both(
+                input("pre-deploy-command", "migrate"),
+                input("pre-deploy-timeout-minutes", "0"),
+            )),
+            "pre-deploy-timeout-minutes",
+        ),
+        (
             "a name that cannot be unset",
             with_ecs(input("unset", "1X")),
             "unset",

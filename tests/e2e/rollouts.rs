@@ -471,3 +471,119 @@ fn rand_u128() -> u128 {
         .as_nanos()
         ^ u128::from(std::process::id())
 }
+
+/// `pre-deploy-command` (migrations): a one-off task of the new revision, started with the
+/// service's launch type and the command split like a shell, before the service is updated.
+/// Exit 0: the rollout goes on. Exit 1: the step fails with the exit code and the task's last
+/// log lines, and no service was updated.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pre_deploy_command_runs_before_the_rollout_and_can_stop_it() {
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let repository = unique("e2e/migrate");
+    standins.ecr_repository(&repository, false).await;
+    let world = EcsWorld::create_with(
+        &ecs,
+        &format!("{}/{repository}:staging", standins.registry()),
+        Some(aws_sdk_ecs::types::LaunchType::Fargate),
+    )
+    .await;
+    let first = world
+        .task_definition
+        .task_definition_arn()
+        .unwrap()
+        .to_string();
+    let script = |code: serde_json::Value| serde_json::json!({"cluster": world.cluster, "task_exit_code": code, "task_polls": 1});
+    let migrate = [(
+        "pre-deploy-command",
+        r#"python manage.py migrate --database "primary db""#,
+    )];
+
+    // Exit 0: migrated, then rolled.
+    standins.post_script(script(serde_json::json!(0))).await;
+    let proxy = FaultProxy::start(&standins, &[]);
+    let mut action = staging_deploy(&standins, &repository, &world, &migrate);
+    action.set("AWS_ENDPOINT_URL", &proxy.url);
+    let run = action.run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert!(
+        run.outputs["pre-deploy-task-arn"].contains(":task/"),
+        "{}",
+        run.outputs_raw
+    );
+    assert_eq!(run.outputs["pre-deploy-exit-code"], "0");
+    let calls = proxy.calls();
+    let run_task = calls
+        .iter()
+        .position(|c| c == "RunTask")
+        .expect("a RunTask");
+    let update = calls
+        .iter()
+        .position(|c| c == "UpdateService")
+        .expect("an UpdateService");
+    let register = calls
+        .iter()
+        .position(|c| c == "RegisterTaskDefinition")
+        .unwrap();
+    assert!(register < run_task && run_task < update, "{calls:?}");
+    let started = proxy
+        .requests()
+        .into_iter()
+        .find(|(operation, _)| operation == "RunTask")
+        .unwrap()
+        .1;
+    assert_eq!(
+        started["taskDefinition"],
+        run.outputs["task-definition-arns"].as_str()
+    );
+    assert_eq!(
+        started["launchType"], "FARGATE",
+        "the service's launch type: {started}"
+    );
+    assert_eq!(
+        started["overrides"]["containerOverrides"][0]["command"],
+        serde_json::json!(["python", "manage.py", "migrate", "--database", "primary db"])
+    );
+    assert_eq!(started["overrides"]["containerOverrides"][0]["name"], "api");
+    assert!(
+        started["startedBy"]
+            .as_str()
+            .unwrap()
+            .starts_with("deploy-action-")
+    );
+    assert!(run.summary.contains("| pre-deploy |"), "{}", run.summary);
+    let deployed = world.running(&ecs).await.unwrap();
+    assert_ne!(deployed, first);
+
+    // Exit 1: the step fails before any service is updated.
+    standins.post_script(script(serde_json::json!(1))).await;
+    let proxy = FaultProxy::start(&standins, &[]);
+    let mut action = staging_deploy(
+        &standins,
+        &repository,
+        &world,
+        &[
+            ("pre-deploy-command", "python manage.py migrate"),
+            ("force-new-deployment", "true"),
+        ],
+    );
+    action.set("AWS_ENDPOINT_URL", &proxy.url);
+    let run = action.run();
+    assert_eq!(run.code, 1, "{}", run.log());
+    let error = run.the_error("migration failed");
+    assert!(
+        error.contains("exit code 1") && error.contains("no service was updated"),
+        "{error}"
+    );
+    assert_eq!(run.outputs["pre-deploy-exit-code"], "1");
+    assert!(
+        !proxy.calls().iter().any(|c| c == "UpdateService"),
+        "{:?}",
+        proxy.calls()
+    );
+    assert_eq!(
+        world.running(&ecs).await.unwrap(),
+        deployed,
+        "the service moved"
+    );
+}

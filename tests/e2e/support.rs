@@ -149,7 +149,8 @@ impl StandIns {
         .await;
     }
 
-    async fn post_script(&self, body: serde_json::Value) {
+    /// Post a script to the strict ECS stand-in (`scripts/ecs_deployments.py` says which).
+    pub async fn post_script(&self, body: serde_json::Value) {
         let url = format!("{}/_stand-in/ecs-script", self.var("AWS_ENDPOINT_URL"));
         let response = reqwest::Client::new()
             .post(url)
@@ -266,6 +267,16 @@ pub struct EcsWorld {
 
 impl EcsWorld {
     pub async fn create(ecs: &aws_sdk_ecs::Client, image: &str) -> Self {
+        Self::create_with(ecs, image, None).await
+    }
+
+    /// A world whose service runs with `launch_type` (FARGATE: moto starts one-off tasks of it
+    /// without container instances).
+    pub async fn create_with(
+        ecs: &aws_sdk_ecs::Client,
+        image: &str,
+        launch_type: Option<aws_sdk_ecs::types::LaunchType>,
+    ) -> Self {
         let cluster = unique("e2e-cluster");
         let service = unique("e2e-service");
         ecs.create_cluster()
@@ -328,6 +339,7 @@ impl EcsWorld {
             .service_name(&service)
             .task_definition(task_definition.task_definition_arn().unwrap())
             .desired_count(1)
+            .set_launch_type(launch_type)
             .send()
             .await
             .unwrap();
@@ -613,6 +625,9 @@ impl ActionRun {
         }
         if self.get("INPUT_CREATE-REPOSITORY") == Some("true") {
             args.push("--create-repository".into());
+        }
+        if self.get("INPUT_PRE-DEPLOY-COMMAND").is_some() {
+            args.push("--pre-deploy".into());
         }
         if let Some(account) = self
             .get("INPUT_REGISTRY")

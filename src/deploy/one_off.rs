@@ -1,0 +1,214 @@
+//! A one-off task of a revision — `pre-deploy-command` (say `python manage.py migrate` on the
+//! new image before any service moves to it): RunTask with the service's own placement
+//! (launch type or capacity providers, network configuration, platform version) and the
+//! command as a container override, then wait for STOPPED with the rollout's discipline (fast
+//! at first, every 3 s after). Exit code 0 of that container is success; anything else — a
+//! non-zero code, no code, a stop reason, the timeout (the task is then stopped) — is a failure
+//! that carries the exit code, the stop reason and the container's last log lines.
+
+use super::evidence;
+use crate::console::Console;
+use crate::error::Problem;
+use anyhow::{Result, anyhow};
+use aws_sdk_ecs::error::DisplayErrorContext;
+use aws_sdk_ecs::types::{ContainerOverride, Service, TaskDefinition, TaskOverride};
+use std::time::{Duration, Instant};
+
+/// What a one-off task did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OneOff {
+    pub task_arn: String,
+    pub container: String,
+    /// `None`: the container never exited on its own (not started, stopped, timed out).
+    pub exit_code: Option<i32>,
+    #[serde(serialize_with = "crate::json::seconds")]
+    pub duration: Duration,
+    pub stopped_reason: Option<String>,
+}
+
+impl OneOff {
+    pub fn succeeded(&self) -> bool {
+        self.exit_code == Some(0)
+    }
+}
+
+/// What to run, and where.
+pub struct Request<'a> {
+    pub cluster: &'a str,
+    /// The service whose placement the task copies.
+    pub service: &'a Service,
+    pub task_definition: &'a TaskDefinition,
+    pub container: &'a str,
+    pub command: &'a [String],
+    /// `startedBy`: names the action and the run, so the task is found in the console.
+    pub started_by: String,
+    pub timeout: Duration,
+}
+
+/// The polling delay after `polls` reads: 1 s for the first five, then 3 s.
+fn poll_delay(polls: u32) -> Duration {
+    if polls < 5 {
+        Duration::from_secs(1)
+    } else {
+        Duration::from_secs(3)
+    }
+}
+
+/// Start the task and wait for it to stop; `Ok` with what it did (check
+/// [`OneOff::succeeded`]), `Err` when it could not be started or followed.
+pub async fn run(
+    ecs: &aws_sdk_ecs::Client,
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    request: &Request<'_>,
+    console: &Console,
+) -> Result<OneOff> {
+    let arn = request
+        .task_definition
+        .task_definition_arn()
+        .unwrap_or_default();
+    let service = request.service;
+    let strategy = service.capacity_provider_strategy();
+    let overrides = TaskOverride::builder()
+        .container_overrides(
+            ContainerOverride::builder()
+                .name(request.container)
+                .set_command(Some(request.command.to_vec()))
+                .build(),
+        )
+        .build();
+    let started = Instant::now();
+    let answer = ecs
+        .run_task()
+        .cluster(request.cluster)
+        .task_definition(arn)
+        .count(1)
+        .started_by(&request.started_by)
+        .set_launch_type(if strategy.is_empty() {
+            service.launch_type().cloned()
+        } else {
+            None
+        })
+        .set_capacity_provider_strategy((!strategy.is_empty()).then(|| strategy.to_vec()))
+        .set_network_configuration(service.network_configuration().cloned())
+        .set_platform_version(service.platform_version().map(str::to_string))
+        .overrides(overrides)
+        .send()
+        .await
+        .map_err(|error| anyhow!("ECS RunTask of {arn}: {}", DisplayErrorContext(&error)))?;
+    let Some(task_arn) = answer.tasks().first().and_then(|t| t.task_arn()) else {
+        let reasons: Vec<String> = answer
+            .failures()
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} ({})",
+                    f.reason().unwrap_or("?"),
+                    f.detail().unwrap_or("")
+                )
+            })
+            .collect();
+        return Err(Problem::new(format!(
+            "ECS started no task of {arn}: {}",
+            if reasons.is_empty() {
+                "no reason given".into()
+            } else {
+                reasons.join(", ")
+            }
+        ))
+        .hint("check the cluster's capacity and the service's network configuration")
+        .into());
+    };
+    let task_arn = task_arn.to_string();
+    console.line(&format!(
+        "started {task_arn} ({}: {})",
+        request.container,
+        request.command.join(" ")
+    ));
+    let mut polls = 0;
+    loop {
+        tokio::time::sleep(poll_delay(polls)).await;
+        polls += 1;
+        let described = ecs
+            .describe_tasks()
+            .cluster(request.cluster)
+            .tasks(&task_arn)
+            .send()
+            .await
+            .map_err(|error| {
+                anyhow!(
+                    "ECS DescribeTasks {task_arn}: {}",
+                    DisplayErrorContext(&error)
+                )
+            })?;
+        let task = described.tasks().first();
+        if let Some(task) = task.filter(|t| t.last_status() == Some("STOPPED")) {
+            let exit_code = task
+                .containers()
+                .iter()
+                .find(|c| c.name() == Some(request.container))
+                .and_then(aws_sdk_ecs::types::Container::exit_code);
+            let done = OneOff {
+                task_arn: task_arn.clone(),
+                container: request.container.to_string(),
+                exit_code,
+                duration: started.elapsed(),
+                stopped_reason: task.stopped_reason().map(str::to_string),
+            };
+            if !done.succeeded() {
+                // Everything to the step log: why, and what the container printed last.
+                console.line(&evidence::describe_task(task));
+                for (container, group, stream) in
+                    evidence::log_streams(request.task_definition, task)
+                {
+                    if container != request.container {
+                        continue;
+                    }
+                    console.line(&format!("last lines of {container} ({group} {stream}):"));
+                    for line in evidence::last_log_lines(logs, &group, &stream)
+                        .await
+                        .unwrap_or_default()
+                    {
+                        console.line(&format!("    {line}"));
+                    }
+                }
+            }
+            return Ok(done);
+        }
+        if started.elapsed() >= request.timeout {
+            let _ = ecs
+                .stop_task()
+                .cluster(request.cluster)
+                .task(&task_arn)
+                .reason("deploy-action: pre-deploy-command timed out")
+                .send()
+                .await;
+            return Ok(OneOff {
+                task_arn,
+                container: request.container.to_string(),
+                exit_code: None,
+                duration: started.elapsed(),
+                stopped_reason: Some(format!(
+                    "timed out after {} minutes; deploy-action stopped it",
+                    request.timeout.as_secs() / 60
+                )),
+            });
+        }
+    }
+}
+
+/// The failure of a pre-deploy task, before any service was updated.
+pub fn failure(done: &OneOff, command: &[String]) -> anyhow::Error {
+    Problem::new(format!(
+        "pre-deploy-command `{}` failed in {} ({}): exit code {}{}; no service was updated",
+        command.join(" "),
+        done.task_arn.rsplit('/').next().unwrap_or(&done.task_arn),
+        done.container,
+        done.exit_code.map_or_else(|| "none".to_string(), |code| code.to_string()),
+        done.stopped_reason
+            .as_deref()
+            .map(|reason| format!(", {reason}"))
+            .unwrap_or_default()
+    ))
+    .hint("the task's last log lines are in the step log above; the image is pushed and the new revision registered, re-run once the command passes")
+    .into()
+}
