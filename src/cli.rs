@@ -43,6 +43,18 @@ pub enum Command {
     Status(DeployArgs),
     /// Print the services' containers' CloudWatch log lines (found from the task definition).
     Logs(LogsArgs),
+    /// Put each service back on the revision it ran before the last deploy, and wait for it.
+    Rollback(RollbackArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RollbackArgs {
+    #[command(flatten)]
+    pub deploy: DeployArgs,
+    /// The revision to go back to (FAMILY:N or an ARN) [default: the one the running revision's
+    /// deploy-action:replaces tag names].
+    #[arg(long, value_name = "REVISION")]
+    pub to: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -58,12 +70,15 @@ pub struct LogsArgs {
 }
 
 /// A look at the services, for a person.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum Look {
     Status,
     Logs {
         since: std::time::Duration,
         follow: bool,
+    },
+    Rollback {
+        to: Option<String>,
     },
 }
 
@@ -143,6 +158,10 @@ impl Cli {
                     since: args.since,
                     follow: args.follow,
                 };
+                return Some(Invocation::look(args.deploy, look, env));
+            }
+            Some(Command::Rollback(args)) => {
+                let look = Look::Rollback { to: args.to };
                 return Some(Invocation::look(args.deploy, look, env));
             }
             Some(Command::Deploy(args)) => (args, Intent::AsGiven),
@@ -235,12 +254,18 @@ impl Invocation {
                     .enable_all()
                     .build()
                     .context("could not start the async runtime")?;
-                match *look {
+                match look {
                     Look::Status => {
                         runtime.block_on(crate::operator::status::run(request, console))
                     }
-                    Look::Logs { since, follow } => runtime
-                        .block_on(crate::operator::logs::run(request, since, follow, console)),
+                    Look::Logs { since, follow } => runtime.block_on(crate::operator::logs::run(
+                        request, *since, *follow, console,
+                    )),
+                    Look::Rollback { to } => runtime.block_on(crate::operator::rollback::run(
+                        request,
+                        to.as_deref(),
+                        console,
+                    )),
                 }
             }
         }

@@ -345,7 +345,15 @@ pub async fn roll_out(
     };
     let ecs = aws_sdk_ecs::Client::new(&session.config);
     let logs = aws_sdk_cloudwatchlogs::Client::new(&session.config);
-    let revisions = register_revisions(&ecs, &targets, image, &rollout.edits, console).await?;
+    let revisions = register_revisions(
+        &ecs,
+        &targets,
+        image,
+        &rollout.edits,
+        &plan.source.sha,
+        console,
+    )
+    .await?;
     if let Some(pre) = &rollout.pre_deploy {
         let done = pre_deploy(
             &ecs,
@@ -474,6 +482,7 @@ async fn register_revisions(
     targets: &[Target],
     image: &PushedImage,
     edits: &crate::plan::containers::ContainerEdits,
+    commit: &str,
     console: &Console,
 ) -> Result<BTreeMap<String, Option<NewRevision>>> {
     let mut revisions = BTreeMap::new();
@@ -493,10 +502,12 @@ async fn register_revisions(
             revisions.insert(base, None);
             continue;
         }
+        let tags =
+            task_definition::revision_tags(&target.tags, target.task_definition_arn(), commit);
         let registered = task_definition::register_request(
             ecs.register_task_definition(),
             &rendered.task_definition,
-            &target.tags,
+            &tags,
         )
         .send()
         .await

@@ -113,6 +113,24 @@ pub fn pin(
     }
 }
 
+/// The tag on every revision the action registers naming the revision it replaced: what
+/// `deploy-action rollback` puts back (never a guess such as "revision − 1").
+pub const REPLACES_TAG: &str = "deploy-action:replaces";
+/// The tag naming the commit the revision was built from.
+pub const COMMIT_TAG: &str = "deploy-action:commit";
+
+/// The base revision's tags (copied), with ours set: the revision replaced and the commit.
+pub fn revision_tags(copied: &[Tag], replaces: &str, commit: &str) -> Vec<Tag> {
+    let mut tags: Vec<Tag> = copied
+        .iter()
+        .filter(|tag| !matches!(tag.key(), Some(REPLACES_TAG | COMMIT_TAG)))
+        .cloned()
+        .collect();
+    tags.push(Tag::builder().key(REPLACES_TAG).value(replaces).build());
+    tags.push(Tag::builder().key(COMMIT_TAG).value(commit).build());
+    tags
+}
+
 /// The container changes fit `base`: the containers the config file names exist, and secrets
 /// have the execution role ECS fetches them with. Checked before anything is built.
 pub fn check_edits(base: &TaskDefinition, edits: &ContainerEdits) -> Result<(), Problem> {

@@ -466,3 +466,70 @@ async fn status_and_logs_show_what_a_service_runs_and_prints() {
         "{stdout}"
     );
 }
+
+/// `rollback` puts the service back on exactly the revision the running one replaced (its
+/// `deploy-action:replaces` tag), and waits for it; a revision the action did not register has
+/// no such tag, and the error names the revision to pass with `--to`.
+#[tokio::test(flavor = "multi_thread")]
+async fn rollback_goes_back_to_the_revision_the_deploy_replaced() {
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let (world, repository) = {
+        let repository = unique("e2e/rollback");
+        standins.ecr_repository(&repository, false).await;
+        let world = EcsWorld::create(
+            &ecs,
+            &format!("{}/{repository}:staging", standins.registry()),
+        )
+        .await;
+        (world, repository)
+    };
+    let first = world
+        .task_definition
+        .task_definition_arn()
+        .unwrap()
+        .to_string();
+    let run = staging_deploy(&standins, &repository, &world, &[]).run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    let deployed = world.running(&ecs).await.unwrap();
+    assert_ne!(deployed, first);
+
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "rollback",
+        "--aws-region",
+        REGION,
+        "--ecr-repository",
+        repository.as_str(),
+        "--ecs-cluster",
+        world.cluster.as_str(),
+        "--ecs-services",
+        world.service.as_str(),
+        "--ref",
+        "refs/heads/main",
+        "--sha",
+        "0123456789abcdef0123456789abcdef01234567",
+    ];
+    let (code, stdout, stderr) = local_run(&standins, dir.path(), &args);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(world.running(&ecs).await.as_deref(), Some(first.as_str()));
+    assert!(stdout.contains("back on"), "{stdout}");
+
+    // Now on a revision no deploy registered: nothing to go back to but what --to names.
+    let (code, stdout, stderr) = local_run(&standins, dir.path(), &args);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stderr.contains("has no deploy-action:replaces tag") && stderr.contains("--to "),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = local_run(
+        &standins,
+        dir.path(),
+        &[&args[..], &["--to", deployed.as_str()]].concat(),
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(
+        world.running(&ecs).await.as_deref(),
+        Some(deployed.as_str())
+    );
+}

@@ -85,8 +85,29 @@ async fn deploys_for_real(git_ref: &str, environment: &str, mode: Mode) {
     assert_eq!(new.family(), old.family());
     assert_eq!(new.network_mode(), old.network_mode());
     assert_eq!((new.cpu(), new.memory()), (old.cpu(), old.memory()));
-    assert_eq!(described.tags().len(), 1, "tags were not copied");
-    assert_eq!(described.tags()[0].key(), Some("team"));
+    // The revision's tags are copied, and ours say what it replaced and which commit it is.
+    let tag = |key: &str| {
+        described
+            .tags()
+            .iter()
+            .find(|t| t.key() == Some(key))
+            .and_then(|t| t.value())
+            .map(str::to_string)
+    };
+    assert_eq!(
+        tag("team").as_deref(),
+        Some("backend"),
+        "tags were not copied"
+    );
+    assert_eq!(
+        tag("deploy-action:replaces").as_deref(),
+        old.task_definition_arn()
+    );
+    assert_eq!(
+        tag("deploy-action:commit").as_deref(),
+        Some("4f2a9c1d0e8b7a6c5d4e3f2a1b0c9d8e7f6a5b4c")
+    );
+    assert_eq!(described.tags().len(), 3);
 
     // Summary, and no secret anywhere.
     assert!(run.summary.contains(&digest), "{}", run.summary);

@@ -1,0 +1,112 @@
+//! `deploy-action rollback`: put each service back on the revision it ran before the last
+//! deploy and wait for it. "Before" is exact: every revision the action registers carries a
+//! `deploy-action:replaces` tag naming the revision it replaced — rollback reads that tag and
+//! never guesses "revision − 1". `--to` names the revision when there is no tag.
+
+use crate::console::Console;
+use crate::deploy::revision_of;
+use crate::deploy::task_definition::REPLACES_TAG;
+use crate::deploy::wait::{self, EventLog, Followed, Poller, Verdict};
+use crate::error::Problem;
+use anyhow::{Context, Result, anyhow};
+use aws_sdk_ecs::error::DisplayErrorContext;
+use aws_sdk_ecs::types::TaskDefinitionField;
+use std::time::Duration;
+
+pub async fn run(request: &crate::Request, to: Option<&str>, console: &Console) -> Result<()> {
+    let (plan, session) = super::prepare(request, console).await?;
+    let rollout = super::rollout(&plan)?;
+    let ecs = aws_sdk_ecs::Client::new(&session.config);
+    let (services, failures) =
+        wait::describe_services(&ecs, &rollout.cluster, &rollout.services).await?;
+    if let Some(failure) = failures.first() {
+        return Err(anyhow!(
+            "{}: {}",
+            failure.arn().unwrap_or("a service"),
+            failure.reason().unwrap_or("not found")
+        ));
+    }
+    // Decide every target first: nothing moves unless every service can go back.
+    let mut moves = Vec::new();
+    for service in &services {
+        let name = service.service_name().unwrap_or_default().to_string();
+        let running = service.task_definition().unwrap_or_default().to_string();
+        let target = match to {
+            Some(revision) => revision.to_string(),
+            None => replaced_by(&ecs, &running).await?.ok_or_else(|| {
+                Problem::new(format!(
+                    "{name} runs {}, which has no {REPLACES_TAG} tag: deploy-action did not register it, so \
+                     the revision before it is not known",
+                    revision_of(&running)
+                ))
+                .hint(format!(
+                    "name the revision to go back to: --to {}:N",
+                    revision_of(&running).split(':').next().unwrap_or("FAMILY")
+                ))
+            })?,
+        };
+        moves.push((name, running, target));
+    }
+    let poller = Poller::new(&rollout.cluster, rollout.services.clone());
+    let timeout = rollout.wait_timeout.unwrap_or(Duration::from_secs(30 * 60));
+    for (name, running, target) in moves {
+        console.line(&format!(
+            "{name}: {} → {}",
+            revision_of(&running),
+            revision_of(&target)
+        ));
+        let answer = ecs
+            .update_service()
+            .cluster(&rollout.cluster)
+            .service(&name)
+            .task_definition(&target)
+            .send()
+            .await
+            .map_err(|error| {
+                anyhow!("ECS UpdateService {name}: {}", DisplayErrorContext(&error))
+            })?;
+        let followed = Followed::from_update(answer.service(), &target);
+        let mut events = EventLog::default();
+        match wait::wait_for_rollout(
+            &ecs,
+            &poller,
+            &name,
+            &followed,
+            timeout,
+            &mut events,
+            console,
+        )
+        .await?
+        {
+            Verdict::Done { running, desired } => console.line(&format!(
+                "{name}: back on {} ({running}/{desired} running)",
+                revision_of(&target)
+            )),
+            Verdict::Failed(reason) | Verdict::TimedOut(reason) => {
+                return Err(
+                    Problem::new(format!("rolling {name} back to {target}: {reason}"))
+                        .hint("the service events above say why")
+                        .into(),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The revision `running` replaced, from its `deploy-action:replaces` tag.
+async fn replaced_by(ecs: &aws_sdk_ecs::Client, running: &str) -> Result<Option<String>> {
+    let described = ecs
+        .describe_task_definition()
+        .task_definition(running)
+        .include(TaskDefinitionField::Tags)
+        .send()
+        .await
+        .with_context(|| format!("ECS DescribeTaskDefinition {running}"))?;
+    Ok(described
+        .tags()
+        .iter()
+        .find(|tag| tag.key() == Some(REPLACES_TAG))
+        .and_then(|tag| tag.value())
+        .map(str::to_string))
+}
