@@ -381,45 +381,15 @@ async fn status_and_logs_show_what_a_service_runs_and_prints() {
         ),
     )
     .unwrap();
-    let logs = standins.logs().await;
     let group = format!("/ecs/{}", world.task_definition.family().unwrap());
     let stream = "ecs/api/0f1e2d3c4b5a69788796a5b4c3d2e1f0";
-    logs.create_log_group()
-        .log_group_name(&group)
-        .send()
-        .await
-        .unwrap();
-    logs.create_log_stream()
-        .log_group_name(&group)
-        .log_stream_name(stream)
-        .send()
-        .await
-        .unwrap();
-    let now = i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis(),
-    )
-    .unwrap();
-    for (offset, message) in [
-        (0, "Booting worker with pid: 7"),
-        (1, "::error::from the app"),
-    ] {
-        logs.put_log_events()
-            .log_group_name(&group)
-            .log_stream_name(stream)
-            .log_events(
-                aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
-                    .timestamp(now - 1000 + offset)
-                    .message(message)
-                    .build()
-                    .unwrap(),
-            )
-            .send()
-            .await
-            .unwrap();
-    }
+    standins
+        .plant_log_lines(
+            &group,
+            stream,
+            &["Booting worker with pid: 7", "::error::from the app"],
+        )
+        .await;
     let sha = [
         "--ref",
         "refs/heads/feature/look",

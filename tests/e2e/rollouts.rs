@@ -388,25 +388,9 @@ async fn crashed_deploy(standins: &StandIns, extra: &[(&str, &str)]) -> Finished
     standins
         .script_crash(&world.service, "api", 3, &task_id)
         .await;
-    let logs = standins.logs().await;
     let family = world.task_definition.family().unwrap();
     let group = format!("/ecs/{family}");
     let stream = format!("ecs/api/{task_id}");
-    logs.create_log_group()
-        .log_group_name(&group)
-        .send()
-        .await
-        .unwrap();
-    logs.create_log_stream()
-        .log_group_name(&group)
-        .log_stream_name(&stream)
-        .send()
-        .await
-        .unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
     let hostile = [
         "Traceback (most recent call last): KeyError: 'JWT_SECRET_KEY'",
         "::stop-commands::pwned",
@@ -415,21 +399,7 @@ async fn crashed_deploy(standins: &StandIns, extra: &[(&str, &str)]) -> Finished
         "##[warning]forged legacy command",
         "::pwned::",
     ];
-    for (index, line) in (0_i64..).zip(hostile) {
-        logs.put_log_events()
-            .log_group_name(&group)
-            .log_stream_name(&stream)
-            .log_events(
-                aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
-                    .timestamp(now + index)
-                    .message(line)
-                    .build()
-                    .unwrap(),
-            )
-            .send()
-            .await
-            .unwrap();
-    }
+    standins.plant_log_lines(&group, &stream, &hostile).await;
     let run = staging_deploy(standins, &repository, &world, extra).run();
     assert_eq!(run.code, 1, "{}", run.log());
     // The evidence is there, as text.

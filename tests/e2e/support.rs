@@ -187,6 +187,45 @@ impl StandIns {
         aws_sdk_cloudwatchlogs::Client::new(&self.moto_config().await)
     }
 
+    /// Plant `lines` in the CloudWatch stream `group`/`stream` (both created), a millisecond
+    /// apart and ending a second ago: what a container wrote.
+    pub async fn plant_log_lines(&self, group: &str, stream: &str, lines: &[&str]) {
+        let logs = self.logs().await;
+        logs.create_log_group()
+            .log_group_name(group)
+            .send()
+            .await
+            .unwrap();
+        logs.create_log_stream()
+            .log_group_name(group)
+            .log_stream_name(stream)
+            .send()
+            .await
+            .unwrap();
+        let now = i64::try_from(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_millis(),
+        )
+        .unwrap();
+        for (offset, line) in (0_i64..).zip(lines) {
+            logs.put_log_events()
+                .log_group_name(group)
+                .log_stream_name(stream)
+                .log_events(
+                    aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                        .timestamp(now - 1000 + offset)
+                        .message(*line)
+                        .build()
+                        .unwrap(),
+                )
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+
     async fn moto_config(&self) -> aws_config::SdkConfig {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new(REGION))
