@@ -8,6 +8,43 @@ use wiremock::MockServer;
 
 type Edit = Box<dyn Fn(&mut ActionRun)>;
 
+/// AWS and the OIDC endpoint as servers that count every request: a refused run sends none.
+struct Counted {
+    aws: MockServer,
+    oidc: MockServer,
+}
+
+impl Counted {
+    async fn start() -> Self {
+        Self {
+            aws: MockServer::start().await,
+            oidc: MockServer::start().await,
+        }
+    }
+
+    /// Point the run's AWS and OIDC endpoints here.
+    fn point(&self, action: &mut ActionRun) {
+        action.set("AWS_ENDPOINT_URL", &self.aws.uri());
+        action.set(
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            &format!("{}/token", self.oidc.uri()),
+        );
+    }
+
+    async fn assert_untouched(&self, what: &str) {
+        assert_eq!(
+            self.aws.received_requests().await.unwrap().len(),
+            0,
+            "{what} reached AWS"
+        );
+        assert_eq!(
+            self.oidc.received_requests().await.unwrap().len(),
+            0,
+            "{what} asked for a token"
+        );
+    }
+}
+
 fn set(key: &'static str, value: &str) -> Edit {
     let value = value.to_string();
     Box::new(move |run| run.set(key, &value))
@@ -49,8 +86,7 @@ fn file(dir: &std::path::Path, name: &str, text: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_inputs_fail_with_one_clear_error_and_no_aws_call() {
     let standins = StandIns::get();
-    let aws = MockServer::start().await;
-    let oidc = MockServer::start().await;
+    let counted = Counted::start().await;
     let files = tempfile::tempdir().unwrap();
     let not_json = file(files.path(), "td.json", "taskDefinition: yes");
     let long = "a".repeat(70_000);
@@ -497,11 +533,7 @@ async fn bad_inputs_fail_with_one_clear_error_and_no_aws_call() {
             &unique("run"),
             &[("ecr-repository", "back-end")],
         );
-        action.set("AWS_ENDPOINT_URL", &aws.uri());
-        action.set(
-            "ACTIONS_ID_TOKEN_REQUEST_URL",
-            &format!("{}/token", oidc.uri()),
-        );
+        counted.point(&mut action);
         edit(&mut action);
         let run = action.run();
         assert_eq!(run.code, 1, "{case}: {}", run.log());
@@ -518,16 +550,7 @@ async fn bad_inputs_fail_with_one_clear_error_and_no_aws_call() {
             run.leftover_temp_files
         );
     }
-    assert_eq!(
-        aws.received_requests().await.unwrap().len(),
-        0,
-        "a bad input reached AWS"
-    );
-    assert_eq!(
-        oidc.received_requests().await.unwrap().len(),
-        0,
-        "a bad input asked for a token"
-    );
+    counted.assert_untouched("a bad input").await;
     standins.figure(&format!(
         "bad inputs: {} cases, each exit 1 with one ::error naming the input, 0 AWS calls",
         cases.len()
@@ -540,8 +563,7 @@ async fn bad_inputs_fail_with_one_clear_error_and_no_aws_call() {
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_config_files_fail_with_where_and_no_aws_call() {
     let standins = StandIns::get();
-    let aws = MockServer::start().await;
-    let oidc = MockServer::start().await;
+    let counted = Counted::start().await;
     let valid = "[defaults]\naws-region = \"us-east-2\"\necr-repository = \"back-end\"\n\n\
                  [environments.staging]\nbranches = [\"*\"]\n";
     let cases: Vec<(&str, String, &str)> = vec![
@@ -602,11 +624,7 @@ async fn bad_config_files_fail_with_where_and_no_aws_call() {
     for (case, text, expected) in &cases {
         let mut action = ActionRun::new(&standins, "refs/heads/feature/x", &unique("run"), &[]);
         action.remove("INPUT_AWS-REGION");
-        action.set("AWS_ENDPOINT_URL", &aws.uri());
-        action.set(
-            "ACTIONS_ID_TOKEN_REQUEST_URL",
-            &format!("{}/token", oidc.uri()),
-        );
+        counted.point(&mut action);
         std::fs::create_dir(action.dir.path().join(".github")).unwrap();
         std::fs::write(action.dir.path().join(".github/deploy.toml"), text).unwrap();
         let run = action.run();
@@ -622,16 +640,7 @@ async fn bad_config_files_fail_with_where_and_no_aws_call() {
         );
         assert!(error.contains("hint: "), "{case}: no hint in {error}");
     }
-    assert_eq!(
-        aws.received_requests().await.unwrap().len(),
-        0,
-        "a bad file reached AWS"
-    );
-    assert_eq!(
-        oidc.received_requests().await.unwrap().len(),
-        0,
-        "a bad file asked for a token"
-    );
+    counted.assert_untouched("a bad file").await;
     standins.figure(&format!(
         "bad config files: {} cases, each exit 1 naming file:line:column, 0 AWS calls",
         cases.len()
