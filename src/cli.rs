@@ -45,6 +45,23 @@ pub enum Command {
     Logs(LogsArgs),
     /// Put each service back on the revision it ran before the last deploy, and wait for it.
     Rollback(RollbackArgs),
+    /// Run a one-off task of the revision the service runs now: `run --env staging -- python manage.py shell`.
+    Run(RunArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub deploy: DeployArgs,
+    /// The container to run it in [default: the one whose image is in ecr-repository].
+    #[arg(long, value_name = "NAME")]
+    pub container: Option<String>,
+    /// Stop the task after this many minutes.
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=240))]
+    pub timeout_minutes: u64,
+    /// The command, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -79,6 +96,11 @@ pub enum Look {
     },
     Rollback {
         to: Option<String>,
+    },
+    Run {
+        command: Vec<String>,
+        container: Option<String>,
+        timeout: std::time::Duration,
     },
 }
 
@@ -157,6 +179,14 @@ impl Cli {
                 let look = Look::Logs {
                     since: args.since,
                     follow: args.follow,
+                };
+                return Some(Invocation::look(args.deploy, look, env));
+            }
+            Some(Command::Run(args)) => {
+                let look = Look::Run {
+                    command: args.command,
+                    container: args.container,
+                    timeout: std::time::Duration::from_secs(args.timeout_minutes * 60),
                 };
                 return Some(Invocation::look(args.deploy, look, env));
             }
@@ -266,13 +296,28 @@ impl Invocation {
                         to.as_deref(),
                         console,
                     )),
+                    Look::Run {
+                        command,
+                        container,
+                        timeout,
+                    } => runtime.block_on(crate::operator::run::run(
+                        request,
+                        command,
+                        container.as_deref(),
+                        *timeout,
+                        console,
+                    )),
                 }
             }
         }
     }
 
-    /// The exit code of a failure: 2 for a usage mistake in `iam-policy`, 1 for a failed run.
-    pub fn failure_code(&self) -> u8 {
+    /// The exit code of a failure: 2 for a usage mistake in `iam-policy`, 1 for a failed run,
+    /// the task's own code for `run`.
+    pub fn failure_code(&self, failure: &anyhow::Error) -> u8 {
+        if let Some(crate::operator::run::TaskExit(code)) = failure.downcast_ref() {
+            return u8::try_from(*code).ok().filter(|c| *c != 0).unwrap_or(1);
+        }
         match self {
             Invocation::IamPolicy(_) | Invocation::Schema => 2,
             Invocation::Pipeline { .. } | Invocation::Look { .. } => 1,

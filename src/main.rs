@@ -18,7 +18,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             invocation.report_failure(&failure);
-            ExitCode::from(invocation.failure_code())
+            ExitCode::from(invocation.failure_code(&failure))
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod logs;
 pub mod rollback;
+pub mod run;
 pub mod status;
 
 use crate::auth::AwsSession;

@@ -503,3 +503,47 @@ async fn rollback_goes_back_to_the_revision_the_deploy_replaced() {
         Some(deployed.as_str())
     );
 }
+
+/// `run -- COMMAND…`: a one-off task of the revision the service runs now, with the service's
+/// placement and the command as given; its exit code is the command's.
+#[tokio::test(flavor = "multi_thread")]
+async fn run_returns_the_tasks_exit_code() {
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let repository = unique("e2e/run");
+    let world = EcsWorld::create_with(
+        &ecs,
+        &format!("{}/{repository}:staging", standins.registry()),
+        Some(aws_sdk_ecs::types::LaunchType::Fargate),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "run",
+        "--aws-region",
+        REGION,
+        "--ecr-repository",
+        repository.as_str(),
+        "--ecs-cluster",
+        world.cluster.as_str(),
+        "--ecs-services",
+        world.service.as_str(),
+        "--ref",
+        "refs/heads/main",
+        "--sha",
+        "0123456789abcdef0123456789abcdef01234567",
+        "--",
+        "python",
+        "manage.py",
+        "check",
+    ];
+    for code in [3, 0] {
+        standins
+            .post_script(serde_json::json!({"cluster": world.cluster, "task_exit_code": code, "task_polls": 1}))
+            .await;
+        let (exit, stdout, stderr) = local_run(&standins, dir.path(), &args);
+        assert_eq!(exit, code, "{stdout}{stderr}");
+        assert!(stdout.contains(&format!("exited {code} after")), "{stdout}");
+        assert!(stdout.contains("(api: python manage.py check)"), "{stdout}");
+    }
+}

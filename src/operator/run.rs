@@ -1,0 +1,111 @@
+//! `deploy-action run -- COMMAND…`: the same one-off task as `pre-deploy-command`, on the
+//! revision the first service runs now, with its placement; the container's last log lines are
+//! printed and its exit code becomes this command's.
+
+use crate::console::Console;
+use crate::deploy::one_off;
+use anyhow::{Context, Result};
+use std::time::Duration;
+
+/// The task's own non-zero exit code, for the process to exit with.
+#[derive(Debug, thiserror::Error)]
+#[error("the task exited with {0}")]
+pub struct TaskExit(pub i32);
+
+pub async fn run(
+    request: &crate::Request,
+    command: &[String],
+    container: Option<&str>,
+    timeout: Duration,
+    console: &Console,
+) -> Result<()> {
+    let (plan, session) = super::prepare(request, console).await?;
+    let rollout = super::rollout(&plan)?;
+    let ecs = aws_sdk_ecs::Client::new(&session.config);
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&session.config);
+    let (services, _) =
+        crate::deploy::wait::describe_services(&ecs, &rollout.cluster, &rollout.services[..1])
+            .await?;
+    let service = services.first().with_context(|| {
+        format!(
+            "service {} not found in {}",
+            rollout.services[0], rollout.cluster
+        )
+    })?;
+    let running = service.task_definition().unwrap_or_default();
+    let described = ecs
+        .describe_task_definition()
+        .task_definition(running)
+        .send()
+        .await
+        .with_context(|| format!("ECS DescribeTaskDefinition {running}"))?;
+    let task_definition = described
+        .task_definition()
+        .context("DescribeTaskDefinition returned no task definition")?;
+    let container = match container {
+        Some(name) => name.to_string(),
+        None => {
+            let repository = format!("/{}", plan.image.repository);
+            task_definition
+                .container_definitions()
+                .iter()
+                .find(|c| {
+                    c.image().is_some_and(|image| {
+                        crate::deploy::task_definition::image_name(image).ends_with(&repository)
+                    })
+                })
+                .or_else(|| task_definition.container_definitions().first())
+                .and_then(|c| c.name())
+                .context("the task definition has no container")?
+                .to_string()
+        }
+    };
+    let request = one_off::Request {
+        cluster: &rollout.cluster,
+        service,
+        task_definition,
+        container: &container,
+        command,
+        started_by: "deploy-action-run".to_string(),
+        timeout,
+    };
+    let done = one_off::run(&ecs, &logs, &request, console).await?;
+    // The container's output, whatever the ending (on failure one_off printed it already).
+    if done.succeeded() {
+        print_last_lines(&logs, task_definition, &done, console).await;
+    }
+    console.line(&format!(
+        "{} exited {} after {:.1}s",
+        done.task_arn.rsplit('/').next().unwrap_or(&done.task_arn),
+        done.exit_code
+            .map_or_else(|| "with no code".to_string(), |code| code.to_string()),
+        done.duration.as_secs_f64()
+    ));
+    match done.exit_code {
+        Some(0) => Ok(()),
+        Some(code) => Err(TaskExit(code).into()),
+        None => Err(one_off::failure(&done, command)),
+    }
+}
+
+async fn print_last_lines(
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    task_definition: &aws_sdk_ecs::types::TaskDefinition,
+    done: &one_off::OneOff,
+    console: &Console,
+) {
+    let task = aws_sdk_ecs::types::Task::builder()
+        .task_arn(&done.task_arn)
+        .build();
+    for (container, group, stream) in crate::deploy::evidence::log_streams(task_definition, &task) {
+        if container != done.container {
+            continue;
+        }
+        for line in crate::deploy::evidence::last_log_lines(logs, &group, &stream)
+            .await
+            .unwrap_or_default()
+        {
+            console.line(&line);
+        }
+    }
+}
