@@ -61,8 +61,11 @@ fn container_changes(before: &TaskDefinition, after: &TaskDefinition) -> Vec<Cha
                         after: new.image().unwrap_or_default().to_string(),
                     });
                 }
+                changes.extend(variable_changes(name, old, new));
                 let mut old_rest = old.clone();
                 old_rest.image = new.image.clone();
+                old_rest.environment = new.environment.clone();
+                old_rest.secrets = new.secrets.clone();
                 if &old_rest != new {
                     changes.push(Change {
                         field: format!("container {name}"),
@@ -82,6 +85,72 @@ fn container_changes(before: &TaskDefinition, after: &TaskDefinition) -> Vec<Cha
             changes.push(Change {
                 field: format!("container {}", old.name().unwrap_or("?")),
                 before: "present".into(),
+                after: "removed".into(),
+            });
+        }
+    }
+    changes
+}
+
+/// Variables set or removed (names only: a value may be sensitive) and secrets set or removed
+/// (with their `valueFrom`, a reference; a secret's value is never read).
+fn variable_changes(
+    name: &str,
+    old: &aws_sdk_ecs::types::ContainerDefinition,
+    new: &aws_sdk_ecs::types::ContainerDefinition,
+) -> Vec<Change> {
+    let mut changes = Vec::new();
+    let value_of = |list: &[aws_sdk_ecs::types::KeyValuePair], key: &str| {
+        list.iter()
+            .find(|p| p.name() == Some(key))
+            .map(|p| p.value().unwrap_or_default().to_string())
+    };
+    let (was, is) = (old.environment(), new.environment());
+    let set: Vec<&str> = is
+        .iter()
+        .filter_map(|p| p.name())
+        .filter(|key| value_of(was, key) != value_of(is, key))
+        .collect();
+    let removed: Vec<&str> = was
+        .iter()
+        .filter_map(|p| p.name())
+        .filter(|key| value_of(is, key).is_none())
+        .collect();
+    if !set.is_empty() || !removed.is_empty() {
+        changes.push(Change {
+            field: format!("container {name} environment"),
+            before: if removed.is_empty() {
+                "…".into()
+            } else {
+                format!("{} removed", removed.join(", "))
+            },
+            after: if set.is_empty() {
+                "…".into()
+            } else {
+                format!("{} set", set.join(", "))
+            },
+        });
+    }
+    let from = |list: &[aws_sdk_ecs::types::Secret], key: &str| {
+        list.iter()
+            .find(|s| s.name() == key)
+            .map(|s| s.value_from().to_string())
+    };
+    let (was, is) = (old.secrets(), new.secrets());
+    for secret in is {
+        if from(was, secret.name()).as_deref() != Some(secret.value_from()) {
+            changes.push(Change {
+                field: format!("container {name} secret {}", secret.name()),
+                before: from(was, secret.name()).unwrap_or_else(|| "(none)".into()),
+                after: secret.value_from().to_string(),
+            });
+        }
+    }
+    for secret in was {
+        if from(is, secret.name()).is_none() {
+            changes.push(Change {
+                field: format!("container {name} secret {}", secret.name()),
+                before: secret.value_from().to_string(),
                 after: "removed".into(),
             });
         }

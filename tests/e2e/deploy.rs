@@ -741,3 +741,77 @@ unset = ["JWT_PUBLIC_KEY"]
     );
     run.assert_no_token_leaks(&standins);
 }
+
+/// A dry run with a config file: the per-service diff names the variables set and removed (no
+/// values) and each secret with its `valueFrom`; an input given to the step beats the file, and
+/// the plan says so. Nothing is registered or updated.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dry_run_shows_the_config_files_container_changes_and_inputs_win() {
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let repository = unique("e2e/toml-dry");
+    standins.ecr_repository(&repository, false).await;
+    let world = EcsWorld::create(
+        &ecs,
+        &format!("{}/{repository}:staging", standins.registry()),
+    )
+    .await;
+    let mut action = ActionRun::new(
+        &standins,
+        "refs/heads/feature/dry",
+        &unique("run"),
+        &[("dry-run", "true"), ("extra-tags", "from-the-step")],
+    );
+    std::fs::create_dir(action.dir.path().join(".github")).unwrap();
+    std::fs::write(
+        action.dir.path().join(".github/deploy.toml"),
+        format!(
+            r#"[defaults]
+ecr-repository = "{repository}"
+extra-tags = ["from-the-file"]
+
+[environments.staging]
+branches = ["*"]
+ecs-cluster = "{cluster}"
+ecs-services = ["{service}"]
+
+[environments.staging.containers.api]
+environment-variables = {{ SENTRY_ENVIRONMENT = "staging" }}
+secrets = {{ JWT_SECRET_KEY = "arn:aws:secretsmanager:{REGION}:123456789012:secret:jwt-AbCdEf" }}
+unset = ["JWT_PUBLIC_KEY"]
+"#,
+            cluster = world.cluster,
+            service = world.service
+        ),
+    )
+    .unwrap();
+    for (input, value) in [
+        ("ecr-repository", repository.as_str()),
+        ("ecs-cluster", world.cluster.as_str()),
+        ("ecs-services", world.service.as_str()),
+    ] {
+        action.set_in_config_file(input, value);
+    }
+    let run = action.run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    for expected in [
+        "container api environment: JWT_PUBLIC_KEY removed → SENTRY_ENVIRONMENT set",
+        "container api secret JWT_SECRET_KEY: (none) → arn:aws:secretsmanager:",
+        "push:         ",
+        ":from-the-step",
+        "extra-tags                   from input",
+    ] {
+        assert!(run.stdout.contains(expected), "{expected}: {}", run.log());
+    }
+    assert!(!run.stdout.contains("from-the-file"), "{}", run.log());
+    assert!(
+        !run.stdout.contains("-----BEGIN PUBLIC KEY"),
+        "a variable's value in the diff: {}",
+        run.log()
+    );
+    assert_eq!(
+        world.running(&ecs).await.as_deref(),
+        world.task_definition.task_definition_arn(),
+        "a dry run changed the service"
+    );
+}
