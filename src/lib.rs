@@ -205,6 +205,16 @@ async fn execute(
         session
     };
     release.aws_account_id = Some(session.account_id.clone());
+    if let (plan::ImageMode::Rollback, Some(rollout)) = (&plan.image.mode, &plan.rollout) {
+        release.reached = Some(Stage::Deploy);
+        let _group = console.group("rollback");
+        let ecs = aws_sdk_ecs::Client::new(&session.config);
+        let rollouts = operator::rollback::roll_back(&ecs, rollout, None, console)
+            .await
+            .at(Stage::Deploy)?;
+        release.rolled(rollouts);
+        return Ok(());
+    }
     release.reached = Some(Stage::Preflight);
     let targets = if plan.rollout.is_some() {
         let _group = console.group("preflight");
@@ -274,7 +284,8 @@ async fn execute(
 /// show what would change. Nothing is built, pushed, registered or updated.
 async fn dry_run(plan: &Plan, console: &Console, release: &mut Release) -> Result<(), Stopped> {
     let mut changes = String::new();
-    if plan.rollout.is_some() {
+    let rollback = matches!(plan.image.mode, plan::ImageMode::Rollback);
+    if plan.rollout.is_some() && !rollback {
         let session = {
             let _group = console.group("auth (dry run)");
             auth::authenticate(plan, console).await.at(Stage::Auth)?

@@ -137,6 +137,9 @@ pub async fn publish(
                         promote::with_registry(&host, &login, name, from, &moving, console).await?;
                     (digest, moving, Origin::Promoted { from: from.clone() })
                 }
+                ImageMode::Rollback => {
+                    return Err(anyhow::anyhow!("a rollback publishes no image"));
+                }
             };
             verify_tags(&ecr, plan, &host, &login, &tags, &digest).await?;
             (host, digest, tags, origin)

@@ -4,9 +4,9 @@
 //! never guesses "revision − 1". `--to` names the revision when there is no tag.
 
 use crate::console::Console;
-use crate::deploy::revision_of;
 use crate::deploy::task_definition::REPLACES_TAG;
 use crate::deploy::wait::{self, EventLog, Followed, Poller, Verdict};
+use crate::deploy::{Outcome, Rollout, revision_of};
 use crate::error::Problem;
 use anyhow::{Context, Result, anyhow};
 use aws_sdk_ecs::error::DisplayErrorContext;
@@ -17,8 +17,21 @@ pub async fn run(request: &crate::Request, to: Option<&str>, console: &Console) 
     let (plan, session) = super::prepare(request, console).await?;
     let rollout = super::rollout(&plan)?;
     let ecs = aws_sdk_ecs::Client::new(&session.config);
+    roll_back(&ecs, rollout, to, console).await?;
+    Ok(())
+}
+
+/// Put every service of `rollout` back (on `to`, or on what its running revision replaced)
+/// and wait; what happened to each, as a rollout. Every target is decided before any service
+/// moves. The action's `mode: rollback` and the CLI's `rollback` both come here.
+pub async fn roll_back(
+    ecs: &aws_sdk_ecs::Client,
+    rollout: &crate::plan::RolloutPlan,
+    to: Option<&str>,
+    console: &Console,
+) -> Result<Vec<Rollout>> {
     let (services, failures) =
-        wait::describe_services(&ecs, &rollout.cluster, &rollout.services).await?;
+        wait::describe_services(ecs, &rollout.cluster, &rollout.services).await?;
     if let Some(failure) = failures.first() {
         return Err(anyhow!(
             "{}: {}",
@@ -26,14 +39,13 @@ pub async fn run(request: &crate::Request, to: Option<&str>, console: &Console) 
             failure.reason().unwrap_or("not found")
         ));
     }
-    // Decide every target first: nothing moves unless every service can go back.
     let mut moves = Vec::new();
     for service in &services {
         let name = service.service_name().unwrap_or_default().to_string();
         let running = service.task_definition().unwrap_or_default().to_string();
         let target = match to {
             Some(revision) => revision.to_string(),
-            None => replaced_by(&ecs, &running).await?.ok_or_else(|| {
+            None => replaced_by(ecs, &running).await?.ok_or_else(|| {
                 Problem::new(format!(
                     "{name} runs {}, which has no {REPLACES_TAG} tag: deploy-action did not register it, so \
                      the revision before it is not known",
@@ -49,12 +61,14 @@ pub async fn run(request: &crate::Request, to: Option<&str>, console: &Console) 
     }
     let poller = Poller::new(&rollout.cluster, rollout.services.clone());
     let timeout = rollout.wait_timeout.unwrap_or(Duration::from_secs(30 * 60));
+    let mut done = Vec::new();
     for (name, running, target) in moves {
         console.line(&format!(
             "{name}: {} → {}",
             revision_of(&running),
             revision_of(&target)
         ));
+        let started = std::time::Instant::now();
         let answer = ecs
             .update_service()
             .cluster(&rollout.cluster)
@@ -65,10 +79,16 @@ pub async fn run(request: &crate::Request, to: Option<&str>, console: &Console) 
             .map_err(|error| {
                 anyhow!("ECS UpdateService {name}: {}", DisplayErrorContext(&error))
             })?;
+        // ECS answers with the full ARN; the revision may have been named as FAMILY:N.
+        let target = answer
+            .service()
+            .and_then(|s| s.task_definition())
+            .unwrap_or(&target)
+            .to_string();
         let followed = Followed::from_update(answer.service(), &target);
         let mut events = EventLog::default();
         match wait::wait_for_rollout(
-            &ecs,
+            ecs,
             &poller,
             &name,
             &followed,
@@ -78,10 +98,27 @@ pub async fn run(request: &crate::Request, to: Option<&str>, console: &Console) 
         )
         .await?
         {
-            Verdict::Done { running, desired } => console.line(&format!(
-                "{name}: back on {} ({running}/{desired} running)",
-                revision_of(&target)
-            )),
+            Verdict::Done {
+                running: up,
+                desired,
+            } => {
+                console.line(&format!(
+                    "{name}: back on {} ({up}/{desired} running)",
+                    revision_of(&target)
+                ));
+                done.push(Rollout {
+                    service: name,
+                    previous_task_definition: running,
+                    task_definition: target,
+                    changed_containers: Vec::new(),
+                    outcome: Outcome::Completed {
+                        running: up,
+                        desired,
+                    },
+                    duration: started.elapsed(),
+                    events: events.printed,
+                });
+            }
             Verdict::Failed(reason) | Verdict::TimedOut(reason) => {
                 return Err(
                     Problem::new(format!("rolling {name} back to {target}: {reason}"))
@@ -91,7 +128,7 @@ pub async fn run(request: &crate::Request, to: Option<&str>, console: &Console) 
             }
         }
     }
-    Ok(())
+    Ok(done)
 }
 
 /// The revision `running` replaced, from its `deploy-action:replaces` tag.

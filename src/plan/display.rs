@@ -72,6 +72,10 @@ impl fmt::Display for Plan {
                     writeln!(f, "secrets:      {}", ids.join(", "))?;
                 }
             }
+            ImageMode::Rollback => writeln!(
+                f,
+                "rollback:     each service back on the revision its current one replaced (its deploy-action:replaces tag); nothing is built or pushed"
+            )?,
             ImageMode::Promote { from } => writeln!(
                 f,
                 "promote:      {registry}/{}:{from} to the tags above, without a rebuild (the sha- tag stays where it is)",

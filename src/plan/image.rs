@@ -71,11 +71,13 @@ pub(super) fn resolve_image(
         "promote" => ImageMode::Promote {
             from: resolve_promote_from(args, sha)?,
         },
+        "rollback" => ImageMode::Rollback,
         other => {
             return Err(PlanError::new(
                 "mode",
                 format!("`{other}` is not a mode"),
-                "`build` (build and push) or `promote` (retag an image already pushed)",
+                "`build` (build and push), `promote` (retag an image already pushed) or `rollback` (each \
+                 service back on the revision the last deploy replaced)",
             ));
         }
     };

@@ -197,6 +197,9 @@ pub enum ImageMode {
     Promote {
         from: String,
     },
+    /// `mode: rollback`: no image at all; each service goes back to the revision its current
+    /// one replaced (the `deploy-action:replaces` tag).
+    Rollback,
 }
 
 /// What to do when the repository's tags are IMMUTABLE, so `staging`/`prod` cannot move.
@@ -380,6 +383,13 @@ fn resolve_applied(applied: &crate::config::Applied, intent: Intent) -> Result<P
         intent == Intent::Promote,
     )?;
     let rollout = rollout::resolve_rollout(args, &applied.containers)?;
+    if matches!(image.mode, ImageMode::Rollback) && rollout.is_none() {
+        return Err(PlanError::new(
+            "mode",
+            "is rollback, but no service is named",
+            "ecs-cluster and ecs-services: the services to put back on their previous revision",
+        ));
+    }
     let dry_run = parse_flag(&args.dry_run, "dry-run", false)? || intent == Intent::DryRun;
     // A dry run changes nothing, and hands no credentials to later steps either.
     let export_credentials_to =

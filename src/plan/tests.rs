@@ -10,7 +10,7 @@ fn resolve_given(inputs: &Inputs) -> Result<Plan, PlanError> {
 fn build_of(plan: &Plan) -> &BuildPlan {
     match &plan.image.mode {
         ImageMode::Build(build) => build,
-        ImageMode::Promote { .. } => panic!("expected a build"),
+        ImageMode::Promote { .. } | ImageMode::Rollback => panic!("expected a build"),
     }
 }
 

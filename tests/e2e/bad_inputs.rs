@@ -326,6 +326,11 @@ async fn bad_inputs_fail_with_one_clear_error_and_no_aws_call() {
         ),
         ("unknown mode", input("mode", "deploy"), "mode"),
         (
+            "rollback without services",
+            input("mode", "rollback"),
+            "mode",
+        ),
+        (
             "promote-from while building",
             input("promote-from", "staging"),
             "promote-from",

@@ -557,3 +557,40 @@ async fn a_pre_deploy_command_runs_before_the_rollout_and_can_stop_it() {
         "the service moved"
     );
 }
+
+/// `mode: rollback` in the action (a `workflow_dispatch` job's one click): each service back on
+/// the revision the last deploy replaced, waited for, reported like a rollout; nothing built.
+#[tokio::test(flavor = "multi_thread")]
+async fn mode_rollback_puts_the_service_back_on_the_replaced_revision() {
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let (world, repository) = world(&standins, "e2e/mode-rollback").await;
+    let first = world
+        .task_definition
+        .task_definition_arn()
+        .unwrap()
+        .to_string();
+    let run = staging_deploy(&standins, &repository, &world, &[]).run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    let deployed = world.running(&ecs).await.unwrap();
+    let uploads = standins.blob_uploads(&repository);
+
+    let mut back = staging_deploy(&standins, &repository, &world, &[("mode", "rollback")]);
+    back.set("INPUT_CONTEXT", "/nonexistent");
+    let run = back.run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(world.running(&ecs).await.as_deref(), Some(first.as_str()));
+    assert_eq!(
+        run.outputs["rollout-result"], "success",
+        "{}",
+        run.outputs_raw
+    );
+    assert_eq!(run.outputs["task-definition-arns"], first);
+    assert_eq!(run.outputs["previous-task-definition-arns"], deployed);
+    assert!(
+        !run.outputs.contains_key("digest"),
+        "a rollback pushed an image"
+    );
+    assert_eq!(standins.blob_uploads(&repository), uploads);
+    run.assert_groups_balanced();
+}
