@@ -252,6 +252,14 @@ async fn targets(ecs: &aws_sdk_ecs::Client, plan: &Plan) -> Result<Vec<Target>> 
                         .with_context(|| format!("checking service {name}"))?;
                 task_definition::check_edits(&base, &rollout.edits)
                     .with_context(|| format!("checking service {name}"))?;
+                if let Some(container) = rollout
+                    .pre_deploy
+                    .as_ref()
+                    .and_then(|p| p.container.as_deref())
+                {
+                    task_definition::check_container(&base, container, "pre-deploy-container")
+                        .with_context(|| format!("checking service {name}"))?;
+                }
                 selections.insert(base_key, selected.clone());
                 selected
             }

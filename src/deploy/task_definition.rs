@@ -161,6 +161,24 @@ pub fn check_edits(base: &TaskDefinition, edits: &ContainerEdits) -> Result<(), 
     Ok(())
 }
 
+/// `container` (named by `input`) is a container of `base`: checked before anything is built.
+pub fn check_container(base: &TaskDefinition, container: &str, input: &str) -> Result<(), Problem> {
+    let names: Vec<&str> = base
+        .container_definitions()
+        .iter()
+        .filter_map(ContainerDefinition::name)
+        .collect();
+    if names.contains(&container) {
+        return Ok(());
+    }
+    Err(Problem::new(format!(
+        "{input} `{container}` is not a container of {} (it has {})",
+        base.family().unwrap_or("the task definition"),
+        names.join(", ")
+    ))
+    .hint(format!("name one of its containers in {input}")))
+}
+
 /// Set and remove variables and secrets: a set name replaces the variable or secret of that
 /// name (a name is never both), an unset one goes from both; the order of the rest is kept.
 fn apply(container: &mut ContainerDefinition, changes: &ContainerChanges) {

@@ -815,3 +815,118 @@ unset = ["JWT_PUBLIC_KEY"]
         "a dry run changed the service"
     );
 }
+
+/// One `deploy.toml` like the example drives both of the seed's flows with no input at all
+/// (only the runner's variables): a push to `main` goes to the prod cluster, where `api` gets
+/// `SENTRY_ENVIRONMENT`, `JWT_SECRET_KEY` as a secret and loses `JWT_PUBLIC_KEY`; a push to a
+/// feature branch goes to staging.
+#[tokio::test(flavor = "multi_thread")]
+async fn one_deploy_toml_drives_main_to_prod_and_a_branch_to_staging() {
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let repository = unique("e2e/two-flows");
+    standins.ecr_repository(&repository, false).await;
+    let image = format!("{}/{repository}:staging", standins.registry());
+    let prod = EcsWorld::create(&ecs, &image).await;
+    let staging = EcsWorld::create(&ecs, &image).await;
+    let secret = format!("arn:aws:secretsmanager:{REGION}:123456789012:secret:back-end/jwt-AbCdEf");
+    let file = format!(
+        r#"[defaults]
+aws-region = "{REGION}"
+role-to-assume = "{ROLE}"
+ecr-repository = "{repository}"
+registry = "{registry}"
+context = "{context}"
+
+[environments.prod]
+branches = ["main"]
+ecs-cluster = "{prod_cluster}"
+ecs-services = ["{prod_service}"]
+
+[environments.prod.containers.api]
+environment-variables = {{ SENTRY_ENVIRONMENT = "production" }}
+secrets = {{ JWT_SECRET_KEY = "{secret}" }}
+unset = ["JWT_PUBLIC_KEY"]
+
+[environments.staging]
+branches = ["*"]
+ecs-cluster = "{staging_cluster}"
+ecs-services = ["{staging_service}"]
+"#,
+        registry = standins.registry(),
+        context = app_dir().display(),
+        prod_cluster = prod.cluster,
+        prod_service = prod.service,
+        staging_cluster = staging.cluster,
+        staging_service = staging.service,
+    );
+    let run_on = |git_ref: &str, world: &EcsWorld| {
+        let mut action = ActionRun::new(&standins, git_ref, &unique("run"), &[]);
+        std::fs::create_dir(action.dir.path().join(".github")).unwrap();
+        std::fs::write(action.dir.path().join(".github/deploy.toml"), &file).unwrap();
+        for (input, value) in [
+            ("aws-region", REGION),
+            ("role-to-assume", ROLE),
+            ("registry", standins.registry()),
+            ("ecr-repository", repository.as_str()),
+            ("ecs-cluster", world.cluster.as_str()),
+            ("ecs-services", world.service.as_str()),
+        ] {
+            action.set_in_config_file(input, value);
+        }
+        action.remove("INPUT_CONTEXT");
+        assert!(
+            !action.env.iter().any(|(key, _)| key.starts_with("INPUT_")),
+            "an input was given: {:?}",
+            action.env
+        );
+        action.run()
+    };
+
+    let run = run_on("refs/heads/main", &prod);
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(run.outputs["environment"], "prod");
+    let revision = ecs
+        .describe_task_definition()
+        .task_definition(&run.outputs["task-definition-arns"])
+        .send()
+        .await
+        .unwrap();
+    let api = &revision.task_definition().unwrap().container_definitions()[0];
+    let variables: Vec<(&str, &str)> = api
+        .environment()
+        .iter()
+        .map(|p| (p.name().unwrap(), p.value().unwrap()))
+        .collect();
+    assert_eq!(
+        variables,
+        [("LOG_LEVEL", "info"), ("SENTRY_ENVIRONMENT", "production")]
+    );
+    assert_eq!(api.secrets()[0].name(), "JWT_SECRET_KEY");
+    assert_eq!(api.secrets()[0].value_from(), secret);
+    assert_eq!(
+        prod.running(&ecs).await.as_deref(),
+        Some(run.outputs["task-definition-arns"].as_str())
+    );
+    assert_eq!(
+        staging.running(&ecs).await.as_deref(),
+        staging.task_definition.task_definition_arn(),
+        "main reached staging"
+    );
+
+    let run = run_on("refs/heads/feature/login", &staging);
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(run.outputs["environment"], "staging");
+    assert_eq!(
+        staging.running(&ecs).await.as_deref(),
+        Some(run.outputs["task-definition-arns"].as_str())
+    );
+    let revision = ecs
+        .describe_task_definition()
+        .task_definition(&run.outputs["task-definition-arns"])
+        .send()
+        .await
+        .unwrap();
+    let api = &revision.task_definition().unwrap().container_definitions()[0];
+    assert!(api.secrets().is_empty(), "staging got prod's secret");
+}

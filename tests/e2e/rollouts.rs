@@ -556,6 +556,32 @@ async fn a_pre_deploy_command_runs_before_the_rollout_and_can_stop_it() {
         deployed,
         "the service moved"
     );
+
+    // A container the task definition does not have: refused in the preflight, before any
+    // build, registration or task.
+    let proxy = FaultProxy::start(&standins, &[]);
+    let mut action = staging_deploy(
+        &standins,
+        &repository,
+        &world,
+        &[
+            ("pre-deploy-command", "migrate"),
+            ("pre-deploy-container", "ghost"),
+        ],
+    );
+    action.set("AWS_ENDPOINT_URL", &proxy.url);
+    let run = action.run();
+    assert_eq!(run.code, 1, "{}", run.log());
+    let error = run.the_error("unknown container");
+    assert!(error.contains("pre-deploy-container `ghost`"), "{error}");
+    assert!(!run.stdout.contains("building "), "{}", run.log());
+    for mutation in ["RegisterTaskDefinition", "RunTask", "UpdateService"] {
+        assert!(
+            !proxy.calls().iter().any(|c| c == mutation),
+            "{mutation}: {:?}",
+            proxy.calls()
+        );
+    }
 }
 
 /// `mode: rollback` in the action (a `workflow_dispatch` job's one click): each service back on
