@@ -90,6 +90,10 @@ action_inputs! {
     labels => "labels",
     /// Build secrets, one `id=ENV_VAR` a line, for `RUN --mount=type=secret,id=…`.
     build_secrets => "build-secrets",
+    /// Register qemu (one privileged container, pinned by digest) when the builder cannot run a
+    /// target platform: true or false [default: true].
+    #[arg(num_args = 0..=1, default_missing_value = "true")]
+    setup_qemu => "setup-qemu",
     /// Build attestations (they turn the image into an index): true or false [default: false].
     #[arg(num_args = 0..=1, default_missing_value = "true")]
     provenance => "provenance",

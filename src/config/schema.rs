@@ -15,6 +15,7 @@ const FLAGS: &[&str] = &[
     "export-credentials",
     "allow-untrusted-trigger",
     "provenance",
+    "setup-qemu",
     "create-repository",
     "wait",
     "rollback-on-failure",

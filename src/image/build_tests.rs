@@ -21,6 +21,7 @@ pub(crate) fn plan() -> BuildPlan {
             user_plugins: false,
         },
         buildkit_tls: None,
+        setup_qemu: true,
         builder_name: "deploy-action-42-1-0a1b2c3d".into(),
     }
 }

@@ -277,7 +277,8 @@ async fn build_and_push(
                 matches!(build.builder, Some(BuilderChoice::Endpoint(_))),
             );
             let host = platform::BuildHost::Buildx(chosen.name.as_deref());
-            platform::ensure_emulation(&docker, &build.platforms, host, console).await;
+            platform::ensure_emulation(&docker, &build.platforms, host, build.setup_qemu, console)
+                .await;
             let request = BuildRequest {
                 builder_name: chosen.name.clone(),
                 ..request
@@ -289,7 +290,8 @@ async fn build_and_push(
         }
         Builder::EngineBuildKit => {
             let host = platform::BuildHost::Engine;
-            platform::ensure_emulation(&docker, &build.platforms, host, console).await;
+            platform::ensure_emulation(&docker, &build.platforms, host, build.setup_qemu, console)
+                .await;
             build_with_engine(&docker, &request).await?
         }
     };

@@ -123,6 +123,7 @@ pub async fn ensure_emulation(
     docker: &Docker,
     platforms: &[String],
     host: BuildHost<'_>,
+    setup_qemu: bool,
     console: &Console,
 ) {
     let known = match host {
@@ -148,7 +149,7 @@ pub async fn ensure_emulation(
             binfmt: visible_binfmt_entries(Path::new("/proc/sys/fs/binfmt_misc")),
         },
     };
-    apply(docker, platforms, &known, console).await;
+    apply(docker, platforms, &known, setup_qemu, console).await;
 }
 
 /// The daemon's `os/arch` (it may be another machine than ours), else this machine's.
@@ -181,7 +182,13 @@ fn visible_binfmt_entries(binfmt: &Path) -> Option<Vec<String>> {
     )
 }
 
-async fn apply(docker: &Docker, platforms: &[String], known: &Known, console: &Console) {
+async fn apply(
+    docker: &Docker,
+    platforms: &[String],
+    known: &Known,
+    setup_qemu: bool,
+    console: &Console,
+) {
     let native = match known {
         Known::Daemon { platform, .. } => platform.as_str(),
         Known::Platforms(listed) => listed.first().map_or(host_platform(), String::as_str),
@@ -205,6 +212,17 @@ async fn apply(docker: &Docker, platforms: &[String], known: &Known, console: &C
                  this container); if RUN steps fail with `exec format error`, register qemu on the runner",
                 missing.join(", ")
             ));
+            return;
+        }
+        Emulation::Register(missing) if !setup_qemu => {
+            console.warning(
+                "qemu",
+                &format!(
+                    "the builder cannot run {} and setup-qemu is false: RUN steps for it will fail with \
+                     `exec format error`; register qemu on the runner, use a native builder, or set setup-qemu",
+                    missing.join(", ")
+                ),
+            );
             return;
         }
         Emulation::Register(missing) => missing,
@@ -334,6 +352,7 @@ mod tests {
             &docker,
             &arm64,
             &platforms(&["linux/amd64", "linux/arm64"]),
+            true,
             &console,
         )
         .await;
@@ -341,8 +360,25 @@ mod tests {
             !record.exists(),
             "no privileged run when the builder has arm64"
         );
+        // Turned off: never a privileged container, even when arm64 is missing.
+        apply(
+            &docker,
+            &arm64,
+            &platforms(&["linux/amd64"]),
+            false,
+            &console,
+        )
+        .await;
+        assert!(!record.exists(), "setup-qemu: false ran the helper");
 
-        apply(&docker, &arm64, &platforms(&["linux/amd64"]), &console).await;
+        apply(
+            &docker,
+            &arm64,
+            &platforms(&["linux/amd64"]),
+            true,
+            &console,
+        )
+        .await;
         assert_eq!(
             std::fs::read_to_string(&record).unwrap(),
             format!("run --privileged --rm {BINFMT_IMAGE} --install aarch64\n")

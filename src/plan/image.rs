@@ -320,6 +320,7 @@ pub(super) fn resolve_build(args: &InputArgs, run: &RunContext) -> Result<BuildP
         builder,
         path: resolve_build_path(run.build_path.as_deref())?,
         docker: docker_cli(run),
+        setup_qemu: parse_flag(&args.setup_qemu, "setup-qemu", true)?,
         buildkit_tls: run.buildkit_tls.clone(),
         builder_name: builder_name(run),
     })

@@ -228,6 +228,8 @@ pub struct BuildPlan {
     pub builder: Option<BuilderChoice>,
     pub path: BuildPath,
     pub docker: DockerCli,
+    /// `setup-qemu`: may register qemu (a privileged container) when the builder lacks a platform.
+    pub setup_qemu: bool,
     /// TLS for `builder: tcp://…`, required when the endpoint is not on this machine.
     pub buildkit_tls: Option<BuildkitTls>,
     /// The name of a buildx builder this run creates: unique per run, attempt and process, so

@@ -326,6 +326,11 @@ async fn bad_inputs_fail_with_one_clear_error_and_no_aws_call() {
         ),
         ("unknown mode", input("mode", "deploy"), "mode"),
         (
+            "setup-qemu not a flag",
+            input("setup-qemu", "maybe"),
+            "setup-qemu",
+        ),
+        (
             "rollback without services",
             input("mode", "rollback"),
             "mode",
