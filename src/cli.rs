@@ -86,9 +86,9 @@ pub struct LogsArgs {
     pub since: std::time::Duration,
 }
 
-/// A look at the services, for a person.
+/// An operation on the services, for a person at a terminal (`status`, `logs`, `rollback`, `run`).
 #[derive(Debug, Clone)]
-pub enum Look {
+pub enum Operation {
     Status,
     Logs {
         since: std::time::Duration,
@@ -132,9 +132,9 @@ pub enum Invocation {
     },
     IamPolicy(Box<PolicyRequest>),
     Schema,
-    Look {
+    Operation {
         request: Box<Request>,
-        look: Look,
+        operation: Operation,
         console: Console,
     },
 }
@@ -173,26 +173,26 @@ impl Cli {
             }
             Some(Command::Schema) => return Some(Invocation::Schema),
             Some(Command::Status(args)) => {
-                return Some(Invocation::look(args, Look::Status, env));
+                return Some(Invocation::operation(args, Operation::Status, env));
             }
             Some(Command::Logs(args)) => {
-                let look = Look::Logs {
+                let operation = Operation::Logs {
                     since: args.since,
                     follow: args.follow,
                 };
-                return Some(Invocation::look(args.deploy, look, env));
+                return Some(Invocation::operation(args.deploy, operation, env));
             }
             Some(Command::Run(args)) => {
-                let look = Look::Run {
+                let operation = Operation::Run {
                     command: args.command,
                     container: args.container,
                     timeout: std::time::Duration::from_secs(args.timeout_minutes * 60),
                 };
-                return Some(Invocation::look(args.deploy, look, env));
+                return Some(Invocation::operation(args.deploy, operation, env));
             }
             Some(Command::Rollback(args)) => {
-                let look = Look::Rollback { to: args.to };
-                return Some(Invocation::look(args.deploy, look, env));
+                let operation = Operation::Rollback { to: args.to };
+                return Some(Invocation::operation(args.deploy, operation, env));
             }
             Some(Command::Deploy(args)) => (args, Intent::AsGiven),
             Some(Command::Promote(args)) => (args, Intent::Promote),
@@ -218,8 +218,12 @@ impl Cli {
 }
 
 impl Invocation {
-    /// `status` or `logs`: at a terminal, never as the action.
-    fn look(args: DeployArgs, look: Look, env: &dyn Fn(&str) -> Option<String>) -> Self {
+    /// `status`, `logs`, `rollback` or `run`: at a terminal, with the person's credentials.
+    fn operation(
+        args: DeployArgs,
+        operation: Operation,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Self {
         let environment = args.env.clone();
         let request = Request {
             inputs: local_inputs(args, env),
@@ -227,23 +231,25 @@ impl Invocation {
             format: OutputFormat::Text,
             environment,
         };
-        Invocation::Look {
+        Invocation::Operation {
             request: Box::new(request),
-            look,
+            operation,
             console: Console::new(Mode::Plain),
         }
     }
 
     pub fn console(&self) -> Console {
         match self {
-            Invocation::Pipeline { console, .. } | Invocation::Look { console, .. } => *console,
+            Invocation::Pipeline { console, .. } | Invocation::Operation { console, .. } => {
+                *console
+            }
             Invocation::IamPolicy(_) | Invocation::Schema => Console::new(Mode::Plain),
         }
     }
 
     pub fn log_level(&self) -> Option<&str> {
         match self {
-            Invocation::Pipeline { request, .. } | Invocation::Look { request, .. } => {
+            Invocation::Pipeline { request, .. } | Invocation::Operation { request, .. } => {
                 request.inputs.args.log_level.as_deref()
             }
             Invocation::IamPolicy(_) | Invocation::Schema => None,
@@ -275,28 +281,28 @@ impl Invocation {
                     .context("could not start the async runtime")?
                     .block_on(crate::run(request, console))
             }
-            Invocation::Look {
+            Invocation::Operation {
                 request,
-                look,
+                operation,
                 console,
             } => {
                 let runtime = tokio::runtime::Builder::new_multi_thread()
                     .enable_all()
                     .build()
                     .context("could not start the async runtime")?;
-                match look {
-                    Look::Status => {
+                match operation {
+                    Operation::Status => {
                         runtime.block_on(crate::operator::status::run(request, console))
                     }
-                    Look::Logs { since, follow } => runtime.block_on(crate::operator::logs::run(
-                        request, *since, *follow, console,
-                    )),
-                    Look::Rollback { to } => runtime.block_on(crate::operator::rollback::run(
+                    Operation::Logs { since, follow } => runtime.block_on(
+                        crate::operator::logs::run(request, *since, *follow, console),
+                    ),
+                    Operation::Rollback { to } => runtime.block_on(crate::operator::rollback::run(
                         request,
                         to.as_deref(),
                         console,
                     )),
-                    Look::Run {
+                    Operation::Run {
                         command,
                         container,
                         timeout,
@@ -320,7 +326,7 @@ impl Invocation {
         }
         match self {
             Invocation::IamPolicy(_) | Invocation::Schema => 2,
-            Invocation::Pipeline { .. } | Invocation::Look { .. } => 1,
+            Invocation::Pipeline { .. } | Invocation::Operation { .. } => 1,
         }
     }
 

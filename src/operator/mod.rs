@@ -24,7 +24,7 @@ pub async fn prepare(request: &crate::Request, console: &Console) -> Result<(Pla
         request.environment.as_deref(),
     )
     .map_err(anyhow::Error::from)?;
-    // A look changes nothing, and hands no credentials on.
+    // An operation never hands credentials on to later steps.
     plan.export_credentials_to = None;
     if plan.rollout.is_none() {
         return Err(Problem::new("no ECS services to look at: the plan has no ecs-cluster and ecs-services")

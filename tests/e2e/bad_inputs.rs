@@ -424,19 +424,6 @@ async fn bad_inputs_fail_with_one_clear_error_and_no_aws_call() {
             ),
             "registry",
         ),
-        ("mode unknown", input("mode", "deploy"), "mode"),
-        (
-            "target with a space",
-            input("target", "build stage"),
-            "target",
-        ),
-        ("label without =", input("labels", "team backend"), "labels"),
-        (
-            "provenance not a bool",
-            input("provenance", "maybe"),
-            "provenance",
-        ),
-        ("cache unknown", input("cache", "s3"), "cache"),
         ("wait not a bool", with_ecs(input("wait", "later")), "wait"),
         (
             "rollback not a bool",

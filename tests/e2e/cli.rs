@@ -444,16 +444,7 @@ async fn status_and_logs_show_what_a_service_runs_and_prints() {
 async fn rollback_goes_back_to_the_revision_the_deploy_replaced() {
     let standins = StandIns::get();
     let ecs = standins.ecs().await;
-    let (world, repository) = {
-        let repository = unique("e2e/rollback");
-        standins.ecr_repository(&repository, false).await;
-        let world = EcsWorld::create(
-            &ecs,
-            &format!("{}/{repository}:staging", standins.registry()),
-        )
-        .await;
-        (world, repository)
-    };
+    let (world, repository) = EcsWorld::with_repository(&standins, "e2e/rollback", None).await;
     let first = world
         .task_definition
         .task_definition_arn()
@@ -465,21 +456,10 @@ async fn rollback_goes_back_to_the_revision_the_deploy_replaced() {
     assert_ne!(deployed, first);
 
     let dir = tempfile::tempdir().unwrap();
-    let args = [
-        "rollback",
-        "--aws-region",
-        REGION,
-        "--ecr-repository",
-        repository.as_str(),
-        "--ecs-cluster",
-        world.cluster.as_str(),
-        "--ecs-services",
-        world.service.as_str(),
-        "--ref",
-        "refs/heads/main",
-        "--sha",
-        "0123456789abcdef0123456789abcdef01234567",
-    ];
+    let flags = service_flags(&repository, &world);
+    let args: Vec<&str> = std::iter::once("rollback")
+        .chain(flags.iter().map(String::as_str))
+        .collect();
     let (code, stdout, stderr) = local_run(&standins, dir.path(), &args);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert_eq!(world.running(&ecs).await.as_deref(), Some(first.as_str()));
@@ -509,34 +489,18 @@ async fn rollback_goes_back_to_the_revision_the_deploy_replaced() {
 #[tokio::test(flavor = "multi_thread")]
 async fn run_returns_the_tasks_exit_code() {
     let standins = StandIns::get();
-    let ecs = standins.ecs().await;
-    let repository = unique("e2e/run");
-    let world = EcsWorld::create_with(
-        &ecs,
-        &format!("{}/{repository}:staging", standins.registry()),
+    let (world, repository) = EcsWorld::with_repository(
+        &standins,
+        "e2e/run",
         Some(aws_sdk_ecs::types::LaunchType::Fargate),
     )
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let args = [
-        "run",
-        "--aws-region",
-        REGION,
-        "--ecr-repository",
-        repository.as_str(),
-        "--ecs-cluster",
-        world.cluster.as_str(),
-        "--ecs-services",
-        world.service.as_str(),
-        "--ref",
-        "refs/heads/main",
-        "--sha",
-        "0123456789abcdef0123456789abcdef01234567",
-        "--",
-        "python",
-        "manage.py",
-        "check",
-    ];
+    let flags = service_flags(&repository, &world);
+    let args: Vec<&str> = std::iter::once("run")
+        .chain(flags.iter().map(String::as_str))
+        .chain(["--", "python", "manage.py", "check"])
+        .collect();
     for code in [3, 0] {
         standins
             .post_script(serde_json::json!({"cluster": world.cluster, "task_exit_code": code, "task_polls": 1}))
@@ -546,4 +510,25 @@ async fn run_returns_the_tasks_exit_code() {
         assert!(stdout.contains(&format!("exited {code} after")), "{stdout}");
         assert!(stdout.contains("(api: python manage.py check)"), "{stdout}");
     }
+}
+
+/// The flags that name the world's service, its repository and a commit on `main`.
+fn service_flags(repository: &str, world: &EcsWorld) -> Vec<String> {
+    [
+        "--aws-region",
+        REGION,
+        "--ecr-repository",
+        repository,
+        "--ecs-cluster",
+        &world.cluster,
+        "--ecs-services",
+        &world.service,
+        "--ref",
+        "refs/heads/main",
+        "--sha",
+        "0123456789abcdef0123456789abcdef01234567",
+    ]
+    .iter()
+    .map(|flag| flag.to_string())
+    .collect()
 }

@@ -6,15 +6,7 @@ use crate::support::*;
 
 /// A one-service world on the staging image of a new repository.
 async fn world(standins: &StandIns, name: &str) -> (EcsWorld, String) {
-    let ecs = standins.ecs().await;
-    let repository = unique(name);
-    standins.ecr_repository(&repository, false).await;
-    let world = EcsWorld::create(
-        &ecs,
-        &format!("{}/{repository}:staging", standins.registry()),
-    )
-    .await;
-    (world, repository)
+    EcsWorld::with_repository(standins, name, None).await
 }
 
 /// A staging deploy whose rollout the strict stand-in ends as `outcome`, counted at a proxy.
@@ -450,11 +442,9 @@ fn rand_u128() -> u128 {
 async fn a_pre_deploy_command_runs_before_the_rollout_and_can_stop_it() {
     let standins = StandIns::get();
     let ecs = standins.ecs().await;
-    let repository = unique("e2e/migrate");
-    standins.ecr_repository(&repository, false).await;
-    let world = EcsWorld::create_with(
-        &ecs,
-        &format!("{}/{repository}:staging", standins.registry()),
+    let (world, repository) = EcsWorld::with_repository(
+        &standins,
+        "e2e/migrate",
         Some(aws_sdk_ecs::types::LaunchType::Fargate),
     )
     .await;

@@ -309,6 +309,23 @@ impl EcsWorld {
         Self::create_with(ecs, image, None).await
     }
 
+    /// A new ECR repository `name-…` and a one-service world on its staging image, the service
+    /// running with `launch_type`; the world and the repository's name.
+    pub async fn with_repository(
+        standins: &StandIns,
+        name: &str,
+        launch_type: Option<aws_sdk_ecs::types::LaunchType>,
+    ) -> (Self, String) {
+        let ecs = standins.ecs().await;
+        let repository = unique(name);
+        standins.ecr_repository(&repository, false).await;
+        let image = format!("{}/{repository}:staging", standins.registry());
+        (
+            Self::create_with(&ecs, &image, launch_type).await,
+            repository,
+        )
+    }
+
     /// A world whose service runs with `launch_type` (FARGATE: moto starts one-off tasks of it
     /// without container instances).
     pub async fn create_with(
