@@ -431,20 +431,8 @@ async fn pre_deploy(
         .context(
             "no container to run the pre-deploy command in: name one with pre-deploy-container",
         )?;
-    let names: Vec<&str> = task_definition
-        .container_definitions()
-        .iter()
-        .filter_map(|c| c.name())
-        .collect();
-    if !names.contains(&container.as_str()) {
-        return Err(Problem::new(format!(
-            "pre-deploy-container `{container}` is not a container of {} (it has {})",
-            revision_of(task_definition.task_definition_arn().unwrap_or_default()),
-            names.join(", ")
-        ))
-        .hint("name one of its containers, or leave pre-deploy-container empty for the one the rollout updates")
-        .into());
-    }
+    // A named container was checked against the base revision in the preflight; the revision
+    // here is rendered from that base and has the same containers.
     let run = plan
         .source
         .run_url

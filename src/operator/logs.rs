@@ -3,7 +3,7 @@
 //! `aws logs tail GROUP [--follow]`, without knowing the group's name.
 
 use crate::console::Console;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use aws_sdk_ecs::types::LogDriver;
 use std::collections::HashSet;
 use std::time::Duration;
@@ -34,18 +34,10 @@ pub async fn run(
         crate::deploy::wait::describe_services(&ecs, &rollout.cluster, &rollout.services).await?;
     let mut sources = Vec::new();
     for service in &services {
-        let running = service.task_definition().unwrap_or_default();
-        let described = ecs
-            .describe_task_definition()
-            .task_definition(running)
-            .send()
-            .await
-            .with_context(|| format!("ECS DescribeTaskDefinition {running}"))?;
-        if let Some(task_definition) = described.task_definition() {
-            for source in sources_of(task_definition) {
-                if !sources.contains(&source) {
-                    sources.push(source);
-                }
+        let task_definition = super::running_task_definition(&ecs, service).await?;
+        for source in sources_of(&task_definition) {
+            if !sources.contains(&source) {
+                sources.push(source);
             }
         }
     }

@@ -37,6 +37,21 @@ pub async fn prepare(request: &crate::Request, console: &Console) -> Result<(Pla
     Ok((plan, session))
 }
 
+/// The task definition `service` runs now.
+pub async fn running_task_definition(
+    ecs: &aws_sdk_ecs::Client,
+    service: &aws_sdk_ecs::types::Service,
+) -> Result<aws_sdk_ecs::types::TaskDefinition> {
+    let running = service.task_definition().unwrap_or_default();
+    ecs.describe_task_definition()
+        .task_definition(running)
+        .send()
+        .await
+        .with_context(|| format!("ECS DescribeTaskDefinition {running}"))?
+        .task_definition
+        .with_context(|| format!("DescribeTaskDefinition {running} returned no task definition"))
+}
+
 /// The rollout part of a plan [`prepare`] accepted.
 pub fn rollout(plan: &Plan) -> Result<&RolloutPlan> {
     plan.rollout

@@ -32,16 +32,7 @@ pub async fn run(
             rollout.services[0], rollout.cluster
         )
     })?;
-    let running = service.task_definition().unwrap_or_default();
-    let described = ecs
-        .describe_task_definition()
-        .task_definition(running)
-        .send()
-        .await
-        .with_context(|| format!("ECS DescribeTaskDefinition {running}"))?;
-    let task_definition = described
-        .task_definition()
-        .context("DescribeTaskDefinition returned no task definition")?;
+    let task_definition = &super::running_task_definition(&ecs, service).await?;
     let container = match container {
         Some(name) => name.to_string(),
         None => {

@@ -3,7 +3,7 @@
 
 use crate::console::Console;
 use crate::deploy::revision_of;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use aws_sdk_ecs::types::Service;
 use std::fmt::Write;
 
@@ -50,18 +50,9 @@ async fn describe(
         service.running_count(),
         service.desired_count()
     );
-    let task_definition = ecs
-        .describe_task_definition()
-        .task_definition(running)
-        .send()
-        .await
-        .with_context(|| format!("ECS DescribeTaskDefinition {running}"))?;
+    let task_definition = super::running_task_definition(ecs, service).await?;
     let repository = &plan.image.repository;
-    for container in task_definition
-        .task_definition()
-        .map(|td| td.container_definitions())
-        .unwrap_or_default()
-    {
+    for container in task_definition.container_definitions() {
         let image = container.image().unwrap_or_default();
         let mut line = format!("  {}: {image}", container.name().unwrap_or("?"));
         let ours =
