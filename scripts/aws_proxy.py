@@ -13,9 +13,16 @@ as STS) to --log, one a line, and can inject faults:
 
 With --ecs-deployments it also behaves as ECS does where moto does not: deployments with ids on
 UpdateService, stale reads right after it, rollouts that end as scripted (ecs_deployments.py;
-POST /_stand-in/ecs-script sets a service's script). With --iam it enforces the permissions
-policy set for a role session (iam_enforcer.py; POST /_stand-in/iam-policy).
+POST /_stand-in/ecs-script sets a service's script), and it answers ECR's GetDownloadUrlForLayer,
+which moto does not implement: POST /_stand-in/ecr-layer {"repositoryName", "digest", "content"
+(base64)} stores a blob; GetDownloadUrlForLayer answers a URL to it (as ECR answers a presigned S3
+URL) or LayersNotFoundException, and that URL refuses a request that carries an Authorization
+header (S3 allows one authentication mechanism: the presigned query string). With --iam it
+enforces the permissions policy set for a role session (iam_enforcer.py; POST
+/_stand-in/iam-policy).
 """
+import base64
+import hashlib
 import json
 import argparse
 import threading
@@ -53,6 +60,7 @@ def main() -> None:
     ecs = EcsDeployments() if args.ecs_deployments else None
     iam = IamEnforcer() if args.iam else None
     lock = threading.Lock()
+    layers = {}  # (repository, digest) -> bytes
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -106,6 +114,30 @@ def main() -> None:
                 request = json.loads(body or b"{}")
                 iam.set_policy(request["session"], request["policy"])
                 return self.answer_json(200, {"ok": True})
+            if self.path == "/_stand-in/ecr-layer":
+                request = json.loads(body or b"{}")
+                content = base64.b64decode(request["content"])
+                if "sha256:" + hashlib.sha256(content).hexdigest() != request["digest"]:
+                    return self.answer_json(400, {"message": "content does not hash to digest"})
+                with lock:
+                    layers[(request["repositoryName"], request["digest"])] = content
+                return self.answer_json(200, {"ok": True})
+            if self.path.startswith("/_stand-in/ecr-download/"):
+                if self.headers.get("Authorization"):
+                    return self.answer_json(400, {"Code": "InvalidArgument",
+                                                  "Message": "Only one auth mechanism allowed"})
+                repository, _, digest = urllib.parse.unquote(
+                    self.path.removeprefix("/_stand-in/ecr-download/")).rpartition("@")
+                with lock:
+                    content = layers.get((repository, digest))
+                if content is None:
+                    return self.answer_json(404, {"Code": "NoSuchKey"})
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
+                return None
             target = self.headers.get("X-Amz-Target", "")
             operation = target.split(".")[-1]
             if not operation and body:
@@ -148,6 +180,19 @@ def main() -> None:
                         else ecs.describe_stopped(request_body))
                 if made is not None:
                     return self.answer_json(200, made, "application/x-amz-json-1.1")
+            if ecs is not None and operation == "GetDownloadUrlForLayer":
+                request_body = json.loads(body or b"{}")
+                key = (request_body.get("repositoryName", ""), request_body.get("layerDigest", ""))
+                with lock:
+                    found = key in layers
+                if not found:
+                    return self.error(400, "LayersNotFoundException",
+                                      "The specified layers could not be found", True)
+                port = self.server.server_address[1]
+                url = f"http://127.0.0.1:{port}/_stand-in/ecr-download/" + urllib.parse.quote(
+                    f"{key[0]}@{key[1]}", safe="")
+                return self.answer_json(200, {"downloadUrl": url, "layerDigest": key[1]},
+                                        "application/x-amz-json-1.1")
             request = urllib.request.Request(args.upstream + self.path, data=body, method=self.command)
             for key, value in self.headers.items():
                 if key.lower() not in ("host", "content-length", "connection"):

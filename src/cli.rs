@@ -268,8 +268,16 @@ impl Invocation {
                 Ok(())
             }
             Invocation::IamPolicy(request) => {
-                println!("{}", crate::iam_policy::render(request)?);
-                for note in crate::iam_policy::notes(request) {
+                let mut request = request.as_ref().clone();
+                crate::iam_policy::render(&request)?;
+                // With services named, least privilege comes from what they run.
+                let read = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .context("could not start the async runtime")?
+                    .block_on(crate::iam_policy::from_services::fill(&mut request));
+                println!("{}", crate::iam_policy::render(&request)?);
+                for note in crate::iam_policy::notes(&request).into_iter().chain(read) {
                     eprintln!("{note}");
                 }
                 Ok(())

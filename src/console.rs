@@ -5,7 +5,6 @@
 //! the order in which we wrote them: a value is masked before anything could print it.
 
 use secrecy::{ExposeSecret, SecretString};
-use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
@@ -67,6 +66,9 @@ impl Console {
             title: title.to_string(),
             started: Instant::now(),
             outermost,
+            spinner: (self.mode == Mode::Plain && outermost)
+                .then(|| crate::progress::start(title))
+                .flatten(),
         }
     }
 
@@ -101,22 +103,12 @@ impl Console {
                 escape_data(message).replace("##[", "# #[")
             )),
             // A person's terminal: warnings and errors on stderr, like any command-line tool.
-            Mode::Plain => {
-                let mut err = std::io::stderr().lock();
-                let _ = writeln!(err, "{level}: {title}: {message}");
-            }
+            Mode::Plain => crate::progress::print(&format!("{level}: {title}: {message}"), true),
         }
     }
 
     fn emit(&self, line: &str) {
-        // A closed stream must not turn into a panic in the middle of a deploy.
-        if self.on_stderr {
-            let _ = writeln!(std::io::stderr().lock(), "{line}");
-        } else {
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{line}");
-            let _ = out.flush();
-        }
+        crate::progress::print(line, self.on_stderr);
     }
 }
 
@@ -126,11 +118,14 @@ pub struct Group {
     title: String,
     started: Instant,
     outermost: bool,
+    /// At a terminal, the stage's spinner (cleared before the closing line).
+    spinner: Option<crate::progress::Shown>,
 }
 
 impl Drop for Group {
     fn drop(&mut self) {
         let seconds = self.started.elapsed().as_secs_f64();
+        drop(self.spinner.take());
         OPEN_GROUPS.fetch_sub(1, Ordering::SeqCst);
         match self.console.mode {
             Mode::Actions => {

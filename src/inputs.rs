@@ -82,6 +82,8 @@ action_inputs! {
     mode => "mode",
     /// With mode promote: the tag (e.g. sha-abc1234, staging) or digest to promote.
     promote_from => "promote-from",
+    /// With mode promote: the image's commit (its revision label) must be in this ref's history: true or false [default: true].
+    verify_promoted_commit => "verify-promoted-commit",
     /// More tags to push, one a line.
     extra_tags => "extra-tags",
     /// Build stage to stop at (`--target`).
@@ -168,6 +170,16 @@ action_inputs! {
     required_checks => "required-checks",
     /// Give up waiting for checks after this many minutes [default: 30].
     checks_timeout_minutes => "checks-timeout-minutes",
+    /// Sentry organization slug: turns on the Sentry release and deploy (token from SENTRY_AUTH_TOKEN).
+    sentry_org => "sentry-org",
+    /// Sentry project slugs the release belongs to, one a line.
+    sentry_projects => "sentry-projects",
+    /// Sentry's address, for self-hosted Sentry [default: https://sentry.io/].
+    sentry_url => "sentry-url",
+    /// The Sentry release version [default: the full commit SHA the image was built from].
+    sentry_version => "sentry-version",
+    /// The Sentry environment of the deploy [default: the GitHub environment name].
+    sentry_environment => "sentry-environment",
     /// Log verbosity: error, warn, info, debug or trace [default: info].
     log_level => "log-level",
     /// Print the plan and change nothing: true or false [default: false].
@@ -325,16 +337,22 @@ pub struct Inputs {
     pub run: RunContext,
     /// `github-token`, taken out of `args` at once so no `Debug` of the inputs can show it.
     pub github_token: Option<SecretString>,
+    /// `SENTRY_AUTH_TOKEN` from the step's `env:` (as getsentry/action-release reads it).
+    pub sentry_token: Option<SecretString>,
 }
 
 /// Collect the inputs: explicit flags first, then `INPUT_*` variables, plus the run context.
 pub fn collect(flags: InputArgs, env: &dyn Fn(&str) -> Option<String>) -> Inputs {
     let mut args = flags.or(InputArgs::from_env(env));
     let github_token = args.github_token.take().map(SecretString::from);
+    let sentry_token = env("SENTRY_AUTH_TOKEN")
+        .filter(|token| !token.trim().is_empty())
+        .map(SecretString::from);
     Inputs {
         args,
         run: RunContext::from_env(env),
         github_token,
+        sentry_token,
     }
 }
 

@@ -21,7 +21,10 @@ pub mod json;
 pub mod logging;
 pub mod operator;
 pub mod plan;
+pub mod progress;
+pub mod promotion;
 pub mod report;
+pub mod sentry;
 
 use anyhow::Result;
 use console::Console;
@@ -145,7 +148,10 @@ async fn execute(
     journal: &deploy::Journal,
 ) -> Result<(), Stopped> {
     release.reached = Some(Stage::Plan);
-    if let Some(token) = &request.inputs.github_token {
+    for token in [&request.inputs.github_token, &request.inputs.sentry_token]
+        .into_iter()
+        .flatten()
+    {
         console.mask(token);
     }
     let plan = {
@@ -178,20 +184,20 @@ async fn execute(
         .map(GitHub::new)
         .transpose()
         .at(Stage::ChecksGate)?;
-    if let (Some(github), Some(wanted)) = (&github, &plan.github)
-        && let Some(timeout) = wanted.checks_timeout
-    {
-        let _group = console.group("checks gate");
-        let gate = github::checks::GateSpec {
-            sha: wanted.checks_commit.as_deref().unwrap_or(&plan.source.sha),
-            run_id: wanted.run_id.as_deref(),
-            required: &wanted.required_checks,
-            timeout,
-            poll: Duration::from_secs(10),
-        };
-        github::checks::wait_for_checks(github, &gate, console)
-            .await
-            .at(Stage::ChecksGate)?;
+    // A promotion's checks are the promoted commit's: known once the image is read.
+    let promoting = matches!(plan.image.mode, plan::ImageMode::Promote { .. });
+    if !promoting {
+        let sha = plan
+            .github
+            .as_ref()
+            .and_then(|g| g.checks_commit.as_deref());
+        checks_gate(
+            &plan,
+            github.as_ref(),
+            sha.unwrap_or(&plan.source.sha),
+            console,
+        )
+        .await?;
     }
 
     release.reached = Some(Stage::Auth);
@@ -234,15 +240,27 @@ async fn execute(
             .at(Stage::Repository)?
     };
     release.reached = Some(Stage::Image);
+    let source = if promoting {
+        Some(promoted_image(&plan, &session, github.as_ref(), console).await?)
+    } else {
+        None
+    };
     let image = {
         let _group = console.group("image");
-        let image = image::publish(&plan, &session, &repository, console)
+        let image = image::publish(&plan, &session, &repository, source.as_ref(), console)
             .await
             .at(Stage::Image)?;
         console.line(&format!("pushed {}", image.pinned_reference()));
         image
     };
     release.image = Some(image.clone());
+    let sentry = plan.sentry.as_ref().and_then(sentry::Sentry::new);
+    if let Some(sentry) = &sentry {
+        let _group = console.group("sentry release");
+        // The release is the commit the image holds (a promotion's may be older than the run's).
+        let commit = image.revision.as_deref().unwrap_or(&plan.source.sha);
+        release.sentry = sentry.create_release(commit, console).await;
+    }
 
     if let (Some(github), Some(wanted)) = (
         &github,
@@ -250,12 +268,14 @@ async fn execute(
     ) {
         let log_url = plan.source.run_url.as_deref();
         let run_id = plan.github.as_ref().and_then(|g| g.run_id.as_deref());
+        // The deployment is of the commit the image holds (a promotion's differs from the run's).
+        let sha = image.revision.as_deref().unwrap_or(&plan.source.sha);
         *deployment =
-            github::deployments::start(github, wanted, &plan.source.sha, run_id, log_url, console)
-                .await;
+            github::deployments::start(github, wanted, sha, run_id, log_url, console).await;
         release.github_deployment_id = deployment.as_ref().map(|d| d.id);
     }
     release.reached = Some(Stage::Deploy);
+    let deploy_started = std::time::SystemTime::now();
     let rollouts = {
         let _group = console.group("deploy");
         let rolled = deploy::roll_out(
@@ -271,6 +291,12 @@ async fn execute(
         rolled.at(Stage::Deploy)?
     };
     release.rolled(rollouts);
+    if let Some(sentry) = &sentry {
+        let run_url = plan.source.run_url.as_deref();
+        sentry
+            .after_rollout(release, deploy_started, run_url, console)
+            .await;
+    }
     let failed = release.rollout_failures();
     if !failed.is_empty() {
         return Err(Problem::new(format!("rollout failed: {}", failed.join("\n")))
@@ -278,6 +304,55 @@ async fn execute(
             .at(Stage::Deploy);
     }
     Ok(())
+}
+
+/// Before a promotion moves a tag: the image by digest and its commit, which must be in the
+/// history of the run's commit and, with `wait-for-checks`, have passed its checks.
+async fn promoted_image(
+    plan: &Plan,
+    session: &auth::AwsSession,
+    github: Option<&GitHub>,
+    console: &Console,
+) -> Result<image::source::SourceImage, Stopped> {
+    let source = {
+        let _group = console.group("promoted image");
+        let source = image::read_source(plan, session, console)
+            .await
+            .at(Stage::Image)?;
+        promotion::verify(plan, github, &source, console)
+            .await
+            .at(Stage::Image)?;
+        source
+    };
+    let sha = source.revision.as_deref().unwrap_or(&plan.source.sha);
+    checks_gate(plan, github, sha, console).await?;
+    Ok(source)
+}
+
+/// `wait-for-checks`: wait until every check (or the required ones) on `sha` passed.
+async fn checks_gate(
+    plan: &Plan,
+    github: Option<&GitHub>,
+    sha: &str,
+    console: &Console,
+) -> Result<(), Stopped> {
+    let (Some(github), Some(wanted)) = (github, &plan.github) else {
+        return Ok(());
+    };
+    let Some(timeout) = wanted.checks_timeout else {
+        return Ok(());
+    };
+    let _group = console.group("checks gate");
+    let gate = github::checks::GateSpec {
+        sha,
+        run_id: wanted.run_id.as_deref(),
+        required: &wanted.required_checks,
+        timeout,
+        poll: Duration::from_secs(10),
+    };
+    github::checks::wait_for_checks(github, &gate, console)
+        .await
+        .at(Stage::ChecksGate)
 }
 
 /// Plan, and — when services are to be rolled — authenticate and describe them (read-only) to

@@ -33,7 +33,8 @@ pub fn init(console: &Console, level: Option<&str>, on_stderr: bool) {
     } else if console.mode == Mode::Actions {
         builder.without_time().with_writer(std::io::stderr).init();
     } else {
-        builder.with_writer(std::io::stderr).init();
+        // At a terminal a stage's spinner may be showing: print each event above it.
+        builder.with_writer(crate::progress::AboveSpinner).init();
     }
 }
 

@@ -16,6 +16,7 @@ const FLAGS: &[&str] = &[
     "allow-untrusted-trigger",
     "provenance",
     "setup-qemu",
+    "verify-promoted-commit",
     "create-repository",
     "wait",
     "rollback-on-failure",
@@ -28,6 +29,7 @@ const FLAGS: &[&str] = &[
 
 /// Inputs that are lists (one item a line): a TOML array.
 const LISTS: &[&str] = &[
+    "sentry-projects",
     "ecs-services",
     "extra-tags",
     "platforms",

@@ -36,6 +36,7 @@ fn inputs_in(dir: &Path, git_ref: &str, edit: impl FnOnce(&mut InputArgs)) -> In
             ..Default::default()
         },
         github_token: None,
+        sentry_token: None,
     }
 }
 
@@ -200,5 +201,9 @@ fn the_example_file_reads_as_documented() {
     assert_eq!(
         staging.inputs.args.health_check_url.as_deref(),
         Some("https://api.staging.example.org/health")
+    );
+    assert_eq!(
+        staging.inputs.args.sentry_projects.as_deref(),
+        Some("back-end")
     );
 }

@@ -358,7 +358,8 @@ pub async fn roll_out(
         &targets,
         image,
         &rollout.edits,
-        &plan.source.sha,
+        // A promoted image's own commit, when it says which.
+        image.revision.as_deref().unwrap_or(&plan.source.sha),
         console,
     )
     .await?;

@@ -29,6 +29,7 @@ fn plan(services: &[String]) -> Plan {
             args,
             run,
             github_token: None,
+            sentry_token: None,
         },
         crate::plan::Intent::AsGiven,
     )

@@ -333,6 +333,11 @@ pub async fn wait_for_rollout(
                 desired,
             } => (*running, *pending, *desired),
         };
+        // At a terminal the spinner shows the counts of every poll; the log gets a line each 15 s.
+        crate::progress::detail(
+            "deploy",
+            &format!("{service_name} {running}/{desired} running, {pending} pending"),
+        );
         if last_progress_line.is_none_or(|at| at.elapsed() >= Duration::from_secs(15)) {
             console.line(&format!(
                 "{service_name}: {running} running, {pending} pending, {desired} desired"

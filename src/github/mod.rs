@@ -2,6 +2,7 @@
 //! Enterprise Server works, and tests point it at a local server): Deployments and their
 //! statuses, and the checks gate before a release.
 
+pub mod ancestry;
 pub mod checks;
 pub mod deployments;
 

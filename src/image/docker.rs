@@ -206,7 +206,7 @@ async fn read_lines(pipe: impl tokio::io::AsyncRead + Unpin, echo: bool) -> Vec<
         if echo {
             // Build output is the built code's output: never a workflow command.
             for piece in crate::console::neutralised_lines(&line) {
-                println!("  {piece}");
+                crate::progress::print(&format!("  {piece}"), false);
             }
         }
         lines.push(line);

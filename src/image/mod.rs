@@ -10,6 +10,7 @@ pub mod platform;
 pub mod promote;
 pub mod registry;
 pub mod repository;
+pub mod source;
 
 use crate::auth::AwsSession;
 use crate::console::Console;
@@ -36,6 +37,9 @@ pub struct PushedImage {
     pub digest: String,
     pub tags: Vec<String>,
     pub origin: Origin,
+    /// The commit the image was built from: this run's for a build, the image's
+    /// `org.opencontainers.image.revision` label for a promotion (`None` when it has none).
+    pub revision: Option<String>,
     /// Time spent building and pushing, or promoting.
     pub build_time: Duration,
 }
@@ -68,13 +72,14 @@ impl PushedImage {
 impl serde::Serialize for PushedImage {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut image = serializer.serialize_struct("PushedImage", 7)?;
+        let mut image = serializer.serialize_struct("PushedImage", 8)?;
         image.serialize_field("reference", &self.pinned_reference())?;
         image.serialize_field("registry", &self.registry)?;
         image.serialize_field("repository", &self.repository)?;
         image.serialize_field("digest", &self.digest)?;
         image.serialize_field("tags", &self.tags)?;
         image.serialize_field("origin", &self.origin)?;
+        image.serialize_field("revision", &self.revision)?;
         image.serialize_field("seconds", &crate::json::rounded_seconds(self.build_time))?;
         image.end()
     }
@@ -86,10 +91,38 @@ pub async fn prepare(plan: &Plan, session: &AwsSession, console: &Console) -> Re
     repository::prepare(&ecr, &plan.image, &session.account_id, console).await
 }
 
+/// Before a promotion moves any tag: the image `promote-from` names, by digest, and the commit it
+/// was built from.
+pub async fn read_source(
+    plan: &Plan,
+    session: &AwsSession,
+    console: &Console,
+) -> Result<source::SourceImage> {
+    let ImageMode::Promote { from, .. } = &plan.image.mode else {
+        return Err(anyhow::anyhow!("only a promotion has a source image"));
+    };
+    let ecr = aws_sdk_ecr::Client::new(&session.config);
+    let name = &plan.image.repository;
+    let registry_id = plan.image.registry_id.as_deref();
+    if plan.image.through_ecr() {
+        return source::with_ecr(&ecr, registry_id, name, from).await;
+    }
+    let login = registry::ecr_login(&ecr, registry_id, console).await?;
+    let host = plan
+        .image
+        .registry_override
+        .clone()
+        .unwrap_or_else(|| login.ecr_host.clone());
+    source::with_registry(&host, &login, name, from).await
+}
+
+/// Build and push, or promote `source` (read by [`read_source`]: tags move to its digest, so a
+/// tag moved since cannot change what is released).
 pub async fn publish(
     plan: &Plan,
     session: &AwsSession,
     repository: &Repository,
+    source: Option<&source::SourceImage>,
     console: &Console,
 ) -> Result<PushedImage> {
     let ecr = aws_sdk_ecr::Client::new(&session.config);
@@ -107,9 +140,11 @@ pub async fn publish(
     let registry_id = plan.image.registry_id.as_deref();
     let (host, digest, tags, origin) = match (&plan.image.mode, through_ecr) {
         // ECR's own API: no registry login, and PutImage's answer is the digest's truth.
-        (ImageMode::Promote { from }, true) => {
+        (ImageMode::Promote { from, .. }, true) => {
+            let lookup = source.map_or(from.as_str(), |source| source.digest.as_str());
+            let read = source.and_then(|source| source.ecr_image.as_ref());
             let promoted =
-                promote::with_ecr(&ecr, registry_id, name, from, &moving, console).await?;
+                promote::with_ecr(&ecr, registry_id, name, lookup, read, &moving, console).await?;
             let host = plan
                 .image
                 .registry_override
@@ -132,9 +167,11 @@ pub async fn publish(
                             .await?;
                     (digest, repository.tags.clone(), origin)
                 }
-                ImageMode::Promote { from } => {
+                ImageMode::Promote { from, .. } => {
+                    let lookup = source.map_or(from.as_str(), |source| source.digest.as_str());
                     let digest =
-                        promote::with_registry(&host, &login, name, from, &moving, console).await?;
+                        promote::with_registry(&host, &login, name, lookup, &moving, console)
+                            .await?;
                     (digest, moving, Origin::Promoted { from: from.clone() })
                 }
                 ImageMode::Rollback => {
@@ -146,12 +183,18 @@ pub async fn publish(
         }
     };
     let build_time = started.elapsed();
+    let revision = match source {
+        Some(source) => source.revision.clone(),
+        None if matches!(origin, Origin::Built { .. }) => Some(plan.source.sha.clone()),
+        None => None,
+    };
     Ok(PushedImage {
         registry: host,
         repository: name.clone(),
         digest,
         tags,
         origin,
+        revision,
         build_time,
     })
 }

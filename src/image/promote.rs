@@ -7,17 +7,17 @@ use crate::console::Console;
 use crate::error::Problem;
 use anyhow::{Context, Result, anyhow};
 use aws_sdk_ecr::error::{DisplayErrorContext, ProvideErrorMetadata};
-use aws_sdk_ecr::types::{ImageIdentifier, TagStatus};
+use aws_sdk_ecr::types::{Image, ImageIdentifier, TagStatus};
 
 /// The media types we accept, so ECR hands the manifest back exactly as it was pushed.
-const MEDIA_TYPES: &[&str] = &[
+pub(super) const MEDIA_TYPES: &[&str] = &[
     "application/vnd.oci.image.index.v1+json",
     "application/vnd.docker.distribution.manifest.list.v2+json",
     "application/vnd.oci.image.manifest.v1+json",
     "application/vnd.docker.distribution.manifest.v2+json",
 ];
 
-fn identifier(from: &str) -> ImageIdentifier {
+pub(super) fn identifier(from: &str) -> ImageIdentifier {
     if from.starts_with("sha256:") {
         ImageIdentifier::builder().image_digest(from).build()
     } else {
@@ -32,15 +32,13 @@ pub struct Promoted {
     pub registry_id: String,
 }
 
-/// Promote through ECR's API.
-pub async fn with_ecr(
+/// BatchGetImage of `repository:from` (a tag or a digest), its manifest as pushed.
+pub async fn ecr_image(
     ecr: &aws_sdk_ecr::Client,
     registry_id: Option<&str>,
     repository: &str,
     from: &str,
-    tags: &[String],
-    console: &Console,
-) -> Result<Promoted> {
+) -> Result<Option<Image>> {
     let found = ecr
         .batch_get_image()
         .set_registry_id(registry_id.map(str::to_string))
@@ -55,7 +53,25 @@ pub async fn with_ecr(
                 DisplayErrorContext(&error)
             )
         })?;
-    let Some(image) = found.images().first() else {
+    Ok(found.images().first().cloned())
+}
+
+/// Promote through ECR's API: `read` is the image when it was read already (the promotion
+/// gate reads it first), else it is read here.
+pub async fn with_ecr(
+    ecr: &aws_sdk_ecr::Client,
+    registry_id: Option<&str>,
+    repository: &str,
+    from: &str,
+    read: Option<&Image>,
+    tags: &[String],
+    console: &Console,
+) -> Result<Promoted> {
+    let fetched = match read {
+        Some(_) => None,
+        None => ecr_image(ecr, registry_id, repository, from).await?,
+    };
+    let Some(image) = read.or(fetched.as_ref()) else {
         let tags = ecr_tags(ecr, registry_id, repository).await;
         return Err(missing_source(repository, from, &tags));
     };
@@ -120,7 +136,7 @@ pub async fn with_ecr(
     })
 }
 
-async fn ecr_tags(
+pub(super) async fn ecr_tags(
     ecr: &aws_sdk_ecr::Client,
     registry_id: Option<&str>,
     repository: &str,
@@ -167,7 +183,7 @@ pub async fn with_registry(
     Ok(manifest.digest)
 }
 
-fn missing_source(repository: &str, from: &str, tags: &[String]) -> anyhow::Error {
+pub(super) fn missing_source(repository: &str, from: &str, tags: &[String]) -> anyhow::Error {
     let nearest = nearest(from, tags, 5);
     let hint = if nearest.is_empty() {
         format!("{repository} has no tags; build and push first (mode: build)")

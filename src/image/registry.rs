@@ -87,7 +87,7 @@ const MANIFEST_TYPES: &str = "application/vnd.oci.image.index.v1+json, \
     application/vnd.oci.image.manifest.v1+json, \
     application/vnd.docker.distribution.manifest.v2+json";
 
-fn http() -> Result<reqwest::Client> {
+pub(super) fn http() -> Result<reqwest::Client> {
     Ok(reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(60))
@@ -173,6 +173,33 @@ pub async fn put_manifest(
         .into());
     }
     Ok(())
+}
+
+/// GET a blob (an image's config): the registry may redirect to storage elsewhere, and reqwest
+/// drops the Authorization header on a redirect to another host.
+pub async fn get_blob(
+    host: &str,
+    login: &RegistryLogin,
+    repository: &str,
+    digest: &str,
+) -> Result<Vec<u8>> {
+    let url = format!("{}/v2/{repository}/blobs/{digest}", base_url(host));
+    let response = http()?
+        .get(&url)
+        .basic_auth(&login.username, Some(login.password.expose_secret()))
+        .send()
+        .await
+        .with_context(|| format!("asking {host} for {repository}@{digest}"))?;
+    let status = response.status();
+    if !status.is_success() {
+        let body = response.text().await.unwrap_or_default();
+        return Err(Problem::new(format!(
+            "{host} answered {status} for the blob {repository}@{digest}: {}",
+            crate::console::clip(&body, 300)
+        ))
+        .into());
+    }
+    Ok(response.bytes().await?.to_vec())
 }
 
 /// The repository's tags (empty when it has none or they cannot be listed).

@@ -76,11 +76,25 @@ impl fmt::Display for Plan {
                 f,
                 "rollback:     each service back on the revision its current one replaced (its deploy-action:replaces tag); nothing is built or pushed"
             )?,
-            ImageMode::Promote { from } => writeln!(
-                f,
-                "promote:      {registry}/{}:{from} to the tags above, without a rebuild (the sha- tag stays where it is)",
-                self.image.repository
-            )?,
+            ImageMode::Promote { from, verify } => {
+                writeln!(
+                    f,
+                    "promote:      {registry}/{}:{from} to the tags above, without a rebuild (the sha- tag stays where it is)",
+                    self.image.repository
+                )?;
+                writeln!(
+                    f,
+                    "verify:       {}",
+                    if *verify {
+                        format!(
+                            "the image's commit (its revision label) must be in the history of {}",
+                            self.source.sha
+                        )
+                    } else {
+                        "off: the image's commit is not checked".to_string()
+                    }
+                )?;
+            }
         }
         if self.image.create_repository {
             writeln!(f, "repository:   created when missing")?;
@@ -124,6 +138,17 @@ impl fmt::Display for Plan {
                     )?;
                 }
             }
+        }
+        if let Some(sentry) = &self.sentry {
+            writeln!(
+                f,
+                "sentry:       release {} of {} in {} at {}; deploy to {} after a successful rollout",
+                sentry.version.as_deref().unwrap_or("<the image's commit>"),
+                sentry.projects.join(", "),
+                sentry.org,
+                sentry.url,
+                sentry.environment
+            )?;
         }
         Ok(())
     }

@@ -17,7 +17,7 @@ fn input_text() -> impl Strategy<Value = String> {
 }
 
 /// A valid value for every input, and a run that gives whatever the inputs may need (an OIDC
-/// token, GITHUB_ENV, a repository, a GitHub token): with one input changed, that input is the
+/// token, GITHUB_ENV, a repository, a GitHub token, a Sentry token): with one input changed, that input is the
 /// only thing that can be wrong.
 fn valid_inputs() -> BTreeMap<&'static str, String> {
     [
@@ -27,6 +27,8 @@ fn valid_inputs() -> BTreeMap<&'static str, String> {
         ("ecs-cluster", "back-end-staging"),
         ("ecs-services", "api, worker"),
         ("mode", "build"),
+        ("sentry-org", "operation-code"),
+        ("sentry-projects", "back-end"),
     ]
     .into_iter()
     .map(|(name, value)| (name, value.to_string()))
@@ -61,6 +63,7 @@ fn inputs_with(name: &str, value: &str) -> Inputs {
         args: InputArgs::from_env(&env),
         run,
         github_token: Some(SecretString::from("ghs_token")),
+        sentry_token: Some(SecretString::from("sntrys_token")),
     }
 }
 

@@ -30,9 +30,12 @@ pub struct DeploymentPlan {
     pub production: bool,
 }
 
+/// `compare_commits`: a promotion that checks its image's commit on GitHub — it uses the token
+/// when there is one, and goes on without (with a warning) when there is none.
 pub(super) fn resolve_github(
     inputs: &Inputs,
     environment_tag: &str,
+    compare_commits: bool,
 ) -> Result<Option<GitHubPlan>, PlanError> {
     let args = &inputs.args;
     let deployment = parse_flag(&args.github_deployment, "github-deployment", false)?;
@@ -64,8 +67,27 @@ pub(super) fn resolve_github(
             "`wait-for-checks: true` with it, or drop required-checks",
         ));
     }
+    let repository = inputs
+        .run
+        .repository
+        .clone()
+        .filter(|repository| repository.split('/').count() == 2);
     if !deployment && !checks {
-        return Ok(None);
+        return Ok(
+            match (compare_commits, inputs.github_token.clone(), repository) {
+                (true, Some(token), Some(repository)) => Some(GitHubPlan {
+                    api_url: api_url(inputs),
+                    token,
+                    repository,
+                    deployment: None,
+                    checks_timeout: None,
+                    checks_commit: None,
+                    required_checks: Vec::new(),
+                    run_id: inputs.run.run_id.clone(),
+                }),
+                _ => None,
+            },
+        );
     }
     let input = if deployment {
         "github-deployment"
@@ -79,18 +101,13 @@ pub(super) fn resolve_github(
             "`github-token: ${{ github.token }}` (the action's default) with `permissions: deployments: write` / `checks: read`",
         )
     })?;
-    let repository = inputs
-        .run
-        .repository
-        .clone()
-        .filter(|repository| repository.split('/').count() == 2)
-        .ok_or_else(|| {
-            PlanError::new(
-                input,
-                "needs GITHUB_REPOSITORY (OWNER/REPO)",
-                "run inside a workflow",
-            )
-        })?;
+    let repository = repository.ok_or_else(|| {
+        PlanError::new(
+            input,
+            "needs GITHUB_REPOSITORY (OWNER/REPO)",
+            "run inside a workflow",
+        )
+    })?;
     let production = environment_tag == "prod";
     let environment = args.github_environment.clone().unwrap_or_else(|| {
         if production {
@@ -100,11 +117,7 @@ pub(super) fn resolve_github(
         }
     });
     Ok(Some(GitHubPlan {
-        api_url: inputs
-            .run
-            .api_url
-            .clone()
-            .unwrap_or_else(|| "https://api.github.com".into()),
+        api_url: api_url(inputs),
         token,
         repository,
         deployment: deployment.then(|| DeploymentPlan {
@@ -125,6 +138,14 @@ pub(super) fn resolve_github(
             .collect(),
         run_id: inputs.run.run_id.clone(),
     }))
+}
+
+fn api_url(inputs: &Inputs) -> String {
+    inputs
+        .run
+        .api_url
+        .clone()
+        .unwrap_or_else(|| "https://api.github.com".into())
 }
 
 /// The verbosities `log-level` accepts; `main` sets up logging with them before `plan` runs.

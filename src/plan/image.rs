@@ -70,6 +70,7 @@ pub(super) fn resolve_image(
         "build" => ImageMode::Build(Box::new(resolve_build(args, run)?)),
         "promote" => ImageMode::Promote {
             from: resolve_promote_from(args, sha)?,
+            verify: parse_flag(&args.verify_promoted_commit, "verify-promoted-commit", true)?,
         },
         "rollback" => ImageMode::Rollback,
         other => {
@@ -81,6 +82,13 @@ pub(super) fn resolve_image(
             ));
         }
     };
+    if args.verify_promoted_commit.is_some() && !matches!(mode, ImageMode::Promote { .. }) {
+        return Err(PlanError::new(
+            "verify-promoted-commit",
+            "is set but mode is not promote",
+            "set `mode: promote`, or drop verify-promoted-commit",
+        ));
+    }
     if args.promote_from.is_some() && matches!(mode, ImageMode::Build(_)) {
         return Err(PlanError::new(
             "promote-from",

@@ -11,12 +11,14 @@ mod github;
 mod guards;
 mod image;
 mod rollout;
+mod sentry;
 pub mod values;
 
 use crate::inputs::{InputArgs, Inputs, RunContext};
 use branch_rules::{PullRequestTag, RefKind};
 pub use github::{DeploymentPlan, GitHubPlan, LOG_LEVELS};
 use secrecy::SecretString;
+pub use sentry::SentryPlan;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -102,6 +104,8 @@ pub struct Plan {
     /// `export-credentials`: the `GITHUB_ENV` file to write the credentials to.
     pub export_credentials_to: Option<PathBuf>,
     pub github: Option<GitHubPlan>,
+    /// The Sentry release and deploy, when `sentry-org` is set.
+    pub sentry: Option<SentryPlan>,
     /// What is allowed but probably a mistake: `(input, what to do instead)`, shown as warnings.
     pub warnings: Vec<(&'static str, String)>,
     /// The config file this plan read, when there was one.
@@ -196,6 +200,8 @@ pub enum ImageMode {
     /// Retag an image already in the repository (a tag such as `sha-abc1234`, or a digest).
     Promote {
         from: String,
+        /// `verify-promoted-commit`: the image's revision label must be in this ref's history.
+        verify: bool,
     },
     /// `mode: rollback`: no image at all; each service goes back to the revision its current
     /// one replaced (the `deploy-action:replaces` tag).
@@ -408,7 +414,9 @@ fn resolve_applied(applied: &crate::config::Applied, intent: Intent) -> Result<P
             None
         };
 
-    let github = github::resolve_github(inputs, &environment)?;
+    let compare_commits = matches!(image.mode, ImageMode::Promote { verify: true, .. });
+    let github = github::resolve_github(inputs, &environment, compare_commits)?;
+    let sentry = sentry::resolve_sentry(inputs, &environment)?;
     let mut warnings = warnings_about(&image);
     warnings.extend(secret_looking_variables(rollout.as_ref()));
     github::check_log_level(inputs)?;
@@ -422,6 +430,7 @@ fn resolve_applied(applied: &crate::config::Applied, intent: Intent) -> Result<P
         dry_run,
         export_credentials_to,
         github,
+        sentry,
         warnings,
         config: config_use(applied),
     })

@@ -47,6 +47,7 @@ impl Fixture {
             args,
             run,
             github_token: None,
+            sentry_token: None,
         }
     }
 }
@@ -304,7 +305,9 @@ fn resolves_build_options_and_promotion() {
         args.context = Some("/no/context/needed".into());
     }))
     .unwrap();
-    assert!(matches!(&promote.image.mode, ImageMode::Promote { from } if from == "staging"));
+    assert!(
+        matches!(&promote.image.mode, ImageMode::Promote { from, verify: true } if from == "staging")
+    );
 }
 
 #[test]
@@ -314,7 +317,9 @@ fn subcommands_change_the_plan_through_the_intent() {
         args.promote_from = Some("sha-0123456".into());
     });
     let promote = resolve(&inputs, Intent::Promote).unwrap();
-    assert!(matches!(&promote.image.mode, ImageMode::Promote { from } if from == "sha-0123456"));
+    assert!(
+        matches!(&promote.image.mode, ImageMode::Promote { from, .. } if from == "sha-0123456")
+    );
     assert!(!promote.dry_run);
     // The raw inputs still say nothing about the mode: the intent is not written back.
     assert_eq!(inputs.args.mode, None);

@@ -25,6 +25,7 @@ pub fn image() -> PushedImage {
             cache_note: None,
             platforms: vec!["linux/arm64".into()],
         },
+        revision: Some("4f2a9c1e0b7d3a5f8c6e2d1b0a9f8e7d6c5b4a39".into()),
         build_time: Duration::from_millis(83_400),
     }
 }
@@ -95,6 +96,12 @@ pub fn rollout_failed() -> Release {
     release.aws_account_id = Some("633607774026".into());
     release.image = Some(image());
     release.github_deployment_id = Some(7);
+    release.sentry = Some(crate::sentry::SentryReport {
+        version: "4f2a9c1e0b7d3a5f8c6e2d1b0a9f8e7d6c5b4a39".into(),
+        link: "https://sentry.io/organizations/operation-code/releases/4f2a9c1e0b7d3a5f8c6e2d1b0a9f8e7d6c5b4a39/".into(),
+        environment: "production".into(),
+        deploy: crate::sentry::DeployMarker::NotRecorded("the rollout failed".into()),
+    });
     // The migrations passed; the worker's rollout did not.
     release.pre_deploy = Some(crate::deploy::one_off::OneOff {
         task_arn: "arn:aws:ecs:us-east-2:633607774026:task/back-end-production/9a8b7c6d".into(),

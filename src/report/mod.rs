@@ -12,7 +12,7 @@ use crate::file_commands;
 use crate::github::deployments::Tracked;
 use crate::plan::{OutputFormat, ReportPlan};
 use anyhow::{Context, Result};
-pub use release::{Release, Stage, StageFailure};
+pub use release::{Release, RolloutResult, Stage, StageFailure};
 use std::io::Write;
 use std::path::Path;
 

@@ -85,6 +85,9 @@ pub struct Release {
     /// The services the plan names, in its order; empty when nothing is to be rolled.
     pub services: Vec<ServiceRelease>,
     pub github_deployment_id: Option<u64>,
+    /// The Sentry release (and deploy) this run made, when Sentry is on and it answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sentry: Option<crate::sentry::SentryReport>,
     /// The pre-deploy command's task, when one ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pre_deploy: Option<crate::deploy::one_off::OneOff>,
@@ -213,6 +216,9 @@ impl Release {
             outputs.push(("image", image.pinned_reference()));
             outputs.push(("digest", image.digest.clone()));
             outputs.push(("tags", image.tags.join("\n")));
+            if let Some(revision) = &image.revision {
+                outputs.push(("image-revision", revision.clone()));
+            }
         }
         let rollouts: Vec<&Rollout> = self.rollouts().collect();
         if !rollouts.is_empty() {
@@ -246,6 +252,9 @@ impl Release {
                     .map(|code| code.to_string())
                     .unwrap_or_default(),
             ));
+        }
+        if let Some(sentry) = &self.sentry {
+            outputs.push(("sentry-release", sentry.version.clone()));
         }
         outputs
     }
@@ -291,7 +300,25 @@ pub fn origin_text(image: &PushedImage) -> String {
                 .map(|note| format!(" ({})", note.trim_start_matches("cache: ")))
                 .unwrap_or_default()
         ),
-        Origin::Promoted { from } => format!("promoted from `{from}` in {seconds:.1}s, no rebuild"),
+        Origin::Promoted { from } => format!(
+            "promoted from `{from}` (built from {}) in {seconds:.1}s, no rebuild",
+            image.revision.as_deref().map_or_else(
+                || "an unknown commit".to_string(),
+                |sha| format!("commit {sha}")
+            )
+        ),
+    }
+}
+
+/// What became of the Sentry deploy, in a few words.
+pub fn sentry_deploy_text(sentry: &crate::sentry::SentryReport) -> String {
+    use crate::sentry::DeployMarker;
+    match &sentry.deploy {
+        DeployMarker::Recorded => format!("deploy to {} recorded", sentry.environment),
+        DeployMarker::NotRecorded(why) => format!("no deploy recorded: {why}"),
+        DeployMarker::Pending => {
+            "no deploy recorded: the run stopped before the rollout ended".into()
+        }
     }
 }
 
@@ -353,6 +380,15 @@ impl fmt::Display for Release {
         }
         if let Some(id) = self.github_deployment_id {
             writeln!(f, "  github     deployment {id}")?;
+        }
+        if let Some(sentry) = &self.sentry {
+            writeln!(
+                f,
+                "  sentry     release {} ({}); {}",
+                sentry.version,
+                sentry.link,
+                sentry_deploy_text(sentry)
+            )?;
         }
         if let Some(dry_run) = &self.dry_run {
             for line in dry_run.changes.lines() {

@@ -133,6 +133,7 @@ fn planned_carries_the_plans_identity_and_services() {
             ..Default::default()
         },
         github_token: None,
+        sentry_token: None,
     };
     let plan = crate::plan::resolve(&inputs, crate::plan::Intent::AsGiven).unwrap();
     let release = Release::planned(&plan);
@@ -171,4 +172,25 @@ fn the_cache_used_and_why_are_told() {
         text.contains("registry cache r/back-end:buildcache-prod (this buildx reads"),
         "{text}"
     );
+}
+
+#[test]
+fn a_promotion_says_which_commit_its_image_holds() {
+    let mut image = fixtures::image();
+    image.origin = Origin::Promoted {
+        from: "sha-4f2a9c1".into(),
+    };
+    assert!(
+        origin_text(&image)
+            .starts_with("promoted from `sha-4f2a9c1` (built from commit 4f2a9c1e0b7d"),
+        "{}",
+        origin_text(&image)
+    );
+    image.revision = None;
+    assert!(origin_text(&image).contains("(built from an unknown commit)"));
+    let release = Release {
+        image: Some(image),
+        ..Release::default()
+    };
+    assert_eq!(output(&release.outputs(), "image-revision"), None);
 }

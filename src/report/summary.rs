@@ -1,6 +1,6 @@
 //! The Markdown job summary (`GITHUB_STEP_SUMMARY`), rendered from the run's [`Release`].
 
-use super::release::{DryRun, Release, Stage, origin_text, outcome_text};
+use super::release::{DryRun, Release, Stage, origin_text, outcome_text, sentry_deploy_text};
 use crate::deploy::{Outcome, revision_of};
 use std::fmt::Write;
 
@@ -59,6 +59,15 @@ fn render_run(release: &Release) -> String {
         let tags: Vec<String> = image.tags.iter().map(|tag| format!("`{tag}`")).collect();
         let _ = writeln!(md, "| tags | {} |", tags.join(" "));
         let _ = writeln!(md, "| how | {} |", table_cell(&origin_text(image)));
+    }
+    if let Some(sentry) = &release.sentry {
+        let _ = writeln!(
+            md,
+            "| sentry | [{}]({}) · {} |",
+            table_cell(&sentry.version),
+            sentry.link,
+            table_cell(&sentry_deploy_text(sentry))
+        );
     }
     if let Some(failure) = &release.failure {
         let _ = writeln!(md, "\n**Stopped at {}:**\n", failure.stage);

@@ -67,6 +67,17 @@ fn both(a: Edit, b: Edit) -> Edit {
     })
 }
 
+/// Sentry on (organization and project), with `edit`; no SENTRY_AUTH_TOKEN.
+fn with_sentry(edit: Edit) -> Edit {
+    both(
+        both(
+            input("sentry-org", "operation-code"),
+            input("sentry-projects", "back-end"),
+        ),
+        edit,
+    )
+}
+
 fn with_ecs(edit: Edit) -> Edit {
     both(
         both(
@@ -347,6 +358,49 @@ async fn bad_inputs_fail_with_one_clear_error_and_no_aws_call() {
                 input("promote-from", "sha256:abc"),
             ),
             "promote-from",
+        ),
+        (
+            "verify-promoted-commit not a flag",
+            both(
+                input("mode", "promote"),
+                input("verify-promoted-commit", "usually"),
+            ),
+            "verify-promoted-commit",
+        ),
+        (
+            "verify-promoted-commit while building",
+            input("verify-promoted-commit", "false"),
+            "verify-promoted-commit",
+        ),
+        (
+            "sentry-org not a slug",
+            input("sentry-org", "Operation Code"),
+            "sentry-org",
+        ),
+        (
+            "sentry-org without SENTRY_AUTH_TOKEN",
+            with_sentry(input("sentry-environment", "production")),
+            "sentry-org",
+        ),
+        (
+            "sentry-projects missing",
+            input("sentry-org", "operation-code"),
+            "sentry-projects",
+        ),
+        (
+            "sentry-url in clear",
+            with_sentry(input("sentry-url", "http://sentry.example.org/")),
+            "sentry-url",
+        ),
+        (
+            "sentry-version with a slash",
+            with_sentry(input("sentry-version", "feature/x")),
+            "sentry-version",
+        ),
+        (
+            "sentry-environment with a space",
+            with_sentry(input("sentry-environment", "prod env")),
+            "sentry-environment",
         ),
         (
             "unknown immutable-tags",

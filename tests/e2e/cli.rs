@@ -105,8 +105,17 @@ fn iam_policy_prints_documents_ready_for_the_aws_cli() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("repo:operationcode/back-end:*"), "{stdout}");
     assert!(stderr.contains("warning: --any-ref"), "{stderr}");
-    let (code, stdout, _) = deploy_action(&base);
+    let (code, stdout, stderr) = deploy_action(&base);
     assert_eq!(code, 0);
+    // No credentials here: the services cannot be read, and PassRole stays on ECS-bound roles.
+    assert!(
+        stderr.contains("could not read the services' task definitions"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("arn:aws:iam::633607774026:role/*"),
+        "{stdout}"
+    );
     let both: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert!(
         both["PermissionsPolicy"]["Statement"]
@@ -131,6 +140,66 @@ fn iam_policy_prints_documents_ready_for_the_aws_cli() {
     assert!(
         stderr.contains("ORG/REPO") && stderr.contains("hint:"),
         "{stderr}"
+    );
+}
+
+/// With credentials, `iam-policy` reads the services' task definitions: iam:PassRole names
+/// only the roles they pass, logs:GetLogEvents only their containers' log groups.
+#[tokio::test(flavor = "multi_thread")]
+async fn iam_policy_passes_only_the_roles_the_services_use() {
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let world = EcsWorld::create(&ecs, &format!("{}/e2e/roles:prod", standins.registry())).await;
+    let family = world.task_definition.family().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "iam-policy",
+        "--repository",
+        "operationcode/back-end",
+        "--account",
+        "123456789012",
+        "--region",
+        REGION,
+        "--ecr-repository",
+        "e2e/roles",
+        "--cluster",
+        world.cluster.as_str(),
+        "--service",
+        world.service.as_str(),
+        "--branch",
+        "main",
+        "--document",
+        "permissions",
+    ];
+    let (code, stdout, stderr) = local_run(&standins, dir.path(), &args);
+    assert_eq!(code, 0, "{stderr}");
+    let policy: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let statement = |sid: &str| {
+        policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Sid"] == sid)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {sid}: {policy}"))
+    };
+    assert_eq!(
+        statement("PassTaskRoles")["Resource"],
+        serde_json::json!(["arn:aws:iam::123456789012:role/ecsTaskExecutionRole"])
+    );
+    assert_eq!(
+        statement("LogsOfFailedTasks")["Resource"],
+        serde_json::json!([format!(
+            "arn:aws:logs:us-east-2:123456789012:log-group:/ecs/{family}:log-stream:*"
+        )])
+    );
+    assert!(stderr.contains("iam:PassRole only on"), "{stderr}");
+    // --offline: no AWS call, the broad defaults.
+    let (code, stdout, _) = local_run(&standins, dir.path(), &[&args[..], &["--offline"]].concat());
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("arn:aws:iam::123456789012:role/*"),
+        "{stdout}"
     );
 }
 
@@ -212,9 +281,36 @@ fn git(dir: &std::path::Path, args: &[&str]) -> String {
 /// `deploy-action ARGS…` in a checkout, as a person runs it: no runner, ambient credentials.
 fn local_run(standins: &StandIns, dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_deploy-action"));
+    command.args(args);
+    finish_local(standins, dir, command)
+}
+
+/// The same, in a pseudo-terminal (util-linux `script`): what a person at a terminal sees,
+/// stdout and stderr together.
+fn local_run_in_terminal(
+    standins: &StandIns,
+    dir: &std::path::Path,
+    args: &[&str],
+) -> (i32, String) {
+    let line = std::iter::once(env!("CARGO_BIN_EXE_deploy-action"))
+        .chain(args.iter().copied())
+        .map(|word| format!("'{word}'"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut command = Command::new("script");
+    command.args(["--quiet", "--return", "--command", &line, "/dev/null"]);
+    let (code, stdout, stderr) = finish_local(standins, dir, command);
+    (code, format!("{stdout}{stderr}"))
+}
+
+fn finish_local(
+    standins: &StandIns,
+    dir: &std::path::Path,
+    mut command: Command,
+) -> (i32, String, String) {
     command
-        .args(args)
         .env_clear()
+        .env("TERM", "xterm")
         .env("PATH", std::env::var("PATH").unwrap())
         .env("HOME", dir)
         .env("AWS_ACCESS_KEY_ID", "AKIAEXAMPLELOCAL")
@@ -235,6 +331,9 @@ fn local_run(standins: &StandIns, dir: &std::path::Path, args: &[&str]) -> (i32,
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
+
+/// How indicatif takes its line off the screen before a log line is printed: clear line.
+const SPINNER_ERASE: &str = "\x1b[2K";
 
 /// `deploy` and `promote` on a person's machine: the ref and commit come from the checkout.
 #[tokio::test(flavor = "multi_thread")]
@@ -276,9 +375,29 @@ async fn deploy_and_promote_take_the_ref_and_commit_from_git() {
     };
     let digest = registry.digest(&repository, "staging").await;
     assert_eq!(registry.digest(&repository, &sha_tag).await, digest);
+    // Not a terminal: plain lines, no spinner drawn.
+    assert!(
+        !format!("{stdout}{stderr}").contains(SPINNER_ERASE),
+        "{stdout}{stderr}"
+    );
 
-    // On main, promote that commit's image to prod without a rebuild.
+    // At a terminal the same deploy shows a spinner with the stage and its elapsed time, cleared
+    // when the stage ends, and the log lines still arrive whole.
+    let (code, screen) =
+        local_run_in_terminal(&standins, dir, &[&["deploy"], &common[..]].concat());
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains(SPINNER_ERASE), "{screen:?}");
+    assert!(screen.contains("image (0s)"), "{screen:?}");
+    assert!(screen.contains("✔ released to staging"), "{screen:?}");
+    assert!(screen.contains("==> deploy"), "{screen:?}");
+
+    // On main, one commit later, promote that commit's image to prod without a rebuild: the
+    // checkout says the image's commit is in main's history (no GitHub token here).
     git(dir, &["checkout", "-q", "-b", "main"]);
+    std::fs::write(dir.join("later"), "a later commit").unwrap();
+    git(dir, &["add", "."]);
+    git(dir, &["commit", "-q", "-m", "later"]);
+    let main_head = git(dir, &["rev-parse", "HEAD"]);
     let promote = [
         &["promote", "--promote-from", sha_tag.as_str()],
         &common[..],
@@ -290,6 +409,38 @@ async fn deploy_and_promote_take_the_ref_and_commit_from_git() {
     assert!(
         stdout.contains(&format!("promoted from `{sha_tag}`")),
         "{stdout}"
+    );
+    assert_eq!(registry.digest(&repository, "prod").await, digest);
+    assert!(
+        stdout.contains(&format!(
+            "{head} is in the history of refs/heads/main ({main_head})"
+        )),
+        "{stdout}"
+    );
+
+    // An image from a history main does not have is refused, and prod stays where it is.
+    git(dir, &["checkout", "-q", "--orphan", "elsewhere"]);
+    git(dir, &["commit", "-q", "-m", "unrelated"]);
+    let (code, stdout, stderr) = local_run(&standins, dir, &[&["deploy"], &common[..]].concat());
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let elsewhere = git(dir, &["rev-parse", "HEAD"]);
+    git(dir, &["checkout", "-q", "main"]);
+    let from_elsewhere = format!("sha-{}", &elsewhere[..7]);
+    let (code, stdout, stderr) = local_run(
+        &standins,
+        dir,
+        &[
+            &["promote", "--promote-from", from_elsewhere.as_str()],
+            &common[..],
+        ]
+        .concat(),
+    );
+    assert_ne!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "the image was built from {elsewhere}, which is not in the history"
+        )),
+        "{stdout}{stderr}"
     );
     assert_eq!(registry.digest(&repository, "prod").await, digest);
 }

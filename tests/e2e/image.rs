@@ -213,6 +213,13 @@ async fn promotes(mode: Mode) {
     );
     assert_eq!(run.outputs["rollout-result"], "success");
     assert!(run.summary.contains(&staging_digest), "{}", run.summary);
+    // The image's own commit, read from its config: the one this run is for.
+    assert_eq!(run.outputs["image-revision"], RUN_SHA);
+    assert!(
+        run.stdout.contains("that is this run's commit"),
+        "{}",
+        run.log()
+    );
     run.assert_no_token_leaks(&standins);
     standins.figure(&format!(
         "promote staging → prod through the registry API, with the ECS rollout ({mode:?}): {:.2}s wall, 0 blob uploads",
@@ -257,13 +264,36 @@ async fn promotes(mode: Mode) {
     assert!(run.stdout.contains("staging"), "{}", run.log());
 }
 
-/// An ECR repository (in moto) holding one image manifest under `tag`; its digest.
-async fn repository_with_image(standins: &StandIns, repository: &str, tag: &str) -> String {
+/// An ECR repository (in moto) holding one image manifest under `tag`, built from the runs'
+/// commit (its config's revision label); its digest.
+pub async fn repository_with_image(standins: &StandIns, repository: &str, tag: &str) -> String {
     standins.ecr_repository(repository, false).await;
+    image_in_ecr(standins, repository, tag, Some(RUN_SHA)).await
+}
+
+/// Put an image manifest under `tag` whose config (served by the strict stand-in) has
+/// `revision` as its `org.opencontainers.image.revision` label, or no label.
+pub async fn image_in_ecr(
+    standins: &StandIns,
+    repository: &str,
+    tag: &str,
+    revision: Option<&str>,
+) -> String {
+    let labels = match revision {
+        Some(revision) => serde_json::json!({"org.opencontainers.image.revision": revision}),
+        None => serde_json::json!({}),
+    };
+    let config = serde_json::json!({
+        "architecture": "arm64", "os": "linux",
+        "config": {"Labels": labels},
+        "rootfs": {"type": "layers", "diff_ids": []}
+    })
+    .to_string();
+    let config_digest = standins.ecr_layer(repository, config.as_bytes()).await;
     let manifest = serde_json::json!({
         "schemaVersion": 2,
         "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 2, "digest": format!("sha256:{}", "1".repeat(64))},
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": config.len(), "digest": config_digest},
         "layers": []
     });
     let put = standins
@@ -285,7 +315,8 @@ async fn repository_with_image(standins: &StandIns, repository: &str, tag: &str)
 
 /// Promotion through ECR's own API (no registry override), with a one-service rollout: no
 /// registry login and no DescribeImages (PutImage's answer is the digest's truth), and the
-/// preflight's fresh read stands for the idle check — at most 9 AWS requests with one poll.
+/// preflight's fresh read stands for the idle check; the image's config is read once (which
+/// commit it holds) — 10 AWS requests with one poll.
 #[tokio::test(flavor = "multi_thread")]
 async fn promote_through_the_ecr_api() {
     let standins = StandIns::get();
@@ -328,6 +359,7 @@ async fn promote_through_the_ecr_api() {
             "DescribeTaskDefinition",
             "DescribeRepositories",
             "BatchGetImage",
+            "GetDownloadUrlForLayer",
             "PutImage",
             "RegisterTaskDefinition",
             "UpdateService",
@@ -765,7 +797,12 @@ async fn an_ecr_registry_named_in_registry_is_passed_as_registry_id() {
     let operations: Vec<&str> = ecr_calls.iter().map(|(op, _)| op.as_str()).collect();
     assert_eq!(
         operations,
-        ["DescribeRepositories", "BatchGetImage", "PutImage"]
+        [
+            "DescribeRepositories",
+            "BatchGetImage",
+            "GetDownloadUrlForLayer",
+            "PutImage"
+        ]
     );
     for (operation, request) in &ecr_calls {
         assert_eq!(

@@ -19,4 +19,5 @@ mod image;
 mod rollouts;
 mod runner_container;
 mod security;
+mod sentry;
 mod support;

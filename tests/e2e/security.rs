@@ -157,3 +157,192 @@ async fn a_pull_request_from_a_branch_named_main_is_not_prod() {
     .await;
     assert!(!tags.iter().any(|t| t == "prod"), "{tags:?}");
 }
+
+/// Promotion releases the commit the *image* holds, and only one in the history of the
+/// promoting run's commit: an image another branch built (its revision label, read from its
+/// config through the registry API) is refused before any tag moves when GitHub's compare API
+/// says the histories diverged, and promoted — with that commit as `image-revision` — when it
+/// says the run's commit is ahead of it.
+#[tokio::test(flavor = "multi_thread")]
+async fn promote_checks_the_images_own_commit_against_the_branch_history() {
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let standins = StandIns::get();
+    let repository = unique("e2e/promote-gate");
+    standins.ecr_repository(&repository, false).await;
+    let feature_commit = "aaaaaaa1b2c3d4e5f60718293a4b5c6d7e8f9012";
+    let mut staging = ActionRun::new(
+        &standins,
+        "refs/heads/feature/unreviewed",
+        &unique("run"),
+        &[("ecr-repository", repository.as_str())],
+    );
+    staging.set("GITHUB_SHA", feature_commit);
+    let staging = staging.run();
+    assert_eq!(staging.code, 0, "{}", staging.log());
+    assert_eq!(staging.outputs["image-revision"], feature_commit);
+
+    let github = MockServer::start().await;
+    let compare = format!("/repos/operationcode/back-end/compare/{feature_commit}...{RUN_SHA}");
+    let promote = |github: &MockServer, checks: bool| {
+        let mut run = ActionRun::new(
+            &standins,
+            "refs/heads/main",
+            &unique("run"),
+            &[
+                ("ecr-repository", repository.as_str()),
+                ("mode", "promote"),
+                ("promote-from", "sha-aaaaaaa"),
+                ("wait-for-checks", if checks { "true" } else { "false" }),
+            ],
+        );
+        run.set("INPUT_CONTEXT", "/nonexistent");
+        run.set("GITHUB_API_URL", &github.uri());
+        run.set("INPUT_GITHUB-TOKEN", "ghs_comparetoken0123456789");
+        run.run()
+    };
+    let registry = Registry {
+        host: standins.registry(),
+    };
+
+    let diverged = Mock::given(method("GET"))
+        .and(path(compare.as_str()))
+        .and(query_param("per_page", "1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            serde_json::json!({"status": "diverged", "ahead_by": 4, "behind_by": 2}),
+        ))
+        .expect(1)
+        .mount_as_scoped(&github)
+        .await;
+    let refused = promote(&github, false);
+    drop(diverged);
+    assert_ne!(refused.code, 0, "{}", refused.log());
+    assert!(
+        refused.stdout.contains(&format!(
+            "the image was built from {feature_commit}, which is not in the history of refs/heads/main"
+        )),
+        "{}",
+        refused.log()
+    );
+    assert!(
+        !registry
+            .tags(&repository)
+            .await
+            .contains(&"prod".to_string()),
+        "no tag moved"
+    );
+
+    Mock::given(method("GET"))
+        .and(path(compare.as_str()))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(
+                serde_json::json!({"status": "ahead", "ahead_by": 3, "behind_by": 0}),
+            ),
+        )
+        .expect(1)
+        .mount(&github)
+        .await;
+    // With wait-for-checks, the checks waited for are the image's commit's, not the run's.
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "/repos/operationcode/back-end/commits/{feature_commit}/check-runs"
+        )))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"total_count": 1, "check_runs": [
+            {"name": "tests", "status": "completed", "conclusion": "success", "details_url": "https://github.com/x/actions/runs/1/job/2"}
+        ]})))
+        .expect(1)
+        .mount(&github)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "/repos/operationcode/back-end/commits/{feature_commit}/status"
+        )))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"total_count": 0, "statuses": []})),
+        )
+        .expect(1)
+        .mount(&github)
+        .await;
+    let promoted = promote(&github, true);
+    assert_eq!(promoted.code, 0, "{}", promoted.log());
+    assert_eq!(promoted.outputs["image-revision"], feature_commit);
+    assert_eq!(promoted.outputs["digest"], staging.outputs["digest"]);
+    assert_eq!(
+        registry.digest(&repository, "prod").await,
+        staging.outputs["digest"]
+    );
+    assert!(
+        promoted.stdout.contains(&format!(
+            "{feature_commit} is in the history of refs/heads/main"
+        )),
+        "{}",
+        promoted.log()
+    );
+    assert!(
+        promoted
+            .summary
+            .contains(&format!("built from commit {feature_commit}")),
+        "{}",
+        promoted.summary
+    );
+}
+
+/// Through ECR's API (the config's URL from GetDownloadUrlForLayer, which the strict stand-in
+/// serves and which refuses our credentials, as S3 refuses a second authentication): an image
+/// without the revision label is refused with the way out in the hint, and
+/// `verify-promoted-commit: false` promotes it with a warning.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_image_that_does_not_say_its_commit_is_promoted_only_when_asked() {
+    let standins = StandIns::get();
+    let repository = unique("e2e/unlabelled");
+    standins.ecr_repository(&repository, false).await;
+    let digest = crate::image::image_in_ecr(&standins, &repository, "sha-4f2a9c1", None).await;
+    let run = |extra: &[(&str, &str)]| {
+        let mut inputs = vec![("ecr-repository", repository.as_str()), ("mode", "promote")];
+        inputs.extend_from_slice(extra);
+        let mut action = ActionRun::new(&standins, "refs/heads/main", &unique("run"), &inputs);
+        action.remove("INPUT_REGISTRY");
+        action.set("INPUT_CONTEXT", "/nonexistent");
+        action.run()
+    };
+    let refused = run(&[]);
+    assert_ne!(refused.code, 0, "{}", refused.log());
+    assert!(
+        refused.stdout.contains(&format!(
+            "{digest} has no org.opencontainers.image.revision label"
+        )),
+        "{}",
+        refused.log()
+    );
+    assert!(
+        refused.stdout.contains("verify-promoted-commit: false"),
+        "{}",
+        refused.log()
+    );
+    let ecr = standins.ecr().await;
+    let prod = ecr
+        .batch_get_image()
+        .repository_name(&repository)
+        .image_ids(
+            aws_sdk_ecr::types::ImageIdentifier::builder()
+                .image_tag("prod")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(prod.images().is_empty(), "prod was tagged");
+
+    let promoted = run(&[("verify-promoted-commit", "false")]);
+    assert_eq!(promoted.code, 0, "{}", promoted.log());
+    assert_eq!(promoted.outputs["digest"], digest);
+    assert!(!promoted.outputs.contains_key("image-revision"));
+    assert!(
+        promoted
+            .stdout
+            .contains("::warning title=verify-promoted-commit::"),
+        "{}",
+        promoted.log()
+    );
+}

@@ -14,6 +14,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub const REGION: &str = "us-east-2";
+/// `GITHUB_SHA` of every [`ActionRun`] unless a test sets another.
+pub const RUN_SHA: &str = "4f2a9c1d0e8b7a6c5d4e3f2a1b0c9d8e7f6a5b4c";
 pub const ROLE: &str = "arn:aws:iam::123456789012:role/GitHubActions-Deploy";
 /// What moto's ECR GetAuthorizationToken decodes to, after `AWS:`.
 pub const ECR_PASSWORD: &str = "123456789012-auth-token";
@@ -147,6 +149,31 @@ impl StandIns {
                         "reason": "Essential container in task exited"}
         }))
         .await;
+    }
+
+    /// Store a blob (an image's config) for the strict stand-in's GetDownloadUrlForLayer, which
+    /// moto lacks (`scripts/aws_proxy.py`); its `sha256:` digest.
+    pub async fn ecr_layer(&self, repository: &str, content: &[u8]) -> String {
+        use base64::Engine;
+        use sha2::Digest;
+        let digest = format!("sha256:{:x}", sha2::Sha256::digest(content));
+        let url = format!("{}/_stand-in/ecr-layer", self.var("AWS_ENDPOINT_URL"));
+        let response = reqwest::Client::new()
+            .post(url)
+            .json(&serde_json::json!({
+                "repositoryName": repository,
+                "digest": digest,
+                "content": base64::engine::general_purpose::STANDARD.encode(content),
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{}",
+            response.text().await.unwrap()
+        );
+        digest
     }
 
     /// Post a script to the strict ECS stand-in (`scripts/ecs_deployments.py` says which).
@@ -555,10 +582,7 @@ impl ActionRun {
                 "GITHUB_REF_NAME".into(),
                 git_ref.rsplit('/').next().unwrap().into(),
             ),
-            (
-                "GITHUB_SHA".into(),
-                "4f2a9c1d0e8b7a6c5d4e3f2a1b0c9d8e7f6a5b4c".into(),
-            ),
+            ("GITHUB_SHA".into(), RUN_SHA.into()),
             ("GITHUB_REPOSITORY".into(), "operationcode/back-end".into()),
             ("GITHUB_RUN_ID".into(), run_id.into()),
             ("GITHUB_SERVER_URL".into(), "https://github.com".into()),
@@ -692,8 +716,14 @@ impl ActionRun {
         {
             args.extend(["--registry-account".into(), account.into()]);
         }
+        // As a person prints it: with credentials that may read the services (the stand-in's,
+        // not through a test's fault proxy), so PassRole names exactly the roles they pass.
         let output = Command::new(env!("CARGO_BIN_EXE_deploy-action"))
             .args(&args)
+            .env("AWS_ENDPOINT_URL", &self.strict_aws)
+            .env("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEPOLICY")
+            .env("AWS_SECRET_ACCESS_KEY", "policy-secret")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
             .output()
             .unwrap();
         if !output.status.success() {

@@ -2,6 +2,8 @@
 //! the OIDC trust policy of the role, and a least-privilege permissions policy that covers
 //! exactly the AWS calls the action makes (a test checks this against the source).
 
+pub mod from_services;
+
 use crate::error::Problem;
 use crate::plan::values;
 use serde_json::{Value, json};
@@ -81,14 +83,20 @@ pub struct PolicyRequest {
     /// `job_workflow_ref` (the command prints how).
     #[arg(long, value_name = "WORKFLOW@REF")]
     pub job_workflow_ref: Option<String>,
-    /// The task and execution roles the task definitions use [default: any role of the account,
-    /// passed to ECS tasks only].
+    /// The task and execution roles the task definitions use [default: read from the services'
+    /// task definitions with your credentials; else any role of the account, passed to ECS tasks only].
     #[arg(long = "pass-role")]
     pub pass_roles: Vec<String>,
     /// The CloudWatch log groups of the services' containers, read for a crashed task's last
-    /// lines (repeatable) [default: /ecs/*, where ECS puts them by default].
+    /// lines (repeatable) [default: read from the task definitions; else /ecs/*].
     #[arg(long = "log-group", value_name = "GROUP")]
     pub log_groups: Vec<String>,
+    /// Do not read the services' task definitions (no AWS call): the defaults above apply.
+    #[arg(long)]
+    pub offline: bool,
+    /// The task definitions pass no role: no iam:PassRole at all.
+    #[arg(skip)]
+    pub passes_no_role: bool,
     /// The action runs `pre-deploy-command`: RunTask in the cluster, StopTask on a timeout.
     #[arg(long)]
     pub pre_deploy: bool,
@@ -407,14 +415,16 @@ pub fn permissions_policy(request: &PolicyRequest) -> Value {
                 "Resource": format!("arn:{partition}:ecs:{region}:{account}:task-definition/*"),
                 "Condition": { "StringEquals": { "ecs:CreateAction": "RegisterTaskDefinition" } },
             }),
-            json!({
+        ]);
+        if !request.passes_no_role {
+            statements.push(json!({
                 "Sid": "PassTaskRoles",
                 "Effect": "Allow",
                 "Action": "iam:PassRole",
                 "Resource": pass_roles,
                 "Condition": { "StringEquals": { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
-            }),
-        ]);
+            }));
+        }
     }
     if let (true, Some(cluster)) = (request.pre_deploy, &request.cluster) {
         // The one-off task of pre-deploy-command: started only in the services' cluster (RunTask
@@ -441,5 +451,4 @@ pub fn permissions_policy(request: &PolicyRequest) -> Value {
 }
 
 #[cfg(test)]
-#[path = "iam_policy_tests.rs"]
 mod tests;

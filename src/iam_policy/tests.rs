@@ -15,6 +15,8 @@ fn request() -> PolicyRequest {
         job_workflow_ref: None,
         pass_roles: Vec::new(),
         log_groups: Vec::new(),
+        offline: false,
+        passes_no_role: false,
         pre_deploy: true,
         create_repository: true,
         audience: None,
@@ -275,7 +277,7 @@ fn readme_policy_is_the_commands_output() {
         #[command(flatten)]
         request: PolicyRequest,
     }
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../../README.md");
     let marker = "<!-- iam-policy permissions: ";
     let start = readme.find(marker).expect("README's policy marker") + marker.len();
     let line_end = start + readme[start..].find(" -->").unwrap();
@@ -363,5 +365,26 @@ fn log_reads_are_scoped_to_the_log_groups() {
         serde_json::json!([
             "arn:aws:logs:us-east-2:633607774026:log-group:/aws/ecs/back-end:log-stream:*"
         ])
+    );
+}
+
+#[test]
+fn task_definitions_that_pass_no_role_get_no_pass_role() {
+    let mut request = request();
+    request.passes_no_role = true;
+    let policy = permissions_policy(&request);
+    assert!(!allowed(&policy).contains("iam:PassRole"), "{policy}");
+    request.passes_no_role = false;
+    request.pass_roles = vec!["arn:aws:iam::633607774026:role/back-end-task".into()];
+    let policy = permissions_policy(&request);
+    let pass = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == "PassTaskRoles")
+        .unwrap();
+    assert_eq!(
+        pass["Resource"],
+        json!(["arn:aws:iam::633607774026:role/back-end-task"])
     );
 }

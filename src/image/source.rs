@@ -1,0 +1,259 @@
+//! The image a promotion would release, read before any tag moves: its digest (every later step
+//! uses the digest, so a tag moved meanwhile cannot swap the image) and the commit it was built
+//! from — the `org.opencontainers.image.revision` label in its config, which our builds set.
+//!
+//! The config is a blob: through ECR's API BatchGetImage gives the manifests and
+//! GetDownloadUrlForLayer a short-lived URL for the blob (sent without our credentials); through
+//! a registry's HTTP API it is `GET /v2/<name>/blobs/<digest>`. Either way the bytes must hash
+//! to the digest the manifest names.
+
+use super::promote::{ecr_image, ecr_tags, missing_source};
+use super::registry::{self, RegistryLogin};
+use crate::error::Problem;
+use anyhow::{Context, Result, anyhow};
+use aws_sdk_ecr::error::DisplayErrorContext;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+pub const REVISION_LABEL: &str = "org.opencontainers.image.revision";
+
+/// The image a promotion releases.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceImage {
+    /// What `promote-from` named when it was read.
+    pub digest: String,
+    /// The commit it was built from, when its config says so.
+    pub revision: Option<String>,
+    /// Through ECR's API: what BatchGetImage answered, for PutImage to reuse.
+    pub ecr_image: Option<aws_sdk_ecr::types::Image>,
+}
+
+/// One manifest's bytes and digest.
+struct Fetched {
+    bytes: Vec<u8>,
+    digest: String,
+}
+
+/// Read `repository:from` through ECR's API.
+pub async fn with_ecr(
+    ecr: &aws_sdk_ecr::Client,
+    registry_id: Option<&str>,
+    repository: &str,
+    from: &str,
+) -> Result<SourceImage> {
+    let Some(found) = ecr_image(ecr, registry_id, repository, from).await? else {
+        let tags = ecr_tags(ecr, registry_id, repository).await;
+        return Err(missing_source(repository, from, &tags));
+    };
+    let top = fetched(&found)?;
+    let image = match platform_manifest(&top.bytes)? {
+        Some(child) => {
+            let child_image = ecr_image(ecr, registry_id, repository, &child)
+                .await?
+                .with_context(|| {
+                    format!("ECR lists {child} in {repository}:{from} but has no such manifest")
+                })?;
+            fetched(&child_image)?.bytes
+        }
+        None => top.bytes.clone(),
+    };
+    let config_digest = config_digest(&image)?;
+    let url = ecr
+        .get_download_url_for_layer()
+        .set_registry_id(registry_id.map(str::to_string))
+        .repository_name(repository)
+        .layer_digest(&config_digest)
+        .send()
+        .await
+        .map_err(|error| {
+            anyhow!(Problem::new(format!(
+                "ECR GetDownloadUrlForLayer {repository}@{config_digest} (the image's config): {}",
+                DisplayErrorContext(&error)
+            ))
+            .hint("the role needs `ecr:GetDownloadUrlForLayer` on the repository to read which commit the image holds"))
+        })?
+        .download_url
+        .context("ECR returned no download URL for the image's config")?;
+    // A presigned URL: it carries its own authorisation, and ours must not go to S3.
+    let response = registry::http()?
+        .get(&url)
+        .send()
+        .await
+        .context("downloading the image's config")?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(anyhow!("downloading the image's config answered {status}"));
+    }
+    let config = response.bytes().await?;
+    Ok(SourceImage {
+        digest: top.digest,
+        revision: revision(checked(&config, &config_digest)?)?,
+        ecr_image: Some(found),
+    })
+}
+
+/// Read `repository:from` through a registry's HTTP API.
+pub async fn with_registry(
+    host: &str,
+    login: &RegistryLogin,
+    repository: &str,
+    from: &str,
+) -> Result<SourceImage> {
+    let Some(top) = registry::get_manifest(host, login, repository, from).await? else {
+        let existing = registry::list_tags(host, login, repository).await;
+        return Err(missing_source(repository, from, &existing));
+    };
+    let image = match platform_manifest(&top.bytes)? {
+        Some(child) => {
+            registry::get_manifest(host, login, repository, &child)
+                .await?
+                .with_context(|| {
+                    format!("{host} lists {child} in {repository}:{from} but has no such manifest")
+                })?
+                .bytes
+        }
+        None => top.bytes.clone(),
+    };
+    let config_digest = config_digest(&image)?;
+    let config = registry::get_blob(host, login, repository, &config_digest).await?;
+    Ok(SourceImage {
+        digest: top.digest,
+        revision: revision(checked(&config, &config_digest)?)?,
+        ecr_image: None,
+    })
+}
+
+/// The manifest bytes and digest of what BatchGetImage answered.
+fn fetched(image: &aws_sdk_ecr::types::Image) -> Result<Fetched> {
+    Ok(Fetched {
+        bytes: image
+            .image_manifest()
+            .context("ECR returned the image without its manifest")?
+            .as_bytes()
+            .to_vec(),
+        digest: image
+            .image_id()
+            .and_then(|id| id.image_digest())
+            .context("ECR returned the image without its digest")?
+            .to_string(),
+    })
+}
+
+/// For an index (a multi-platform image), the digest of the image manifest to read: linux/arm64
+/// when there is one, else the first real platform. Attestation manifests (`unknown/unknown`,
+/// BuildKit's provenance and SBOM) hold no image config. `None` for a single-platform manifest.
+pub fn platform_manifest(manifest: &[u8]) -> Result<Option<String>> {
+    let manifest: Value = serde_json::from_slice(manifest).context("the manifest is not JSON")?;
+    let Some(entries) = manifest["manifests"].as_array() else {
+        return Ok(None);
+    };
+    let platform = |entry: &Value| {
+        (
+            entry["platform"]["os"]
+                .as_str()
+                .unwrap_or("unknown")
+                .to_string(),
+            entry["platform"]["architecture"]
+                .as_str()
+                .unwrap_or("unknown")
+                .to_string(),
+        )
+    };
+    let images: Vec<&Value> = entries
+        .iter()
+        .filter(|entry| platform(entry).0 != "unknown")
+        .collect();
+    let chosen = images
+        .iter()
+        .find(|entry| platform(entry) == ("linux".to_string(), "arm64".to_string()))
+        .or_else(|| images.first())
+        .context("the image index lists no platform image")?;
+    chosen["digest"]
+        .as_str()
+        .map(|digest| Some(digest.to_string()))
+        .context("an entry of the image index has no digest")
+}
+
+/// The digest of an image manifest's config blob.
+pub fn config_digest(manifest: &[u8]) -> Result<String> {
+    let manifest: Value = serde_json::from_slice(manifest).context("the manifest is not JSON")?;
+    manifest["config"]["digest"]
+        .as_str()
+        .map(str::to_string)
+        .context("the image manifest names no config")
+}
+
+/// The bytes, if they hash to `digest` (`sha256:<hex>`).
+fn checked<'a>(bytes: &'a [u8], digest: &str) -> Result<&'a [u8]> {
+    let actual = format!("sha256:{:x}", Sha256::digest(bytes));
+    if actual == digest {
+        Ok(bytes)
+    } else {
+        Err(anyhow!(
+            "the image's config does not match its digest (expected {digest}, got {actual})"
+        ))
+    }
+}
+
+/// The commit label of an image config (`config.Labels`), when it has one.
+pub fn revision(config: &[u8]) -> Result<Option<String>> {
+    let config: Value = serde_json::from_slice(config).context("the image's config is not JSON")?;
+    Ok(config["config"]["Labels"][REVISION_LABEL]
+        .as_str()
+        .filter(|revision| !revision.trim().is_empty())
+        .map(str::to_string))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_arm64_image_of_an_index_is_read_and_attestations_skipped() {
+        let index = serde_json::json!({"manifests": [
+            {"digest": "sha256:att", "platform": {"os": "unknown", "architecture": "unknown"}},
+            {"digest": "sha256:amd", "platform": {"os": "linux", "architecture": "amd64"}},
+            {"digest": "sha256:arm", "platform": {"os": "linux", "architecture": "arm64"}},
+        ]});
+        assert_eq!(
+            platform_manifest(index.to_string().as_bytes())
+                .unwrap()
+                .as_deref(),
+            Some("sha256:arm")
+        );
+        let amd_only = serde_json::json!({"manifests": [
+            {"digest": "sha256:att", "platform": {"os": "unknown", "architecture": "unknown"}},
+            {"digest": "sha256:amd", "platform": {"os": "linux", "architecture": "amd64"}},
+        ]});
+        assert_eq!(
+            platform_manifest(amd_only.to_string().as_bytes())
+                .unwrap()
+                .as_deref(),
+            Some("sha256:amd")
+        );
+        let single = serde_json::json!({"config": {"digest": "sha256:cfg"}, "layers": []});
+        assert_eq!(
+            platform_manifest(single.to_string().as_bytes()).unwrap(),
+            None
+        );
+        assert_eq!(
+            config_digest(single.to_string().as_bytes()).unwrap(),
+            "sha256:cfg"
+        );
+    }
+
+    #[test]
+    fn the_revision_label_and_a_config_that_does_not_hash_to_its_digest() {
+        let config =
+            serde_json::json!({"config": {"Labels": {REVISION_LABEL: "4f2a9c1"}}}).to_string();
+        assert_eq!(
+            revision(config.as_bytes()).unwrap().as_deref(),
+            Some("4f2a9c1")
+        );
+        assert_eq!(revision(b"{\"config\":{}}").unwrap(), None);
+        let digest = format!("sha256:{:x}", Sha256::digest(config.as_bytes()));
+        assert!(checked(config.as_bytes(), &digest).is_ok());
+        let error = checked(b"{}", &digest).unwrap_err().to_string();
+        assert!(error.contains("does not match its digest"), "{error}");
+    }
+}
