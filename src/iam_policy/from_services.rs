@@ -92,30 +92,19 @@ pub async fn read(region: &str, cluster: &str, services: &[String]) -> Result<Se
         .await;
     let ecs = aws_sdk_ecs::Client::new(&config);
     let mut facts = ServiceFacts::default();
-    let mut revisions = BTreeSet::new();
-    // DescribeServices takes at most 10 services a call.
-    for chunk in services.chunks(10) {
-        let described = ecs
-            .describe_services()
-            .cluster(cluster)
-            .set_services(Some(chunk.to_vec()))
-            .send()
-            .await
-            .map_err(|error| anyhow!("ECS DescribeServices: {}", DisplayErrorContext(&error)))?;
-        if let Some(missing) = described.failures().first() {
-            return Err(anyhow!(
-                "{} in {cluster}: {}",
-                missing.arn().unwrap_or("a service"),
-                missing.reason().unwrap_or("not found")
-            ));
-        }
-        revisions.extend(
-            described
-                .services()
-                .iter()
-                .filter_map(|service| service.task_definition().map(str::to_string)),
-        );
+    let (described, failures) =
+        crate::deploy::wait::describe_services(&ecs, cluster, services).await?;
+    if let Some(missing) = failures.first() {
+        return Err(anyhow!(
+            "{} in {cluster}: {}",
+            missing.arn().unwrap_or("a service"),
+            missing.reason().unwrap_or("not found")
+        ));
     }
+    let revisions: BTreeSet<String> = described
+        .iter()
+        .filter_map(|service| service.task_definition().map(str::to_string))
+        .collect();
     for revision in revisions {
         let task_definition = ecs
             .describe_task_definition()

@@ -108,12 +108,15 @@ pub async fn read_source(
         return source::with_ecr(&ecr, registry_id, name, from).await;
     }
     let login = registry::ecr_login(&ecr, registry_id, console).await?;
-    let host = plan
-        .image
+    source::with_registry(&registry_host(plan, &login), &login, name, from).await
+}
+
+/// The registry the image goes to: `registry` when it overrides ECR, else the login's ECR host.
+fn registry_host(plan: &Plan, login: &RegistryLogin) -> String {
+    plan.image
         .registry_override
         .clone()
-        .unwrap_or_else(|| login.ecr_host.clone());
-    source::with_registry(&host, &login, name, from).await
+        .unwrap_or_else(|| login.ecr_host.clone())
 }
 
 /// Build and push, or promote `source` (read by [`read_source`]: tags move to its digest, so a
@@ -155,11 +158,7 @@ pub async fn publish(
         }
         (mode, _) => {
             let login = registry::ecr_login(&ecr, registry_id, console).await?;
-            let host = plan
-                .image
-                .registry_override
-                .clone()
-                .unwrap_or_else(|| login.ecr_host.clone());
+            let host = registry_host(plan, &login);
             let (digest, tags, origin) = match mode {
                 ImageMode::Build(build) => {
                     let (digest, origin) =

@@ -218,11 +218,19 @@ pub(super) fn resolve_build(args: &InputArgs, run: &RunContext) -> Result<BuildP
         .map(PathBuf::from)
         .unwrap_or_else(|| context.join("Dockerfile"));
     if !dockerfile.is_file() {
-        return Err(PlanError::new(
-            "dockerfile",
-            format!("`{}` does not exist", dockerfile.display()),
-            "the path of the Dockerfile relative to the workspace (default `<context>/Dockerfile`)",
-        ));
+        // The default Dockerfile is the context's: a context without one is that input's mistake.
+        return Err(match args.dockerfile {
+            Some(_) => PlanError::new(
+                "dockerfile",
+                format!("`{}` does not exist", dockerfile.display()),
+                "the path of the Dockerfile relative to the workspace (default `<context>/Dockerfile`)",
+            ),
+            None => PlanError::new(
+                "context",
+                format!("`{}` has no Dockerfile", context.display()),
+                "the directory that holds the Dockerfile, or name it with `dockerfile`",
+            ),
+        });
     }
     let platforms = values::split_list(args.platforms.as_deref().unwrap_or("linux/arm64"));
     if platforms.is_empty() {

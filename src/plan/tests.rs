@@ -155,6 +155,8 @@ fn bad_inputs_name_the_input() {
         }),
         ("platforms", |a, _| a.platforms = Some("linux/arm65".into())),
         ("context", |a, _| a.context = Some("/does/not/exist".into())),
+        // A context without a Dockerfile, and no `dockerfile` named: the context is wrong.
+        ("context", |a, _| a.context = Some("/proc/self".into())),
         ("dockerfile", |a, _| {
             a.dockerfile = Some("/does/not/Dockerfile".into());
         }),
