@@ -58,7 +58,22 @@ def main() -> None:
     args = parser.parse_args()
     faults = parse_faults(args.fault)
     ecs = EcsDeployments() if args.ecs_deployments else None
-    iam = IamEnforcer() if args.iam else None
+    def roles_of_task_definition(task_definition, region):
+        """The task and execution roles of a task definition, as moto has it."""
+        request = urllib.request.Request(
+            args.upstream + "/", method="POST",
+            data=json.dumps({"taskDefinition": task_definition}).encode(),
+            headers={"X-Amz-Target": "AmazonEC2ContainerServiceV20141113.DescribeTaskDefinition",
+                     "Content-Type": "application/x-amz-json-1.1",
+                     "Authorization": f"AWS4-HMAC-SHA256 Credential=stand-in/20260101/{region}/ecs/aws4_request"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                found = json.loads(response.read()).get("taskDefinition", {})
+        except (urllib.error.URLError, ValueError):
+            return []
+        return [found.get("taskRoleArn"), found.get("executionRoleArn")]
+
+    iam = IamEnforcer(roles_of_task_definition) if args.iam else None
     lock = threading.Lock()
     layers = {}  # (repository, digest) -> bytes
 

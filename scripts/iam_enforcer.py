@@ -22,7 +22,10 @@ LOGS = "Logs_20140328"
 
 
 class IamEnforcer:
-    def __init__(self):
+    def __init__(self, roles_of_task_definition=None):
+        # RunTask passes the task definition's roles to the task: IAM checks iam:PassRole on
+        # each (as it does for RegisterTaskDefinition). The proxy looks them up in moto.
+        self.roles_of_task_definition = roles_of_task_definition or (lambda _arn, _region: [])
         self.lock = threading.Lock()
         self.policies = {}  # session name -> policy document
         self.sessions = {}  # access key id -> (session name, assumed-role ARN)
@@ -54,7 +57,14 @@ class IamEnforcer:
             return None
         account = arn.split(":")[4]
         prefix, _, operation = target.partition(".")
-        for action, resource, context in requests_of(prefix, operation, body_json, region, account):
+        checks = requests_of(prefix, operation, body_json, region, account)
+        if prefix == ECS and operation == "RunTask":
+            overrides = body_json.get("overrides") or {}
+            roles = [overrides.get("taskRoleArn"), overrides.get("executionRoleArn")]
+            roles += self.roles_of_task_definition(body_json.get("taskDefinition", ""), region)
+            checks += [("iam:PassRole", role, {"iam:PassedToService": "ecs-tasks.amazonaws.com"})
+                       for role in dict.fromkeys(r for r in roles if r)]
+        for action, resource, context in checks:
             if not allowed(policy, action, resource, context):
                 return (400, "AccessDeniedException",
                         f"User: {arn} is not authorized to perform: {action} on resource: {resource} "

@@ -59,8 +59,9 @@ fn token() -> String {
     format!("sntrys_{}", unique("sentrytoken").replace('-', ""))
 }
 
-/// A staging deploy, then a promote of the same commit to prod: one release (the commit), its
-/// projects and commit ref, finalized, and a deploy to each environment with the run's URL.
+/// A staging deploy, then a promote of the same commit to prod (in the action's container): one
+/// release (the commit), its projects and commit ref, finalized, and a deploy to each
+/// environment with the run's URL.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_staging_deploy_and_a_prod_promote_mark_one_release() {
     let standins = StandIns::get();
@@ -142,12 +143,14 @@ async fn a_staging_deploy_and_a_prod_promote_mark_one_release() {
     );
     promote.set("INPUT_CONTEXT", "/nonexistent");
     promote.set("SENTRY_AUTH_TOKEN", &token);
-    let run = promote.run();
+    // In the action's container, as the runner starts it: the token arrives by `-e NAME`.
+    let run = promote.in_mode(Mode::RunnerContainer).run();
     assert_eq!(run.code, 0, "{}", run.log());
     let requests = server.received_requests().await.unwrap();
     assert_eq!(sequence(&requests).len(), 3, "{:?}", sequence(&requests));
     assert_eq!(body(&requests[0])["version"], RUN_SHA);
     assert_eq!(body(&requests[2])["environment"], "production");
+    run.assert_masked("the Sentry token", &token);
     run.assert_no_leak("the Sentry token", &token);
 }
 
