@@ -199,7 +199,26 @@ pub async fn get_blob(
         ))
         .into());
     }
-    Ok(response.bytes().await?.to_vec())
+    read_capped(response, BLOB_LIMIT).await
+}
+
+/// An image config is kilobytes; a registry that sends more is not sending one.
+pub const BLOB_LIMIT: usize = 8 * 1024 * 1024;
+
+/// The body, or an error once it passes `limit` bytes (never buffered beyond that).
+pub async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        body.extend_from_slice(&chunk);
+        if body.len() > limit {
+            return Err(anyhow!(
+                "{} sent more than {} MiB for an image config",
+                response.url().host_str().unwrap_or("the registry"),
+                limit / (1024 * 1024)
+            ));
+        }
+    }
+    Ok(body)
 }
 
 /// The repository's tags (empty when it has none or they cannot be listed).
@@ -243,6 +262,23 @@ pub async fn resolve_tag(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_blob_over_the_limit_is_refused() {
+        use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
+        let server = MockServer::start().await;
+        Mock::given(any())
+            .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![b'x'; 3000]))
+            .mount(&server)
+            .await;
+        let fetch = || async { reqwest::get(server.uri()).await.unwrap() };
+        assert_eq!(read_capped(fetch().await, 3000).await.unwrap().len(), 3000);
+        let error = read_capped(fetch().await, 2999)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("sent more than"), "{error}");
+    }
 
     #[test]
     fn hosts_and_schemes() {

@@ -3,9 +3,11 @@
 //! from — the `org.opencontainers.image.revision` label in its config, which our builds set.
 //!
 //! The config is a blob: through ECR's API BatchGetImage gives the manifests and
-//! GetDownloadUrlForLayer a short-lived URL for the blob (sent without our credentials); through
-//! a registry's HTTP API it is `GET /v2/<name>/blobs/<digest>`. Either way the bytes must hash
-//! to the digest the manifest names.
+//! GetDownloadUrlForLayer a short-lived URL for the blob (sent without our credentials) — the
+//! way ECR users read labels, as ECR's DescribeImages has none (aws/containers-roadmap#178;
+//! prowler-cloud/prowler#12123 reads configs so); through a registry's HTTP API it is
+//! `GET /v2/<name>/blobs/<digest>`. Either way the bytes must hash to the digest the manifest
+//! names, and at most [`registry::BLOB_LIMIT`] bytes are read.
 
 use super::promote::{ecr_image, ecr_tags, missing_source};
 use super::registry::{self, RegistryLogin};
@@ -84,7 +86,7 @@ pub async fn with_ecr(
     if !status.is_success() {
         return Err(anyhow!("downloading the image's config answered {status}"));
     }
-    let config = response.bytes().await?;
+    let config = registry::read_capped(response, registry::BLOB_LIMIT).await?;
     Ok(SourceImage {
         digest: top.digest,
         revision: revision(checked(&config, &config_digest)?)?,
