@@ -213,12 +213,18 @@ async fn execute(
     release.aws_account_id = Some(session.account_id.clone());
     if let (plan::ImageMode::Rollback, Some(rollout)) = (&plan.image.mode, &plan.rollout) {
         release.reached = Some(Stage::Deploy);
-        let _group = console.group("rollback");
         let ecs = aws_sdk_ecs::Client::new(&session.config);
-        let rollouts = operator::rollback::roll_back(&ecs, rollout, None, console)
-            .await
-            .at(Stage::Deploy)?;
+        let started = std::time::SystemTime::now();
+        let rollouts = {
+            let _group = console.group("rollback");
+            operator::rollback::roll_back(&ecs, rollout, None, console)
+                .await
+                .at(Stage::Deploy)?
+        };
         release.rolled(rollouts);
+        if let Some(sentry) = plan.sentry.as_ref().and_then(sentry::Sentry::new) {
+            sentry_after_rollback(&sentry, &ecs, release, started, &plan, console).await;
+        }
         return Ok(());
     }
     release.reached = Some(Stage::Preflight);
@@ -294,7 +300,7 @@ async fn execute(
     if let Some(sentry) = &sentry {
         let run_url = plan.source.run_url.as_deref();
         sentry
-            .after_rollout(release, deploy_started, run_url, console)
+            .after_rollout(release, deploy_started, run_url, true, console)
             .await;
     }
     let failed = release.rollout_failures();
@@ -304,6 +310,48 @@ async fn execute(
             .at(Stage::Deploy);
     }
     Ok(())
+}
+
+/// After `mode: rollback`, Sentry learns that the environment runs the release of the commit
+/// the services went back to (their revisions' `deploy-action:commit` tag). That release is
+/// older: it gets the deploy, not a new `dateReleased`.
+async fn sentry_after_rollback(
+    sentry: &sentry::Sentry<'_>,
+    ecs: &aws_sdk_ecs::Client,
+    release: &mut Release,
+    started: std::time::SystemTime,
+    plan: &Plan,
+    console: &Console,
+) {
+    let mut commits = std::collections::BTreeSet::new();
+    let targets: Vec<String> = release
+        .rollouts()
+        .map(|rollout| rollout.task_definition.clone())
+        .collect();
+    for target in &targets {
+        match operator::rollback::commit_of(ecs, target).await {
+            Ok(Some(commit)) => {
+                commits.insert(commit);
+            }
+            Ok(None) | Err(_) => {
+                commits.clear();
+                break;
+            }
+        }
+    }
+    let mut commits = commits.into_iter();
+    let (Some(commit), None) = (commits.next(), commits.next()) else {
+        console.warning(
+            "sentry",
+            "no Sentry deploy recorded: the revisions rolled back to do not name one commit (deploy-action:commit tag)",
+        );
+        return;
+    };
+    release.sentry = sentry.create_release(&commit, console).await;
+    let run_url = plan.source.run_url.as_deref();
+    sentry
+        .after_rollout(release, started, run_url, false, console)
+        .await;
 }
 
 /// Before a promotion moves a tag: the image by digest and its commit, which must be in the

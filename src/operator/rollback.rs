@@ -4,7 +4,7 @@
 //! never guesses "revision − 1". `--to` names the revision when there is no tag.
 
 use crate::console::Console;
-use crate::deploy::task_definition::REPLACES_TAG;
+use crate::deploy::task_definition::{COMMIT_TAG, REPLACES_TAG};
 use crate::deploy::wait::{self, EventLog, Followed, Poller, Verdict};
 use crate::deploy::{Outcome, Rollout, revision_of};
 use crate::error::Problem;
@@ -133,17 +133,27 @@ pub async fn roll_back(
 
 /// The revision `running` replaced, from its `deploy-action:replaces` tag.
 async fn replaced_by(ecs: &aws_sdk_ecs::Client, running: &str) -> Result<Option<String>> {
+    tag_of(ecs, running, REPLACES_TAG).await
+}
+
+/// The commit a revision the action registered was deployed from (its `deploy-action:commit`
+/// tag); `None` for a revision registered by anything else.
+pub async fn commit_of(ecs: &aws_sdk_ecs::Client, revision: &str) -> Result<Option<String>> {
+    tag_of(ecs, revision, COMMIT_TAG).await
+}
+
+async fn tag_of(ecs: &aws_sdk_ecs::Client, revision: &str, key: &str) -> Result<Option<String>> {
     let described = ecs
         .describe_task_definition()
-        .task_definition(running)
+        .task_definition(revision)
         .include(TaskDefinitionField::Tags)
         .send()
         .await
-        .with_context(|| format!("ECS DescribeTaskDefinition {running}"))?;
+        .with_context(|| format!("ECS DescribeTaskDefinition {revision}"))?;
     Ok(described
         .tags()
         .iter()
-        .find(|tag| tag.key() == Some(REPLACES_TAG))
+        .find(|tag| tag.key() == Some(key))
         .and_then(|tag| tag.value())
         .map(str::to_string))
 }

@@ -139,13 +139,14 @@ impl<'a> Sentry<'a> {
         }
     }
 
-    /// After the rollout: a successful one finalizes the release and records the deploy; any
-    /// other outcome records none, and the report says why.
+    /// After the rollout: a successful one records the deploy (and, with `finalize`, marks the
+    /// release released); any other outcome records none, and the report says why.
     pub async fn after_rollout(
         &self,
         release: &mut crate::report::Release,
         started: SystemTime,
         run_url: Option<&str>,
+        finalize: bool,
         console: &Console,
     ) {
         let outcome = release.rollout_result();
@@ -154,30 +155,34 @@ impl<'a> Sentry<'a> {
         };
         if outcome == Some(crate::report::RolloutResult::Success) {
             let _group = console.group("sentry deploy");
-            self.record_deploy(report, started, run_url, console).await;
+            self.record_deploy(report, started, run_url, finalize, console)
+                .await;
         } else {
             report.deploy = DeployMarker::NotRecorded(not_deployed(outcome));
         }
     }
 
-    /// Finalize the release and record the deploy to the environment.
+    /// Finalize the release (when asked) and record the deploy to the environment.
     async fn record_deploy(
         &self,
         report: &mut SentryReport,
         started: SystemTime,
         run_url: Option<&str>,
+        finalize: bool,
         console: &Console,
     ) {
         let version = report.version.clone();
         let finished = SystemTime::now();
-        let release = self.api(&["organizations", &self.plan.org, "releases", &version, ""]);
-        let finalize = serde_json::json!({"dateReleased": timestamp(finished)});
-        if let Err(refused) = self
-            .send(reqwest::Method::PUT, &release, &finalize, true)
-            .await
-        {
-            // A release left unfinalized still takes the deploy: go on.
-            warn(console, "finalizing the release", &refused);
+        if finalize {
+            let release = self.api(&["organizations", &self.plan.org, "releases", &version, ""]);
+            let released = serde_json::json!({"dateReleased": timestamp(finished)});
+            if let Err(refused) = self
+                .send(reqwest::Method::PUT, &release, &released, true)
+                .await
+            {
+                // A release left unfinalized still takes the deploy: go on.
+                warn(console, "finalizing the release", &refused);
+            }
         }
         let mut deploy = serde_json::json!({
             "environment": self.plan.environment,

@@ -101,6 +101,7 @@ async fn creating_a_release_is_retried_but_a_deploy_is_never_sent_twice() {
             &mut report,
             started,
             Some("https://github.com/o/r/actions/runs/1"),
+            true,
             &console(),
         )
         .await;

@@ -228,3 +228,55 @@ async fn sentry_failing_is_a_warning_and_the_deploy_succeeds() {
         run.assert_no_leak("the Sentry token", &token);
     }
 }
+
+/// `mode: rollback` tells Sentry the environment runs the older release again: a deploy of the
+/// commit the revision rolled back to was deployed from (its `deploy-action:commit` tag), and
+/// that release keeps its release date (no finalize).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rollback_records_a_deploy_of_the_release_it_went_back_to() {
+    let standins = StandIns::get();
+    let server = sentry().await;
+    let uri = server.uri();
+    let token = token();
+    let (world, repository) =
+        EcsWorld::with_repository(&standins, "e2e/sentry-rollback", None).await;
+    let good = "1111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    let bad = "2222222bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    for commit in [good, bad] {
+        let mut deploy = staging_deploy(&standins, &repository, &world, &sentry_inputs(&uri));
+        deploy.set("GITHUB_SHA", commit);
+        deploy.set("SENTRY_AUTH_TOKEN", &token);
+        let run = deploy.run();
+        assert_eq!(run.code, 0, "{}", run.log());
+    }
+    server.reset().await;
+    accept(&server, 208).await;
+
+    let mut back = staging_deploy(
+        &standins,
+        &repository,
+        &world,
+        &[&[("mode", "rollback")], &sentry_inputs(&uri)[..]].concat(),
+    );
+    back.set("INPUT_CONTEXT", "/nonexistent");
+    back.set("SENTRY_AUTH_TOKEN", &token);
+    let run = back.run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(run.outputs["sentry-release"], good);
+    let requests = server.received_requests().await.unwrap();
+    let release_path = format!("/api/0/organizations/{ORG}/releases/");
+    assert_eq!(
+        sequence(&requests),
+        [
+            format!("POST {release_path}"),
+            format!("POST {release_path}{good}/deploys/"),
+        ]
+    );
+    assert_eq!(body(&requests[1])["environment"], "staging");
+    assert!(
+        run.summary.contains("deploy to staging recorded"),
+        "{}",
+        run.summary
+    );
+    run.assert_no_leak("the Sentry token", &token);
+}
