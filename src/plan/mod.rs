@@ -419,6 +419,7 @@ fn resolve_applied(applied: &crate::config::Applied, intent: Intent) -> Result<P
     let sentry = sentry::resolve_sentry(inputs, &environment)?;
     let mut warnings = warnings_about(&image);
     warnings.extend(secret_looking_variables(rollout.as_ref()));
+    warnings.extend(sentry::missing_token(inputs));
     github::check_log_level(inputs)?;
     Ok(Plan {
         region,

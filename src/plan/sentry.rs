@@ -113,13 +113,11 @@ pub(super) fn resolve_sentry(
             "e.g. `production` or `staging`",
         )
     })?;
-    let token = inputs.sentry_token.clone().ok_or_else(|| {
-        PlanError::new(
-            "sentry-org",
-            "is set, but SENTRY_AUTH_TOKEN is empty",
-            "pass the token in the step's env: `SENTRY_AUTH_TOKEN: ${{ secrets.SENTRY_AUTH_TOKEN }}` (an organization token, or a user token with `project:releases`)",
-        )
-    })?;
+    // Without a token Sentry is off, with a warning ([`missing_token`]): Sentry is a report, and
+    // `status`, `logs` or a local `plan` with the same config file need no Sentry token.
+    let Some(token) = inputs.sentry_token.clone() else {
+        return Ok(None);
+    };
     Ok(Some(SentryPlan {
         url,
         org,
@@ -129,6 +127,19 @@ pub(super) fn resolve_sentry(
         token,
         repository: inputs.run.repository.clone(),
     }))
+}
+
+/// The warning for `sentry-org` without `SENTRY_AUTH_TOKEN`.
+pub(super) fn missing_token(inputs: &Inputs) -> Option<(&'static str, String)> {
+    (inputs.args.sentry_org.is_some() && inputs.sentry_token.is_none()).then(|| {
+        (
+            "sentry-org",
+            "is set, but SENTRY_AUTH_TOKEN is empty: no Sentry release or deploy. Pass the token in the \
+             step's env: `SENTRY_AUTH_TOKEN: ${{ secrets.SENTRY_AUTH_TOKEN }}` (an organization token, or a \
+             user token with `project:releases`)"
+                .to_string(),
+        )
+    })
 }
 
 /// Sentry's slugs: lowercase letters, digits, `-` and `_`, not only digits.

@@ -378,11 +378,6 @@ async fn bad_inputs_fail_with_one_clear_error_and_no_aws_call() {
             "sentry-org",
         ),
         (
-            "sentry-org without SENTRY_AUTH_TOKEN",
-            with_sentry(input("sentry-environment", "production")),
-            "sentry-org",
-        ),
-        (
             "sentry-projects missing",
             input("sentry-org", "operation-code"),
             "sentry-projects",

@@ -280,3 +280,24 @@ async fn a_rollback_records_a_deploy_of_the_release_it_went_back_to() {
     );
     run.assert_no_leak("the Sentry token", &token);
 }
+
+/// `sentry-org` without `SENTRY_AUTH_TOKEN` (a secret not passed, or a local run): Sentry is off
+/// with a warning that says how to pass the token; the deploy goes on and Sentry hears nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_token_sentry_is_off_with_a_warning() {
+    let standins = StandIns::get();
+    let server = sentry().await;
+    let uri = server.uri();
+    let (world, repository) =
+        EcsWorld::with_repository(&standins, "e2e/sentry-notoken", None).await;
+    let run = staging_deploy(&standins, &repository, &world, &sentry_inputs(&uri)).run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert!(
+        run.stdout.lines().any(|line| line
+            .starts_with("::warning title=sentry-org::is set, but SENTRY_AUTH_TOKEN is empty")),
+        "{}",
+        run.log()
+    );
+    assert!(server.received_requests().await.unwrap().is_empty());
+    assert!(!run.outputs.contains_key("sentry-release"));
+}
