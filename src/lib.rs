@@ -323,6 +323,14 @@ async fn sentry_after_rollback(
     plan: &Plan,
     console: &Console,
 ) {
+    if plan.sentry.as_ref().is_some_and(|s| s.version.is_some()) {
+        // A version named by the workflow is the new one's: the old one's is not known here.
+        console.warning(
+            "sentry-version",
+            "names the release a deploy creates; the release rolled back to is not known by that name, so no Sentry deploy is recorded",
+        );
+        return;
+    }
     let mut commits = std::collections::BTreeSet::new();
     let targets: Vec<String> = release
         .rollouts()
