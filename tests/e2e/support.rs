@@ -157,31 +157,29 @@ impl StandIns {
         use base64::Engine;
         use sha2::Digest;
         let digest = format!("sha256:{:x}", sha2::Sha256::digest(content));
-        let url = format!("{}/_stand-in/ecr-layer", self.var("AWS_ENDPOINT_URL"));
-        let response = reqwest::Client::new()
-            .post(url)
-            .json(&serde_json::json!({
+        self.post_stand_in(
+            "ecr-layer",
+            &serde_json::json!({
                 "repositoryName": repository,
                 "digest": digest,
                 "content": base64::engine::general_purpose::STANDARD.encode(content),
-            }))
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            response.status().is_success(),
-            "{}",
-            response.text().await.unwrap()
-        );
+            }),
+        )
+        .await;
         digest
     }
 
     /// Post a script to the strict ECS stand-in (`scripts/ecs_deployments.py` says which).
     pub async fn post_script(&self, body: serde_json::Value) {
-        let url = format!("{}/_stand-in/ecs-script", self.var("AWS_ENDPOINT_URL"));
+        self.post_stand_in("ecs-script", &body).await;
+    }
+
+    /// POST `body` to the strict stand-in's `/_stand-in/PATH`; it must take it.
+    async fn post_stand_in(&self, path: &str, body: &serde_json::Value) {
+        let url = format!("{}/_stand-in/{path}", self.var("AWS_ENDPOINT_URL"));
         let response = reqwest::Client::new()
             .post(url)
-            .json(&body)
+            .json(body)
             .send()
             .await
             .unwrap();
