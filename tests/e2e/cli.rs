@@ -664,6 +664,32 @@ async fn run_returns_the_tasks_exit_code() {
 }
 
 /// The flags that name the world's service, its repository and a commit on `main`.
+/// `status` names the tags that point at the running digest now (ECR DescribeImages), so a
+/// person sees whether prod still runs what `prod` names.
+#[tokio::test(flavor = "multi_thread")]
+async fn status_names_the_tags_of_the_digest_a_service_runs() {
+    let standins = StandIns::get();
+    let repository = unique("e2e/status-tags");
+    let digest = crate::image::repository_with_image(&standins, &repository, "sha-4f2a9c1").await;
+    let ecs = standins.ecs().await;
+    let world = EcsWorld::create(
+        &ecs,
+        &format!("123456789012.dkr.ecr.us-east-2.amazonaws.com/{repository}@{digest}"),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let flags = service_flags(&repository, &world);
+    let args: Vec<&str> = std::iter::once("status")
+        .chain(flags.iter().map(String::as_str))
+        .collect();
+    let (code, stdout, stderr) = local_run(&standins, dir.path(), &args);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!("@{digest} (tags now: sha-4f2a9c1)")),
+        "{stdout}"
+    );
+}
+
 fn service_flags(repository: &str, world: &EcsWorld) -> Vec<String> {
     [
         "--aws-region",
