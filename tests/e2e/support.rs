@@ -151,6 +151,49 @@ impl StandIns {
         .await;
     }
 
+    /// A subnet and the security group of moto's default VPC in the region (EC2's query API,
+    /// which moto answers unsigned; the region comes from the credential scope, as moto reads
+    /// it). moto's CreateService wants the group, which AWS would default.
+    pub async fn default_network(&self) -> (String, String) {
+        let subnet = self
+            .ec2_query(
+                "Action=DescribeSubnets&Version=2016-11-15&Filter.1.Name=default-for-az&Filter.1.Value.1=true",
+                r"<subnetId>(subnet-[0-9a-f]+)</subnetId>",
+            )
+            .await;
+        let group = self
+            .ec2_query(
+                "Action=DescribeSecurityGroups&Version=2016-11-15&Filter.1.Name=group-name&Filter.1.Value.1=default",
+                r"<groupId>(sg-[0-9a-f]+)</groupId>",
+            )
+            .await;
+        (subnet, group)
+    }
+
+    async fn ec2_query(&self, form: &str, pattern: &str) -> String {
+        let answer = reqwest::Client::new()
+            .post(self.var("DEPLOY_ACTION_TEST_MOTO"))
+            .header(
+                "Authorization",
+                format!(
+                    "AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20260101/{REGION}/ec2/aws4_request, SignedHeaders=host, Signature=0"
+                ),
+            )
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(form.to_string())
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        regex::Regex::new(pattern)
+            .unwrap()
+            .captures(&answer)
+            .unwrap_or_else(|| panic!("moto's EC2 has no {pattern} in {REGION}: {answer}"))[1]
+            .to_string()
+    }
+
     /// Store a blob (an image's config) for the strict stand-in's GetDownloadUrlForLayer, which
     /// moto lacks (`scripts/aws_proxy.py`); its `sha256:` digest.
     pub async fn ecr_layer(&self, repository: &str, content: &[u8]) -> String {
@@ -331,7 +374,7 @@ pub struct EcsWorld {
 
 impl EcsWorld {
     pub async fn create(ecs: &aws_sdk_ecs::Client, image: &str) -> Self {
-        Self::create_with(ecs, image, None).await
+        Self::create_with(ecs, image, None, None).await
     }
 
     /// A new ECR repository `name-…` and a one-service world on its staging image, the service
@@ -345,18 +388,28 @@ impl EcsWorld {
         let repository = unique(name);
         standins.ecr_repository(&repository, false).await;
         let image = format!("{}/{repository}:staging", standins.registry());
+        // Fargate takes only awsvpc tasks, which need a subnet: the default VPC's.
+        let fargate = launch_type == Some(aws_sdk_ecs::types::LaunchType::Fargate);
+        let network = if fargate {
+            Some(standins.default_network().await)
+        } else {
+            None
+        };
         (
-            Self::create_with(&ecs, &image, launch_type).await,
+            Self::create_with(&ecs, &image, launch_type, network).await,
             repository,
         )
     }
 
     /// A world whose service runs with `launch_type` (FARGATE: moto starts one-off tasks of it
-    /// without container instances).
+    /// without container instances). With `network` (subnet, security group) the task
+    /// definition is awsvpc and Fargate compatible, as Fargate requires, and the service runs
+    /// its tasks there.
     pub async fn create_with(
         ecs: &aws_sdk_ecs::Client,
         image: &str,
         launch_type: Option<aws_sdk_ecs::types::LaunchType>,
+        network: Option<(String, String)>,
     ) -> Self {
         let cluster = unique("e2e-cluster");
         let service = unique("e2e-service");
@@ -369,7 +422,16 @@ impl EcsWorld {
         let registered = ecs
             .register_task_definition()
             .family(&family)
-            .network_mode(aws_sdk_ecs::types::NetworkMode::Bridge)
+            .network_mode(if network.is_some() {
+                aws_sdk_ecs::types::NetworkMode::Awsvpc
+            } else {
+                aws_sdk_ecs::types::NetworkMode::Bridge
+            })
+            .set_requires_compatibilities(
+                network
+                    .as_ref()
+                    .map(|_| vec![aws_sdk_ecs::types::Compatibility::Fargate]),
+            )
             .execution_role_arn("arn:aws:iam::123456789012:role/ecsTaskExecutionRole")
             .cpu("256")
             .memory("512")
@@ -421,6 +483,17 @@ impl EcsWorld {
             .task_definition(task_definition.task_definition_arn().unwrap())
             .desired_count(1)
             .set_launch_type(launch_type)
+            .set_network_configuration(network.map(|(subnet, group)| {
+                aws_sdk_ecs::types::NetworkConfiguration::builder()
+                    .awsvpc_configuration(
+                        aws_sdk_ecs::types::AwsVpcConfiguration::builder()
+                            .subnets(subnet)
+                            .security_groups(group)
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+            }))
             .send()
             .await
             .unwrap();
