@@ -36,6 +36,28 @@ impl fmt::Display for Problem {
 
 impl std::error::Error for Problem {}
 
+/// An AWS call's failure as a person reads it: the service's error code and message and the
+/// request id (what AWS support asks for) — not the SDK's `Debug` dump of the raw response.
+/// Failures without an answer (no connection, a timeout) keep the SDK's whole chain of causes.
+pub fn aws_error<E, R>(error: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> String
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+    R: fmt::Debug,
+{
+    use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+    let Some(code) = error.code() else {
+        return aws_smithy_types::error::display::DisplayErrorContext(error).to_string();
+    };
+    let mut text = match error.message() {
+        Some(message) => format!("{code}: {message}"),
+        None => code.to_string(),
+    };
+    if let Some(id) = error.meta().extra("aws_request_id") {
+        text.push_str(&format!(" (request id {id})"));
+    }
+    text
+}
+
 /// The first hint found in the error chain, outermost first.
 pub fn hint_of(error: &anyhow::Error) -> Option<&str> {
     error.chain().find_map(|cause| {
@@ -78,5 +100,31 @@ mod tests {
             .unwrap_err();
         assert_eq!(hint_of(&error), Some("add permissions"));
         assert_eq!(one_line(&error), "authenticating: no token");
+    }
+
+    #[test]
+    fn an_aws_failure_reads_as_code_message_and_request_id() {
+        use aws_sdk_ecs::operation::run_task::RunTaskError;
+        use aws_smithy_runtime_api::client::result::SdkError;
+        use aws_smithy_types::error::ErrorMetadata;
+        let refused = RunTaskError::generic(
+            ErrorMetadata::builder()
+                .code("InvalidParameterException")
+                .message("Network Configuration must be provided")
+                .custom("aws_request_id", "4b0c-9a1e")
+                .build(),
+        );
+        let error: SdkError<RunTaskError, ()> = SdkError::service_error(refused, ());
+        assert_eq!(
+            aws_error(&error),
+            "InvalidParameterException: Network Configuration must be provided (request id 4b0c-9a1e)"
+        );
+        // No answer at all: the SDK's chain of causes is what there is to say.
+        let timeout: SdkError<RunTaskError, ()> = SdkError::timeout_error("30 s passed");
+        assert!(
+            aws_error(&timeout).contains("30 s passed"),
+            "{}",
+            aws_error(&timeout)
+        );
     }
 }

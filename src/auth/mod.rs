@@ -99,7 +99,7 @@ async fn ambient_session(region: Region, console: &Console) -> Result<(AwsSessio
         .get_caller_identity()
         .send()
         .await
-        .map_err(|error| no_credentials(DisplayErrorContext(&error).to_string()))?;
+        .map_err(|error| no_credentials(crate::error::aws_error(&error)))?;
     let session = AwsSession {
         account_id: identity.account().unwrap_or_default().to_string(),
         identity_arn: identity.arn().unwrap_or_default().to_string(),

@@ -16,7 +16,7 @@ use anyhow::{Error, anyhow};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{self, ProvideCredentials, error::CredentialsError};
 use aws_sdk_sts::config::http::HttpResponse;
-use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityError;
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -193,7 +193,7 @@ fn explain_sts_error(
         code.as_deref().unwrap_or("no error code"),
         message
             .clone()
-            .unwrap_or_else(|| DisplayErrorContext(&error).to_string())
+            .unwrap_or_else(|| crate::error::aws_error(&error))
     );
     match kind {
         StsFailureKind::Transient => Failure::Transient(anyhow!(what)),

@@ -6,7 +6,6 @@
 //! the summary, the GitHub deployment — only a link to them in the CloudWatch console.
 
 use anyhow::{Result, anyhow};
-use aws_sdk_ecs::error::DisplayErrorContext;
 use aws_sdk_ecs::types::{DesiredStatus, LogDriver, Task, TaskDefinition};
 use std::fmt::Write;
 
@@ -39,7 +38,7 @@ pub async fn stopped_tasks(
         .desired_status(DesiredStatus::Stopped)
         .send()
         .await
-        .map_err(|error| anyhow!("ECS ListTasks: {}", DisplayErrorContext(&error)))?;
+        .map_err(|error| anyhow!("ECS ListTasks: {}", crate::error::aws_error(&error)))?;
     let arns = listed.task_arns();
     if arns.is_empty() {
         return Ok(None);
@@ -50,7 +49,7 @@ pub async fn stopped_tasks(
         .set_tasks(Some(arns.iter().take(100).cloned().collect()))
         .send()
         .await
-        .map_err(|error| anyhow!("ECS DescribeTasks: {}", DisplayErrorContext(&error)))?;
+        .map_err(|error| anyhow!("ECS DescribeTasks: {}", crate::error::aws_error(&error)))?;
     let our_arn = ours.task_definition_arn().unwrap_or_default();
     let mut tasks: Vec<&Task> = described
         .tasks()
@@ -190,7 +189,7 @@ pub async fn last_log_lines(
         .start_from_head(false)
         .send()
         .await
-        .map_err(|error| anyhow!("{}", DisplayErrorContext(&error)))?;
+        .map_err(|error| anyhow!("{}", crate::error::aws_error(&error)))?;
     Ok(events
         .events()
         .iter()

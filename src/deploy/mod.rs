@@ -22,7 +22,6 @@ use crate::error::Problem;
 use crate::image::PushedImage;
 use crate::plan::Plan;
 use anyhow::{Context, Result, anyhow};
-use aws_sdk_ecs::error::DisplayErrorContext;
 use aws_sdk_ecs::types::{Service, Tag, TaskDefinition, TaskDefinitionField};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -220,7 +219,7 @@ async fn targets(ecs: &aws_sdk_ecs::Client, plan: &Plan) -> Result<Vec<Target>> 
                 .map_err(|error| {
                     anyhow!(
                         "ECS DescribeTaskDefinition {arn}: {}",
-                        DisplayErrorContext(&error)
+                        crate::error::aws_error(&error)
                     )
                 })?;
             let task_definition = current
@@ -511,7 +510,7 @@ async fn register_revisions(
         .map_err(|error| {
             anyhow!(
                 "ECS RegisterTaskDefinition: {}",
-                DisplayErrorContext(&error)
+                crate::error::aws_error(&error)
             )
         })?;
         let task_definition = registered

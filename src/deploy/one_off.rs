@@ -10,7 +10,6 @@ use super::evidence;
 use crate::console::Console;
 use crate::error::Problem;
 use anyhow::{Result, anyhow};
-use aws_sdk_ecs::error::DisplayErrorContext;
 use aws_sdk_ecs::types::{ContainerOverride, Service, TaskDefinition, TaskOverride};
 use std::time::{Duration, Instant};
 
@@ -94,7 +93,7 @@ pub async fn run(
         .overrides(overrides)
         .send()
         .await
-        .map_err(|error| anyhow!("ECS RunTask of {arn}: {}", DisplayErrorContext(&error)))?;
+        .map_err(|error| anyhow!("ECS RunTask of {arn}: {}", crate::error::aws_error(&error)))?;
     let Some(task_arn) = answer.tasks().first().and_then(|t| t.task_arn()) else {
         let reasons: Vec<String> = answer
             .failures()
@@ -137,7 +136,7 @@ pub async fn run(
             .map_err(|error| {
                 anyhow!(
                     "ECS DescribeTasks {task_arn}: {}",
-                    DisplayErrorContext(&error)
+                    crate::error::aws_error(&error)
                 )
             })?;
         let task = described.tasks().first();

@@ -7,7 +7,6 @@ use super::{NewRevision, Outcome, Rollout, health};
 use crate::console::Console;
 use crate::plan::HealthCheck;
 use anyhow::{Result, anyhow};
-use aws_sdk_ecs::error::DisplayErrorContext;
 use std::collections::BTreeMap;
 
 /// The health check after every service completed; when it fails, each service we moved is
@@ -115,7 +114,7 @@ pub async fn deregister_replaced(
                 "deregister-previous",
                 &format!(
                     "could not deregister {arn}: {}",
-                    DisplayErrorContext(&error)
+                    crate::error::aws_error(&error)
                 ),
             ),
         }
@@ -133,7 +132,7 @@ async fn services_running(
     let mut pages = ecs.list_services().cluster(cluster).into_paginator().send();
     while let Some(page) = pages.next().await {
         let page =
-            page.map_err(|error| anyhow!("ECS ListServices: {}", DisplayErrorContext(&error)))?;
+            page.map_err(|error| anyhow!("ECS ListServices: {}", crate::error::aws_error(&error)))?;
         listed.extend(page.service_arns().iter().cloned());
     }
     let (described, _) = super::wait::describe_services(ecs, cluster, &listed).await?;

@@ -9,7 +9,6 @@ use crate::console::Console;
 use crate::error::{Problem, one_line};
 use crate::plan::RolloutPlan;
 use anyhow::{Result, anyhow};
-use aws_sdk_ecs::error::DisplayErrorContext;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -193,7 +192,7 @@ pub async fn roll_one(
         .force_new_deployment(settings.force_new_deployment || ours.arn == previous)
         .send()
         .await
-        .map_err(|error| anyhow!("ECS UpdateService: {}", DisplayErrorContext(&error)))?;
+        .map_err(|error| anyhow!("ECS UpdateService: {}", crate::error::aws_error(&error)))?;
     // Followed by the id UpdateService answered with (as amazon-ecs-deploy-task-definition
     // does): DescribeServices right after may not show it yet, and a forced redeploy shares
     // its revision with the deployment before it.
@@ -352,7 +351,7 @@ pub async fn after_failure(
             Followed::from_update(answer.service(), previous)
         }
         Err(error) => {
-            let why = DisplayErrorContext(&error).to_string();
+            let why = crate::error::aws_error(&error);
             return failure(
                 format!("{reason}; the rollback to {previous} failed: {why}"),
                 &ours.arn,

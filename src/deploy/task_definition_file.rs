@@ -10,7 +10,6 @@ use crate::error::Problem;
 use crate::plan::values;
 use anyhow::{Context, Result};
 use aws_sdk_ecs::config::http::{HttpRequest, HttpResponse};
-use aws_sdk_ecs::error::DisplayErrorContext;
 use aws_sdk_ecs::types::{Tag, TaskDefinition};
 use aws_smithy_runtime_api::client::http::{
     HttpConnector, HttpConnectorFuture, SharedHttpConnector, http_client_fn,
@@ -55,7 +54,7 @@ pub async fn load(path: &Path) -> Result<(TaskDefinition, Vec<Tag>)> {
             Problem::new(format!(
                 "task-definition {} is not a task definition ECS would accept: {}",
                 path.display(),
-                DisplayErrorContext(&error)
+                crate::error::aws_error(&error)
             ))
         })?;
     let task_definition = parsed

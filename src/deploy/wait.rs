@@ -4,7 +4,6 @@
 use crate::console::Console;
 use crate::error::Problem;
 use anyhow::{Context, Result, anyhow};
-use aws_sdk_ecs::error::DisplayErrorContext;
 use aws_sdk_ecs::types::{DeploymentRolloutState, Service};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -231,7 +230,9 @@ pub async fn describe_services(
             .set_services(Some(chunk.to_vec()))
             .send()
             .await
-            .map_err(|error| anyhow!("ECS DescribeServices: {}", DisplayErrorContext(&error)))?;
+            .map_err(|error| {
+                anyhow!("ECS DescribeServices: {}", crate::error::aws_error(&error))
+            })?;
         services.extend(answer.services().iter().cloned());
         failures.extend(answer.failures().iter().cloned());
     }

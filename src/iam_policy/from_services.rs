@@ -10,7 +10,6 @@ use super::PolicyRequest;
 use anyhow::{Context, Result, anyhow};
 use aws_config::BehaviorVersion;
 use aws_config::meta::credentials::CredentialsProviderChain;
-use aws_sdk_ecs::error::DisplayErrorContext;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -114,7 +113,7 @@ pub async fn read(region: &str, cluster: &str, services: &[String]) -> Result<Se
             .map_err(|error| {
                 anyhow!(
                     "ECS DescribeTaskDefinition {revision}: {}",
-                    DisplayErrorContext(&error)
+                    crate::error::aws_error(&error)
                 )
             })?
             .task_definition

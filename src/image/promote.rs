@@ -6,7 +6,7 @@ use super::registry::{self, RegistryLogin};
 use crate::console::Console;
 use crate::error::Problem;
 use anyhow::{Context, Result, anyhow};
-use aws_sdk_ecr::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_ecr::error::ProvideErrorMetadata;
 use aws_sdk_ecr::types::{Image, ImageIdentifier, TagStatus};
 
 /// The media types we accept, so ECR hands the manifest back exactly as it was pushed.
@@ -50,7 +50,7 @@ pub async fn ecr_image(
         .map_err(|error| {
             anyhow!(
                 "ECR BatchGetImage {repository}:{from}: {}",
-                DisplayErrorContext(&error)
+                crate::error::aws_error(&error)
             )
         })?;
     Ok(found.images().first().cloned())
@@ -125,7 +125,7 @@ pub async fn with_ecr(
             Err(error) => {
                 return Err(anyhow!(
                     "ECR PutImage {repository}:{tag}: {}",
-                    DisplayErrorContext(&error)
+                    crate::error::aws_error(&error)
                 ));
             }
         }

@@ -3,7 +3,6 @@
 use crate::console::Console;
 use crate::error::Problem;
 use anyhow::{Context, Result, anyhow};
-use aws_sdk_ecr::error::DisplayErrorContext;
 use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 use std::time::Duration;
@@ -32,7 +31,7 @@ pub async fn ecr_login(
         anyhow!(
             Problem::new(format!(
                 "ECR GetAuthorizationToken failed: {}",
-                DisplayErrorContext(&error)
+                crate::error::aws_error(&error)
             ))
             .hint("the role needs `ecr:GetAuthorizationToken` on resource `*`")
         )

@@ -5,7 +5,7 @@ use crate::console::Console;
 use crate::error::Problem;
 use crate::plan::{ImagePlan, ImmutableTags};
 use anyhow::{Result, anyhow};
-use aws_sdk_ecr::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_ecr::error::ProvideErrorMetadata;
 use aws_sdk_ecr::types::{ImageIdentifier, ImageScanningConfiguration, ImageTagMutability};
 
 /// What the push may do in this repository.
@@ -73,7 +73,7 @@ pub async fn prepare(
         Err(error) => {
             return Err(anyhow!(
                 "ECR DescribeRepositories {name}: {}",
-                DisplayErrorContext(&error)
+                crate::error::aws_error(&error)
             ));
         }
     };
@@ -181,7 +181,7 @@ async fn create(ecr: &aws_sdk_ecr::Client, image: &ImagePlan, console: &Console)
         .map_err(|error| {
             anyhow!(
                 "ECR CreateRepository {name}: {}",
-                DisplayErrorContext(&error)
+                crate::error::aws_error(&error)
             )
         })?;
     console.line(&format!("created the ECR repository {name} (scan on push)"));
@@ -194,7 +194,7 @@ async fn create(ecr: &aws_sdk_ecr::Client, image: &ImagePlan, console: &Console)
             .map_err(|error| {
                 anyhow!(
                     "ECR PutLifecyclePolicy on {name}: {}",
-                    DisplayErrorContext(&error)
+                    crate::error::aws_error(&error)
                 )
             })?;
         console.line(&format!("set the lifecycle policy of {name}"));
@@ -223,7 +223,7 @@ pub async fn tag_digests(
         .map_err(|error| {
             anyhow!(
                 "ECR DescribeImages in {repository}: {}",
-                DisplayErrorContext(&error)
+                crate::error::aws_error(&error)
             )
         })?;
     Ok(tags

@@ -13,7 +13,6 @@ use super::promote::{ecr_image, ecr_tags, missing_source};
 use super::registry::{self, RegistryLogin};
 use crate::error::Problem;
 use anyhow::{Context, Result, anyhow};
-use aws_sdk_ecr::error::DisplayErrorContext;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -70,7 +69,7 @@ pub async fn with_ecr(
         .map_err(|error| {
             anyhow!(Problem::new(format!(
                 "ECR GetDownloadUrlForLayer {repository}@{config_digest} (the image's config): {}",
-                DisplayErrorContext(&error)
+                crate::error::aws_error(&error)
             ))
             .hint("the role needs `ecr:GetDownloadUrlForLayer` on the repository to read which commit the image holds"))
         })?

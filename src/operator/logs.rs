@@ -101,7 +101,7 @@ async fn fetch(
                 anyhow::anyhow!(
                     "CloudWatch Logs FilterLogEvents {}: {}",
                     source.group,
-                    aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&error)
+                    crate::error::aws_error(&error)
                 )
             })?;
         for event in page.events() {

@@ -9,7 +9,6 @@ use crate::deploy::wait::{self, EventLog, Followed, Poller, Verdict};
 use crate::deploy::{Outcome, Rollout, revision_of};
 use crate::error::Problem;
 use anyhow::{Context, Result, anyhow};
-use aws_sdk_ecs::error::DisplayErrorContext;
 use aws_sdk_ecs::types::TaskDefinitionField;
 use std::time::Duration;
 
@@ -77,7 +76,10 @@ pub async fn roll_back(
             .send()
             .await
             .map_err(|error| {
-                anyhow!("ECS UpdateService {name}: {}", DisplayErrorContext(&error))
+                anyhow!(
+                    "ECS UpdateService {name}: {}",
+                    crate::error::aws_error(&error)
+                )
             })?;
         // ECS answers with the full ARN; the revision may have been named as FAMILY:N.
         let target = answer
