@@ -38,7 +38,7 @@ pub async fn verify(
             return Ok(());
         }
         return Err(Problem::new(format!(
-            "{} has no {REVISION_LABEL} label: which commit it holds cannot be checked",
+            "{} has no {REVISION_LABEL} label (a full commit SHA): which commit it holds cannot be checked",
             source.digest
         ))
         .hint("images built by deploy-action carry it (else `--label org.opencontainers.image.revision=$GITHUB_SHA`); `verify-promoted-commit: false` promotes it unchecked")

@@ -196,13 +196,20 @@ fn checked<'a>(bytes: &'a [u8], digest: &str) -> Result<&'a [u8]> {
     }
 }
 
-/// The commit label of an image config (`config.Labels`), when it has one.
+/// The commit label of an image config (`config.Labels`), when it holds a commit SHA. Anything
+/// else counts as no label: the value goes into GitHub API paths, a Sentry release and a
+/// deployment's ref, and whoever pushed the image chose it.
 pub fn revision(config: &[u8]) -> Result<Option<String>> {
     let config: Value = serde_json::from_slice(config).context("the image's config is not JSON")?;
     Ok(config["config"]["Labels"][REVISION_LABEL]
         .as_str()
-        .filter(|revision| !revision.trim().is_empty())
+        .filter(|revision| is_commit_sha(revision))
         .map(str::to_string))
+}
+
+/// A git commit id: 40 (SHA-1) or 64 (SHA-256) lowercase hex digits.
+fn is_commit_sha(text: &str) -> bool {
+    matches!(text.len(), 40 | 64) && text.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f'))
 }
 
 #[cfg(test)]
@@ -245,12 +252,22 @@ mod tests {
 
     #[test]
     fn the_revision_label_and_a_config_that_does_not_hash_to_its_digest() {
-        let config =
-            serde_json::json!({"config": {"Labels": {REVISION_LABEL: "4f2a9c1"}}}).to_string();
-        assert_eq!(
-            revision(config.as_bytes()).unwrap().as_deref(),
-            Some("4f2a9c1")
-        );
+        let sha = "4f2a9c1d0e8b7a6c5d4e3f2a1b0c9d8e7f6a5b4c";
+        let config = serde_json::json!({"config": {"Labels": {REVISION_LABEL: sha}}}).to_string();
+        assert_eq!(revision(config.as_bytes()).unwrap().as_deref(), Some(sha));
+        // Whoever pushed the image chose the label: only a commit id is taken.
+        for label in [
+            "4f2a9c1",
+            "main...evil/../../user",
+            "4F2A9C1D0E8B7A6C5D4E3F2A1B0C9D8E7F6A5B4C",
+        ] {
+            let config = serde_json::json!({"config": {"Labels": {REVISION_LABEL: label}}});
+            assert_eq!(
+                revision(config.to_string().as_bytes()).unwrap(),
+                None,
+                "{label}"
+            );
+        }
         assert_eq!(revision(b"{\"config\":{}}").unwrap(), None);
         let digest = format!("sha256:{:x}", Sha256::digest(config.as_bytes()));
         assert!(checked(config.as_bytes(), &digest).is_ok());
