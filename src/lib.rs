@@ -222,7 +222,7 @@ async fn execute(
                 .at(Stage::Deploy)?
         };
         release.rolled(rollouts);
-        if let Some(sentry) = plan.sentry.as_ref().and_then(sentry::Sentry::new) {
+        if let Some(sentry) = sentry::Sentry::new(plan.sentry.as_ref(), console) {
             sentry_after_rollback(&sentry, &ecs, release, started, &plan, console).await;
         }
         return Ok(());
@@ -260,7 +260,7 @@ async fn execute(
         image
     };
     release.image = Some(image.clone());
-    let sentry = plan.sentry.as_ref().and_then(sentry::Sentry::new);
+    let sentry = sentry::Sentry::new(plan.sentry.as_ref(), console);
     if let Some(sentry) = &sentry {
         let _group = console.group("sentry release");
         // The release is the commit the image holds (a promotion's may be older than the run's).

@@ -61,23 +61,34 @@ pub struct Sentry<'a> {
 }
 
 impl<'a> Sentry<'a> {
-    pub fn new(plan: &'a SentryPlan) -> Option<Self> {
-        let http = reqwest::Client::builder()
+    /// The client for `plan`, if Sentry is on; a client that cannot be built (no TLS roots)
+    /// is a warning like any other Sentry failure.
+    pub fn new(plan: Option<&'a SentryPlan>, console: &Console) -> Option<Self> {
+        let plan = plan?;
+        let built = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(20))
             .user_agent(concat!("deploy-action/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .ok()?;
-        Some(Self {
-            plan,
-            http,
-            backoff: Duration::from_secs(1),
-        })
+            .build();
+        match built {
+            Ok(http) => Some(Self {
+                plan,
+                http,
+                backoff: Duration::from_secs(1),
+            }),
+            Err(error) => {
+                console.warning(
+                    "sentry",
+                    &format!("no HTTP client for Sentry ({error}): Sentry is off"),
+                );
+                None
+            }
+        }
     }
 
     #[cfg(test)]
     fn quick(plan: &'a SentryPlan) -> Option<Self> {
-        Self::new(plan).map(|sentry| Self {
+        Self::new(Some(plan), &Console::new(crate::console::Mode::Plain)).map(|sentry| Self {
             backoff: Duration::from_millis(10),
             ..sentry
         })

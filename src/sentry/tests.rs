@@ -169,7 +169,7 @@ fn refusals_say_what_to_check() {
         token: SecretString::from("t"),
         repository: None,
     };
-    let sentry = Sentry::new(&server_plan).unwrap();
+    let sentry = Sentry::new(Some(&server_plan), &console()).unwrap();
     let refused = sentry.refused(401, r#"{"detail": "Invalid token"}"#);
     assert_eq!(refused.message, "Sentry answered 401: Invalid token");
     assert!(
