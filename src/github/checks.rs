@@ -230,6 +230,13 @@ pub async fn wait_for_checks(
                 .into());
             }
             Gate::Waiting(pending) => {
+                crate::progress::detail(
+                    "checks gate",
+                    &format!(
+                        "waiting for {}",
+                        crate::console::clip(&pending.join(", "), 60)
+                    ),
+                );
                 if said.as_ref() != Some(&pending) {
                     // Check names come from other apps and workflows: printed as untrusted text.
                     console.line(&crate::console::neutralise(&format!(
