@@ -223,7 +223,7 @@ async fn execute(
         };
         release.rolled(rollouts);
         if let Some(sentry) = sentry::Sentry::new(plan.sentry.as_ref(), console) {
-            sentry_after_rollback(&sentry, &ecs, release, started, &plan, console).await;
+            operator::rollback::tell_sentry(&sentry, &ecs, release, started, &plan, console).await;
         }
         return Ok(());
     }
@@ -310,56 +310,6 @@ async fn execute(
             .at(Stage::Deploy);
     }
     Ok(())
-}
-
-/// After `mode: rollback`, Sentry learns that the environment runs the release of the commit
-/// the services went back to (their revisions' `deploy-action:commit` tag). That release is
-/// older: it gets the deploy, not a new `dateReleased`.
-async fn sentry_after_rollback(
-    sentry: &sentry::Sentry<'_>,
-    ecs: &aws_sdk_ecs::Client,
-    release: &mut Release,
-    started: std::time::SystemTime,
-    plan: &Plan,
-    console: &Console,
-) {
-    if plan.sentry.as_ref().is_some_and(|s| s.version.is_some()) {
-        // A version named by the workflow is the new one's: the old one's is not known here.
-        console.warning(
-            "sentry-version",
-            "names the release a deploy creates; the release rolled back to is not known by that name, so no Sentry deploy is recorded",
-        );
-        return;
-    }
-    let mut commits = std::collections::BTreeSet::new();
-    let targets: Vec<String> = release
-        .rollouts()
-        .map(|rollout| rollout.task_definition.clone())
-        .collect();
-    for target in &targets {
-        match operator::rollback::commit_of(ecs, target).await {
-            Ok(Some(commit)) => {
-                commits.insert(commit);
-            }
-            Ok(None) | Err(_) => {
-                commits.clear();
-                break;
-            }
-        }
-    }
-    let mut commits = commits.into_iter();
-    let (Some(commit), None) = (commits.next(), commits.next()) else {
-        console.warning(
-            "sentry",
-            "no Sentry deploy recorded: the revisions rolled back to do not name one commit (deploy-action:commit tag)",
-        );
-        return;
-    };
-    release.sentry = sentry.create_release(&commit, console).await;
-    let run_url = plan.source.run_url.as_deref();
-    sentry
-        .after_rollout(release, started, run_url, false, console)
-        .await;
 }
 
 /// Before a promotion moves a tag: the image by digest and its commit, which must be in the

@@ -280,9 +280,21 @@ fn git(dir: &std::path::Path, args: &[&str]) -> String {
 
 /// `deploy-action ARGS…` in a checkout, as a person runs it: no runner, ambient credentials.
 fn local_run(standins: &StandIns, dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    local_run_with(standins, dir, args, &[])
+}
+
+/// The same, with more of the person's environment (a token they exported).
+fn local_run_with(
+    standins: &StandIns,
+    dir: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (i32, String, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_deploy-action"));
     command.args(args);
-    finish_local(standins, dir, command)
+    let mut command = prepared(standins, dir, command);
+    command.envs(env.iter().copied());
+    finish(command)
 }
 
 /// The same, in a pseudo-terminal (util-linux `script`): what a person at a terminal sees,
@@ -306,8 +318,13 @@ fn local_run_in_terminal(
 fn finish_local(
     standins: &StandIns,
     dir: &std::path::Path,
-    mut command: Command,
+    command: Command,
 ) -> (i32, String, String) {
+    finish(prepared(standins, dir, command))
+}
+
+/// `command` with a person's environment: their own keys, the stand-ins' endpoints, nothing else.
+fn prepared(standins: &StandIns, dir: &std::path::Path, mut command: Command) -> Command {
     command
         .env_clear()
         .env("TERM", "xterm")
@@ -324,6 +341,10 @@ fn finish_local(
     ] {
         command.env(key, standins.var(key));
     }
+    command
+}
+
+fn finish(mut command: Command) -> (i32, String, String) {
     let output = command.output().unwrap();
     (
         output.status.code().unwrap_or(-1),
@@ -623,15 +644,49 @@ async fn rollback_goes_back_to_the_revision_the_deploy_replaced() {
         stderr.contains("has no deploy-action:replaces tag") && stderr.contains("--to "),
         "{stderr}"
     );
-    let (code, stdout, stderr) = local_run(
+    // With Sentry configured (and the person's token), Sentry hears which release runs again:
+    // the commit the deploy tagged that revision with.
+    let sentry = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(wiremock::ResponseTemplate::new(201).set_body_json(serde_json::json!({})))
+        .mount(&sentry)
+        .await;
+    let sentry_uri = sentry.uri();
+    let (code, stdout, stderr) = local_run_with(
         &standins,
         dir.path(),
-        &[&args[..], &["--to", deployed.as_str()]].concat(),
+        &[
+            &args[..],
+            &["--to", deployed.as_str()],
+            &[
+                "--sentry-org",
+                "operation-code",
+                "--sentry-projects",
+                "back-end",
+            ],
+            &["--sentry-url", sentry_uri.as_str()],
+        ]
+        .concat(),
+        &[("SENTRY_AUTH_TOKEN", "sntrys_localperson")],
     );
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert_eq!(
         world.running(&ecs).await.as_deref(),
         Some(deployed.as_str())
+    );
+    let paths: Vec<String> = sentry
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|request| request.url.path().to_string())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/api/0/organizations/operation-code/releases/".to_string(),
+            format!("/api/0/organizations/operation-code/releases/{RUN_SHA}/deploys/"),
+        ]
     );
 }
 
