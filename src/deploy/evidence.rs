@@ -69,7 +69,7 @@ pub async fn stopped_tasks(
     let mut log_lines = String::new();
     for task in tasks.into_iter().take(TASKS) {
         brief.push_str(&describe_task(task));
-        for (container, group, stream) in log_streams(ours, task) {
+        for (container, group, stream) in log_streams(ours, task.task_arn().unwrap_or_default()) {
             let _ = writeln!(
                 brief,
                 "  logs of {container}: {}",
@@ -151,11 +151,8 @@ pub fn describe_task(task: &Task) -> String {
 
 /// `(container, log group, log stream)` for each container of `task` that logs with `awslogs`:
 /// the stream is `<prefix>/<container>/<task id>`.
-pub fn log_streams(ours: &TaskDefinition, task: &Task) -> Vec<(String, String, String)> {
-    let task_id = task
-        .task_arn()
-        .and_then(|arn| arn.rsplit('/').next())
-        .unwrap_or_default();
+pub fn log_streams(ours: &TaskDefinition, task_arn: &str) -> Vec<(String, String, String)> {
+    let task_id = task_arn.rsplit('/').next().unwrap_or_default();
     ours.container_definitions()
         .iter()
         .filter_map(|definition| {

@@ -450,18 +450,11 @@ async fn pre_deploy(
         task_definition,
         container: &container,
         command: &pre.command,
+        what: "pre-deploy-command",
         started_by,
         timeout: pre.timeout,
     };
-    let done = one_off::run(ecs, logs, &request, console).await?;
-    console.line(&format!(
-        "{} exited {} after {:.1}s",
-        done.task_arn.rsplit('/').next().unwrap_or(&done.task_arn),
-        done.exit_code
-            .map_or_else(|| "with no code".to_string(), |code| code.to_string()),
-        done.duration.as_secs_f64()
-    ));
-    Ok(done)
+    one_off::run(ecs, logs, &request, console).await
 }
 
 /// The new revision for each base revision: `None` when the base already runs the image.

@@ -29,6 +29,38 @@ impl OneOff {
     pub fn succeeded(&self) -> bool {
         self.exit_code == Some(0)
     }
+
+    /// `9a8b7c6d exited 0 after 41.2s`
+    fn ending(&self) -> String {
+        format!(
+            "{} exited {} after {:.1}s",
+            self.task_arn.rsplit('/').next().unwrap_or(&self.task_arn),
+            self.exit_code
+                .map_or_else(|| "with no code".to_string(), |code| code.to_string()),
+            self.duration.as_secs_f64()
+        )
+    }
+}
+
+/// The last CloudWatch lines of the one-off task's container, to the step log.
+pub async fn print_last_lines(
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    task_definition: &TaskDefinition,
+    done: &OneOff,
+    console: &Console,
+) {
+    for (container, group, stream) in evidence::log_streams(task_definition, &done.task_arn) {
+        if container != done.container {
+            continue;
+        }
+        console.line(&format!("last lines of {container} ({group} {stream}):"));
+        for line in evidence::last_log_lines(logs, &group, &stream)
+            .await
+            .unwrap_or_default()
+        {
+            console.line(&format!("    {line}"));
+        }
+    }
 }
 
 /// What to run, and where.
@@ -39,6 +71,8 @@ pub struct Request<'a> {
     pub task_definition: &'a TaskDefinition,
     pub container: &'a str,
     pub command: &'a [String],
+    /// What runs it, for messages: `pre-deploy-command`, `deploy-action run`.
+    pub what: &'static str,
     /// `startedBy`: names the action and the run, so the task is found in the console.
     pub started_by: String,
     pub timeout: Duration,
@@ -156,21 +190,9 @@ pub async fn run(
             if !done.succeeded() {
                 // Everything to the step log: why, and what the container printed last.
                 console.line(&evidence::describe_task(task));
-                for (container, group, stream) in
-                    evidence::log_streams(request.task_definition, task)
-                {
-                    if container != request.container {
-                        continue;
-                    }
-                    console.line(&format!("last lines of {container} ({group} {stream}):"));
-                    for line in evidence::last_log_lines(logs, &group, &stream)
-                        .await
-                        .unwrap_or_default()
-                    {
-                        console.line(&format!("    {line}"));
-                    }
-                }
+                print_last_lines(logs, request.task_definition, &done, console).await;
             }
+            console.line(&done.ending());
             return Ok(done);
         }
         if started.elapsed() >= request.timeout {
@@ -178,10 +200,10 @@ pub async fn run(
                 .stop_task()
                 .cluster(request.cluster)
                 .task(&task_arn)
-                .reason("deploy-action: pre-deploy-command timed out")
+                .reason(format!("deploy-action: {} timed out", request.what))
                 .send()
                 .await;
-            return Ok(OneOff {
+            let done = OneOff {
                 task_arn,
                 container: request.container.to_string(),
                 exit_code: None,
@@ -190,7 +212,9 @@ pub async fn run(
                     "timed out after {} minutes; deploy-action stopped it",
                     request.timeout.as_secs() / 60
                 )),
-            });
+            };
+            console.line(&done.ending());
+            return Ok(done);
         }
     }
 }

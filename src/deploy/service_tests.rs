@@ -375,7 +375,7 @@ async fn a_service_changed_by_someone_else_is_not_overwritten() {
 fn log_streams_follow_the_awslogs_naming() {
     let task = stopped_task().tasks()[0].clone();
     assert_eq!(
-        evidence::log_streams(&task_definition(NEW), &task),
+        evidence::log_streams(&task_definition(NEW), task.task_arn().unwrap()),
         vec![(
             "api".to_string(),
             "/ecs/back-end-staging".to_string(),

@@ -4,6 +4,7 @@
 
 use crate::console::Console;
 use crate::deploy::one_off;
+use crate::error::Problem;
 use anyhow::{Context, Result};
 use std::time::Duration;
 
@@ -57,46 +58,24 @@ pub async fn run(
         task_definition,
         container: &container,
         command,
+        what: "deploy-action run",
         started_by: "deploy-action-run".to_string(),
         timeout,
     };
     let done = one_off::run(&ecs, &logs, &request, console).await?;
     // The container's output, whatever the ending (on failure one_off printed it already).
     if done.succeeded() {
-        print_last_lines(&logs, task_definition, &done, console).await;
+        one_off::print_last_lines(&logs, task_definition, &done, console).await;
     }
-    console.line(&format!(
-        "{} exited {} after {:.1}s",
-        done.task_arn.rsplit('/').next().unwrap_or(&done.task_arn),
-        done.exit_code
-            .map_or_else(|| "with no code".to_string(), |code| code.to_string()),
-        done.duration.as_secs_f64()
-    ));
     match done.exit_code {
         Some(0) => Ok(()),
         Some(code) => Err(TaskExit(code).into()),
-        None => Err(one_off::failure(&done, command)),
-    }
-}
-
-async fn print_last_lines(
-    logs: &aws_sdk_cloudwatchlogs::Client,
-    task_definition: &aws_sdk_ecs::types::TaskDefinition,
-    done: &one_off::OneOff,
-    console: &Console,
-) {
-    let task = aws_sdk_ecs::types::Task::builder()
-        .task_arn(&done.task_arn)
-        .build();
-    for (container, group, stream) in crate::deploy::evidence::log_streams(task_definition, &task) {
-        if container != done.container {
-            continue;
-        }
-        for line in crate::deploy::evidence::last_log_lines(logs, &group, &stream)
-            .await
-            .unwrap_or_default()
-        {
-            console.line(&line);
-        }
+        None => Err(Problem::new(format!(
+            "`{}` ended without an exit code: {}",
+            command.join(" "),
+            done.stopped_reason.as_deref().unwrap_or("no reason given")
+        ))
+        .hint("the task's stop reason and last log lines are above")
+        .into()),
     }
 }

@@ -671,8 +671,7 @@ async fn bad_config_files_fail_with_where_and_no_aws_call() {
         let mut action = ActionRun::new(&standins, "refs/heads/feature/x", &unique("run"), &[]);
         action.remove("INPUT_AWS-REGION");
         counted.point(&mut action);
-        std::fs::create_dir(action.dir.path().join(".github")).unwrap();
-        std::fs::write(action.dir.path().join(".github/deploy.toml"), text).unwrap();
+        action.config_file(text, &[]);
         let run = action.run();
         assert_eq!(run.code, 1, "{case}: {}", run.log());
         let error = run.the_error(case);

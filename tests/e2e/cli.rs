@@ -616,16 +616,7 @@ async fn status_and_logs_show_what_a_service_runs_and_prints() {
 async fn rollback_goes_back_to_the_revision_the_deploy_replaced() {
     let standins = StandIns::get();
     let ecs = standins.ecs().await;
-    let (world, repository) = EcsWorld::with_repository(&standins, "e2e/rollback", None).await;
-    let first = world
-        .task_definition
-        .task_definition_arn()
-        .unwrap()
-        .to_string();
-    let run = staging_deploy(&standins, &repository, &world, &[]).run();
-    assert_eq!(run.code, 0, "{}", run.log());
-    let deployed = world.running(&ecs).await.unwrap();
-    assert_ne!(deployed, first);
+    let (world, repository, first, deployed) = deployed_once(&standins, "e2e/rollback").await;
 
     let dir = tempfile::tempdir().unwrap();
     let flags = service_flags(&repository, &world);

@@ -655,12 +655,10 @@ async fn a_deploy_toml_drives_a_run_in_a_runner_container() {
         &format!("{}/{repository}:preview", standins.registry()),
     )
     .await;
-    let mut action = ActionRun::new(&standins, "refs/heads/feature/toml", &unique("run"), &[]);
-    std::fs::create_dir(action.dir.path().join("workspace/.github")).unwrap();
-    std::fs::write(
-        action.dir.path().join("workspace/.github/deploy.toml"),
-        format!(
-            r#"[defaults]
+    let mut action =
+        ActionRun::new(&standins, "refs/heads/feature/toml", &unique("run"), &[]).in_container();
+    let file = format!(
+        r#"[defaults]
 aws-region = "{REGION}"
 role-to-assume = "{ROLE}"
 ecr-repository = "{repository}"
@@ -682,21 +680,20 @@ environment-variables = {{ SENTRY_ENVIRONMENT = "preview" }}
 secrets = {{ JWT_SECRET_KEY = "arn:aws:secretsmanager:{REGION}:123456789012:secret:back-end/jwt-AbCdEf" }}
 unset = ["JWT_PUBLIC_KEY"]
 "#,
-            cluster = world.cluster,
-            service = world.service
-        ),
-    )
-    .unwrap();
-    for (input, value) in [
-        ("aws-region", REGION),
-        ("role-to-assume", ROLE),
-        ("ecr-repository", repository.as_str()),
-        ("ecs-cluster", world.cluster.as_str()),
-        ("ecs-services", world.service.as_str()),
-    ] {
-        action.set_in_config_file(input, value);
-    }
-    let run = action.in_container().run();
+        cluster = world.cluster,
+        service = world.service
+    );
+    action.config_file(
+        &file,
+        &[
+            ("aws-region", REGION),
+            ("role-to-assume", ROLE),
+            ("ecr-repository", repository.as_str()),
+            ("ecs-cluster", world.cluster.as_str()),
+            ("ecs-services", world.service.as_str()),
+        ],
+    );
+    let run = action.run();
     assert_eq!(run.code, 0, "{}", run.log());
     assert_eq!(run.outputs["environment"], "preview");
     assert_eq!(run.outputs["tags"], "preview\nsha-4f2a9c1");
@@ -762,11 +759,8 @@ async fn a_dry_run_shows_the_config_files_container_changes_and_inputs_win() {
         &unique("run"),
         &[("dry-run", "true"), ("extra-tags", "from-the-step")],
     );
-    std::fs::create_dir(action.dir.path().join(".github")).unwrap();
-    std::fs::write(
-        action.dir.path().join(".github/deploy.toml"),
-        format!(
-            r#"[defaults]
+    let file = format!(
+        r#"[defaults]
 ecr-repository = "{repository}"
 extra-tags = ["from-the-file"]
 
@@ -780,18 +774,17 @@ environment-variables = {{ SENTRY_ENVIRONMENT = "staging" }}
 secrets = {{ JWT_SECRET_KEY = "arn:aws:secretsmanager:{REGION}:123456789012:secret:jwt-AbCdEf" }}
 unset = ["JWT_PUBLIC_KEY"]
 "#,
-            cluster = world.cluster,
-            service = world.service
-        ),
-    )
-    .unwrap();
-    for (input, value) in [
-        ("ecr-repository", repository.as_str()),
-        ("ecs-cluster", world.cluster.as_str()),
-        ("ecs-services", world.service.as_str()),
-    ] {
-        action.set_in_config_file(input, value);
-    }
+        cluster = world.cluster,
+        service = world.service
+    );
+    action.config_file(
+        &file,
+        &[
+            ("ecr-repository", repository.as_str()),
+            ("ecs-cluster", world.cluster.as_str()),
+            ("ecs-services", world.service.as_str()),
+        ],
+    );
     let run = action.run();
     assert_eq!(run.code, 0, "{}", run.log());
     for expected in [
@@ -862,18 +855,17 @@ ecs-services = ["{staging_service}"]
     );
     let run_on = |git_ref: &str, world: &EcsWorld| {
         let mut action = ActionRun::new(&standins, git_ref, &unique("run"), &[]);
-        std::fs::create_dir(action.dir.path().join(".github")).unwrap();
-        std::fs::write(action.dir.path().join(".github/deploy.toml"), &file).unwrap();
-        for (input, value) in [
-            ("aws-region", REGION),
-            ("role-to-assume", ROLE),
-            ("registry", standins.registry()),
-            ("ecr-repository", repository.as_str()),
-            ("ecs-cluster", world.cluster.as_str()),
-            ("ecs-services", world.service.as_str()),
-        ] {
-            action.set_in_config_file(input, value);
-        }
+        action.config_file(
+            &file,
+            &[
+                ("aws-region", REGION),
+                ("role-to-assume", ROLE),
+                ("registry", standins.registry()),
+                ("ecr-repository", repository.as_str()),
+                ("ecs-cluster", world.cluster.as_str()),
+                ("ecs-services", world.service.as_str()),
+            ],
+        );
         action.remove("INPUT_CONTEXT");
         assert!(
             !action.env.iter().any(|(key, _)| key.starts_with("INPUT_")),

@@ -580,15 +580,7 @@ async fn a_pre_deploy_command_runs_before_the_rollout_and_can_stop_it() {
 async fn mode_rollback_puts_the_service_back_on_the_replaced_revision() {
     let standins = StandIns::get();
     let ecs = standins.ecs().await;
-    let (world, repository) = world(&standins, "e2e/mode-rollback").await;
-    let first = world
-        .task_definition
-        .task_definition_arn()
-        .unwrap()
-        .to_string();
-    let run = staging_deploy(&standins, &repository, &world, &[]).run();
-    assert_eq!(run.code, 0, "{}", run.log());
-    let deployed = world.running(&ecs).await.unwrap();
+    let (world, repository, first, deployed) = deployed_once(&standins, "e2e/mode-rollback").await;
     let uploads = standins.blob_uploads(&repository);
 
     let mut back = staging_deploy(&standins, &repository, &world, &[("mode", "rollback")]);

@@ -548,6 +548,22 @@ pub fn deploy_inputs<'a>(
     inputs
 }
 
+/// A world (see [`EcsWorld::with_repository`]) after one staging deploy: the world, the
+/// repository, the revision it started on and the one the deploy registered.
+pub async fn deployed_once(standins: &StandIns, name: &str) -> (EcsWorld, String, String, String) {
+    let (world, repository) = EcsWorld::with_repository(standins, name, None).await;
+    let first = world
+        .task_definition
+        .task_definition_arn()
+        .unwrap()
+        .to_string();
+    let run = staging_deploy(standins, &repository, &world, &[]).run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    let deployed = world.running(&standins.ecs().await).await.unwrap();
+    assert_ne!(deployed, first, "the deploy registered no revision");
+    (world, repository, first, deployed)
+}
+
 /// A staging deploy (a push to a feature branch) of `repository` to the world's service.
 pub fn staging_deploy(
     standins: &StandIns,
@@ -730,6 +746,21 @@ impl ActionRun {
         self.remove(&format!("INPUT_{}", input.to_uppercase()));
         self.from_config_file
             .push((format!("INPUT_{}", input.to_uppercase()), value.to_string()));
+    }
+
+    /// Write `.github/deploy.toml` where the run will look for it (its working directory: the
+    /// workspace in container mode, so choose the mode first), and note the inputs it sets
+    /// ([`Self::set_in_config_file`]).
+    pub fn config_file(&mut self, text: &str, sets: &[(&str, &str)]) {
+        let dir = match self.container {
+            Some(_) => self.dir.path().join("workspace/.github"),
+            None => self.dir.path().join(".github"),
+        };
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("deploy.toml"), text).unwrap();
+        for (input, value) in sets {
+            self.set_in_config_file(input, value);
+        }
     }
 
     /// A run that assumes a role runs under exactly the permissions policy `deploy-action
