@@ -6,7 +6,7 @@
 //! the summary, the GitHub deployment — only a link to them in the CloudWatch console.
 
 use anyhow::{Result, anyhow};
-use aws_sdk_ecs::types::{DesiredStatus, LogDriver, Task, TaskDefinition};
+use aws_sdk_ecs::types::{DesiredStatus, Task, TaskDefinition};
 use std::fmt::Write;
 
 /// Tasks looked at, most recently stopped first.
@@ -153,22 +153,11 @@ pub fn describe_task(task: &Task) -> String {
 /// the stream is `<prefix>/<container>/<task id>`.
 pub fn log_streams(ours: &TaskDefinition, task_arn: &str) -> Vec<(String, String, String)> {
     let task_id = task_arn.rsplit('/').next().unwrap_or_default();
-    ours.container_definitions()
-        .iter()
-        .filter_map(|definition| {
-            let config = definition.log_configuration()?;
-            if config.log_driver() != &LogDriver::Awslogs {
-                return None;
-            }
-            let options = config.options()?;
-            let group = options.get("awslogs-group")?;
-            let prefix = options.get("awslogs-stream-prefix")?;
-            let name = definition.name()?;
-            Some((
-                name.to_string(),
-                group.clone(),
-                format!("{prefix}/{name}/{task_id}"),
-            ))
+    super::task_definition::log_sources(ours)
+        .into_iter()
+        .filter_map(|source| {
+            let stream = format!("{}{task_id}", source.stream_prefix?);
+            Some((source.container, source.group, stream))
         })
         .collect()
 }

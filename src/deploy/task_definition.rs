@@ -115,6 +115,42 @@ pub fn pin(
 
 /// The tag on every revision the action registers naming the revision it replaced: what
 /// `deploy-action rollback` puts back (never a guess such as "revision − 1").
+/// Where one container logs with the `awslogs` driver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogSource {
+    pub container: String,
+    pub group: String,
+    /// `<prefix>/<container>/`, the start of every task's stream name; `None` without
+    /// `awslogs-stream-prefix` (stream names are then not predictable).
+    pub stream_prefix: Option<String>,
+    /// `awslogs-region`, when the container logs to another region than it runs in.
+    pub region: Option<String>,
+}
+
+/// The containers of `task_definition` that log with `awslogs`, from their options.
+pub fn log_sources(task_definition: &TaskDefinition) -> Vec<LogSource> {
+    task_definition
+        .container_definitions()
+        .iter()
+        .filter_map(|container| {
+            let config = container.log_configuration()?;
+            if config.log_driver() != &aws_sdk_ecs::types::LogDriver::Awslogs {
+                return None;
+            }
+            let options = config.options()?;
+            let name = container.name()?;
+            Some(LogSource {
+                container: name.to_string(),
+                group: options.get("awslogs-group")?.clone(),
+                stream_prefix: options
+                    .get("awslogs-stream-prefix")
+                    .map(|prefix| format!("{prefix}/{name}/")),
+                region: options.get("awslogs-region").cloned(),
+            })
+        })
+        .collect()
+}
+
 pub const REPLACES_TAG: &str = "deploy-action:replaces";
 /// The tag naming the commit the revision was built from.
 pub const COMMIT_TAG: &str = "deploy-action:commit";

@@ -128,12 +128,9 @@ pub async fn read(region: &str, cluster: &str, services: &[String]) -> Result<Se
             .map(str::to_string),
         );
         facts.log_groups.extend(
-            task_definition
-                .container_definitions()
-                .iter()
-                .filter_map(|container| container.log_configuration())
-                .filter(|logging| logging.log_driver().as_str() == "awslogs")
-                .filter_map(|logging| logging.options()?.get("awslogs-group").cloned()),
+            crate::deploy::task_definition::log_sources(&task_definition)
+                .into_iter()
+                .map(|source| source.group),
         );
     }
     Ok(facts)

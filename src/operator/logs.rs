@@ -3,23 +3,13 @@
 //! `aws logs tail GROUP [--follow]`, without knowing the group's name.
 
 use crate::console::Console;
+use crate::deploy::task_definition::{LogSource, log_sources};
 use anyhow::Result;
-use aws_sdk_ecs::types::LogDriver;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// How often `--follow` asks for new lines.
 const FOLLOW_EVERY: Duration = Duration::from_secs(2);
-
-/// Where one container logs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogSource {
-    pub container: String,
-    pub group: String,
-    /// `<prefix>/<container>/`: every task's stream of this container.
-    pub stream_prefix: String,
-    pub region: Option<String>,
-}
 
 pub async fn run(
     request: &crate::Request,
@@ -35,23 +25,36 @@ pub async fn run(
     let mut sources = Vec::new();
     for service in &services {
         let task_definition = super::running_task_definition(&ecs, service).await?;
-        for source in sources_of(&task_definition) {
-            if !sources.contains(&source) {
+        for source in log_sources(&task_definition) {
+            // Without a stream prefix the streams cannot be told apart from other tasks'.
+            if source.stream_prefix.is_some() && !sources.contains(&source) {
                 sources.push(source);
             }
         }
     }
     if sources.is_empty() {
-        console.line("no container of these services logs with the awslogs driver");
+        console.line(
+            "no container of these services logs with the awslogs driver and a stream prefix",
+        );
         return Ok(());
     }
+    // A container may log to another region than the services run in (`awslogs-region`).
+    let mut clients: HashMap<Option<String>, aws_sdk_cloudwatchlogs::Client> = HashMap::new();
     for source in &sources {
         console.line(&format!(
             "── {} in {} ({}*)",
-            source.container, source.group, source.stream_prefix
+            source.container,
+            source.group,
+            source.stream_prefix.as_deref().unwrap_or_default()
         ));
+        clients.entry(source.region.clone()).or_insert_with(|| {
+            let mut config = aws_sdk_cloudwatchlogs::config::Builder::from(&session.config);
+            if let Some(region) = &source.region {
+                config = config.region(aws_sdk_cloudwatchlogs::config::Region::new(region.clone()));
+            }
+            aws_sdk_cloudwatchlogs::Client::from_conf(config.build())
+        });
     }
-    let logs = aws_sdk_cloudwatchlogs::Client::new(&session.config);
     let now_ms = |offset: Duration| -> i64 {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -59,15 +62,19 @@ pub async fn run(
         i64::try_from(now.saturating_sub(offset).as_millis()).unwrap_or(i64::MAX)
     };
     let mut start = now_ms(since);
-    let mut seen: HashSet<String> = HashSet::new();
+    // Events at `start` come again in the next round: remember their ids (only theirs, so a
+    // long `--follow` does not grow without end).
+    let mut seen: HashMap<String, i64> = HashMap::new();
     loop {
         let mut lines = Vec::new();
         for source in &sources {
-            lines.extend(fetch(&logs, source, start).await?);
+            if let Some(logs) = clients.get(&source.region) {
+                lines.extend(fetch(logs, source, start).await?);
+            }
         }
         lines.sort_by_key(|line| line.0);
         for (timestamp, id, text) in lines {
-            if seen.insert(id) {
+            if seen.insert(id, timestamp).is_none() {
                 // Application output: text from outside.
                 console.line(&text);
                 start = start.max(timestamp);
@@ -76,11 +83,18 @@ pub async fn run(
         if !follow {
             return Ok(());
         }
+        seen.retain(|_, timestamp| *timestamp >= start);
         tokio::time::sleep(FOLLOW_EVERY).await;
     }
 }
 
-/// `(timestamp, event id, "[container] message")` of the events from `start` on.
+/// Pages of one FilterLogEvents scan at most (each up to 1 MB or 10,000 events).
+const MAX_PAGES: usize = 200;
+
+/// `(timestamp, event id, "[container] message")` of the events from `start` on. A page may be
+/// empty and still carry a `nextToken`: the scan goes on until there is no token (the API
+/// reference: "If the results don't include a nextToken, then pagination is finished";
+/// awslabs/cloudwatch-logs-customize-alarms#8 shows the empty pages).
 async fn fetch(
     logs: &aws_sdk_cloudwatchlogs::Client,
     source: &LogSource,
@@ -88,11 +102,11 @@ async fn fetch(
 ) -> Result<Vec<(i64, String, String)>> {
     let mut lines = Vec::new();
     let mut token = None;
-    loop {
+    for _ in 0..MAX_PAGES {
         let page = logs
             .filter_log_events()
             .log_group_name(&source.group)
-            .log_stream_name_prefix(&source.stream_prefix)
+            .set_log_stream_name_prefix(source.stream_prefix.clone())
             .start_time(start)
             .set_next_token(token)
             .send()
@@ -116,33 +130,11 @@ async fn fetch(
             ));
         }
         token = page.next_token().map(str::to_string);
-        if token.is_none() || page.events().is_empty() {
-            return Ok(lines);
+        if token.is_none() {
+            break;
         }
     }
-}
-
-/// The containers of `task_definition` that log with `awslogs`.
-pub fn sources_of(task_definition: &aws_sdk_ecs::types::TaskDefinition) -> Vec<LogSource> {
-    task_definition
-        .container_definitions()
-        .iter()
-        .filter_map(|container| {
-            let config = container.log_configuration()?;
-            if config.log_driver() != &LogDriver::Awslogs {
-                return None;
-            }
-            let options = config.options()?;
-            let name = container.name()?;
-            let prefix = options.get("awslogs-stream-prefix")?;
-            Some(LogSource {
-                container: name.to_string(),
-                group: options.get("awslogs-group")?.clone(),
-                stream_prefix: format!("{prefix}/{name}/"),
-                region: options.get("awslogs-region").cloned(),
-            })
-        })
-        .collect()
+    Ok(lines)
 }
 
 /// `10m`, `2h`, `30s`, `1d`: how far back to start.
@@ -168,6 +160,46 @@ pub fn parse_since(text: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_cloudwatchlogs::operation::filter_log_events::FilterLogEventsOutput;
+    use aws_sdk_cloudwatchlogs::types::FilteredLogEvent;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    /// CloudWatch answers an empty page with a token while it scans: the events after it count.
+    #[tokio::test]
+    async fn an_empty_page_with_a_token_is_not_the_end() {
+        let pages = mock!(aws_sdk_cloudwatchlogs::Client::filter_log_events)
+            .sequence()
+            .output(|| {
+                FilterLogEventsOutput::builder()
+                    .next_token("scan-on")
+                    .build()
+            })
+            .output(|| {
+                FilterLogEventsOutput::builder()
+                    .events(
+                        FilteredLogEvent::builder()
+                            .timestamp(7)
+                            .event_id("e1")
+                            .message("Booting worker\n")
+                            .build(),
+                    )
+                    .build()
+            })
+            .build();
+        let logs = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::Sequential, [&pages]);
+        let source = LogSource {
+            container: "api".into(),
+            group: "/ecs/back-end".into(),
+            stream_prefix: Some("ecs/api/".into()),
+            region: None,
+        };
+        let lines = fetch(&logs, &source, 0).await.unwrap();
+        assert_eq!(
+            lines,
+            [(7, "e1".to_string(), "[api] Booting worker".to_string())]
+        );
+        assert_eq!(pages.num_calls(), 2);
+    }
 
     #[test]
     fn durations() {
