@@ -153,48 +153,57 @@ fn read_error(error: &octocrab::Error, what: &str, sha: &str, permission: &str) 
     anyhow!("reading the {what} of {sha}: {}", describe(error))
 }
 
-/// Every check run on `sha`, page by page (the latest run of each check: the API's default).
-async fn all_check_runs(github: &GitHub, sha: &str) -> Result<Vec<CheckRun>> {
-    let mut runs = Vec::new();
-    for page in 1..=MAX_PAGES {
-        let page_number = page.to_string();
-        let answer: CheckRuns = github
-            .client
-            .get(
-                github.route(&format!("commits/{sha}/check-runs")),
-                Some(&[("per_page", "100"), ("page", page_number.as_str())]),
-            )
-            .await
-            .map_err(|error| read_error(&error, "check runs", sha, "checks"))?;
-        let last = answer.check_runs.len() < PER_PAGE;
-        runs.extend(answer.check_runs);
-        if last || runs.len() >= answer.total_count {
-            break;
-        }
-    }
-    Ok(runs)
+/// One page of a list the API pages: its items and how many there are in all.
+trait Page: serde::de::DeserializeOwned {
+    type Item;
+    fn into_parts(self) -> (Vec<Self::Item>, usize);
 }
 
-/// Every commit status on `sha` (the latest of each context), page by page.
-async fn all_statuses(github: &GitHub, sha: &str) -> Result<Vec<CommitStatus>> {
-    let mut statuses = Vec::new();
+impl Page for CheckRuns {
+    type Item = CheckRun;
+    fn into_parts(self) -> (Vec<CheckRun>, usize) {
+        (self.check_runs, self.total_count)
+    }
+}
+
+impl Page for CombinedStatus {
+    type Item = CommitStatus;
+    fn into_parts(self) -> (Vec<CommitStatus>, usize) {
+        (self.statuses, self.total_count)
+    }
+}
+
+/// Every item of `commits/{sha}/{list}`, page by page: check runs (the latest run of each
+/// check: the API's default) or commit statuses (the latest of each context).
+async fn all_pages<P: Page>(
+    github: &GitHub,
+    sha: &str,
+    list: &str,
+    (what, permission): (&str, &str),
+) -> Result<Vec<P::Item>> {
+    let per_page = PER_PAGE.to_string();
+    let mut items = Vec::new();
     for page in 1..=MAX_PAGES {
         let page_number = page.to_string();
-        let answer: CombinedStatus = github
+        let answer: P = github
             .client
             .get(
-                github.route(&format!("commits/{sha}/status")),
-                Some(&[("per_page", "100"), ("page", page_number.as_str())]),
+                github.route(&format!("commits/{sha}/{list}")),
+                Some(&[
+                    ("per_page", per_page.as_str()),
+                    ("page", page_number.as_str()),
+                ]),
             )
             .await
-            .map_err(|error| read_error(&error, "commit statuses", sha, "statuses"))?;
-        let last = answer.statuses.len() < PER_PAGE;
-        statuses.extend(answer.statuses);
-        if last || statuses.len() >= answer.total_count {
+            .map_err(|error| read_error(&error, what, sha, permission))?;
+        let (page_items, total) = answer.into_parts();
+        let last = page_items.len() < PER_PAGE;
+        items.extend(page_items);
+        if last || items.len() >= total {
             break;
         }
     }
-    Ok(statuses)
+    Ok(items)
 }
 
 /// Wait until the checks on the commit passed; fail at the first failure or at the timeout.
@@ -207,8 +216,11 @@ pub async fn wait_for_checks(
     let started = Instant::now();
     let mut said: Option<Vec<String>> = None;
     loop {
-        let runs = all_check_runs(github, sha).await?;
-        let statuses = all_statuses(github, sha).await?;
+        let runs: Vec<CheckRun> =
+            all_pages::<CheckRuns>(github, sha, "check-runs", ("check runs", "checks")).await?;
+        let statuses: Vec<CommitStatus> =
+            all_pages::<CombinedStatus>(github, sha, "status", ("commit statuses", "statuses"))
+                .await?;
         match assess(&runs, &statuses, gate.run_id, gate.required) {
             Gate::Pass => {
                 console.line(&if gate.required.is_empty() {
