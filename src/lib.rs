@@ -154,6 +154,10 @@ async fn execute(
     {
         console.mask(token);
     }
+    // A multi-line PEM: the runner masks a secret's lines only if told each (console::mask does).
+    if let Some(tls) = &request.inputs.run.buildkit_tls {
+        console.mask(&tls.key);
+    }
     let plan = {
         let _group = console.group("plan");
         let plan = plan::resolve_in(

@@ -346,3 +346,59 @@ async fn an_image_that_does_not_say_its_commit_is_promoted_only_when_asked() {
         promoted.log()
     );
 }
+
+/// A remote BuildKit with mutual TLS: the key (a multi-line PEM from a secret) reaches buildx
+/// only as a 0600 file named in `--driver-opt key=…`, never as an argument, and is masked line
+/// by line before anything is printed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_remote_builders_tls_key_goes_to_a_file_and_is_masked() {
+    let standins = StandIns::get();
+    let repository = unique("e2e/remote-tls");
+    standins.ecr_repository(&repository, false).await;
+    let key_line = format!("MIIEv{}", unique("keymaterial").replace('-', ""));
+    let key = format!("-----BEGIN PRIVATE KEY-----\n{key_line}\n-----END PRIVATE KEY-----\n");
+    let (run, calls) = build_with_fake_buildx(
+        &standins,
+        &repository,
+        "buildx",
+        &[
+            ("INPUT_BUILDER", "tcp://buildkit.example.org:1234"),
+            (
+                "BUILDKIT_TLS_CA",
+                "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n",
+            ),
+            (
+                "BUILDKIT_TLS_CERT",
+                "-----BEGIN CERTIFICATE-----\nCERT\n-----END CERTIFICATE-----\n",
+            ),
+            ("BUILDKIT_TLS_KEY", key.as_str()),
+        ],
+    );
+    let create = calls
+        .all
+        .iter()
+        .find(|call| call.starts_with(&["buildx".to_string(), "create".to_string()]))
+        .unwrap_or_else(|| panic!("no buildx create: {:?}\n{}", calls.all, run.log()));
+    assert!(
+        create
+            .iter()
+            .any(|arg| arg.contains(",key=") && arg.ends_with("/buildkit-key.pem")),
+        "{create:?}"
+    );
+    for call in &calls.all {
+        assert!(
+            !call.iter().any(|arg| arg.contains(&key_line)),
+            "the key in {call:?}"
+        );
+    }
+    // Each line is masked on its own (the runner masks line by line), and nothing but mask
+    // commands ever carries it.
+    assert!(
+        run.stdout
+            .lines()
+            .any(|line| line == format!("::add-mask::{key_line}")),
+        "{}",
+        run.log()
+    );
+    run.assert_no_leak("the BuildKit TLS key", &key_line);
+}
