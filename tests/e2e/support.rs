@@ -504,6 +504,30 @@ impl EcsWorld {
         }
     }
 
+    /// The `api` container of the revision `run` registered, which the service runs now.
+    pub async fn new_api_container(
+        &self,
+        ecs: &aws_sdk_ecs::Client,
+        run: &Finished,
+    ) -> ContainerDefinition {
+        let registered = &run.outputs["task-definition-arns"];
+        assert_eq!(
+            self.running(ecs).await.as_deref(),
+            Some(registered.as_str()),
+            "{} does not run what the run registered",
+            self.service
+        );
+        ecs.describe_task_definition()
+            .task_definition(registered)
+            .send()
+            .await
+            .unwrap()
+            .task_definition()
+            .unwrap()
+            .container_definitions()[0]
+            .clone()
+    }
+
     /// The task definition the world's service runs now.
     pub async fn running(&self, ecs: &aws_sdk_ecs::Client) -> Option<String> {
         let described = ecs
