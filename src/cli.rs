@@ -86,24 +86,6 @@ pub struct LogsArgs {
     pub since: std::time::Duration,
 }
 
-/// An operation on the services, for a person at a terminal (`status`, `logs`, `rollback`, `run`).
-#[derive(Debug, Clone)]
-pub enum Operation {
-    Status,
-    Logs {
-        since: std::time::Duration,
-        follow: bool,
-    },
-    Rollback {
-        to: Option<String>,
-    },
-    Run {
-        command: Vec<String>,
-        container: Option<String>,
-        timeout: std::time::Duration,
-    },
-}
-
 #[derive(Debug, clap::Args)]
 pub struct DeployArgs {
     #[command(flatten)]
@@ -123,19 +105,32 @@ pub struct DeployArgs {
     pub output: OutputFormat,
 }
 
-/// What one start of the binary does.
+/// What one start of the binary does: one variant a command, each with what it needs.
 #[derive(Debug)]
 pub enum Invocation {
+    /// The action, `deploy`, `promote` or `plan`.
     Pipeline {
         request: Box<Request>,
         console: Console,
     },
     IamPolicy(Box<PolicyRequest>),
     Schema,
-    Operation {
+    /// `status`, `logs`, `rollback` and `run`: at a terminal, with the person's credentials.
+    Status(Box<Request>),
+    Logs {
         request: Box<Request>,
-        operation: Operation,
-        console: Console,
+        since: std::time::Duration,
+        follow: bool,
+    },
+    Rollback {
+        request: Box<Request>,
+        to: Option<String>,
+    },
+    Run {
+        request: Box<Request>,
+        command: Vec<String>,
+        container: Option<String>,
+        timeout: std::time::Duration,
     },
 }
 
@@ -149,111 +144,79 @@ impl Cli {
     /// `None`: no subcommand outside a runner (print the help).
     pub fn invocation(self, env: &dyn Fn(&str) -> Option<String>) -> Option<Invocation> {
         let in_actions = env("GITHUB_ACTIONS").as_deref() == Some("true");
-        let console = Console::new(if in_actions {
-            Mode::Actions
-        } else {
-            Mode::Plain
-        });
-        let (args, intent) = match self.command {
-            None if in_actions => {
-                let request = Request {
+        let pipeline = |args: DeployArgs, intent| {
+            let console = Console::new(if in_actions {
+                Mode::Actions
+            } else {
+                Mode::Plain
+            });
+            let console = match args.output {
+                OutputFormat::Json => console.on_stderr(),
+                OutputFormat::Text => console,
+            };
+            Invocation::Pipeline {
+                request: Box::new(local_request(args, intent, env)),
+                console,
+            }
+        };
+        let operation = |args: DeployArgs| Box::new(local_request(args, Intent::Operate, env));
+        Some(match self.command {
+            None if in_actions => Invocation::Pipeline {
+                request: Box::new(Request {
                     inputs: inputs::collect(InputArgs::default(), env),
                     intent: Intent::AsGiven,
                     format: OutputFormat::Text,
-                    environment: None,
-                };
-                return Some(Invocation::Pipeline {
-                    request: Box::new(request),
-                    console,
-                });
-            }
+                    config_environment: None,
+                }),
+                console: Console::new(Mode::Actions),
+            },
             None => return None,
-            Some(Command::IamPolicy(request)) => {
-                return Some(Invocation::IamPolicy(Box::new(request)));
-            }
-            Some(Command::Schema) => return Some(Invocation::Schema),
-            Some(Command::Status(args)) => {
-                return Some(Invocation::operation(args, Operation::Status, env));
-            }
-            Some(Command::Logs(args)) => {
-                let operation = Operation::Logs {
-                    since: args.since,
-                    follow: args.follow,
-                };
-                return Some(Invocation::operation(args.deploy, operation, env));
-            }
-            Some(Command::Run(args)) => {
-                let operation = Operation::Run {
-                    command: args.command,
-                    container: args.container,
-                    timeout: std::time::Duration::from_secs(args.timeout_minutes * 60),
-                };
-                return Some(Invocation::operation(args.deploy, operation, env));
-            }
-            Some(Command::Rollback(args)) => {
-                let operation = Operation::Rollback { to: args.to };
-                return Some(Invocation::operation(args.deploy, operation, env));
-            }
-            Some(Command::Deploy(args)) => (args, Intent::AsGiven),
-            Some(Command::Promote(args)) => (args, Intent::Promote),
-            Some(Command::Plan(args)) => (args, Intent::DryRun),
-        };
-        let format = args.output;
-        let environment = args.env.clone();
-        let console = match format {
-            OutputFormat::Json => console.on_stderr(),
-            OutputFormat::Text => console,
-        };
-        let request = Request {
-            inputs: local_inputs(args, env),
-            intent,
-            format,
-            environment,
-        };
-        Some(Invocation::Pipeline {
-            request: Box::new(request),
-            console,
+            Some(Command::Deploy(args)) => pipeline(args, Intent::AsGiven),
+            Some(Command::Promote(args)) => pipeline(args, Intent::Promote),
+            Some(Command::Plan(args)) => pipeline(args, Intent::DryRun),
+            Some(Command::IamPolicy(request)) => Invocation::IamPolicy(Box::new(request)),
+            Some(Command::Schema) => Invocation::Schema,
+            Some(Command::Status(args)) => Invocation::Status(operation(args)),
+            Some(Command::Logs(args)) => Invocation::Logs {
+                since: args.since,
+                follow: args.follow,
+                request: operation(args.deploy),
+            },
+            Some(Command::Rollback(args)) => Invocation::Rollback {
+                to: args.to,
+                request: operation(args.deploy),
+            },
+            Some(Command::Run(args)) => Invocation::Run {
+                command: args.command,
+                container: args.container,
+                timeout: std::time::Duration::from_secs(args.timeout_minutes * 60),
+                request: operation(args.deploy),
+            },
         })
     }
 }
 
 impl Invocation {
-    /// `status`, `logs`, `rollback` or `run`: at a terminal, with the person's credentials.
-    fn operation(
-        args: DeployArgs,
-        operation: Operation,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Self {
-        let environment = args.env.clone();
-        let request = Request {
-            inputs: local_inputs(args, env),
-            intent: Intent::DryRun,
-            format: OutputFormat::Text,
-            environment,
-        };
-        Invocation::Operation {
-            request: Box::new(request),
-            operation,
-            console: Console::new(Mode::Plain),
+    pub fn console(&self) -> Console {
+        match self {
+            Invocation::Pipeline { console, .. } => *console,
+            _ => Console::new(Mode::Plain),
         }
     }
 
-    pub fn console(&self) -> Console {
+    fn request(&self) -> Option<&Request> {
         match self {
-            Invocation::Pipeline { console, .. } | Invocation::Operation { console, .. } => {
-                *console
-            }
-            Invocation::IamPolicy(_) | Invocation::Schema => Console::new(Mode::Plain),
+            Invocation::Pipeline { request, .. }
+            | Invocation::Status(request)
+            | Invocation::Logs { request, .. }
+            | Invocation::Rollback { request, .. }
+            | Invocation::Run { request, .. } => Some(request),
+            Invocation::IamPolicy(_) | Invocation::Schema => None,
         }
     }
 
     pub fn log_level(&self) -> Option<&str> {
-        match self {
-            Invocation::Pipeline { request, .. } | Invocation::Operation { request, .. } => {
-                request.inputs.args.log_level.as_deref()
-            }
-            Invocation::IamPolicy(_) | Invocation::Schema => None,
-        }
+        self.request()?.inputs.args.log_level.as_deref()
     }
 
     /// Logs go to stderr when stdout carries the record.
@@ -262,6 +225,11 @@ impl Invocation {
     }
 
     pub fn run(&self) -> Result<()> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("could not start the async runtime")?;
+        let console = &self.console();
         match self {
             Invocation::Schema => {
                 print!("{}", crate::config::schema::render());
@@ -271,58 +239,39 @@ impl Invocation {
                 let mut request = request.as_ref().clone();
                 crate::iam_policy::render(&request)?;
                 // With services named, least privilege comes from what they run.
-                let read = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .context("could not start the async runtime")?
-                    .block_on(crate::iam_policy::from_services::fill(&mut request));
+                let read = runtime.block_on(crate::iam_policy::from_services::fill(&mut request));
                 println!("{}", crate::iam_policy::render(&request)?);
                 for note in crate::iam_policy::notes(&request).into_iter().chain(read) {
                     eprintln!("{note}");
                 }
                 Ok(())
             }
-            Invocation::Pipeline { request, console } => {
-                tokio::runtime::Builder::new_multi_thread()
-                    .enable_all()
-                    .build()
-                    .context("could not start the async runtime")?
-                    .block_on(crate::run(request, console))
+            Invocation::Pipeline { request, .. } => runtime.block_on(crate::run(request, console)),
+            Invocation::Status(request) => {
+                runtime.block_on(crate::operator::status::run(request, console))
             }
-            Invocation::Operation {
+            Invocation::Logs {
                 request,
-                operation,
+                since,
+                follow,
+            } => runtime.block_on(crate::operator::logs::run(
+                request, *since, *follow, console,
+            )),
+            Invocation::Rollback { request, to } => runtime.block_on(
+                crate::operator::rollback::run(request, to.as_deref(), console),
+            ),
+            Invocation::Run {
+                request,
+                command,
+                container,
+                timeout,
+            } => runtime.block_on(crate::operator::run::run(
+                request,
+                command,
+                container.as_deref(),
+                *timeout,
                 console,
-            } => {
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .enable_all()
-                    .build()
-                    .context("could not start the async runtime")?;
-                match operation {
-                    Operation::Status => {
-                        runtime.block_on(crate::operator::status::run(request, console))
-                    }
-                    Operation::Logs { since, follow } => runtime.block_on(
-                        crate::operator::logs::run(request, *since, *follow, console),
-                    ),
-                    Operation::Rollback { to } => runtime.block_on(crate::operator::rollback::run(
-                        request,
-                        to.as_deref(),
-                        console,
-                    )),
-                    Operation::Run {
-                        command,
-                        container,
-                        timeout,
-                    } => runtime.block_on(crate::operator::run::run(
-                        request,
-                        command,
-                        container.as_deref(),
-                        *timeout,
-                        console,
-                    )),
-                }
-            }
+            )),
         }
     }
 
@@ -334,7 +283,7 @@ impl Invocation {
         }
         match self {
             Invocation::IamPolicy(_) | Invocation::Schema => 2,
-            Invocation::Pipeline { .. } | Invocation::Operation { .. } => 1,
+            _ => 1,
         }
     }
 
@@ -346,6 +295,20 @@ impl Invocation {
             None => message,
         };
         self.console().error("deploy-action failed", &text);
+    }
+}
+
+/// A request from the command line (`--env`, `--output`, the inputs as flags).
+fn local_request(
+    args: DeployArgs,
+    intent: Intent,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Request {
+    Request {
+        format: args.output,
+        config_environment: args.env.clone(),
+        inputs: local_inputs(args, env),
+        intent,
     }
 }
 

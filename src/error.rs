@@ -36,6 +36,29 @@ impl fmt::Display for Problem {
 
 impl std::error::Error for Problem {}
 
+/// A mistake in the inputs (raised by `config` and `plan`): which input, what is wrong with it, what would be right.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("input `{input}` {problem}")]
+pub struct PlanError {
+    pub input: &'static str,
+    pub problem: String,
+    pub expected: String,
+}
+
+impl PlanError {
+    pub fn new(
+        input: &'static str,
+        problem: impl Into<String>,
+        expected: impl Into<String>,
+    ) -> Self {
+        Self {
+            input,
+            problem: problem.into(),
+            expected: expected.into(),
+        }
+    }
+}
+
 /// An AWS call's failure as a person reads it: the service's error code and message and the
 /// request id (what AWS support asks for) — not the SDK's `Debug` dump of the raw response.
 /// Failures without an answer (no connection, a timeout) keep the SDK's whole chain of causes.
@@ -66,7 +89,7 @@ pub fn hint_of(error: &anyhow::Error) -> Option<&str> {
         } else {
             // A mistake in the inputs: the hint is what the input expects.
             cause
-                .downcast_ref::<crate::plan::PlanError>()
+                .downcast_ref::<PlanError>()
                 .map(|mistake| mistake.expected.as_str())
         }
     })

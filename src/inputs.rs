@@ -1,9 +1,12 @@
 //! Stage 1, inputs: the raw values a user gave, exactly as they arrived.
 //!
 //! A container action receives its inputs as `INPUT_<NAME>` environment variables with the
-//! hyphens of the name kept (`INPUT_AWS-REGION`); some entrypoints rewrite them to the
-//! underscore form, so both are read. The CLI takes the same names as `--flags`. Nothing is
-//! validated here: that is `plan`'s job, so every mistake is reported in one place.
+//! hyphens of the name kept (`INPUT_AWS-REGION`): that is the only spelling the runner sets
+//! (actions/runner `Handler.AddInputsToEnvironment`) and the only one `@actions/core`
+//! `getInput` reads. An underscore twin (`INPUT_AWS_REGION`) can only come from an earlier
+//! step's `GITHUB_ENV` line — code that is not the workflow author's — so it is never read.
+//! The CLI takes the same names as `--flags`. Nothing is validated here: that is `plan`'s
+//! job, so every mistake is reported in one place.
 
 use secrecy::SecretString;
 
@@ -63,7 +66,7 @@ action_inputs! {
     ecr_repository => "ecr-repository",
     /// Registry host override [default: the ECR registry of the account].
     registry => "registry",
-    /// Branch glob → environment tag, one `glob=tag` a line, first match wins [default: main=prod, *=staging].
+    /// Branch glob → environment tag, one `glob=tag` a line; an exact branch name beats globs, then the first glob wins [default: main=prod, *=staging].
     branch_tags => "branch-tags",
     /// A pull request's tag: `catch-all` (default: the `*` rule's) or `number` (pr-<number>).
     pull_request_tag => "pull-request-tag",
@@ -187,13 +190,12 @@ action_inputs! {
     dry_run => "dry-run",
 }
 
-/// `INPUT_AWS-REGION`, else `INPUT_AWS_REGION`; an empty value counts as unset, as it does for
-/// an input the workflow did not give and action.yml has no default for.
+/// `INPUT_AWS-REGION` (upper case, spaces as `_`, hyphens kept, as the runner spells it); an
+/// empty value counts as unset, as it does for an input the workflow did not give (every
+/// action.yml input has `default: ""`).
 fn read_input(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
-    let upper = name.to_uppercase().replace(' ', "_");
-    [upper.clone(), upper.replace('-', "_")]
-        .iter()
-        .find_map(|key| env(&format!("INPUT_{key}")).filter(|value| !value.is_empty()))
+    let key = format!("INPUT_{}", name.to_uppercase().replace(' ', "_"));
+    env(&key).filter(|value| !value.is_empty())
 }
 
 /// The GitHub Actions cache service a step can use. A container action gets
@@ -263,7 +265,7 @@ pub struct RunContext {
     /// TLS for a remote BuildKit (`builder: tcp://…`): PEM text of the CA, the client
     /// certificate and its key, from `BUILDKIT_TLS_CA`, `BUILDKIT_TLS_CERT`, `BUILDKIT_TLS_KEY`
     /// (a step's `env:` from secrets).
-    pub buildkit_tls: Option<crate::plan::BuildkitTls>,
+    pub buildkit_tls: Option<BuildkitTls>,
     /// A pull request event's head commit (`pull_request.head.sha` of the payload): checks
     /// report on it, while `GITHUB_SHA` is the merge commit GitHub made for the run.
     pub pull_request_head_sha: Option<String>,
@@ -302,7 +304,7 @@ impl RunContext {
                 get("BUILDKIT_TLS_CERT"),
                 get("BUILDKIT_TLS_KEY"),
             ) {
-                (Some(ca), Some(cert), Some(key)) => Some(crate::plan::BuildkitTls {
+                (Some(ca), Some(cert), Some(key)) => Some(BuildkitTls {
                     ca,
                     cert,
                     key: SecretString::from(key),
@@ -328,6 +330,14 @@ fn event_field(path: &str, keys: &[&str]) -> Option<String> {
         .try_fold(&event, |value, key| value.get(key))?
         .as_str()
         .map(str::to_string)
+}
+
+/// Mutual TLS to a remote BuildKit (`BUILDKIT_TLS_*` from the step's `env:`): build secrets and the registry login travel to it.
+#[derive(Debug, Clone)]
+pub struct BuildkitTls {
+    pub ca: String,
+    pub cert: String,
+    pub key: secrecy::SecretString,
 }
 
 /// Everything the `plan` stage needs: the user's inputs and the run they belong to.
@@ -370,15 +380,26 @@ mod tests {
     }
 
     #[test]
-    fn reads_hyphenated_and_underscore_forms() {
+    fn reads_only_the_hyphenated_form_the_runner_sets() {
+        // actions/runner Handler.AddInputsToEnvironment keeps hyphens; an underscore twin can
+        // only come from an earlier step's GITHUB_ENV (e.g. redirecting sentry-url).
         let env = env_of(&[
             ("INPUT_AWS-REGION", "us-east-2"),
             ("INPUT_ECR_REPOSITORY", "back-end"),
+            ("INPUT_SENTRY-URL", ""),
+            ("INPUT_SENTRY_URL", "https://evil.example"),
             ("INPUT_ROLE-TO-ASSUME", ""),
         ]);
         let args = InputArgs::from_env(&env);
         assert_eq!(args.aws_region.as_deref(), Some("us-east-2"));
-        assert_eq!(args.ecr_repository.as_deref(), Some("back-end"));
+        assert_eq!(
+            args.ecr_repository, None,
+            "the underscore spelling is not read"
+        );
+        assert_eq!(
+            args.sentry_url, None,
+            "an empty input is not filled from a twin"
+        );
         assert_eq!(args.role_to_assume, None, "empty means unset");
     }
 

@@ -6,6 +6,8 @@
 //! reports it once.
 
 pub mod auth;
+pub mod aws;
+pub mod branches;
 mod cancel;
 pub mod cli;
 pub mod config;
@@ -26,13 +28,16 @@ pub mod promotion;
 pub mod report;
 pub mod sentry;
 
+#[cfg(test)]
+mod architecture_tests;
+
 use anyhow::Result;
 use console::Console;
 use error::Problem;
 use github::GitHub;
 use github::deployments::Tracked;
 use inputs::Inputs;
-use plan::{Intent, OutputFormat, Plan, ReportPlan};
+use plan::{Intent, OutputFormat, Plan, ReportPlan, Work};
 use report::{Release, Stage, StageFailure};
 use std::time::Duration;
 
@@ -42,8 +47,8 @@ pub struct Request {
     pub inputs: Inputs,
     pub intent: Intent,
     pub format: OutputFormat,
-    /// `--env`: the config file's environment by name, not by the ref.
-    pub environment: Option<String>,
+    /// `--env`: the config file's environment table by name, not by the ref.
+    pub config_environment: Option<String>,
 }
 
 /// Run the pipeline, then report what became of it — once, whatever the ending — and return
@@ -52,15 +57,22 @@ pub async fn run(request: &Request, console: &Console) -> Result<()> {
     let mut release = Release::default();
     let mut deployment = None;
     let journal = deploy::Journal::default();
+    let mut planned = None;
+    let reached = std::cell::Cell::new(None);
+    let stages = Stages {
+        reached: &reached,
+        console,
+    };
     // Installed before anything runs: as PID 1 of the action's container, a signal without a
     // handler is ignored, and a cancelled step would go on deploying until killed.
     let mut signals = cancel::Signals::install();
     let ending = tokio::select! {
-        result = execute(request, console, &mut release, &mut deployment, &journal) => {
+        result = execute(request, stages, &mut release, &mut deployment, &journal, &mut planned) => {
             result.err().map(Ending::Stopped)
         }
         signal = signals.received() => Some(Ending::Cancelled(signal)),
     };
+    release.reached = reached.get();
     let cancelled = matches!(ending, Some(Ending::Cancelled(_)));
     let mut stopped = ending.map(|ending| match ending {
         Ending::Stopped(stopped) => stopped,
@@ -72,8 +84,9 @@ pub async fn run(request: &Request, console: &Console) -> Result<()> {
         let mut failure = StageFailure::new(stopped.stage, &stopped.error);
         if failure.hint.is_none()
             && failure.message.contains("is not authorized to perform")
-            && let Some(hint) = access_denied_hint(request, &release)
+            && let Some(plan) = &planned
         {
+            let hint = access_denied_hint(plan, &release);
             failure.hint = Some(hint.clone());
             stopped.error = Problem::new(failure.message.clone()).hint(hint).into();
         }
@@ -100,18 +113,12 @@ pub async fn run(request: &Request, console: &Console) -> Result<()> {
 }
 
 /// An AWS call the role may not make: the command that prints the policy this run needs.
-fn access_denied_hint(request: &Request, release: &Release) -> Option<String> {
-    let plan = plan::resolve_in(
-        &request.inputs,
-        request.intent,
-        request.environment.as_deref(),
-    )
-    .ok()?;
+fn access_denied_hint(plan: &Plan, release: &Release) -> String {
     let account = release.aws_account_id.as_deref().unwrap_or("ACCOUNT");
-    Some(format!(
+    format!(
         "the role's permissions policy does not allow that call; `{}` prints one that allows every call this run makes",
-        iam_policy::command_for(&plan, account)
-    ))
+        iam_policy::command_for(plan, account)
+    )
 }
 
 /// The run stopped in `stage` with `error`.
@@ -140,14 +147,196 @@ impl<T, E: Into<anyhow::Error>> AtStage<T> for Result<T, E> {
     }
 }
 
+/// The bookkeeping around each stage, in one place: the stage the run has reached (a failure
+/// or a cancel is reported against it), and a console group with its duration around the
+/// stage's work.
+#[derive(Clone, Copy)]
+struct Stages<'a> {
+    reached: &'a std::cell::Cell<Option<Stage>>,
+    console: &'a Console,
+}
+
+impl Stages<'_> {
+    /// The run is in `stage` now.
+    fn enter(self, stage: Stage) {
+        self.reached.set(Some(stage));
+    }
+
+    /// `work` as `stage`, in a console group titled `group`.
+    async fn run<T, E: Into<anyhow::Error>>(
+        self,
+        stage: Stage,
+        group: &str,
+        work: impl std::future::Future<Output = Result<T, E>>,
+    ) -> Result<T, Stopped> {
+        self.enter(stage);
+        let _group = self.console.group(group);
+        work.await.at(stage)
+    }
+}
+
+/// The pipeline, top to bottom: plan → checks gate → auth → preflight → repository → image →
+/// Sentry release and GitHub deployment → deploy. `release` learns what each stage did.
 async fn execute(
     request: &Request,
-    console: &Console,
+    stages: Stages<'_>,
     release: &mut Release,
     deployment: &mut Option<Tracked>,
     journal: &deploy::Journal,
+    planned: &mut Option<Plan>,
 ) -> Result<(), Stopped> {
-    release.reached = Some(Stage::Plan);
+    let console = stages.console;
+    mask_secrets(request, console);
+    let plan = stages
+        .run(Stage::Plan, "plan", async {
+            resolved_plan(request, console)
+        })
+        .await?;
+    *release = Release::planned(&plan);
+    let plan: &Plan = planned.insert(plan);
+    if plan.dry_run {
+        return dry_run(plan, console, release).await;
+    }
+    stages.enter(Stage::ChecksGate);
+    let github = plan.github.as_ref().map(GitHub::new).transpose();
+    let github = github.at(Stage::ChecksGate)?;
+    // A promotion's checks are the promoted commit's: known once the image is read.
+    let promoting = matches!(plan.work, Work::Promote { .. });
+    if !promoting {
+        checks_gate(plan, github.as_ref(), plan.checks_commit(), console).await?;
+    }
+    let session = stages
+        .run(Stage::Auth, "auth", authenticated(plan, console))
+        .await?;
+    release.aws_account_id = Some(session.account_id.clone());
+    let work = match &plan.work {
+        Work::Rollback => return roll_back(plan, &session, journal, release, stages).await,
+        Work::Build(build) => ImageWork::Build(build),
+        Work::Promote { from, .. } => ImageWork::Promote(from),
+    };
+    let targets = preflight(plan, &session, stages).await?;
+    let repository = stages
+        .run(
+            Stage::Repository,
+            "repository",
+            image::prepare(plan, &session, console),
+        )
+        .await?;
+    let image = publish(plan, &session, &repository, work, github.as_ref(), stages).await?;
+    release.image = Some(image.clone());
+    let sentry = sentry::Sentry::new(plan.sentry.as_ref(), console);
+    if let Some(sentry) = &sentry {
+        let _group = console.group("sentry release");
+        // The release is the commit the image holds (a promotion's may be older than the run's).
+        release.sentry = sentry
+            .create_release(image_commit(plan, &image), console)
+            .await;
+    }
+    *deployment = start_github_deployment(plan, github.as_ref(), &image, console).await;
+    release.github_deployment_id = deployment.as_ref().map(|d| d.id);
+    let deploy_started = std::time::SystemTime::now();
+    let rolled = deploy::roll_out(
+        plan,
+        &session,
+        &image,
+        targets,
+        journal,
+        &mut release.pre_deploy,
+        console,
+    );
+    let rollouts = stages.run(Stage::Deploy, "deploy", rolled).await?;
+    release.rolled(rollouts);
+    if let Some(sentry) = &sentry {
+        let run_url = plan.source.run_url.as_deref();
+        release
+            .tell_sentry(sentry, deploy_started, run_url, true, console)
+            .await;
+    }
+    rollout_result(release)
+}
+
+/// The commit the pushed image holds: a promotion's may be older than the run's.
+fn image_commit<'a>(plan: &'a Plan, image: &'a image::PushedImage) -> &'a str {
+    image.revision.as_deref().unwrap_or(&plan.source.sha)
+}
+
+/// Every service the plan names exists and has the containers to update (read-only; nothing
+/// to check without services).
+async fn preflight(
+    plan: &Plan,
+    session: &auth::AwsSession,
+    stages: Stages<'_>,
+) -> Result<Vec<deploy::Target>, Stopped> {
+    stages.enter(Stage::Preflight);
+    if plan.rollout.is_none() {
+        return Ok(Vec::new());
+    }
+    let targets = stages
+        .run(
+            Stage::Preflight,
+            "preflight",
+            deploy::preflight(plan, session),
+        )
+        .await?;
+    stages
+        .console
+        .line("every service exists and has the containers to update");
+    Ok(targets)
+}
+
+/// What the image stage does.
+#[derive(Clone, Copy)]
+enum ImageWork<'a> {
+    Build(&'a plan::BuildPlan),
+    /// Promote the image this tag or digest names.
+    Promote(&'a str),
+}
+
+/// The image stage: build and push, or — for a promotion — read the promoted image, gate it
+/// on its commit, and move the tags to it.
+async fn publish(
+    plan: &Plan,
+    session: &auth::AwsSession,
+    repository: &image::Repository,
+    work: ImageWork<'_>,
+    github: Option<&GitHub>,
+    stages: Stages<'_>,
+) -> Result<image::PushedImage, Stopped> {
+    let console = stages.console;
+    stages.enter(Stage::Image);
+    let source;
+    let how = match work {
+        ImageWork::Build(build) => image::Publishing::Build(build),
+        ImageWork::Promote(from) => {
+            source = promoted_image(plan, session, from, github, console).await?;
+            image::Publishing::Promote {
+                from,
+                source: &source,
+            }
+        }
+    };
+    stages
+        .run(Stage::Image, "image", async {
+            let image = image::publish(plan, session, repository, how, console).await?;
+            console.line(&format!("pushed {}", image.pinned_reference()));
+            anyhow::Ok(image)
+        })
+        .await
+}
+
+/// A run whose services did not all roll out failed, after everything was reported.
+fn rollout_result(release: &Release) -> Result<(), Stopped> {
+    let failed = release.rollout_failures();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    Err(Problem::new(format!("rollout failed: {}", failed.join("\n")))
+        .hint("the service events and stopped tasks above say why; the image is pushed, re-run to retry the rollout"))
+        .at(Stage::Deploy)
+}
+
+/// The secrets the run holds, masked before anything could print them.
+fn mask_secrets(request: &Request, console: &Console) {
     for token in [&request.inputs.github_token, &request.inputs.sentry_token]
         .into_iter()
         .flatten()
@@ -158,162 +347,79 @@ async fn execute(
     if let Some(tls) = &request.inputs.run.buildkit_tls {
         console.mask(&tls.key);
     }
-    let plan = {
-        let _group = console.group("plan");
-        let plan = plan::resolve_in(
-            &request.inputs,
-            request.intent,
-            request.environment.as_deref(),
-        )
-        .at(Stage::Plan)?;
-        for line in plan.to_string().lines() {
-            console.line(line);
-        }
-        for (input, warning) in &plan.warnings {
-            console.warning(input, warning);
-        }
-        plan
-    };
-    *release = Release {
-        reached: Some(Stage::Plan),
-        ..Release::planned(&plan)
-    };
-    if plan.dry_run {
-        return dry_run(&plan, console, release).await;
-    }
-    release.reached = Some(Stage::ChecksGate);
-    let github = plan
-        .github
-        .as_ref()
-        .map(GitHub::new)
-        .transpose()
-        .at(Stage::ChecksGate)?;
-    // A promotion's checks are the promoted commit's: known once the image is read.
-    let promoting = matches!(plan.image.mode, plan::ImageMode::Promote { .. });
-    if !promoting {
-        let sha = plan
-            .github
-            .as_ref()
-            .and_then(|g| g.checks_commit.as_deref());
-        checks_gate(
-            &plan,
-            github.as_ref(),
-            sha.unwrap_or(&plan.source.sha),
-            console,
-        )
-        .await?;
-    }
+}
 
-    release.reached = Some(Stage::Auth);
-    let session = {
-        let _group = console.group("auth");
-        let session = auth::authenticate(&plan, console).await.at(Stage::Auth)?;
-        console.line(&format!(
-            "acting as {} (account {})",
-            session.identity_arn, session.account_id
-        ));
-        session
-    };
-    release.aws_account_id = Some(session.account_id.clone());
-    if let (plan::ImageMode::Rollback, Some(rollout)) = (&plan.image.mode, &plan.rollout) {
-        release.reached = Some(Stage::Deploy);
-        let ecs = aws_sdk_ecs::Client::new(&session.config);
-        let started = std::time::SystemTime::now();
-        let rollouts = {
-            let _group = console.group("rollback");
-            operator::rollback::roll_back(&ecs, rollout, None, console)
-                .await
-                .at(Stage::Deploy)?
-        };
-        release.rolled(rollouts);
-        if let Some(sentry) = sentry::Sentry::new(plan.sentry.as_ref(), console) {
-            operator::rollback::tell_sentry(&sentry, &ecs, release, started, &plan, console).await;
-        }
-        return Ok(());
+/// The plan, printed with its warnings.
+fn resolved_plan(request: &Request, console: &Console) -> Result<Plan, plan::PlanError> {
+    let plan = plan::resolve_in(
+        &request.inputs,
+        request.intent,
+        request.config_environment.as_deref(),
+    )?;
+    for line in plan.to_string().lines() {
+        console.line(line);
     }
-    release.reached = Some(Stage::Preflight);
-    let targets = if plan.rollout.is_some() {
-        let _group = console.group("preflight");
-        let targets = deploy::preflight(&plan, &session)
-            .await
-            .at(Stage::Preflight)?;
-        console.line("every service exists and has the containers to update");
-        targets
-    } else {
-        Vec::new()
-    };
-    release.reached = Some(Stage::Repository);
-    let repository = {
-        let _group = console.group("repository");
-        image::prepare(&plan, &session, console)
-            .await
-            .at(Stage::Repository)?
-    };
-    release.reached = Some(Stage::Image);
-    let source = if promoting {
-        Some(promoted_image(&plan, &session, github.as_ref(), console).await?)
-    } else {
-        None
-    };
-    let image = {
-        let _group = console.group("image");
-        let image = image::publish(&plan, &session, &repository, source.as_ref(), console)
-            .await
-            .at(Stage::Image)?;
-        console.line(&format!("pushed {}", image.pinned_reference()));
-        image
-    };
-    release.image = Some(image.clone());
-    let sentry = sentry::Sentry::new(plan.sentry.as_ref(), console);
-    if let Some(sentry) = &sentry {
-        let _group = console.group("sentry release");
-        // The release is the commit the image holds (a promotion's may be older than the run's).
-        let commit = image.revision.as_deref().unwrap_or(&plan.source.sha);
-        release.sentry = sentry.create_release(commit, console).await;
+    for (input, warning) in &plan.warnings {
+        console.warning(input, warning);
     }
+    Ok(plan)
+}
 
-    if let (Some(github), Some(wanted)) = (
-        &github,
-        plan.github.as_ref().and_then(|g| g.deployment.as_ref()),
-    ) {
-        let log_url = plan.source.run_url.as_deref();
-        let run_id = plan.github.as_ref().and_then(|g| g.run_id.as_deref());
-        // The deployment is of the commit the image holds (a promotion's differs from the run's).
-        let sha = image.revision.as_deref().unwrap_or(&plan.source.sha);
-        *deployment =
-            github::deployments::start(github, wanted, sha, run_id, log_url, console).await;
-        release.github_deployment_id = deployment.as_ref().map(|d| d.id);
-    }
-    release.reached = Some(Stage::Deploy);
-    let deploy_started = std::time::SystemTime::now();
-    let rollouts = {
-        let _group = console.group("deploy");
-        let rolled = deploy::roll_out(
-            &plan,
-            &session,
-            &image,
-            targets,
-            journal,
-            &mut release.pre_deploy,
-            console,
-        )
-        .await;
-        rolled.at(Stage::Deploy)?
-    };
+/// Credentials for the plan's role, and who they say we are.
+async fn authenticated(plan: &Plan, console: &Console) -> Result<auth::AwsSession> {
+    let session = auth::authenticate(plan, console).await?;
+    console.line(&format!(
+        "acting as {} (account {})",
+        session.identity_arn, session.account_id
+    ));
+    Ok(session)
+}
+
+/// `mode: rollback`: every service back on the revision its current one replaced; nothing is
+/// built. Sentry learns which release runs again.
+async fn roll_back(
+    plan: &Plan,
+    session: &auth::AwsSession,
+    journal: &deploy::Journal,
+    release: &mut Release,
+    stages: Stages<'_>,
+) -> Result<(), Stopped> {
+    let console = stages.console;
+    stages.enter(Stage::Deploy);
+    // The plan refuses `mode: rollback` without services; said again rather than assumed.
+    let rollout = operator::rollout(plan).at(Stage::Deploy)?;
+    let ecs = aws::Ecs::new(&session.config);
+    let started = std::time::SystemTime::now();
+    let back = deploy::rollback::roll_back(&ecs, rollout, None, journal, console);
+    let rollouts = stages.run(Stage::Deploy, "rollback", back).await?;
     release.rolled(rollouts);
-    if let Some(sentry) = &sentry {
-        let run_url = plan.source.run_url.as_deref();
-        sentry
-            .after_rollout(release, deploy_started, run_url, true, console)
-            .await;
-    }
-    let failed = release.rollout_failures();
-    if !failed.is_empty() {
-        return Err(Problem::new(format!("rollout failed: {}", failed.join("\n")))
-            .hint("the service events and stopped tasks above say why; the image is pushed, re-run to retry the rollout"))
-            .at(Stage::Deploy);
+    if let Some(sentry) = sentry::Sentry::new(plan.sentry.as_ref(), console) {
+        operator::rollback::tell_sentry(&sentry, &ecs, release, started, plan, console).await;
     }
     Ok(())
+}
+
+/// The GitHub deployment of the commit the image holds (a promotion's differs from the run's),
+/// when `github-deployment` asks for one.
+async fn start_github_deployment(
+    plan: &Plan,
+    github: Option<&GitHub>,
+    image: &image::PushedImage,
+    console: &Console,
+) -> Option<Tracked> {
+    let wanted = plan.github.as_ref()?;
+    let (github, deployment) = (github?, wanted.deployment.as_ref()?);
+    let sha = image.revision.as_deref().unwrap_or(&plan.source.sha);
+    let log_url = plan.source.run_url.as_deref();
+    github::deployments::start(
+        github,
+        deployment,
+        sha,
+        wanted.run_id.as_deref(),
+        log_url,
+        console,
+    )
+    .await
 }
 
 /// Before a promotion moves a tag: the image by digest and its commit, which must be in the
@@ -321,12 +427,13 @@ async fn execute(
 async fn promoted_image(
     plan: &Plan,
     session: &auth::AwsSession,
+    from: &str,
     github: Option<&GitHub>,
     console: &Console,
 ) -> Result<image::source::SourceImage, Stopped> {
     let source = {
         let _group = console.group("promoted image");
-        let source = image::read_source(plan, session, console)
+        let source = image::read_source(plan, session, from, console)
             .await
             .at(Stage::Image)?;
         promotion::verify(plan, github, &source, console)
@@ -369,7 +476,7 @@ async fn checks_gate(
 /// show what would change. Nothing is built, pushed, registered or updated.
 async fn dry_run(plan: &Plan, console: &Console, release: &mut Release) -> Result<(), Stopped> {
     let mut changes = String::new();
-    let rollback = matches!(plan.image.mode, plan::ImageMode::Rollback);
+    let rollback = matches!(plan.work, Work::Rollback);
     if plan.rollout.is_some() && !rollback {
         let session = {
             let _group = console.group("auth (dry run)");

@@ -1,7 +1,7 @@
 //! Progress for a person at a terminal: one spinner line on stderr with the stage and its
 //! elapsed time, under the log lines that keep scrolling above it.
 //!
-//! Only in [`Mode::Plain`](crate::console::Mode::Plain) and only when stderr is a terminal: in a
+//! Only in the console's plain mode (`console::Mode::Plain`) and only when stderr is a terminal: in a
 //! runner, a pipe or a file, nothing is drawn and the log is the same plain lines as before.
 //! Every line the program prints while a spinner is shown goes through [`print`], which takes
 //! the spinner off the screen, prints, and draws it again (indicatif's `suspend`): a line never

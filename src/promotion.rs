@@ -12,7 +12,7 @@ use crate::error::Problem;
 use crate::github::GitHub;
 use crate::github::ancestry::{Ancestry, ancestry};
 use crate::image::source::{REVISION_LABEL, SourceImage};
-use crate::plan::{ImageMode, Plan};
+use crate::plan::{Plan, Work};
 use anyhow::Result;
 
 /// Refuse `source` unless its commit is in the history of the run's commit (or the check is
@@ -23,7 +23,7 @@ pub async fn verify(
     source: &SourceImage,
     console: &Console,
 ) -> Result<()> {
-    let verify = matches!(plan.image.mode, ImageMode::Promote { verify: true, .. });
+    let verify = matches!(plan.work, Work::Promote { verify: true, .. });
     let head = &plan.source.sha;
     let git_ref = &plan.source.git_ref;
     let Some(revision) = &source.revision else {

@@ -1,6 +1,6 @@
 //! The GitHub OIDC token: one GET to the runner's token endpoint.
 
-use super::retry::Failure;
+use super::retry::AttemptFailure;
 use crate::console::clip;
 use crate::error::Problem;
 use anyhow::anyhow;
@@ -18,7 +18,7 @@ pub async fn request_token(
     url: &str,
     bearer: &SecretString,
     audience: &str,
-) -> Result<SecretString, Failure> {
+) -> Result<SecretString, AttemptFailure> {
     let separator = if url.contains('?') { '&' } else { '?' };
     let audience_query: String =
         url::form_urlencoded::byte_serialize(audience.as_bytes()).collect();
@@ -27,7 +27,9 @@ pub async fn request_token(
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(30))
         .build()
-        .map_err(|error| Failure::Fatal(anyhow!(error).context("creating the HTTP client")))?;
+        .map_err(|error| {
+            AttemptFailure::Fatal(anyhow!(error).context("creating the HTTP client"))
+        })?;
     let endpoint = redact_query(url);
     tracing::debug!(endpoint, audience, "requesting the OIDC token");
     let response = client
@@ -37,26 +39,26 @@ pub async fn request_token(
         .send()
         .await
         .map_err(|error| {
-            Failure::Transient(anyhow!(
+            AttemptFailure::Transient(anyhow!(
                 "requesting the OIDC token from {endpoint}: {}",
                 without_url(error)
             ))
         })?;
     let status = response.status();
     let body = response.text().await.map_err(|error| {
-        Failure::Transient(anyhow!(
+        AttemptFailure::Transient(anyhow!(
             "reading the OIDC token response: {}",
             without_url(error)
         ))
     })?;
     if status.as_u16() == 429 || status.is_server_error() {
-        return Err(Failure::Transient(anyhow!(
+        return Err(AttemptFailure::Transient(anyhow!(
             "the OIDC token endpoint {endpoint} answered {status}: {}",
             clip(&body, 500)
         )));
     }
     if !status.is_success() {
-        return Err(Failure::Fatal(
+        return Err(AttemptFailure::Fatal(
             Problem::new(format!(
                 "the OIDC token endpoint {endpoint} refused the request ({status}): {}",
                 clip(&body, 500)
@@ -69,7 +71,7 @@ pub async fn request_token(
         ));
     }
     let token: TokenResponse = serde_json::from_str(&body).map_err(|error| {
-        Failure::Fatal(anyhow!(
+        AttemptFailure::Fatal(anyhow!(
             "the OIDC token endpoint answered {status} without a token ({error})"
         ))
     })?;
@@ -134,7 +136,7 @@ mod tests {
             )
             .mount(&server)
             .await;
-        let Err(Failure::Fatal(error)) = request_token(
+        let Err(AttemptFailure::Fatal(error)) = request_token(
             &format!("{}/token", server.uri()),
             &SecretString::from("s3cr3t"),
             "aud",
@@ -165,9 +167,9 @@ mod tests {
             .await;
         let secret = SecretString::from("t");
         let result = request_token(&format!("{}/token", server.uri()), &secret, "aud").await;
-        assert!(matches!(result, Err(Failure::Transient(_))));
+        assert!(matches!(result, Err(AttemptFailure::Transient(_))));
         // Nothing listens on port 9 of loopback.
         let result = request_token("http://127.0.0.1:9/token", &secret, "aud").await;
-        assert!(matches!(result, Err(Failure::Transient(_))));
+        assert!(matches!(result, Err(AttemptFailure::Transient(_))));
     }
 }

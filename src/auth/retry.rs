@@ -48,7 +48,7 @@ impl RetryPolicy {
 
 /// How one attempt failed.
 #[derive(Debug)]
-pub enum Failure {
+pub enum AttemptFailure {
     Transient(Error),
     Fatal(Error),
 }
@@ -63,15 +63,15 @@ pub async fn retry<T, F, Fut>(
 ) -> Result<T, Error>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, Failure>>,
+    Fut: Future<Output = Result<T, AttemptFailure>>,
 {
     let started = Instant::now();
     let mut number = 1;
     loop {
         match attempt().await {
             Ok(value) => return Ok(value),
-            Err(Failure::Fatal(error)) => return Err(error),
-            Err(Failure::Transient(error)) => {
+            Err(AttemptFailure::Fatal(error)) => return Err(error),
+            Err(AttemptFailure::Transient(error)) => {
                 // A thread-local generator is not Send: take it only for this one draw.
                 let delay = policy.delay(number, &mut rand::rng());
                 let out_of_time = started.elapsed() + delay > policy.max_total;
@@ -133,7 +133,7 @@ mod tests {
                 let n = calls.get();
                 async move {
                     if n < 3 {
-                        Err(Failure::Transient(anyhow!("503")))
+                        Err(AttemptFailure::Transient(anyhow!("503")))
                     } else {
                         Ok(n)
                     }
@@ -154,7 +154,7 @@ mod tests {
             &Console::new(Mode::Plain),
             || {
                 calls.set(calls.get() + 1);
-                async { Err(Failure::Fatal(anyhow!("AccessDenied"))) }
+                async { Err(AttemptFailure::Fatal(anyhow!("AccessDenied"))) }
             },
         )
         .await;
@@ -172,7 +172,7 @@ mod tests {
         let calls = Cell::new(0);
         let error = retry(&policy, "thing", &Console::new(Mode::Plain), || {
             calls.set(calls.get() + 1);
-            async { Err::<(), _>(Failure::Transient(anyhow!("throttled"))) }
+            async { Err::<(), _>(AttemptFailure::Transient(anyhow!("throttled"))) }
         })
         .await
         .unwrap_err();
@@ -190,7 +190,7 @@ mod tests {
         };
         let started = Instant::now();
         let _ = retry(&short, "thing", &Console::new(Mode::Plain), || async {
-            Err::<(), _>(Failure::Transient(anyhow!("503")))
+            Err::<(), _>(AttemptFailure::Transient(anyhow!("503")))
         })
         .await;
         assert!(started.elapsed() <= Duration::from_secs(10));
@@ -203,7 +203,7 @@ mod tests {
         let calls = Cell::new(0);
         let _ = retry(&policy, "thing", &Console::new(Mode::Plain), || {
             calls.set(calls.get() + 1);
-            async { Err::<(), _>(Failure::Transient(anyhow!("IDPCommunicationError"))) }
+            async { Err::<(), _>(AttemptFailure::Transient(anyhow!("IDPCommunicationError"))) }
         })
         .await;
         let elapsed = started.elapsed();

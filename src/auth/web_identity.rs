@@ -7,7 +7,7 @@
 
 use super::claims::Claims;
 use super::oidc;
-use super::retry::{self, Failure, RetryPolicy};
+use super::retry::{self, AttemptFailure, RetryPolicy};
 use super::sts_errors::{self, StsFailureKind};
 use crate::console::Console;
 use crate::error::Problem;
@@ -98,7 +98,7 @@ impl WebIdentityProvider {
         }
     }
 
-    async fn attempt(&self) -> Result<Assumed, Failure> {
+    async fn attempt(&self) -> Result<Assumed, AttemptFailure> {
         let inner = &self.inner;
         let identity = &inner.identity;
         let token = oidc::request_token(
@@ -124,7 +124,7 @@ impl WebIdentityProvider {
             .map_err(|error| explain_sts_error(error, identity, &claims))?;
         let sts_credentials = response
             .credentials()
-            .ok_or_else(|| Failure::Fatal(anyhow!("STS answered without credentials")))?;
+            .ok_or_else(|| AttemptFailure::Fatal(anyhow!("STS answered without credentials")))?;
         for secret in [
             sts_credentials.access_key_id(),
             sts_credentials.secret_access_key(),
@@ -176,7 +176,7 @@ fn explain_sts_error(
     error: SdkError<AssumeRoleWithWebIdentityError, HttpResponse>,
     identity: &WebIdentity,
     claims: &Claims,
-) -> Failure {
+) -> AttemptFailure {
     let status = match &error {
         SdkError::ServiceError(service) => Some(service.raw().status().as_u16()),
         // No answer at all: the network or STS is having a moment.
@@ -196,11 +196,11 @@ fn explain_sts_error(
             .unwrap_or_else(|| crate::error::aws_error(&error))
     );
     match kind {
-        StsFailureKind::Transient => Failure::Transient(anyhow!(what)),
+        StsFailureKind::Transient => AttemptFailure::Transient(anyhow!(what)),
         StsFailureKind::AccessDenied => {
-            Failure::Fatal(Problem::new(what).hint(claims.access_denied_explanation(role)).into())
+            AttemptFailure::Fatal(Problem::new(what).hint(claims.access_denied_explanation(role)).into())
         }
-        StsFailureKind::NoOidcProvider => Failure::Fatal(
+        StsFailureKind::NoOidcProvider => AttemptFailure::Fatal(
             Problem::new(what)
                 .hint(format!(
                     "the role's account has no IAM OIDC identity provider for https://token.actions.githubusercontent.com; \
@@ -209,7 +209,7 @@ fn explain_sts_error(
                 ))
                 .into(),
         ),
-        StsFailureKind::AudienceMismatch => Failure::Fatal(
+        StsFailureKind::AudienceMismatch => AttemptFailure::Fatal(
             Problem::new(what)
                 .hint(format!(
                     "the token was requested for audience `{}`, which the account's OIDC provider does not list as a \
@@ -220,7 +220,7 @@ fn explain_sts_error(
                 ))
                 .into(),
         ),
-        StsFailureKind::Other => Failure::Fatal(anyhow!(what)),
+        StsFailureKind::Other => AttemptFailure::Fatal(anyhow!(what)),
     }
 }
 

@@ -22,18 +22,60 @@
 //! wins; a pull request never matches by its head branch (only `*` or a `refs/pull/…` glob).
 //! Every mistake is reported with the file, line and column, before any network call.
 
+use crate::branches::BranchPattern;
+use crate::error::PlanError;
 use crate::inputs::{InputArgs, Inputs};
-use crate::plan::PlanError;
-use crate::plan::branch_rules::RefKind;
-use globset::Glob;
 use std::path::{Path, PathBuf};
 
 /// Where the file is looked for when `config` does not say (a missing default file is fine).
 pub const DEFAULT_PATH: &str = ".github/deploy.toml";
 
-/// Inputs the file cannot set: the token is a secret, `config` names the file itself, and a
-/// dry run is a decision of the one who runs it.
-const NOT_IN_FILE: &[&str] = &["github-token", "config", "dry-run", "branch-tags"];
+/// Inputs the file cannot set: the token is a secret, `config` names the file itself, a dry run
+/// is a decision of the one who runs it — and the guards. The file comes from the checked-out
+/// workspace, i.e. from whatever branch or pull request was checked out (under
+/// `pull_request_target` the PR head runs with the base branch's ref), so a key that weakens a
+/// protection or chooses where a credential is sent is a workflow input only ([`GUARDS`]).
+const NOT_IN_FILE: &[&str] = &[
+    "github-token",
+    "config",
+    "dry-run",
+    "branch-tags",
+    "allow-untrusted-trigger",
+    "verify-promoted-commit",
+    "export-credentials",
+    "registry",
+    "builder",
+    "sentry-url",
+];
+
+/// The guards among [`NOT_IN_FILE`], each with what a branch's file could do with it.
+pub const GUARDS: &[(&str, &str)] = &[
+    (
+        "branch-tags",
+        "it decides which branch pushes `prod`; each environment's `branches = [...]` says which branches go to it",
+    ),
+    (
+        "allow-untrusted-trigger",
+        "a pull request's own file would let `pull_request_target` deploy its code with the base branch's credentials",
+    ),
+    (
+        "verify-promoted-commit",
+        "it switches off the check that a promoted image was built from this branch's history",
+    ),
+    (
+        "export-credentials",
+        "it hands the AWS credentials to every later step of the job",
+    ),
+    (
+        "registry",
+        "the registry login (the ECR password) is sent to this host",
+    ),
+    (
+        "builder",
+        "a remote BuildKit receives the registry login and the build secrets",
+    ),
+    ("sentry-url", "SENTRY_AUTH_TOKEN is sent to this server"),
+];
 
 /// Keys of an environment's table that are not inputs.
 const ENVIRONMENT_KEYS: &[&str] = &["branches", "tag", "containers"];
@@ -44,7 +86,7 @@ pub const CONTAINER_KEYS: &[&str] = &["environment-variables", "secrets", "unset
 
 /// Where a setting came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
+pub enum SettingOrigin {
     /// An input (or flag) given explicitly.
     Input,
     /// A table of the file: `deploy.toml [environments.prod]` with its line.
@@ -63,7 +105,7 @@ struct Setting {
 struct Environment {
     name: String,
     tag: String,
-    branches: Vec<String>,
+    branches: Vec<BranchPattern>,
     settings: Vec<(String, Setting)>,
     containers: Vec<ContainerTable>,
 }
@@ -93,7 +135,7 @@ pub struct Applied {
     /// The environment the file chose, and the tag it gives.
     pub environment: Option<(String, String)>,
     /// For each input that has a value: where it came from.
-    pub origins: Vec<(&'static str, Origin)>,
+    pub origins: Vec<(&'static str, SettingOrigin)>,
     /// The file, when one was read.
     pub path: Option<PathBuf>,
     /// The chosen environment's container tables.
@@ -113,13 +155,13 @@ pub fn apply(inputs: &Inputs, environment: Option<&str>) -> Result<Applied, Plan
         Some(path) => base.join(path),
         None => base.join(DEFAULT_PATH),
     };
-    let given_origins = || -> Vec<(&'static str, Origin)> {
+    let given_origins = || -> Vec<(&'static str, SettingOrigin)> {
         inputs
             .args
             .values()
             .into_iter()
             .filter(|(_, value)| value.is_some())
-            .map(|(name, _)| (name, Origin::Input))
+            .map(|(name, _)| (name, SettingOrigin::Input))
             .collect()
     };
     let text = match std::fs::read_to_string(&path) {
@@ -188,11 +230,11 @@ pub fn apply(inputs: &Inputs, environment: Option<&str>) -> Result<Applied, Plan
     let mut origins = Vec::new();
     for (name, value) in inputs.args.values() {
         if value.is_some() {
-            origins.push((name, Origin::Input));
+            origins.push((name, SettingOrigin::Input));
         } else if let Some((setting, table)) = lookup(name) {
             origins.push((
                 name,
-                Origin::File {
+                SettingOrigin::File {
                     table,
                     line: setting.line,
                 },
@@ -217,7 +259,7 @@ pub fn locate(applied: &Applied, input: &str) -> Option<String> {
         .origins
         .iter()
         .find_map(|(name, origin)| match origin {
-            Origin::File { table, line } if *name == input => Some(format!(
+            SettingOrigin::File { table, line } if *name == input => Some(format!(
                 " (set in {} [{table}], line {line})",
                 path.display()
             )),
@@ -302,18 +344,20 @@ fn parse(path: &Path, text: &str) -> Result<ConfigFile, PlanError> {
                     )
                 })?,
             };
-            for glob in &branches {
-                Glob::new(glob).map_err(|error| {
-                    bad(
-                        position,
-                        format!(
-                            "`environments.{name}.branches`: `{glob}` is not a glob ({})",
-                            error.kind()
-                        ),
-                        "a branch name or glob such as `release/*`".into(),
-                    )
-                })?;
-            }
+            let branches = branches
+                .iter()
+                .map(|glob| {
+                    BranchPattern::new(glob).map_err(|why| {
+                        bad(
+                            position,
+                            format!(
+                                "`environments.{name}.branches`: `{glob}` is not a glob ({why})"
+                            ),
+                            "a branch name or glob such as `release/*`".into(),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             let tag = match env_table.get("tag") {
                 None => name.to_string(),
                 Some(tag) => tag.as_str().map(str::to_string).ok_or_else(|| {
@@ -324,7 +368,7 @@ fn parse(path: &Path, text: &str) -> Result<ConfigFile, PlanError> {
                     )
                 })?,
             };
-            crate::plan::values::check_docker_tag(&tag).map_err(|why| {
+            crate::branches::check_docker_tag(&tag).map_err(|why| {
                 bad(
                     position,
                     format!("environment `{name}`: `{tag}` cannot be an image tag: {why}"),
@@ -457,14 +501,14 @@ fn settings(
         if NOT_IN_FILE.contains(&key) {
             return Err(bad(
                 format!("`{key}` cannot be set in the file"),
-                match key {
-                    "github-token" => {
+                match (key, GUARDS.iter().find(|(name, _)| *name == key)) {
+                    ("github-token", _) => {
                         "the token stays in the workflow: `github-token: ${{ github.token }}`"
                             .into()
                     }
-                    "branch-tags" => {
-                        "each environment's `branches = [...]` says which branches go to it".into()
-                    }
+                    (_, Some((_, why))) => format!(
+                        "a guard is a workflow input only, never read from a branch's file ({why}): give `{key}` in the step's `with:` (or as `--{key}`)"
+                    ),
                     _ => format!("give `{key}` as an input or flag"),
                 },
             ));
@@ -555,54 +599,35 @@ impl ConfigFile {
         self.environments.iter().map(|e| e.name.clone()).collect()
     }
 
-    /// The environment for `git_ref`: an exact branch name first, then the first environment
-    /// in the file with a matching glob. A pull request matches only `*` or a `refs/pull/…`
-    /// glob — never by its head branch, which whoever opened it named.
+    /// The environment for `git_ref`, by [`crate::branches::choose`]'s rule: an exact branch
+    /// name first, then the first glob in the order written (environment by environment). A
+    /// pull request matches only `*` or a `refs/…` glob — never by its head branch, which
+    /// whoever opened it named.
     fn environment_for(&self, git_ref: &str) -> Result<&Environment, PlanError> {
-        let kind = RefKind::of(git_ref);
-        let matches = |pattern: &str| -> bool {
-            let Ok(glob) = Glob::new(pattern) else {
-                return false;
-            };
-            let matcher = glob.compile_matcher();
-            if pattern.starts_with("refs/") {
-                return matcher.is_match(git_ref);
-            }
-            match &kind {
-                RefKind::Branch(branch) => matcher.is_match(branch),
-                RefKind::PullRequest(_) => pattern == "*",
-                RefKind::Tag(_) | RefKind::Other(_) => false,
-            }
-        };
-        let exact = match &kind {
-            RefKind::Branch(branch) => self
+        let rules: Vec<_> = self
+            .environments
+            .iter()
+            .flat_map(|e| e.branches.iter().map(move |pattern| (pattern, e)))
+            .collect();
+        crate::branches::choose(&rules, git_ref).ok_or_else(|| {
+            let rules: Vec<String> = self
                 .environments
                 .iter()
-                .find(|e| e.branches.iter().any(|b| b == branch)),
-            _ => None,
-        };
-        exact
-            .or_else(|| {
-                self.environments
-                    .iter()
-                    .find(|e| e.branches.iter().any(|b| matches(b)))
-            })
-            .ok_or_else(|| {
-                let rules: Vec<String> = self
-                    .environments
-                    .iter()
-                    .map(|e| format!("{} ({})", e.name, e.branches.join(", ")))
-                    .collect();
-                PlanError::new(
-                    "config",
-                    format!(
-                        "no environment in {} takes `{git_ref}`; the rules: {}",
-                        self.path.display(),
-                        if rules.is_empty() { "none".into() } else { rules.join("; ") }
-                    ),
-                    "a `branches` glob that matches it (`*` takes every branch and pull request), or run on a branch that has an environment",
-                )
-            })
+                .map(|e| {
+                    let globs: Vec<&str> = e.branches.iter().map(BranchPattern::as_str).collect();
+                    format!("{} ({})", e.name, globs.join(", "))
+                })
+                .collect();
+            PlanError::new(
+                "config",
+                format!(
+                    "no environment in {} takes `{git_ref}`; the rules: {}",
+                    self.path.display(),
+                    if rules.is_empty() { "none".into() } else { rules.join("; ") }
+                ),
+                "a `branches` glob that matches it (`*` takes every branch and pull request), or run on a branch that has an environment",
+            )
+        })
     }
 }
 

@@ -63,14 +63,14 @@ fn the_ref_chooses_the_environment_and_inputs_win() {
     assert_eq!(args.wait_timeout_minutes.as_deref(), Some("20"));
     assert!(applied.origins.contains(&(
         "ecs-cluster",
-        Origin::File {
+        SettingOrigin::File {
             table: "environments.prod".into(),
             line: 9
         }
     )));
     assert!(applied.origins.contains(&(
         "aws-region",
-        Origin::File {
+        SettingOrigin::File {
             table: "defaults".into(),
             line: 2
         }
@@ -85,7 +85,11 @@ fn the_ref_chooses_the_environment_and_inputs_win() {
         applied.inputs.args.ecs_cluster.as_deref(),
         Some("hand-picked")
     );
-    assert!(applied.origins.contains(&("ecs-cluster", Origin::Input)));
+    assert!(
+        applied
+            .origins
+            .contains(&("ecs-cluster", SettingOrigin::Input))
+    );
 
     // Globs: the first environment in the file that matches; `tag` renames it.
     let release = apply(
@@ -178,6 +182,33 @@ fn mistakes_say_where_and_what_was_meant() {
     let dir = with_file("[environments.prod]\nbranches = [\"main\"]\n");
     let error = apply(&inputs_in(dir.path(), "refs/heads/feature/x", |_| {}), None).unwrap_err();
     assert!(error.problem.contains("prod (main)"), "{}", error.problem);
+}
+
+/// A branch's (or a pull request's) file cannot switch a guard off or choose where a credential
+/// goes: each guard, in `[defaults]` or in an environment, is refused at its line and column.
+#[test]
+fn the_file_cannot_set_a_guard() {
+    for (guard, _) in super::GUARDS {
+        for table in ["[defaults]", "[environments.prod]\nbranches = [\"main\"]"] {
+            let text = format!("{table}\n{guard} = \"x\"\n");
+            let dir = with_file(&text);
+            let error = apply(&inputs_in(dir.path(), "refs/heads/main", |_| {}), None).unwrap_err();
+            let line = text.lines().count();
+            assert!(
+                error.problem.contains(&format!(":{line}:1: "))
+                    && error
+                        .problem
+                        .contains(&format!("`{guard}` cannot be set in the file")),
+                "{text:?}: {}",
+                error.problem
+            );
+            assert!(
+                error.expected.contains("workflow input only"),
+                "{guard}: {}",
+                error.expected
+            );
+        }
+    }
 }
 
 /// The example file (README's, checked against the schema by scripts/lint) is read as shown.

@@ -6,7 +6,7 @@
 //! the summary, the GitHub deployment — only a link to them in the CloudWatch console.
 
 use anyhow::{Result, anyhow};
-use aws_sdk_ecs::types::{DesiredStatus, Task, TaskDefinition};
+use aws_sdk_ecs::types::{Task, TaskDefinition};
 use std::fmt::Write;
 
 /// Tasks looked at, most recently stopped first.
@@ -25,34 +25,19 @@ pub struct Evidence {
 
 /// The stopped tasks of `ours`, explained; `None` when no task of it has stopped.
 pub async fn stopped_tasks(
-    ecs: &aws_sdk_ecs::Client,
+    ecs: &crate::aws::Ecs,
     logs: &aws_sdk_cloudwatchlogs::Client,
     cluster: &str,
     service_name: &str,
     ours: &TaskDefinition,
 ) -> Result<Option<Evidence>> {
-    let listed = ecs
-        .list_tasks()
-        .cluster(cluster)
-        .service_name(service_name)
-        .desired_status(DesiredStatus::Stopped)
-        .send()
-        .await
-        .map_err(|error| anyhow!("ECS ListTasks: {}", crate::error::aws_error(&error)))?;
-    let arns = listed.task_arns();
+    let arns = ecs.stopped_tasks(cluster, service_name).await?;
     if arns.is_empty() {
         return Ok(None);
     }
-    let described = ecs
-        .describe_tasks()
-        .cluster(cluster)
-        .set_tasks(Some(arns.iter().take(100).cloned().collect()))
-        .send()
-        .await
-        .map_err(|error| anyhow!("ECS DescribeTasks: {}", crate::error::aws_error(&error)))?;
+    let described = ecs.describe_tasks(cluster, &arns).await?;
     let our_arn = ours.task_definition_arn().unwrap_or_default();
     let mut tasks: Vec<&Task> = described
-        .tasks()
         .iter()
         .filter(|task| task.task_definition_arn() == Some(our_arn))
         .collect();

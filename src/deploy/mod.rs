@@ -11,18 +11,20 @@ pub mod evidence;
 pub mod health;
 pub mod one_off;
 pub mod post_rollout;
+pub mod rollback;
 pub mod service;
 pub mod task_definition;
 pub mod task_definition_file;
 pub mod wait;
 
 use crate::auth::AwsSession;
+use crate::aws::Ecs;
 use crate::console::Console;
 use crate::error::Problem;
 use crate::image::PushedImage;
 use crate::plan::Plan;
-use anyhow::{Context, Result, anyhow};
-use aws_sdk_ecs::types::{Service, Tag, TaskDefinition, TaskDefinitionField};
+use anyhow::{Context, Result};
+use aws_sdk_ecs::types::{Service, Tag, TaskDefinition};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -177,18 +179,18 @@ impl Outcome {
 /// Before anything is built or pushed: every planned service exists, and the containers to
 /// update can be found in the task definition it runs. Read-only.
 pub async fn preflight(plan: &Plan, session: &AwsSession) -> Result<Vec<Target>> {
-    let ecs = aws_sdk_ecs::Client::new(&session.config);
-    targets(&ecs, plan).await
+    targets(&Ecs::new(&session.config), plan).await
 }
 
 /// The planned services with the revisions they run and the one to render from.
-async fn targets(ecs: &aws_sdk_ecs::Client, plan: &Plan) -> Result<Vec<Target>> {
+async fn targets(ecs: &Ecs, plan: &Plan) -> Result<Vec<Target>> {
     let Some(rollout) = &plan.rollout else {
         return Ok(Vec::new());
     };
     let described_at = std::time::Instant::now();
-    let (described, failures) =
-        wait::describe_services(ecs, &rollout.cluster, &rollout.services).await?;
+    let (described, failures) = ecs
+        .describe_services(&rollout.cluster, &rollout.services)
+        .await?;
     let file = match &rollout.task_definition_file {
         Some(path) => Some(task_definition_file::load(path).await?),
         None => None,
@@ -210,23 +212,8 @@ async fn targets(ecs: &aws_sdk_ecs::Client, plan: &Plan) -> Result<Vec<Target>> 
             .context("the service has no task definition")?
             .to_string();
         if !task_definitions.contains_key(&arn) {
-            let current = ecs
-                .describe_task_definition()
-                .task_definition(&arn)
-                .include(TaskDefinitionField::Tags)
-                .send()
-                .await
-                .map_err(|error| {
-                    anyhow!(
-                        "ECS DescribeTaskDefinition {arn}: {}",
-                        crate::error::aws_error(&error)
-                    )
-                })?;
-            let task_definition = current
-                .task_definition()
-                .context("ECS returned no task definition")?
-                .clone();
-            task_definitions.insert(arn.clone(), (task_definition, current.tags().to_vec()));
+            let current = ecs.task_definition_with_tags(&arn).await?;
+            task_definitions.insert(arn.clone(), current);
         }
         let (running, running_tags) = task_definitions[&arn].clone();
         let (base, tags) = file.clone().unwrap_or((running.clone(), running_tags));
@@ -350,7 +337,7 @@ pub async fn roll_out(
     let Some(rollout) = &plan.rollout else {
         return Ok(Vec::new());
     };
-    let ecs = aws_sdk_ecs::Client::new(&session.config);
+    let ecs = Ecs::new(&session.config);
     let logs = aws_sdk_cloudwatchlogs::Client::new(&session.config);
     let revisions = register_revisions(
         &ecs,
@@ -380,7 +367,7 @@ pub async fn roll_out(
             return Err(one_off::failure(&done, &pre.command));
         }
     }
-    let settings = service::Settings::new(rollout, &targets, journal);
+    let settings = service::RolloutSettings::new(rollout, &targets, journal);
     let mut rollouts =
         service::roll_all(&ecs, &logs, &settings, targets, &revisions, console).await?;
     if let Some(check) = &rollout.health_check {
@@ -405,7 +392,7 @@ pub async fn roll_out(
 /// one; the current one when nothing changed), with that service's placement.
 #[allow(clippy::too_many_arguments)] // One call site; a struct would only rename these.
 async fn pre_deploy(
-    ecs: &aws_sdk_ecs::Client,
+    ecs: &Ecs,
     logs: &aws_sdk_cloudwatchlogs::Client,
     plan: &Plan,
     cluster: &str,
@@ -444,7 +431,7 @@ async fn pre_deploy(
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .take(128)
         .collect();
-    let request = one_off::Request {
+    let request = one_off::TaskRequest {
         cluster,
         service: &target.service,
         task_definition,
@@ -467,7 +454,7 @@ pub struct NewRevision {
 
 /// Services that run the same revision share one new revision.
 async fn register_revisions(
-    ecs: &aws_sdk_ecs::Client,
+    ecs: &Ecs,
     targets: &[Target],
     image: &PushedImage,
     edits: &crate::plan::containers::ContainerEdits,
@@ -493,23 +480,7 @@ async fn register_revisions(
         }
         let tags =
             task_definition::revision_tags(&target.tags, target.task_definition_arn(), commit);
-        let registered = task_definition::register_request(
-            ecs.register_task_definition(),
-            &rendered.task_definition,
-            &tags,
-        )
-        .send()
-        .await
-        .map_err(|error| {
-            anyhow!(
-                "ECS RegisterTaskDefinition: {}",
-                crate::error::aws_error(&error)
-            )
-        })?;
-        let task_definition = registered
-            .task_definition()
-            .context("RegisterTaskDefinition returned no task definition")?
-            .clone();
+        let task_definition = ecs.register(&rendered.task_definition, &tags).await?;
         let arn = task_definition
             .task_definition_arn()
             .context("RegisterTaskDefinition returned no ARN")?

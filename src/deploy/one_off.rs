@@ -9,7 +9,7 @@
 use super::evidence;
 use crate::console::Console;
 use crate::error::Problem;
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use aws_sdk_ecs::types::{ContainerOverride, Service, TaskDefinition, TaskOverride};
 use std::time::{Duration, Instant};
 
@@ -64,7 +64,7 @@ pub async fn print_last_lines(
 }
 
 /// What to run, and where.
-pub struct Request<'a> {
+pub struct TaskRequest<'a> {
     pub cluster: &'a str,
     /// The service whose placement the task copies.
     pub service: &'a Service,
@@ -90,17 +90,15 @@ fn poll_delay(polls: u32) -> Duration {
 /// Start the task and wait for it to stop; `Ok` with what it did (check
 /// [`OneOff::succeeded`]), `Err` when it could not be started or followed.
 pub async fn run(
-    ecs: &aws_sdk_ecs::Client,
+    ecs: &crate::aws::Ecs,
     logs: &aws_sdk_cloudwatchlogs::Client,
-    request: &Request<'_>,
+    request: &TaskRequest<'_>,
     console: &Console,
 ) -> Result<OneOff> {
     let arn = request
         .task_definition
         .task_definition_arn()
         .unwrap_or_default();
-    let service = request.service;
-    let strategy = service.capacity_provider_strategy();
     let overrides = TaskOverride::builder()
         .container_overrides(
             ContainerOverride::builder()
@@ -111,47 +109,18 @@ pub async fn run(
         .build();
     let started = Instant::now();
     let answer = ecs
-        .run_task()
-        .cluster(request.cluster)
-        .task_definition(arn)
-        .count(1)
-        .started_by(&request.started_by)
-        .set_launch_type(if strategy.is_empty() {
-            service.launch_type().cloned()
-        } else {
-            None
+        .run_task(crate::aws::ecs::OneOffTask {
+            cluster: request.cluster,
+            task_definition: arn,
+            like: request.service,
+            started_by: &request.started_by,
+            overrides: &overrides,
         })
-        .set_capacity_provider_strategy((!strategy.is_empty()).then(|| strategy.to_vec()))
-        .set_network_configuration(service.network_configuration().cloned())
-        .set_platform_version(service.platform_version().map(str::to_string))
-        .overrides(overrides)
-        .send()
-        .await
-        .map_err(|error| anyhow!("ECS RunTask of {arn}: {}", crate::error::aws_error(&error)))?;
-    let Some(task_arn) = answer.tasks().first().and_then(|t| t.task_arn()) else {
-        let reasons: Vec<String> = answer
-            .failures()
-            .iter()
-            .map(|f| {
-                format!(
-                    "{} ({})",
-                    f.reason().unwrap_or("?"),
-                    f.detail().unwrap_or("")
-                )
-            })
-            .collect();
-        return Err(Problem::new(format!(
-            "ECS started no task of {arn}: {}",
-            if reasons.is_empty() {
-                "no reason given".into()
-            } else {
-                reasons.join(", ")
-            }
-        ))
-        .hint("check the cluster's capacity and the service's network configuration")
-        .into());
+        .await?;
+    let task_arn = match answer {
+        Ok(task_arn) => task_arn,
+        Err(failures) => return Err(no_task_started(arn, &failures)),
     };
-    let task_arn = task_arn.to_string();
     console.line(&format!(
         "started {task_arn} ({}: {})",
         request.container,
@@ -162,18 +131,9 @@ pub async fn run(
         tokio::time::sleep(poll_delay(polls)).await;
         polls += 1;
         let described = ecs
-            .describe_tasks()
-            .cluster(request.cluster)
-            .tasks(&task_arn)
-            .send()
-            .await
-            .map_err(|error| {
-                anyhow!(
-                    "ECS DescribeTasks {task_arn}: {}",
-                    crate::error::aws_error(&error)
-                )
-            })?;
-        let task = described.tasks().first();
+            .describe_tasks(request.cluster, std::slice::from_ref(&task_arn))
+            .await?;
+        let task = described.first();
         if let Some(task) = task.filter(|t| t.last_status() == Some("STOPPED")) {
             let exit_code = task
                 .containers()
@@ -196,13 +156,8 @@ pub async fn run(
             return Ok(done);
         }
         if started.elapsed() >= request.timeout {
-            let _ = ecs
-                .stop_task()
-                .cluster(request.cluster)
-                .task(&task_arn)
-                .reason(format!("deploy-action: {} timed out", request.what))
-                .send()
-                .await;
+            let reason = format!("deploy-action: {} timed out", request.what);
+            let _ = ecs.stop_task(request.cluster, &task_arn, &reason).await;
             let done = OneOff {
                 task_arn,
                 container: request.container.to_string(),
@@ -217,6 +172,30 @@ pub async fn run(
             return Ok(done);
         }
     }
+}
+
+/// RunTask answered with no task: ECS's reasons (capacity, placement, …).
+fn no_task_started(arn: &str, failures: &[aws_sdk_ecs::types::Failure]) -> anyhow::Error {
+    let reasons: Vec<String> = failures
+        .iter()
+        .map(|f| {
+            format!(
+                "{} ({})",
+                f.reason().unwrap_or("?"),
+                f.detail().unwrap_or("")
+            )
+        })
+        .collect();
+    Problem::new(format!(
+        "ECS started no task of {arn}: {}",
+        if reasons.is_empty() {
+            "no reason given".into()
+        } else {
+            reasons.join(", ")
+        }
+    ))
+    .hint("check the cluster's capacity and the service's network configuration")
+    .into()
 }
 
 /// The failure of a pre-deploy task, before any service was updated.

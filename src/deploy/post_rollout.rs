@@ -1,20 +1,20 @@
 //! After every service rolled: the health check (a failure turns completed rollouts into
 //! failed ones, with evidence and rollback), and deregistering the revisions that were replaced.
 
-use super::service::{FailedRollout, Settings, after_failure};
+use super::service::{FailedRollout, RolloutSettings, after_failure};
 use super::wait::EventLog;
 use super::{NewRevision, Outcome, Rollout, health};
 use crate::console::Console;
 use crate::plan::HealthCheck;
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use std::collections::BTreeMap;
 
 /// The health check after every service completed; when it fails, each service we moved is
 /// treated as a failed rollout (evidence, rollback as configured).
 pub async fn check_health(
-    ecs: &aws_sdk_ecs::Client,
+    ecs: &crate::aws::Ecs,
     logs: &aws_sdk_cloudwatchlogs::Client,
-    settings: &Settings,
+    settings: &RolloutSettings,
     check: &HealthCheck,
     rollouts: &mut [Rollout],
     revisions: &BTreeMap<String, Option<NewRevision>>,
@@ -60,7 +60,7 @@ pub async fn check_health(
 /// run, and none other in the cluster (a revision shared with a service this run did not roll
 /// stays). When the cluster cannot be read, nothing is deregistered.
 pub async fn deregister_replaced(
-    ecs: &aws_sdk_ecs::Client,
+    ecs: &crate::aws::Ecs,
     cluster: &str,
     rollouts: &[Rollout],
     console: &Console,
@@ -103,18 +103,13 @@ pub async fn deregister_replaced(
                 continue;
             }
         }
-        match ecs
-            .deregister_task_definition()
-            .task_definition(arn)
-            .send()
-            .await
-        {
-            Ok(_) => console.line(&format!("deregistered {arn}")),
+        match ecs.deregister(arn).await {
+            Ok(()) => console.line(&format!("deregistered {arn}")),
             Err(error) => console.warning(
                 "deregister-previous",
                 &format!(
                     "could not deregister {arn}: {}",
-                    crate::error::aws_error(&error)
+                    crate::error::one_line(&error)
                 ),
             ),
         }
@@ -123,19 +118,13 @@ pub async fn deregister_replaced(
 
 /// The services of `cluster`, besides `ours`, whose task definition or any deployment is `arn`.
 async fn services_running(
-    ecs: &aws_sdk_ecs::Client,
+    ecs: &crate::aws::Ecs,
     cluster: &str,
     arn: &str,
     ours: &[&str],
 ) -> Result<Vec<String>> {
-    let mut listed: Vec<String> = Vec::new();
-    let mut pages = ecs.list_services().cluster(cluster).into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page =
-            page.map_err(|error| anyhow!("ECS ListServices: {}", crate::error::aws_error(&error)))?;
-        listed.extend(page.service_arns().iter().cloned());
-    }
-    let (described, _) = super::wait::describe_services(ecs, cluster, &listed).await?;
+    let listed = ecs.list_services(cluster).await?;
+    let (described, _) = ecs.describe_services(cluster, &listed).await?;
     let users = described
         .iter()
         .filter(|service| {

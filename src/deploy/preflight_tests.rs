@@ -76,7 +76,11 @@ async fn services_are_described_ten_at_a_time() {
             )
             .build()
     });
-    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&answer, &task_definition]);
+    let ecs = crate::aws::Ecs::from(mock_client!(
+        aws_sdk_ecs,
+        RuleMode::MatchAny,
+        [&answer, &task_definition]
+    ));
     let found = targets(&ecs, &plan(&names)).await.unwrap();
     assert_eq!(found.len(), 23);
     assert_eq!(answer.num_calls(), 3, "10 + 10 + 3");

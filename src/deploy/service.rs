@@ -1,10 +1,13 @@
 //! One service's rollout, start to finish: wait for an earlier deployment, update, follow ours,
 //! and on failure collect the evidence and roll back.
 
+use super::rollback::{PutBack, Restored, put_back};
 use super::wait::{self, EventLog, Followed, Verdict};
 use super::{
     Failure, Journal, NewRevision, Outcome, Rollout, Target, Update, evidence, revision_of,
 };
+use crate::aws::Ecs;
+use crate::aws::ecs::ServiceUpdate;
 use crate::console::Console;
 use crate::error::{Problem, one_line};
 use crate::plan::RolloutPlan;
@@ -14,7 +17,7 @@ use std::time::{Duration, Instant};
 
 /// What every service's rollout shares.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub struct RolloutSettings {
     pub cluster: String,
     /// The run's shared DescribeServices.
     pub poller: std::sync::Arc<wait::Poller>,
@@ -26,11 +29,16 @@ pub struct Settings {
     pub force_new_deployment: bool,
 }
 
-impl Settings {
+impl RolloutSettings {
     /// The settings of one run's rollouts: `targets` share one poller, and every update
     /// (ours and our rollbacks) goes into `journal`.
     pub fn new(plan: &RolloutPlan, targets: &[Target], journal: &Journal) -> Self {
         let names = targets.iter().map(|t| t.name().to_string()).collect();
+        Self::for_services(plan, names, journal)
+    }
+
+    /// The settings for rolling `names` (their poller shares reads) of the plan's cluster.
+    pub fn for_services(plan: &RolloutPlan, names: Vec<String>, journal: &Journal) -> Self {
         Self {
             cluster: plan.cluster.clone(),
             poller: std::sync::Arc::new(wait::Poller::new(&plan.cluster, names)),
@@ -42,7 +50,7 @@ impl Settings {
         }
     }
 
-    fn record(&self, service: &str, previous: &str, revision: &str) {
+    pub fn record(&self, service: &str, previous: &str, revision: &str) {
         self.journal.record(Update {
             cluster: self.cluster.clone(),
             service: service.to_string(),
@@ -54,9 +62,9 @@ impl Settings {
 
 /// Roll every target at once; each gets its own result, in the order of `targets`.
 pub async fn roll_all(
-    ecs: &aws_sdk_ecs::Client,
+    ecs: &Ecs,
     logs: &aws_sdk_cloudwatchlogs::Client,
-    settings: &Settings,
+    settings: &RolloutSettings,
     targets: Vec<Target>,
     revisions: &BTreeMap<String, Option<NewRevision>>,
     console: &Console,
@@ -86,8 +94,8 @@ pub async fn roll_all(
 
 /// An AWS call failed part-way: say where the service is now.
 async fn unfinished(
-    ecs: &aws_sdk_ecs::Client,
-    settings: &Settings,
+    ecs: &Ecs,
+    settings: &RolloutSettings,
     target: &Target,
     error: anyhow::Error,
     console: &Console,
@@ -120,9 +128,9 @@ async fn unfinished(
 }
 
 pub async fn roll_one(
-    ecs: &aws_sdk_ecs::Client,
+    ecs: &Ecs,
     logs: &aws_sdk_cloudwatchlogs::Client,
-    settings: &Settings,
+    settings: &RolloutSettings,
     target: &Target,
     revision: Option<NewRevision>,
     console: &Console,
@@ -185,19 +193,18 @@ pub async fn roll_one(
         }
     }
     let updated = ecs
-        .update_service()
-        .cluster(&settings.cluster)
-        .service(name)
-        .task_definition(&ours.arn)
-        .force_new_deployment(settings.force_new_deployment || ours.arn == previous)
-        .send()
-        .await
-        .map_err(|error| anyhow!("ECS UpdateService: {}", crate::error::aws_error(&error)))?;
+        .update_service(ServiceUpdate {
+            cluster: &settings.cluster,
+            service: name,
+            task_definition: &ours.arn,
+            force_new_deployment: Some(settings.force_new_deployment || ours.arn == previous),
+        })
+        .await?;
     // Followed by the id UpdateService answered with (as amazon-ecs-deploy-task-definition
     // does): DescribeServices right after may not show it yet, and a forced redeploy shares
     // its revision with the deployment before it.
     settings.record(name, &previous, &ours.arn);
-    let followed = Followed::from_update(updated.service(), &ours.arn);
+    let followed = Followed::from_update(updated.as_ref(), &ours.arn);
     console.line(&match &followed.deployment_id {
         Some(id) => format!("{name}: updated to {} (deployment {id})", ours.arn),
         None => format!("{name}: updated to {}", ours.arn),
@@ -283,9 +290,9 @@ pub struct FailedRollout<'a> {
 
 /// Collect the evidence, then put the previous revision back unless ECS already did.
 pub async fn after_failure(
-    ecs: &aws_sdk_ecs::Client,
+    ecs: &Ecs,
     logs: &aws_sdk_cloudwatchlogs::Client,
-    settings: &Settings,
+    settings: &RolloutSettings,
     failed: FailedRollout<'_>,
     events: &mut EventLog,
     console: &Console,
@@ -338,41 +345,23 @@ pub async fn after_failure(
         return failure(reason, &now);
     }
     console.line(&format!("{name}: rolling back to {previous}"));
-    let rolled = ecs
-        .update_service()
-        .cluster(&settings.cluster)
-        .service(name)
-        .task_definition(previous)
-        .send()
-        .await;
-    let rollback = match rolled {
-        Ok(answer) => {
-            settings.record(name, &ours.arn, previous);
-            Followed::from_update(answer.service(), previous)
-        }
-        Err(error) => {
-            let why = crate::error::aws_error(&error);
-            return failure(
-                format!("{reason}; the rollback to {previous} failed: {why}"),
-                &ours.arn,
-            );
-        }
+    let back = PutBack {
+        service: name,
+        from: &ours.arn,
+        to: previous,
     };
-    let timeout = settings
-        .wait_timeout
-        .unwrap_or(Duration::from_secs(30 * 60));
-    match wait::wait_for_rollout(
-        ecs,
-        &settings.poller,
-        name,
-        &rollback,
-        timeout,
-        events,
-        console,
-    )
-    .await
-    {
-        Ok(Verdict::Done { .. }) => {
+    match put_back(ecs, settings, back, events, console).await {
+        Restored::Refused(error) => failure(
+            format!(
+                "{reason}; the rollback to {previous} failed: {}",
+                one_line(&error)
+            ),
+            &ours.arn,
+        ),
+        Restored::Waited {
+            verdict: Verdict::Done { .. },
+            ..
+        } => {
             console.line(&format!("{name}: rolled back to {}", revision_of(previous)));
             failure(
                 format!(
@@ -382,11 +371,14 @@ pub async fn after_failure(
                 previous,
             )
         }
-        Ok(Verdict::Failed(why) | Verdict::TimedOut(why)) => failure(
+        Restored::Waited {
+            verdict: Verdict::Failed(why) | Verdict::TimedOut(why),
+            ..
+        } => failure(
             format!("{reason}; the rollback to {previous} did not complete: {why}"),
             previous,
         ),
-        Err(error) => failure(
+        Restored::Unfollowed { error, .. } => failure(
             format!(
                 "{reason}; the rollback to {previous} could not be followed: {}",
                 one_line(&error)

@@ -100,8 +100,8 @@ fn ours() -> NewRevision {
     }
 }
 
-fn settings(rollback: bool) -> Settings {
-    Settings {
+fn settings(rollback: bool) -> RolloutSettings {
+    RolloutSettings {
         cluster: "back-end-staging".into(),
         poller: std::sync::Arc::new(wait::Poller::new("back-end-staging", vec!["api".into()])),
         journal: Journal::default(),
@@ -186,9 +186,9 @@ fn stopped_tasks_of_api(arns: &'static [&'static str]) -> aws_smithy_mocks::Rule
 
 macro_rules! ecs_client {
     ($($rule:expr),*) => {
-        mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [$(&$rule),*], |config| {
+        crate::aws::Ecs::from(mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [$(&$rule),*], |config| {
             config.retry_config(aws_sdk_ecs::config::retry::RetryConfig::disabled())
-        })
+        }))
     };
 }
 

@@ -4,7 +4,6 @@
 
 use crate::error::Problem;
 use crate::plan::containers::{ContainerChanges, ContainerEdits};
-use aws_sdk_ecs::operation::register_task_definition::builders::RegisterTaskDefinitionFluentBuilder;
 use aws_sdk_ecs::types::{ContainerDefinition, KeyValuePair, Secret, Tag, TaskDefinition};
 
 /// The result of re-pointing a task definition at a new image.
@@ -286,42 +285,6 @@ pub const READ_ONLY: &[&str] = &[
     "delete_requested_at",
     "registered_by",
 ];
-
-/// RegisterTaskDefinition from a described task definition: every field RegisterTaskDefinition
-/// accepts is copied; the read-only ones (ARN, revision, status, requiresAttributes,
-/// compatibilities, registered/deregistered/deleteRequested timestamps, registeredBy) are not.
-pub fn register_request(
-    request: RegisterTaskDefinitionFluentBuilder,
-    task_definition: &TaskDefinition,
-    tags: &[Tag],
-) -> RegisterTaskDefinitionFluentBuilder {
-    let td = task_definition.clone();
-    #[allow(deprecated)] // Elastic Inference is retired, but a definition that has it keeps it.
-    request
-        .set_family(td.family)
-        .set_task_role_arn(td.task_role_arn)
-        .set_execution_role_arn(td.execution_role_arn)
-        .set_network_mode(td.network_mode)
-        .set_container_definitions(td.container_definitions)
-        .set_volumes(non_empty(td.volumes))
-        .set_placement_constraints(non_empty(td.placement_constraints))
-        .set_requires_compatibilities(non_empty(td.requires_compatibilities))
-        .set_cpu(td.cpu)
-        .set_memory(td.memory)
-        .set_pid_mode(td.pid_mode)
-        .set_ipc_mode(td.ipc_mode)
-        .set_proxy_configuration(td.proxy_configuration)
-        .set_inference_accelerators(non_empty(td.inference_accelerators))
-        .set_ephemeral_storage(td.ephemeral_storage)
-        .set_runtime_platform(td.runtime_platform)
-        .set_enable_fault_injection(td.enable_fault_injection)
-        .set_tags(non_empty(Some(tags.to_vec())))
-}
-
-/// ECS rejects empty lists in some fields it reports as empty lists: send `None` instead.
-fn non_empty<T>(list: Option<Vec<T>>) -> Option<Vec<T>> {
-    list.filter(|items| !items.is_empty())
-}
 
 #[cfg(test)]
 #[path = "task_definition_tests.rs"]

@@ -4,30 +4,13 @@
 //!
 //! The SDK's types have no serde, and a hand-written model would drop every field it does not
 //! know — the schema-drift bug users hit with other tools. So the file is read by the SDK's own
-//! DescribeTaskDefinition deserializer: a client whose "HTTP connection" answers with the file.
+//! DescribeTaskDefinition deserializer ([`crate::aws::ecs::decode_task_definition`]).
 
 use crate::error::Problem;
 use crate::plan::values;
 use anyhow::{Context, Result};
-use aws_sdk_ecs::config::http::{HttpRequest, HttpResponse};
 use aws_sdk_ecs::types::{Tag, TaskDefinition};
-use aws_smithy_runtime_api::client::http::{
-    HttpConnector, HttpConnectorFuture, SharedHttpConnector, http_client_fn,
-};
-use aws_smithy_types::body::SdkBody;
 use std::path::Path;
-
-#[derive(Debug)]
-struct AnswerWith(String);
-
-impl HttpConnector for AnswerWith {
-    fn call(&self, _request: HttpRequest) -> HttpConnectorFuture {
-        #[allow(clippy::expect_used)] // 200 is a status code, always.
-        let status = 200.try_into().expect("200 is a status code");
-        let response = HttpResponse::new(status, SdkBody::from(self.0.clone()));
-        HttpConnectorFuture::ready(Ok(response))
-    }
-}
 
 /// Read the file into the SDK's types.
 pub async fn load(path: &Path) -> Result<(TaskDefinition, Vec<Tag>)> {
@@ -35,33 +18,15 @@ pub async fn load(path: &Path) -> Result<(TaskDefinition, Vec<Tag>)> {
         .with_context(|| format!("reading task-definition {}", path.display()))?;
     let body = values::task_definition_document(&text)
         .map_err(|why| Problem::new(format!("task-definition {} {why}", path.display())))?;
-    let connector = SharedHttpConnector::new(AnswerWith(body));
-    let config = aws_sdk_ecs::Config::builder()
-        .behavior_version(aws_sdk_ecs::config::BehaviorVersion::latest())
-        .region(aws_sdk_ecs::config::Region::new("us-east-1"))
-        .endpoint_url("http://task-definition.file.invalid")
-        .credentials_provider(aws_sdk_ecs::config::Credentials::new(
-            "file", "file", None, None, "file",
-        ))
-        .http_client(http_client_fn(move |_, _| connector.clone()))
-        .build();
-    let parsed = aws_sdk_ecs::Client::from_conf(config)
-        .describe_task_definition()
-        .task_definition("file")
-        .send()
+    crate::aws::ecs::decode_task_definition(body)
         .await
-        .map_err(|error| {
+        .map_err(|why| {
             Problem::new(format!(
-                "task-definition {} is not a task definition ECS would accept: {}",
-                path.display(),
-                crate::error::aws_error(&error)
+                "task-definition {} is not a task definition ECS would accept: {why}",
+                path.display()
             ))
-        })?;
-    let task_definition = parsed
-        .task_definition()
-        .cloned()
-        .context("the file holds no task definition")?;
-    Ok((task_definition, parsed.tags().to_vec()))
+            .into()
+        })
 }
 
 #[cfg(test)]

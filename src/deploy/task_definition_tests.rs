@@ -1,4 +1,5 @@
 use super::*;
+use crate::aws::ecs::register_request;
 use crate::deploy::diff::debug_fields;
 use aws_sdk_ecs::types::{
     Compatibility, CpuArchitecture, EphemeralStorage, NetworkMode, OsFamily, RuntimePlatform,

@@ -1,6 +1,7 @@
 //! Waiting for a rollout: the decision "done, failed or still going" over a DescribeServices
 //! answer (pure, table-tested), and the polling loop around it.
 
+use crate::aws::Ecs;
 use crate::console::Console;
 use crate::error::Problem;
 use anyhow::{Context, Result, anyhow};
@@ -214,31 +215,6 @@ impl EventLog {
     }
 }
 
-/// The services and the failures (unknown names) of one DescribeServices per 10 names — the
-/// API's limit — for every reader of services: the preflight, the waits, deregister-previous.
-pub async fn describe_services(
-    ecs: &aws_sdk_ecs::Client,
-    cluster: &str,
-    names: &[String],
-) -> Result<(Vec<Service>, Vec<aws_sdk_ecs::types::Failure>)> {
-    let mut services = Vec::new();
-    let mut failures = Vec::new();
-    for chunk in names.chunks(10) {
-        let answer = ecs
-            .describe_services()
-            .cluster(cluster)
-            .set_services(Some(chunk.to_vec()))
-            .send()
-            .await
-            .map_err(|error| {
-                anyhow!("ECS DescribeServices: {}", crate::error::aws_error(&error))
-            })?;
-        services.extend(answer.services().iter().cloned());
-        failures.extend(answer.failures().iter().cloned());
-    }
-    Ok((services, failures))
-}
-
 /// How old a shared read may be and still answer another waiter.
 const SHARED_READ_AGE: Duration = Duration::from_secs(1);
 
@@ -262,7 +238,7 @@ impl Poller {
         }
     }
 
-    pub async fn describe(&self, ecs: &aws_sdk_ecs::Client, service_name: &str) -> Result<Service> {
+    pub async fn describe(&self, ecs: &Ecs, service_name: &str) -> Result<Service> {
         // Held across the call: a waiter that comes meanwhile takes the read this one makes.
         let mut reads = self.reads.lock().await;
         if let Some((at, service)) = reads.get(service_name)
@@ -275,7 +251,8 @@ impl Poller {
         } else {
             vec![service_name.to_string()]
         };
-        let (services, _) = describe_services(ecs, &self.cluster, &names)
+        let (services, _) = ecs
+            .describe_services(&self.cluster, &names)
             .await
             .with_context(|| format!("reading {service_name}"))?;
         let now = Instant::now();
@@ -294,7 +271,7 @@ impl Poller {
 /// Poll until the rollout of `ours` is done, fails, or `timeout` passes. New service events
 /// are printed once each, a progress line at most every 15 s.
 pub async fn wait_for_rollout(
-    ecs: &aws_sdk_ecs::Client,
+    ecs: &Ecs,
     poller: &Poller,
     service_name: &str,
     ours: &Followed,
@@ -379,7 +356,7 @@ pub fn busy(service: &Service) -> Option<String> {
 /// Wait until no other deployment is in progress, so ours does not race it (bounded by
 /// `timeout`). Returns the idle service.
 pub async fn wait_until_idle(
-    ecs: &aws_sdk_ecs::Client,
+    ecs: &Ecs,
     poller: &Poller,
     service_name: &str,
     timeout: Duration,

@@ -52,7 +52,7 @@ fn answer(
     DescribeServicesOutput::builder().services(service).build()
 }
 
-async fn wait(client: &aws_sdk_ecs::Client, timeout: Duration) -> (Result<Verdict>, Duration) {
+async fn wait(client: &crate::aws::Ecs, timeout: Duration) -> (Result<Verdict>, Duration) {
     let started = Instant::now();
     let mut seen = EventLog::default();
     let followed = Followed {
@@ -81,7 +81,7 @@ async fn completion_is_noticed_at_the_next_quick_poll() {
         .times(3)
         .output(|| answer(OURS, OURS, Completed, 2, "2"))
         .build();
-    let client = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule]);
+    let client = crate::aws::Ecs::from(mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule]));
     let (result, elapsed) = wait(&client, Duration::from_secs(600)).await;
     assert_eq!(
         result.unwrap(),
@@ -118,7 +118,7 @@ async fn a_circuit_breaker_rollback_is_a_failure_not_a_success() {
             answer
         })
         .build();
-    let client = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule]);
+    let client = crate::aws::Ecs::from(mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule]));
     let (result, _) = wait(&client, Duration::from_secs(600)).await;
     match result.unwrap() {
         Verdict::Failed(reason) => assert!(reason.contains("rolled back"), "{reason}"),
@@ -133,7 +133,7 @@ async fn a_failed_deployment_carries_its_reason() {
         .sequence()
         .output(|| answer(OURS, OURS, Failed, 0, "1"))
         .build();
-    let client = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule]);
+    let client = crate::aws::Ecs::from(mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule]));
     let (result, _) = wait(&client, Duration::from_secs(600)).await;
     assert_eq!(
         result.unwrap(),
@@ -149,7 +149,7 @@ async fn gives_up_at_the_timeout() {
         .output(|| answer(OURS, OURS, InProgress, 1, "1"))
         .repeatedly()
         .build();
-    let client = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule]);
+    let client = crate::aws::Ecs::from(mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule]));
     let (result, elapsed) = wait(&client, Duration::from_secs(5 * 60)).await;
     match result.unwrap() {
         Verdict::TimedOut(reason) => {
@@ -177,7 +177,7 @@ async fn an_earlier_deployment_is_waited_for_before_ours() {
         .times(2)
         .output(|| answer(OLD, OLD, Completed, 2, "2"))
         .build();
-    let client = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule]);
+    let client = crate::aws::Ecs::from(mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule]));
     let mut events = EventLog::default();
     let console = Console::new(Mode::Plain);
     let service = wait_until_idle(
@@ -203,7 +203,7 @@ async fn an_earlier_deployment_is_waited_for_before_ours() {
         .output(|| answer(OLD, OLD, InProgress, 1, "1"))
         .repeatedly()
         .build();
-    let client = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&stuck]);
+    let client = crate::aws::Ecs::from(mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&stuck]));
     let error = wait_until_idle(
         &client,
         &Poller::new("cluster", vec!["api".into()]),
@@ -229,7 +229,7 @@ async fn stale_reads_after_the_update_are_not_a_rollback() {
         .output(|| answer(OURS, OURS, InProgress, 1, "2"))
         .output(|| answer(OURS, OURS, Completed, 2, "3"))
         .build();
-    let client = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule]);
+    let client = crate::aws::Ecs::from(mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule]));
     let (result, _) = wait(&client, Duration::from_secs(600)).await;
     assert_eq!(
         result.unwrap(),
@@ -251,7 +251,7 @@ async fn a_deployment_that_never_shows_is_a_failure_after_the_grace_period() {
         .output(|| answer(OLD, OLD, Completed, 2, "1"))
         .repeatedly()
         .build();
-    let client = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule]);
+    let client = crate::aws::Ecs::from(mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule]));
     let (result, elapsed) = wait(&client, Duration::from_secs(600)).await;
     match result.unwrap() {
         Verdict::Failed(reason) => {
@@ -285,7 +285,7 @@ async fn detection_latency_figures() {
                 answer(OURS, OURS, InProgress, 1, "1")
             }
         });
-        let client = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rule]);
+        let client = crate::aws::Ecs::from(mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rule]));
         let (result, elapsed) = wait(&client, Duration::from_secs(3600)).await;
         assert!(matches!(result.unwrap(), Verdict::Done { .. }));
         let latency = elapsed - done_at;
@@ -328,7 +328,7 @@ async fn services_waited_on_together_share_their_polls() {
                 .set_services(Some(services))
                 .build()
         });
-    let client = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rule]);
+    let client = crate::aws::Ecs::from(mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rule]));
     let poller = std::sync::Arc::new(Poller::new("cluster", names.clone()));
     let followed = Followed {
         deployment_id: Some(OUR_ID.into()),

@@ -7,7 +7,7 @@
 //! timeouts would stall a command that otherwise answers at once.
 
 use super::PolicyRequest;
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use aws_config::BehaviorVersion;
 use aws_config::meta::credentials::CredentialsProviderChain;
 use std::collections::BTreeSet;
@@ -89,10 +89,9 @@ pub async fn read(region: &str, cluster: &str, services: &[String]) -> Result<Se
         .credentials_provider(credentials)
         .load()
         .await;
-    let ecs = aws_sdk_ecs::Client::new(&config);
+    let ecs = crate::aws::Ecs::new(&config);
     let mut facts = ServiceFacts::default();
-    let (described, failures) =
-        crate::deploy::wait::describe_services(&ecs, cluster, services).await?;
+    let (described, failures) = ecs.describe_services(cluster, services).await?;
     if let Some(missing) = failures.first() {
         return Err(anyhow!(
             "{} in {cluster}: {}",
@@ -105,19 +104,7 @@ pub async fn read(region: &str, cluster: &str, services: &[String]) -> Result<Se
         .filter_map(|service| service.task_definition().map(str::to_string))
         .collect();
     for revision in revisions {
-        let task_definition = ecs
-            .describe_task_definition()
-            .task_definition(&revision)
-            .send()
-            .await
-            .map_err(|error| {
-                anyhow!(
-                    "ECS DescribeTaskDefinition {revision}: {}",
-                    crate::error::aws_error(&error)
-                )
-            })?
-            .task_definition
-            .with_context(|| format!("no task definition {revision}"))?;
+        let task_definition = ecs.task_definition(&revision).await?;
         facts.roles.extend(
             [
                 task_definition.task_role_arn(),

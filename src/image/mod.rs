@@ -15,7 +15,7 @@ pub mod source;
 use crate::auth::AwsSession;
 use crate::console::Console;
 use crate::error::Problem;
-use crate::plan::{BuildPath, BuildPlan, BuilderChoice, ImageMode, Plan};
+use crate::plan::{BuildPath, BuildPlan, BuilderChoice, Plan};
 use anyhow::{Context, Result};
 use build::{BuildRequest, Builder, Cache};
 use docker::Docker;
@@ -96,11 +96,9 @@ pub async fn prepare(plan: &Plan, session: &AwsSession, console: &Console) -> Re
 pub async fn read_source(
     plan: &Plan,
     session: &AwsSession,
+    from: &str,
     console: &Console,
 ) -> Result<source::SourceImage> {
-    let ImageMode::Promote { from, .. } = &plan.image.mode else {
-        return Err(anyhow::anyhow!("only a promotion has a source image"));
-    };
     let ecr = aws_sdk_ecr::Client::new(&session.config);
     let name = &plan.image.repository;
     let registry_id = plan.image.registry_id.as_deref();
@@ -119,13 +117,25 @@ fn registry_host(plan: &Plan, login: &RegistryLogin) -> String {
         .unwrap_or_else(|| login.ecr_host.clone())
 }
 
-/// Build and push, or promote `source` (read by [`read_source`]: tags move to its digest, so a
-/// tag moved since cannot change what is released).
+/// Where the pushed image comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum Publishing<'a> {
+    /// Built here from the plan's context.
+    Build(&'a BuildPlan),
+    /// `from` (a tag or digest), as [`read_source`] read it: the tags move to its digest, so a
+    /// tag moved since cannot change what is released.
+    Promote {
+        from: &'a str,
+        source: &'a source::SourceImage,
+    },
+}
+
+/// Build and push, or promote an image already pushed.
 pub async fn publish(
     plan: &Plan,
     session: &AwsSession,
     repository: &Repository,
-    source: Option<&source::SourceImage>,
+    how: Publishing<'_>,
     console: &Console,
 ) -> Result<PushedImage> {
     let ecr = aws_sdk_ecr::Client::new(&session.config);
@@ -141,11 +151,10 @@ pub async fn publish(
         .collect();
     let through_ecr = plan.image.through_ecr();
     let registry_id = plan.image.registry_id.as_deref();
-    let (host, digest, tags, origin) = match (&plan.image.mode, through_ecr) {
+    let (host, digest, tags, origin) = match (how, through_ecr) {
         // ECR's own API: no registry login, and PutImage's answer is the digest's truth.
-        (ImageMode::Promote { from, .. }, true) => {
-            let lookup = source.map_or(from.as_str(), |source| source.digest.as_str());
-            let read = source.and_then(|source| source.ecr_image.as_ref());
+        (Publishing::Promote { from, source }, true) => {
+            let (lookup, read) = (source.digest.as_str(), source.ecr_image.as_ref());
             let promoted =
                 promote::with_ecr(&ecr, registry_id, name, lookup, read, &moving, console).await?;
             let host = plan
@@ -153,28 +162,30 @@ pub async fn publish(
                 .registry_override
                 .clone()
                 .unwrap_or_else(|| ecr_host(&promoted.registry_id, &plan.region));
-            let origin = Origin::Promoted { from: from.clone() };
+            let origin = Origin::Promoted {
+                from: from.to_string(),
+            };
             (host, promoted.digest, moving, origin)
         }
-        (mode, _) => {
+        (how, _) => {
             let login = registry::ecr_login(&ecr, registry_id, console).await?;
             let host = registry_host(plan, &login);
-            let (digest, tags, origin) = match mode {
-                ImageMode::Build(build) => {
+            let (digest, tags, origin) = match how {
+                Publishing::Build(build) => {
                     let (digest, origin) =
                         build_and_push(plan, build, &host, &login, &repository.tags, console)
                             .await?;
                     (digest, repository.tags.clone(), origin)
                 }
-                ImageMode::Promote { from, .. } => {
-                    let lookup = source.map_or(from.as_str(), |source| source.digest.as_str());
+                Publishing::Promote { from, source } => {
+                    let lookup = source.digest.as_str();
                     let digest =
                         promote::with_registry(&host, &login, name, lookup, &moving, console)
                             .await?;
-                    (digest, moving, Origin::Promoted { from: from.clone() })
-                }
-                ImageMode::Rollback => {
-                    return Err(anyhow::anyhow!("a rollback publishes no image"));
+                    let origin = Origin::Promoted {
+                        from: from.to_string(),
+                    };
+                    (digest, moving, origin)
                 }
             };
             verify_tags(&ecr, plan, &host, &login, &tags, &digest).await?;
@@ -182,10 +193,9 @@ pub async fn publish(
         }
     };
     let build_time = started.elapsed();
-    let revision = match source {
-        Some(source) => source.revision.clone(),
-        None if matches!(origin, Origin::Built { .. }) => Some(plan.source.sha.clone()),
-        None => None,
+    let revision = match how {
+        Publishing::Promote { source, .. } => source.revision.clone(),
+        Publishing::Build(_) => Some(plan.source.sha.clone()),
     };
     Ok(PushedImage {
         registry: host,

@@ -19,9 +19,10 @@ pub async fn run(
 ) -> Result<()> {
     let (plan, session) = super::prepare(request, console).await?;
     let rollout = super::rollout(&plan)?;
-    let ecs = aws_sdk_ecs::Client::new(&session.config);
-    let (services, _) =
-        crate::deploy::wait::describe_services(&ecs, &rollout.cluster, &rollout.services).await?;
+    let ecs = crate::aws::Ecs::new(&session.config);
+    let (services, _) = ecs
+        .describe_services(&rollout.cluster, &rollout.services)
+        .await?;
     let mut sources = Vec::new();
     for service in &services {
         let task_definition = super::running_task_definition(&ecs, service).await?;

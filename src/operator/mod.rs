@@ -17,11 +17,10 @@ use anyhow::{Context, Result};
 
 /// The plan (for `--env` or the ref), its rollout, and a session with ambient credentials.
 pub async fn prepare(request: &crate::Request, console: &Console) -> Result<(Plan, AwsSession)> {
-    // Resolved as a promotion: nothing is built, so no build context needs to be there.
     let mut plan = crate::plan::resolve_in(
         &request.inputs,
-        crate::plan::Intent::Promote,
-        request.environment.as_deref(),
+        request.intent,
+        request.config_environment.as_deref(),
     )
     .map_err(anyhow::Error::from)?;
     // An operation never hands credentials on to later steps.
@@ -39,17 +38,11 @@ pub async fn prepare(request: &crate::Request, console: &Console) -> Result<(Pla
 
 /// The task definition `service` runs now.
 pub async fn running_task_definition(
-    ecs: &aws_sdk_ecs::Client,
+    ecs: &crate::aws::Ecs,
     service: &aws_sdk_ecs::types::Service,
 ) -> Result<aws_sdk_ecs::types::TaskDefinition> {
-    let running = service.task_definition().unwrap_or_default();
-    ecs.describe_task_definition()
-        .task_definition(running)
-        .send()
+    ecs.task_definition(service.task_definition().unwrap_or_default())
         .await
-        .with_context(|| format!("ECS DescribeTaskDefinition {running}"))?
-        .task_definition
-        .with_context(|| format!("DescribeTaskDefinition {running} returned no task definition"))
 }
 
 /// The rollout part of a plan [`prepare`] accepted.

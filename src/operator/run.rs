@@ -22,11 +22,11 @@ pub async fn run(
 ) -> Result<()> {
     let (plan, session) = super::prepare(request, console).await?;
     let rollout = super::rollout(&plan)?;
-    let ecs = aws_sdk_ecs::Client::new(&session.config);
+    let ecs = crate::aws::Ecs::new(&session.config);
     let logs = aws_sdk_cloudwatchlogs::Client::new(&session.config);
-    let (services, _) =
-        crate::deploy::wait::describe_services(&ecs, &rollout.cluster, &rollout.services[..1])
-            .await?;
+    let (services, _) = ecs
+        .describe_services(&rollout.cluster, &rollout.services[..1])
+        .await?;
     let service = services.first().with_context(|| {
         format!(
             "service {} not found in {}",
@@ -52,7 +52,7 @@ pub async fn run(
                 .to_string()
         }
     };
-    let request = one_off::Request {
+    let request = one_off::TaskRequest {
         cluster: &rollout.cluster,
         service,
         task_definition,

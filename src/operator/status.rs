@@ -13,10 +13,11 @@ const EVENTS: usize = 5;
 pub async fn run(request: &crate::Request, console: &Console) -> Result<()> {
     let (plan, session) = super::prepare(request, console).await?;
     let rollout = super::rollout(&plan)?;
-    let ecs = aws_sdk_ecs::Client::new(&session.config);
+    let ecs = crate::aws::Ecs::new(&session.config);
     let ecr = aws_sdk_ecr::Client::new(&session.config);
-    let (services, failures) =
-        crate::deploy::wait::describe_services(&ecs, &rollout.cluster, &rollout.services).await?;
+    let (services, failures) = ecs
+        .describe_services(&rollout.cluster, &rollout.services)
+        .await?;
     for failure in &failures {
         console.line(&format!(
             "{}: {}",
@@ -35,7 +36,7 @@ pub async fn run(request: &crate::Request, console: &Console) -> Result<()> {
 }
 
 async fn describe(
-    ecs: &aws_sdk_ecs::Client,
+    ecs: &crate::aws::Ecs,
     ecr: &aws_sdk_ecr::Client,
     plan: &crate::plan::Plan,
     service: &Service,

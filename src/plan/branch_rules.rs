@@ -1,54 +1,25 @@
 //! `branch-tags`: which environment tag a push to a given ref produces.
 //!
-//! One `glob=tag` rule a line, first match wins. A glob that starts with `refs/` is matched
-//! against the full ref (so tags can have rules: `refs/tags/v*=prod`); any other glob is
-//! matched against the branch name, where `*` also matches `/` (`feature/login`).
+//! One `glob=tag` rule a line, matched by [`crate::branches`]'s one rule (the same as
+//! deploy.toml's `branches`): a rule naming the branch exactly beats every glob, then the first
+//! glob written wins. A glob that starts with `refs/` is matched against the full ref (so tags
+//! can have rules: `refs/tags/v*=prod`); any other glob is matched against the branch name,
+//! where `*` also matches `/` (`feature/login`).
 //!
 //! A pull request never matches a branch rule: its head branch is named by whoever opened it
 //! (a fork's PR from its own `main` must not deploy to prod). It takes the catch-all `*`
 //! rule's tag, a `refs/pull/…` rule's, or `pr-<number>` when asked ([`PullRequestTag`]).
 
 use super::PlanError;
-use super::values::check_docker_tag;
-use globset::{Glob, GlobMatcher};
+pub use crate::branches::RefKind;
+use crate::branches::{BranchPattern, check_docker_tag};
 
 pub const DEFAULT_RULES: &str = "main=prod\n*=staging";
 
 #[derive(Debug, Clone)]
 pub struct BranchRule {
-    pub pattern: String,
-    matcher: GlobMatcher,
+    pub pattern: BranchPattern,
     pub tag: String,
-}
-
-/// What a workflow run was started for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RefKind {
-    Branch(String),
-    Tag(String),
-    /// `refs/pull/<number>/merge` (or `/head`).
-    PullRequest(String),
-    /// Anything else we cannot name a branch for (a detached head).
-    Other(String),
-}
-
-impl RefKind {
-    /// Classify `GITHUB_REF`.
-    pub fn of(git_ref: &str) -> Self {
-        if let Some(branch) = git_ref.strip_prefix("refs/heads/") {
-            RefKind::Branch(branch.to_string())
-        } else if let Some(tag) = git_ref.strip_prefix("refs/tags/") {
-            RefKind::Tag(tag.to_string())
-        } else if let Some(number) = git_ref
-            .strip_prefix("refs/pull/")
-            .and_then(|rest| rest.split('/').next())
-            .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
-        {
-            RefKind::PullRequest(number.to_string())
-        } else {
-            RefKind::Other(git_ref.to_string())
-        }
-    }
 }
 
 /// `pull-request-tag`: the environment tag of a pull request's run.
@@ -82,12 +53,9 @@ pub fn parse_rules(text: &str) -> Result<Vec<BranchRule>, PlanError> {
             return Err(bad(format!("`{line}` has no branch glob before `=`")));
         }
         check_docker_tag(tag).map_err(|why| bad(format!("tag `{tag}` {why}")))?;
-        let matcher = Glob::new(pattern)
-            .map_err(|error| bad(format!("glob `{pattern}` is invalid: {}", error.kind())))?
-            .compile_matcher();
         rules.push(BranchRule {
-            pattern: pattern.to_string(),
-            matcher,
+            pattern: BranchPattern::new(pattern)
+                .map_err(|why| bad(format!("glob `{pattern}` is invalid: {why}")))?,
             tag: tag.to_string(),
         });
     }
@@ -101,7 +69,7 @@ pub fn parse_rules(text: &str) -> Result<Vec<BranchRule>, PlanError> {
     Ok(rules)
 }
 
-/// The environment tag for `git_ref`: the first rule that matches.
+/// The environment tag for `git_ref`: the rule [`crate::branches::choose`] picks.
 pub fn environment_tag(
     rules: &[BranchRule],
     git_ref: &str,
@@ -111,20 +79,11 @@ pub fn environment_tag(
     if let (RefKind::PullRequest(number), PullRequestTag::Number) = (kind, pull_requests) {
         return Some(format!("pr-{number}"));
     }
-    rules
+    let rules: Vec<_> = rules
         .iter()
-        .find(|rule| {
-            if rule.pattern.starts_with("refs/") {
-                rule.matcher.is_match(git_ref)
-            } else {
-                match kind {
-                    RefKind::Branch(branch) => rule.matcher.is_match(branch),
-                    RefKind::PullRequest(_) => rule.pattern == "*",
-                    RefKind::Tag(_) | RefKind::Other(_) => false,
-                }
-            }
-        })
-        .map(|rule| rule.tag.clone())
+        .map(|rule| (&rule.pattern, rule.tag.as_str()))
+        .collect();
+    crate::branches::choose(&rules, git_ref).map(str::to_string)
 }
 
 #[cfg(test)]
@@ -162,7 +121,12 @@ mod tests {
     }
 
     #[test]
-    fn first_match_wins_and_refs_rules_match_tags() {
+    fn an_exact_branch_beats_globs_and_refs_rules_match_tags() {
+        // The same rule as deploy.toml's `branches`: `main` is exact, so order does not matter.
+        assert_eq!(
+            tag_for("*=staging\nmain=prod", "refs/heads/main").as_deref(),
+            Some("prod")
+        );
         let rules = "release/*=prod\nrefs/tags/v*=prod\n*=staging";
         assert_eq!(
             tag_for(rules, "refs/heads/release/1.0").as_deref(),

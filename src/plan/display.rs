@@ -1,11 +1,11 @@
 //! The plan in words: what `dry-run` and the log's plan group print.
 
-use super::{AuthPlan, ImageMode, Plan};
+use super::{AuthPlan, Plan, Work};
 use std::fmt;
 
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "environment:  {}", self.environment)?;
+        writeln!(f, "environment:  {}", self.environment_tag)?;
         if let Some(config) = &self.config {
             writeln!(
                 f,
@@ -52,8 +52,8 @@ impl fmt::Display for Plan {
                 self.image.repository
             )?;
         }
-        match &self.image.mode {
-            ImageMode::Build(build) => {
+        match &self.work {
+            Work::Build(build) => {
                 writeln!(
                     f,
                     "build:        {} (dockerfile {}{}) for {}, cache {}",
@@ -72,11 +72,11 @@ impl fmt::Display for Plan {
                     writeln!(f, "secrets:      {}", ids.join(", "))?;
                 }
             }
-            ImageMode::Rollback => writeln!(
+            Work::Rollback => writeln!(
                 f,
                 "rollback:     each service back on the revision its current one replaced (its deploy-action:replaces tag); nothing is built or pushed"
             )?,
-            ImageMode::Promote { from, verify } => {
+            Work::Promote { from, verify } => {
                 writeln!(
                     f,
                     "promote:      {registry}/{}:{from} to the tags above, without a rebuild (the sha- tag stays where it is)",

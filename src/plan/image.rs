@@ -2,8 +2,8 @@
 
 use super::values;
 use super::{
-    BuildPath, BuildPlan, BuilderChoice, CacheMode, DockerCli, ImageMode, ImagePlan, ImmutableTags,
-    PlanError, parse_flag, required,
+    BuildPath, BuildPlan, BuilderChoice, CacheMode, DockerCli, ImagePlan, ImmutableTags, PlanError,
+    Work, parse_flag, required,
 };
 use crate::inputs::{InputArgs, RunContext};
 use std::path::PathBuf;
@@ -14,7 +14,7 @@ pub(super) fn resolve_image(
     environment: &str,
     sha: &str,
     promote: bool,
-) -> Result<ImagePlan, PlanError> {
+) -> Result<(ImagePlan, Work), PlanError> {
     let repository = required(
         &args.ecr_repository,
         "ecr-repository",
@@ -66,13 +66,13 @@ pub(super) fn resolve_image(
     } else {
         args.mode.as_deref()
     };
-    let mode = match mode_input.unwrap_or("build") {
-        "build" => ImageMode::Build(Box::new(resolve_build(args, run)?)),
-        "promote" => ImageMode::Promote {
+    let work = match mode_input.unwrap_or("build") {
+        "build" => Work::Build(Box::new(resolve_build(args, run)?)),
+        "promote" => Work::Promote {
             from: resolve_promote_from(args, sha)?,
             verify: parse_flag(&args.verify_promoted_commit, "verify-promoted-commit", true)?,
         },
-        "rollback" => ImageMode::Rollback,
+        "rollback" => Work::Rollback,
         other => {
             return Err(PlanError::new(
                 "mode",
@@ -82,14 +82,14 @@ pub(super) fn resolve_image(
             ));
         }
     };
-    if args.verify_promoted_commit.is_some() && !matches!(mode, ImageMode::Promote { .. }) {
+    if args.verify_promoted_commit.is_some() && !matches!(work, Work::Promote { .. }) {
         return Err(PlanError::new(
             "verify-promoted-commit",
             "is set but mode is not promote",
             "set `mode: promote`, or drop verify-promoted-commit",
         ));
     }
-    if args.promote_from.is_some() && matches!(mode, ImageMode::Build(_)) {
+    if args.promote_from.is_some() && matches!(work, Work::Build(_)) {
         return Err(PlanError::new(
             "promote-from",
             "is set but mode is build",
@@ -111,16 +111,16 @@ pub(super) fn resolve_image(
             ));
         }
     };
-    Ok(ImagePlan {
+    let image = ImagePlan {
         repository,
         registry_override,
         registry_id,
         tags,
-        mode,
         create_repository: parse_flag(&args.create_repository, "create-repository", false)?,
         lifecycle_policy,
         immutable_tags,
-    })
+    };
+    Ok((image, work))
 }
 
 /// `promote-from`, by default the commit's own `sha-<7>` tag: the image built from exactly this

@@ -22,28 +22,7 @@ pub use sentry::SentryPlan;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// A mistake in the inputs: which input, what is wrong with it, what would be right.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("input `{input}` {problem}")]
-pub struct PlanError {
-    pub input: &'static str,
-    pub problem: String,
-    pub expected: String,
-}
-
-impl PlanError {
-    pub fn new(
-        input: &'static str,
-        problem: impl Into<String>,
-        expected: impl Into<String>,
-    ) -> Self {
-        Self {
-            input,
-            problem: problem.into(),
-            expected: expected.into(),
-        }
-    }
-}
+pub use crate::error::PlanError;
 
 /// What the command line asked for beyond the inputs: a typed value, never written back into
 /// the raw inputs.
@@ -56,6 +35,9 @@ pub enum Intent {
     Promote,
     /// `deploy-action plan`: a dry run, whatever `dry-run` says.
     DryRun,
+    /// `status`, `logs`, `rollback`, `run`: an operation on the services; nothing is built, so
+    /// no build context needs to be there.
+    Operate,
 }
 
 /// How the record of the run is shown where there is no runner to read the file commands.
@@ -96,9 +78,13 @@ pub struct Plan {
     pub region: String,
     pub auth: AuthPlan,
     pub source: Source,
-    /// The environment tag, e.g. `prod` or `staging`.
-    pub environment: String,
+    /// The environment tag the branch pushes, e.g. `prod` or `staging` (not the config file's
+    /// environment table, nor the GitHub environment: see the glossary in CONTRIBUTING).
+    pub environment_tag: String,
+    /// The repository and its tags.
     pub image: ImagePlan,
+    /// Build, promote or roll back.
+    pub work: Work,
     pub rollout: Option<RolloutPlan>,
     pub dry_run: bool,
     /// `export-credentials`: the `GITHUB_ENV` file to write the credentials to.
@@ -110,6 +96,17 @@ pub struct Plan {
     pub warnings: Vec<(&'static str, String)>,
     /// The config file this plan read, when there was one.
     pub config: Option<ConfigUse>,
+}
+
+impl Plan {
+    /// The commit whose checks the checks gate waits for when building: a pull request's head,
+    /// else the run's commit. (A promotion's is the promoted image's commit, known later.)
+    pub fn checks_commit(&self) -> &str {
+        self.github
+            .as_ref()
+            .and_then(|g| g.checks_commit.as_deref())
+            .unwrap_or(&self.source.sha)
+    }
 }
 
 /// What the config file contributed: its path, the environment it chose, and where each
@@ -167,7 +164,6 @@ pub struct ImagePlan {
     pub registry_id: Option<String>,
     /// The environment tag first, then `sha-<7>`, then `extra-tags`.
     pub tags: Vec<String>,
-    pub mode: ImageMode,
     /// `create-repository`: create the ECR repository when it is missing.
     pub create_repository: bool,
     /// `lifecycle-policy`: the JSON policy text for a repository we create.
@@ -193,11 +189,14 @@ impl ImagePlan {
     }
 }
 
-/// Where the image comes from.
+/// What the run does (`mode`): release an image — built here, or one already pushed — or put
+/// the services back.
 #[derive(Debug, Clone)]
-pub enum ImageMode {
+pub enum Work {
+    /// Build and push the image, then roll it out.
     Build(Box<BuildPlan>),
-    /// Retag an image already in the repository (a tag such as `sha-abc1234`, or a digest).
+    /// Retag an image already in the repository (a tag such as `sha-abc1234`, or a digest),
+    /// then roll it out.
     Promote {
         from: String,
         /// `verify-promoted-commit`: the image's revision label must be in this ref's history.
@@ -243,13 +242,7 @@ pub struct BuildPlan {
     pub builder_name: String,
 }
 
-/// Mutual TLS to a remote BuildKit: build secrets and the registry login travel to it.
-#[derive(Debug, Clone)]
-pub struct BuildkitTls {
-    pub ca: String,
-    pub cert: String,
-    pub key: secrecy::SecretString,
-}
+pub use crate::inputs::BuildkitTls;
 
 /// Which docker CLI runs, and whether it may load the user's CLI plugins.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -383,15 +376,15 @@ fn resolve_applied(applied: &crate::config::Applied, intent: Intent) -> Result<P
         None => resolve_environment(args, &source.git_ref)?,
     };
     let auth = auth::resolve_auth(inputs, &region)?;
-    let image = image::resolve_image(
+    let (image, work) = image::resolve_image(
         args,
         run,
         &environment,
         &source.sha,
-        intent == Intent::Promote,
+        matches!(intent, Intent::Promote | Intent::Operate),
     )?;
     let rollout = rollout::resolve_rollout(args, &applied.containers)?;
-    if matches!(image.mode, ImageMode::Rollback) && rollout.is_none() {
+    if matches!(work, Work::Rollback) && rollout.is_none() {
         return Err(PlanError::new(
             "mode",
             "is rollback, but no service is named",
@@ -414,10 +407,10 @@ fn resolve_applied(applied: &crate::config::Applied, intent: Intent) -> Result<P
             None
         };
 
-    let compare_commits = matches!(image.mode, ImageMode::Promote { verify: true, .. });
+    let compare_commits = matches!(work, Work::Promote { verify: true, .. });
     let github = github::resolve_github(inputs, &environment, compare_commits)?;
     let sentry = sentry::resolve_sentry(inputs, &environment)?;
-    let mut warnings = warnings_about(&image);
+    let mut warnings = warnings_about(&work);
     warnings.extend(secret_looking_variables(rollout.as_ref()));
     warnings.extend(sentry::missing_token(inputs));
     github::check_log_level(inputs)?;
@@ -425,8 +418,9 @@ fn resolve_applied(applied: &crate::config::Applied, intent: Intent) -> Result<P
         region,
         auth,
         source,
-        environment,
+        environment_tag: environment,
         image,
+        work,
         rollout,
         dry_run,
         export_credentials_to,
@@ -454,8 +448,8 @@ fn config_use(applied: &crate::config::Applied) -> Option<ConfigUse> {
             .iter()
             .map(|(input, origin)| {
                 let said = match origin {
-                    crate::config::Origin::Input => "input".to_string(),
-                    crate::config::Origin::File { table, line } => {
+                    crate::config::SettingOrigin::Input => "input".to_string(),
+                    crate::config::SettingOrigin::File { table, line } => {
                         format!("{file} [{table}] line {line}")
                     }
                 };
@@ -467,8 +461,8 @@ fn config_use(applied: &crate::config::Applied) -> Option<ConfigUse> {
 }
 
 /// Build args whose names look secret: they land in the image's history and in `ps`.
-fn warnings_about(image: &ImagePlan) -> Vec<(&'static str, String)> {
-    let ImageMode::Build(build) = &image.mode else {
+fn warnings_about(work: &Work) -> Vec<(&'static str, String)> {
+    let Work::Build(build) = work else {
         return Vec::new();
     };
     build

@@ -8,9 +8,9 @@ fn resolve_given(inputs: &Inputs) -> Result<Plan, PlanError> {
 }
 
 fn build_of(plan: &Plan) -> &BuildPlan {
-    match &plan.image.mode {
-        ImageMode::Build(build) => build,
-        ImageMode::Promote { .. } | ImageMode::Rollback => panic!("expected a build"),
+    match &plan.work {
+        Work::Build(build) => build,
+        Work::Promote { .. } | Work::Rollback => panic!("expected a build"),
     }
 }
 
@@ -62,7 +62,7 @@ fn main_is_prod_and_branches_are_staging() {
     ];
     for (git_ref, environment) in table {
         let plan = resolve_given(&fixture.inputs(git_ref, |_, _| {})).unwrap();
-        assert_eq!(plan.environment, environment, "{git_ref}");
+        assert_eq!(plan.environment_tag, environment, "{git_ref}");
         assert_eq!(
             plan.image.tags,
             vec![environment.to_string(), "sha-0123456".to_string()]
@@ -307,9 +307,7 @@ fn resolves_build_options_and_promotion() {
         args.context = Some("/no/context/needed".into());
     }))
     .unwrap();
-    assert!(
-        matches!(&promote.image.mode, ImageMode::Promote { from, verify: true } if from == "staging")
-    );
+    assert!(matches!(&promote.work, Work::Promote { from, verify: true } if from == "staging"));
 }
 
 #[test]
@@ -319,9 +317,7 @@ fn subcommands_change_the_plan_through_the_intent() {
         args.promote_from = Some("sha-0123456".into());
     });
     let promote = resolve(&inputs, Intent::Promote).unwrap();
-    assert!(
-        matches!(&promote.image.mode, ImageMode::Promote { from, .. } if from == "sha-0123456")
-    );
+    assert!(matches!(&promote.work, Work::Promote { from, .. } if from == "sha-0123456"));
     assert!(!promote.dry_run);
     // The raw inputs still say nothing about the mode: the intent is not written back.
     assert_eq!(inputs.args.mode, None);
@@ -329,7 +325,7 @@ fn subcommands_change_the_plan_through_the_intent() {
     let inputs = fixture.inputs("refs/heads/main", |_, _| {});
     let dry = resolve(&inputs, Intent::DryRun).unwrap();
     assert!(dry.dry_run);
-    assert!(matches!(dry.image.mode, ImageMode::Build(_)));
+    assert!(matches!(dry.work, Work::Build(_)));
     assert!(!resolve_given(&inputs).unwrap().dry_run);
 }
 
@@ -449,19 +445,19 @@ fn untrusted_triggers_are_refused_and_pull_requests_are_not_prod() {
             run.event_name = Some(event.into());
             args.allow_untrusted_trigger = Some("true".into());
         });
-        assert_eq!(resolve_given(&allowed).unwrap().environment, "prod");
+        assert_eq!(resolve_given(&allowed).unwrap().environment_tag, "prod");
     }
     // A fork's pull request from its own `main`.
     let pull = fixture.inputs("refs/pull/7/merge", |_, run| {
         run.event_name = Some("pull_request".into());
         run.head_ref = Some("main".into());
     });
-    assert_eq!(resolve_given(&pull).unwrap().environment, "staging");
+    assert_eq!(resolve_given(&pull).unwrap().environment_tag, "staging");
     let numbered = fixture.inputs("refs/pull/7/merge", |args, run| {
         run.head_ref = Some("main".into());
         args.pull_request_tag = Some("number".into());
     });
-    assert_eq!(resolve_given(&numbered).unwrap().environment, "pr-7");
+    assert_eq!(resolve_given(&numbered).unwrap().environment_tag, "pr-7");
 }
 
 /// A `tcp://` BuildKit on another machine gets secrets, sources and the registry login: only

@@ -94,7 +94,7 @@ pub struct Release {
     /// Where the settings came from, when a config file was read:
     /// `(input, "input" or "deploy.toml [environments.prod] line 9")`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub settings: Option<Settings>,
+    pub settings: Option<ConfigRecord>,
     pub dry_run: Option<DryRun>,
     pub failure: Option<StageFailure>,
     /// The stage the run is in (where a cancellation finds it).
@@ -104,7 +104,7 @@ pub struct Release {
 
 /// The config file a run read, and where each setting came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Settings {
+pub struct ConfigRecord {
     pub file: String,
     pub environment: String,
     pub origins: Vec<(String, String)>,
@@ -137,7 +137,7 @@ impl Release {
     /// The plan's identity and the services it will roll, none rolled yet.
     pub fn planned(plan: &Plan) -> Self {
         Self {
-            environment: Some(plan.environment.clone()),
+            environment: Some(plan.environment_tag.clone()),
             commit: Some(plan.source.sha.clone()),
             git_ref: Some(plan.source.git_ref.clone()),
             services: plan
@@ -149,7 +149,7 @@ impl Release {
                     rollout: None,
                 })
                 .collect(),
-            settings: plan.config.as_ref().map(|config| Settings {
+            settings: plan.config.as_ref().map(|config| ConfigRecord {
                 file: config.path.display().to_string(),
                 environment: config.environment.clone(),
                 origins: config
@@ -307,6 +307,37 @@ pub fn origin_text(image: &PushedImage) -> String {
                 |sha| format!("commit {sha}")
             )
         ),
+    }
+}
+
+/// Why no Sentry deploy is recorded for a rollout that did not succeed.
+pub fn not_deployed(result: Option<RolloutResult>) -> String {
+    match result {
+        None | Some(RolloutResult::Skipped) => "no ECS service was rolled out".into(),
+        Some(RolloutResult::Started) => "the rollout was started, not waited for".into(),
+        Some(RolloutResult::Failure) => "the rollout failed".into(),
+        Some(RolloutResult::Success) => "the rollout succeeded".into(),
+    }
+}
+
+impl Release {
+    /// After the rollout, Sentry learns of it: a deploy when it succeeded (with `finalize`,
+    /// the release is marked released), and the record says why there is none otherwise.
+    pub async fn tell_sentry(
+        &mut self,
+        sentry: &crate::sentry::Sentry<'_>,
+        started: std::time::SystemTime,
+        run_url: Option<&str>,
+        finalize: bool,
+        console: &crate::console::Console,
+    ) {
+        let outcome = self.rollout_result();
+        let not_deployed = (outcome != Some(RolloutResult::Success)).then(|| not_deployed(outcome));
+        if let Some(report) = self.sentry.as_mut() {
+            sentry
+                .after_rollout(report, not_deployed, started, run_url, finalize, console)
+                .await;
+        }
     }
 }
 

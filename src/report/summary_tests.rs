@@ -78,7 +78,7 @@ fn action_yml_and_readme_list_every_output() {
 #[test]
 fn the_settings_origin_is_in_the_summary() {
     let mut release = fixtures::succeeded();
-    release.settings = Some(crate::report::release::Settings {
+    release.settings = Some(crate::report::release::ConfigRecord {
         file: ".github/deploy.toml".into(),
         environment: "prod".into(),
         origins: vec![

@@ -150,26 +150,25 @@ impl<'a> Sentry<'a> {
         }
     }
 
-    /// After the rollout: a successful one records the deploy (and, with `finalize`, marks the
-    /// release released); any other outcome records none, and the report says why.
+    /// After the rollout: a successful one (`not_deployed` is `None`) records the deploy (and,
+    /// with `finalize`, marks the release released); otherwise none is recorded, and the report
+    /// says why.
     pub async fn after_rollout(
         &self,
-        release: &mut crate::report::Release,
+        report: &mut SentryReport,
+        not_deployed: Option<String>,
         started: SystemTime,
         run_url: Option<&str>,
         finalize: bool,
         console: &Console,
     ) {
-        let outcome = release.rollout_result();
-        let Some(report) = release.sentry.as_mut() else {
-            return;
-        };
-        if outcome == Some(crate::report::RolloutResult::Success) {
-            let _group = console.group("sentry deploy");
-            self.record_deploy(report, started, run_url, finalize, console)
-                .await;
-        } else {
-            report.deploy = DeployMarker::NotRecorded(not_deployed(outcome));
+        match not_deployed {
+            None => {
+                let _group = console.group("sentry deploy");
+                self.record_deploy(report, started, run_url, finalize, console)
+                    .await;
+            }
+            Some(why) => report.deploy = DeployMarker::NotRecorded(why),
         }
     }
 
@@ -327,17 +326,6 @@ impl<'a> Sentry<'a> {
             hint,
             refs,
         }
-    }
-}
-
-/// Why no deploy is recorded for a rollout that did not succeed.
-pub fn not_deployed(result: Option<crate::report::RolloutResult>) -> String {
-    use crate::report::RolloutResult;
-    match result {
-        None | Some(RolloutResult::Skipped) => "no ECS service was rolled out".into(),
-        Some(RolloutResult::Started) => "the rollout was started, not waited for".into(),
-        Some(RolloutResult::Failure) => "the rollout failed".into(),
-        Some(RolloutResult::Success) => "the rollout succeeded".into(),
     }
 }
 

@@ -185,7 +185,7 @@ fn refusals_say_what_to_check() {
         refused.hint
     );
     assert_eq!(
-        not_deployed(Some(crate::report::RolloutResult::Failure)),
+        crate::report::release::not_deployed(Some(crate::report::RolloutResult::Failure)),
         "the rollout failed"
     );
 }

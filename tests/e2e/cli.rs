@@ -476,7 +476,7 @@ fn the_cli_reads_deploy_toml_and_env_picks_the_environment() {
     std::fs::write(
         dir.path().join(".github/deploy.toml"),
         format!(
-            "[defaults]\naws-region = \"us-east-2\"\necr-repository = \"back-end\"\nregistry = \"127.0.0.1:5000\"\n\
+            "[defaults]\naws-region = \"us-east-2\"\necr-repository = \"back-end\"\n\
              context = \"{}\"\n\n[environments.prod]\nbranches = [\"main\"]\n\n[environments.staging]\n\
              branches = [\"*\"]\nextra-tags = [\"nightly\"]\n",
             app.display()
@@ -487,6 +487,8 @@ fn the_cli_reads_deploy_toml_and_env_picks_the_environment() {
         let output = Command::new(env!("CARGO_BIN_EXE_deploy-action"))
             .args(["plan", "--ref", "refs/heads/feature/x", "--sha"])
             .arg("0123456789abcdef0123456789abcdef01234567")
+            // A guard: never from the file (it says where the registry login goes).
+            .args(["--registry", "127.0.0.1:5000"])
             .args(extra)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap())
@@ -545,9 +547,8 @@ async fn status_and_logs_show_what_a_service_runs_and_prints() {
     std::fs::write(
         dir.path().join(".github/deploy.toml"),
         format!(
-            "[defaults]\naws-region = \"{REGION}\"\necr-repository = \"{repository}\"\nregistry = \"{}\"\n\n\
+            "[defaults]\naws-region = \"{REGION}\"\necr-repository = \"{repository}\"\n\n\
              [environments.staging]\nbranches = [\"*\"]\necs-cluster = \"{}\"\necs-services = [\"{}\"]\n",
-            standins.registry(),
             world.cluster,
             world.service
         ),
@@ -567,6 +568,8 @@ async fn status_and_logs_show_what_a_service_runs_and_prints() {
         "refs/heads/feature/look",
         "--sha",
         "0123456789abcdef0123456789abcdef01234567",
+        "--registry",
+        standins.registry(),
     ];
 
     let (code, stdout, stderr) =

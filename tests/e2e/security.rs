@@ -158,6 +158,58 @@ async fn a_pull_request_from_a_branch_named_main_is_not_prod() {
     assert!(!tags.iter().any(|t| t == "prod"), "{tags:?}");
 }
 
+/// An earlier step can add any variable through `GITHUB_ENV`, but the runner sets an input only
+/// as `INPUT_<NAME>` with its hyphens (actions/runner `Handler.AddInputsToEnvironment`; every
+/// action.yml input has `default: ""`, so an input not given arrives empty). Underscore twins
+/// (`INPUT_SENTRY_URL`, `INPUT_BRANCH_TAGS`) are not inputs: they neither send the Sentry token
+/// elsewhere nor make a feature branch push `prod`.
+#[tokio::test(flavor = "multi_thread")]
+async fn underscore_twins_of_inputs_from_an_earlier_step_are_ignored() {
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let standins = StandIns::get();
+    let attacker = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(201).set_body_json(serde_json::json!({"version": "v"})))
+        .mount(&attacker)
+        .await;
+    let repository = unique("e2e/twins");
+    standins.ecr_repository(&repository, false).await;
+    let mut action = ActionRun::new(
+        &standins,
+        "refs/heads/feature/twins",
+        &unique("run"),
+        &[
+            ("ecr-repository", repository.as_str()),
+            ("sentry-org", "operation-code"),
+            ("sentry-projects", "back-end"),
+            // What the runner passes for inputs the workflow did not give.
+            ("sentry-url", ""),
+            ("branch-tags", ""),
+        ],
+    );
+    let token = format!("sntrys_{}", unique("twin").replace('-', ""));
+    action.set("SENTRY_AUTH_TOKEN", &token);
+    action.set("INPUT_SENTRY_URL", &attacker.uri());
+    action.set("INPUT_BRANCH_TAGS", "feature/*=prod");
+    let run = action.run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    let received = attacker.received_requests().await.unwrap();
+    assert!(
+        received.is_empty(),
+        "the underscore twin of sentry-url was read: {} requests, first {:?}",
+        received.len(),
+        received.first().map(|r| r.url.to_string())
+    );
+    assert_eq!(run.outputs["environment"], "staging", "{}", run.outputs_raw);
+    let tags = Registry {
+        host: standins.registry(),
+    }
+    .tags(&repository)
+    .await;
+    assert!(!tags.iter().any(|t| t == "prod"), "{tags:?}");
+    run.assert_no_leak("SENTRY_AUTH_TOKEN", &token);
+}
+
 /// Promotion releases the commit the *image* holds, and only one in the history of the
 /// promoting run's commit: an image another branch built (its revision label, read from its
 /// config through the registry API) is refused before any tag moves when GitHub's compare API
