@@ -58,8 +58,8 @@ def main() -> None:
     args = parser.parse_args()
     faults = parse_faults(args.fault)
     ecs = EcsDeployments() if args.ecs_deployments else None
-    def roles_of_task_definition(task_definition, region):
-        """The task and execution roles of a task definition, as moto has it."""
+    def described_task_definition(task_definition, region):
+        """A task definition as moto has it ({} when moto does not know it)."""
         request = urllib.request.Request(
             args.upstream + "/", method="POST",
             data=json.dumps({"taskDefinition": task_definition}).encode(),
@@ -68,10 +68,19 @@ def main() -> None:
                      "Authorization": f"AWS4-HMAC-SHA256 Credential=stand-in/20260101/{region}/ecs/aws4_request"})
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
-                found = json.loads(response.read()).get("taskDefinition", {})
+                return json.loads(response.read()).get("taskDefinition", {})
         except (urllib.error.URLError, ValueError):
-            return []
-        return [found.get("taskRoleArn"), found.get("executionRoleArn")]
+            return {}
+
+    def roles_of_task_definition(task_definition, region):
+        """The task and execution roles of a task definition, as moto has it."""
+        found = described_task_definition(task_definition, region)
+        return [found.get("taskRoleArn"), found.get("executionRoleArn")] if found else []
+
+    def region_of(headers):
+        """The region of a SigV4 request's credential scope (moto routes by it too)."""
+        scope = headers.get("Authorization", "").partition("Credential=")[2].split("/")
+        return scope[2] if len(scope) > 2 else "us-east-1"
 
     iam = IamEnforcer(roles_of_task_definition) if args.iam else None
     lock = threading.Lock()
@@ -189,6 +198,14 @@ def main() -> None:
                 refused = ecs.refusal(json.loads(body or b"{}"))
                 if refused:
                     return self.error(400, refused[0], refused[1], True)
+            if ecs is not None and operation in ("UpdateService", "RunTask", "CreateService"):
+                # DeregisterTaskDefinition (API reference): "You can't use an INACTIVE task
+                # definition to run new tasks or create new services, and you can't update an
+                # existing service to reference an INACTIVE task definition." moto allows all three.
+                named = json.loads(body or b"{}").get("taskDefinition")
+                if named and described_task_definition(named, region_of(self.headers)).get(
+                        "status") == "INACTIVE":
+                    return self.error(400, "ClientException", "TaskDefinition is inactive", True)
             if ecs is not None and operation in ("ListTasks", "DescribeTasks"):
                 request_body = json.loads(body or b"{}")
                 made = (ecs.stopped_task_arns(request_body) if operation == "ListTasks"

@@ -3,7 +3,8 @@
 //!
 //! "Back" is exact: every revision the action registers carries a `deploy-action:replaces`
 //! tag naming the revision it replaced ([`replaced_by`]) — a rollback reads that tag and never
-//! guesses "revision − 1". `--to` names the revision when there is no tag.
+//! guesses "revision − 1". `--to` names the revision when there is no tag. A revision that was
+//! deregistered (`deregister-previous`) is registered again first ([`restorable`]).
 
 use super::service::RolloutSettings;
 use super::task_definition::{COMMIT_TAG, REPLACES_TAG};
@@ -14,6 +15,7 @@ use crate::aws::ecs::ServiceUpdate;
 use crate::console::Console;
 use crate::error::Problem;
 use anyhow::{Result, anyhow};
+use aws_sdk_ecs::types::TaskDefinitionStatus;
 use std::time::Duration;
 
 /// How long a rollback is waited for when the plan does not say (`wait: false`).
@@ -122,6 +124,7 @@ pub async fn roll_back(
                 ))
             })?,
         };
+        let target = restorable(ecs, &target, console).await?;
         moves.push((name, running, target));
     }
     let settings = RolloutSettings::for_services(rollout, rollout.services.clone(), journal);
@@ -175,6 +178,28 @@ pub async fn roll_back(
         }
     }
     Ok(done)
+}
+
+/// A revision a service can be put on. ECS refuses an INACTIVE one ("you can't update an
+/// existing service to reference an INACTIVE task definition", DeregisterTaskDefinition in the
+/// API reference) — which is what `deregister-previous` makes of the revision a deploy replaced —
+/// so an INACTIVE revision's definition is registered again, with its tags, as a new revision.
+async fn restorable(ecs: &Ecs, revision: &str, console: &Console) -> Result<String> {
+    let (task_definition, tags) = ecs.task_definition_with_tags(revision).await?;
+    if task_definition.status() != Some(&TaskDefinitionStatus::Inactive) {
+        return Ok(revision.to_string());
+    }
+    let again = ecs.register(&task_definition, &tags).await?;
+    let arn = again
+        .task_definition_arn()
+        .ok_or_else(|| anyhow!("RegisterTaskDefinition of {revision} returned no ARN"))?
+        .to_string();
+    console.line(&format!(
+        "{} is INACTIVE (deregistered), and ECS runs no service on it: registered its definition again as {}",
+        revision_of(revision),
+        revision_of(&arn)
+    ));
+    Ok(arn)
 }
 
 /// The revision `running` replaced, from its `deploy-action:replaces` tag.

@@ -602,3 +602,84 @@ async fn mode_rollback_puts_the_service_back_on_the_replaced_revision() {
     assert_eq!(standins.blob_uploads(&repository), uploads);
     run.assert_groups_balanced();
 }
+
+/// A rollback after `deregister-previous`: the revision to go back to is INACTIVE, and ECS
+/// refuses UpdateService to it — "you can't update an existing service to reference an INACTIVE
+/// task definition" (DeregisterTaskDefinition, API reference); the strict stand-in refuses it as
+/// ECS does, moto does not. The old revision's definition is registered again as a new revision
+/// (the same containers and tags), and the service goes back to that.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rollback_after_deregister_previous_registers_the_old_revision_again() {
+    use aws_sdk_ecs::types::{TaskDefinitionField, TaskDefinitionStatus};
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let (world, repository) =
+        EcsWorld::with_repository(&standins, "e2e/back-to-inactive", None).await;
+    let first = world
+        .task_definition
+        .task_definition_arn()
+        .unwrap()
+        .to_string();
+    let run = staging_deploy(
+        &standins,
+        &repository,
+        &world,
+        &[("deregister-previous", "true")],
+    )
+    .run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    let deployed = run.outputs["task-definition-arns"].clone();
+    let old = ecs
+        .describe_task_definition()
+        .task_definition(&first)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        old.task_definition().unwrap().status(),
+        Some(&TaskDefinitionStatus::Inactive)
+    );
+
+    let mut back = staging_deploy(&standins, &repository, &world, &[("mode", "rollback")]);
+    back.set("INPUT_CONTEXT", "/nonexistent");
+    let run = back.run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    let running = world.running(&ecs).await.unwrap();
+    assert!(
+        running != first && running != deployed,
+        "the service runs {running}"
+    );
+    assert_eq!(run.outputs["task-definition-arns"], running);
+    assert!(
+        run.stdout.contains("is INACTIVE (deregistered)"),
+        "{}",
+        run.log()
+    );
+    let again = ecs
+        .describe_task_definition()
+        .task_definition(&running)
+        .include(TaskDefinitionField::Tags)
+        .send()
+        .await
+        .unwrap();
+    let images = |containers: &[aws_sdk_ecs::types::ContainerDefinition]| -> Vec<(String, String)> {
+        containers
+            .iter()
+            .map(|c| {
+                (
+                    c.name().unwrap().to_string(),
+                    c.image().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        images(again.task_definition().unwrap().container_definitions()),
+        images(world.task_definition.container_definitions()),
+        "the revision registered again is the old one's definition"
+    );
+    assert_eq!(
+        again.task_definition().unwrap().family(),
+        world.task_definition.family()
+    );
+}
