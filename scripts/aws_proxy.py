@@ -242,7 +242,9 @@ def main() -> None:
                 if operation == "UpdateService":
                     answer = ecs.on_update(json.loads(body or b"{}"), answer)
                 elif operation == "RunTask":
-                    answer = ecs.on_run_task(json.loads(body or b"{}"), answer)
+                    answer = ecs.on_run_task(
+                        json.loads(body or b"{}"), answer,
+                        lambda named: described_task_definition(named, region_of(self.headers)))
                 elif operation == "DescribeTasks":
                     answer = ecs.on_describe_tasks(answer)
                 else:

@@ -14,6 +14,10 @@ consistent), and the action must follow ECS's behaviour:
     rollback   FAILED and ACTIVE, and a new PRIMARY deployment on the previous revision
                (a circuit-breaker rollback), which completes one poll later; the service's
                taskDefinition is the previous revision again.
+    stuck      IN_PROGRESS for ever, none of it running, one more failed task each poll, and the
+               service event ECS writes for it ("… is unable to consistently start tasks
+               successfully."): what a deployment whose tasks keep failing does without the
+               circuit breaker (API reference, "Deployment": FAILED only with the circuit breaker).
 
 A script is set per service name with POST /_stand-in/ecs-script {"service", "outcome", "polls",
 "stale_reads"}; the default is completed after 1 poll with 1 stale read. A script may add
@@ -25,9 +29,19 @@ One-off tasks (RunTask, as pre-deploy-command starts them): POST /_stand-in/ecs-
 {"cluster", "task_exit_code", "task_polls", "task_stopped_reason"} makes the next task RunTask starts
 in that cluster stop after `task_polls` DescribeTasks with that exit code (null: no code, only the
 stopped reason, as when a container never started). moto starts tasks and never stops them.
+With "sandbox": {PROGRAM: SH_BODY, …} instead of an exit code, the task's exit code is that of
+what the container would really run — its entryPoint (from the task definition) followed by the
+override's command (or the definition's own), as a container joins them (ContainerOverride, API
+reference: the override replaces CMD only) — run by /bin/sh in an empty directory whose PATH holds
+only `sh` and those programs. So `["sh", "-c"]` + `["migrate", "--all"]` runs `migrate` without
+its argument, as ECS would.
 """
 import copy
+import os
 import secrets
+import shutil
+import subprocess
+import tempfile
 import threading
 import time
 
@@ -53,18 +67,24 @@ class EcsDeployments:
                 return
             self.scripts[script["service"]] = {**DEFAULT_SCRIPT, **script}
 
-    def on_run_task(self, request, answer):
+    def on_run_task(self, request, answer, describe_task_definition):
         """Remember the task a scripted cluster's RunTask started."""
         cluster = (request.get("cluster") or "default").rsplit("/", 1)[-1]
         with self.lock:
             script = self.one_off_scripts.pop(cluster, None)
-            if script is None:
-                return answer
-            overrides = (request.get("overrides") or {}).get("containerOverrides") or [{}]
+        if script is None:
+            return answer
+        overrides = (request.get("overrides") or {}).get("containerOverrides") or [{}]
+        exit_code = script.get("task_exit_code", 0)
+        if "sandbox" in script:
+            exit_code = run_as_the_container(
+                describe_task_definition(request.get("taskDefinition", "")), overrides[0],
+                script["sandbox"])
+        with self.lock:
             for task in answer.get("tasks", []):
                 self.one_offs[task["taskArn"]] = {
                     "polls_left": script.get("task_polls", 1),
-                    "exit_code": script.get("task_exit_code", 0),
+                    "exit_code": exit_code,
                     "reason": script.get("task_stopped_reason", "Essential container in task exited"),
                     "container": overrides[0].get("name"),
                 }
@@ -118,6 +138,7 @@ class EcsDeployments:
             ours = new_deployment(request.get("taskDefinition") or service["taskDefinition"], desired)
             previous_revision = (before or {}).get("taskDefinition")
             self.state[name] = {
+                "name": name,
                 "deployments": [ours] + older,
                 "ours": ours["id"],
                 "previous_revision": previous_revision,
@@ -149,6 +170,8 @@ class EcsDeployments:
                 self.advance(state, service.get("desiredCount", 1))
                 self.record_crash(name, service, state)
                 patched = dict(service)
+                if state.get("stuck_event"):
+                    patched["events"] = [state["stuck_event"]] + list(service.get("events", []))
                 patched["deployments"] = copy.deepcopy(state["deployments"])
                 primary = next(d for d in state["deployments"] if d["status"] == "PRIMARY")
                 patched["taskDefinition"] = primary["taskDefinition"]
@@ -226,6 +249,15 @@ class EcsDeployments:
         elif outcome == "failed":
             ours.update(rolloutState="FAILED", rolloutStateReason=CIRCUIT_BREAKER,
                         runningCount=0, pendingCount=0, failedTasks=desired)
+        elif outcome == "stuck":
+            ours.update(runningCount=0, pendingCount=desired,
+                        failedTasks=ours.get("failedTasks", 0) + 1, updatedAt=time.time())
+            state["stuck_event"] = {
+                "id": f"stuck-{ours['id'].rsplit('/', 1)[-1]}-{ours['failedTasks']}",
+                "createdAt": time.time(),
+                "message": f"(service {state['name']}) is unable to consistently start tasks successfully. "
+                           "For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.",
+            }
         elif outcome == "rollback":
             ours.update(status="ACTIVE", rolloutState="FAILED", rolloutStateReason=CIRCUIT_BREAKER,
                         runningCount=0, pendingCount=0, failedTasks=desired)
@@ -236,6 +268,34 @@ class EcsDeployments:
             state["deployments"] = [back, ours]
         else:
             raise ValueError(f"unknown outcome {outcome}")
+
+
+def run_as_the_container(task_definition, override, programs):
+    """The exit code of entryPoint + command of the override's container, run in a sandbox."""
+    container = next((c for c in task_definition.get("containerDefinitions", [])
+                      if c.get("name") == override.get("name")), {})
+    command = override.get("command") or container.get("command") or []
+    argv = list(container.get("entryPoint") or []) + list(command)
+    if not argv:
+        return 0
+    with tempfile.TemporaryDirectory() as root:
+        bin_dir = os.path.join(root, "bin")
+        os.mkdir(bin_dir)
+        os.symlink(shutil.which("sh") or "/bin/sh", os.path.join(bin_dir, "sh"))
+        for name, body in programs.items():
+            path = os.path.join(bin_dir, name)
+            with open(path, "w", encoding="utf-8") as program:
+                program.write("#!/bin/sh\n" + body + "\n")
+            os.chmod(path, 0o755)
+        program = argv[0] if "/" in argv[0] else os.path.join(bin_dir, argv[0])
+        if not os.path.exists(program):
+            return 127  # what a shell answers for a program it cannot find
+        try:
+            done = subprocess.run([program] + argv[1:], cwd=root, env={"PATH": bin_dir, "HOME": root},
+                                  stdin=subprocess.DEVNULL, capture_output=True, timeout=10, check=False)
+        except subprocess.TimeoutExpired:
+            return 137
+        return done.returncode
 
 
 def new_deployment(task_definition, desired):

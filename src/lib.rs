@@ -278,9 +278,11 @@ async fn preflight(
             deploy::preflight(plan, session),
         )
         .await?;
-    stages
-        .console
-        .line("every service exists and has the containers to update");
+    let console = stages.console;
+    console.line("every service exists and has the containers to update");
+    if let Some(runs) = deploy::pre_deploy_invocation(plan, &targets) {
+        console.line(&runs);
+    }
     Ok(targets)
 }
 

@@ -6,6 +6,7 @@
 //! concurrently: wait for an earlier deployment → UpdateService → wait for *our* deployment →
 //! on failure, evidence and rollback → after success, health check and housekeeping.
 
+pub mod command;
 pub mod diff;
 pub mod evidence;
 pub mod health;
@@ -74,6 +75,9 @@ pub struct Target {
     pub service: Service,
     /// The revision the service runs now.
     pub running: TaskDefinition,
+    /// The revision that serves: `running`, unless its deployment is failing (then the one
+    /// before it). The new revision replaces this one, and a rollback goes back to it.
+    pub serving: String,
     /// What the new revision is rendered from: `running`, or the `task-definition` file.
     pub base: TaskDefinition,
     /// The tags the new revision gets.
@@ -251,6 +255,7 @@ async fn targets(ecs: &Ecs, plan: &Plan) -> Result<Vec<Target>> {
             }
         };
         targets.push(Target {
+            serving: wait::serving_revision(service),
             service: service.clone(),
             running,
             base,
@@ -437,11 +442,35 @@ async fn pre_deploy(
         task_definition,
         container: &container,
         command: &pre.command,
+        text: pre.text.as_deref(),
         what: "pre-deploy-command",
         started_by,
         timeout: pre.timeout,
     };
     one_off::run(ecs, logs, &request, console).await
+}
+
+/// What `pre-deploy-command` will execute, and in which container: entryPoint + command of the
+/// container it runs in (the new revision is rendered from `base`, whose entryPoints it keeps).
+pub fn pre_deploy_invocation(plan: &Plan, targets: &[Target]) -> Option<String> {
+    let pre = plan.rollout.as_ref()?.pre_deploy.as_ref()?;
+    let target = targets.first()?;
+    let container = pre
+        .container
+        .clone()
+        .or_else(|| target.containers.first().cloned())?;
+    let entry_point = target
+        .base
+        .container_definitions()
+        .iter()
+        .find(|c| c.name() == Some(container.as_str()))
+        .map(aws_sdk_ecs::types::ContainerDefinition::entry_point)
+        .filter(|entry_point| !entry_point.is_empty());
+    let runs = command::invocation(entry_point, &pre.command, pre.text.as_deref());
+    Some(format!(
+        "pre-deploy-command runs in {container}: {}",
+        runs.described()
+    ))
 }
 
 /// The new revision for each base revision: `None` when the base already runs the image.
@@ -478,8 +507,7 @@ async fn register_revisions(
             revisions.insert(base, None);
             continue;
         }
-        let tags =
-            task_definition::revision_tags(&target.tags, target.task_definition_arn(), commit);
+        let tags = task_definition::revision_tags(&target.tags, &target.serving, commit);
         let task_definition = ecs.register(&rendered.task_definition, &tags).await?;
         let arn = task_definition
             .task_definition_arn()
@@ -509,6 +537,9 @@ pub fn dry_run(plan: &Plan, targets: &[Target]) -> Result<String> {
         return Ok(String::new());
     };
     let mut text = String::new();
+    if let Some(runs) = pre_deploy_invocation(plan, targets) {
+        text.push_str(&format!("{runs}\n"));
+    }
     for target in targets {
         let pinned = format!(
             "{}/{}@<digest of this build>",

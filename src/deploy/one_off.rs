@@ -71,6 +71,8 @@ pub struct TaskRequest<'a> {
     pub task_definition: &'a TaskDefinition,
     pub container: &'a str,
     pub command: &'a [String],
+    /// The command as the user wrote it, when it was one string (see [`super::command`]).
+    pub text: Option<&'a str>,
     /// What runs it, for messages: `pre-deploy-command`, `deploy-action run`.
     pub what: &'static str,
     /// `startedBy`: names the action and the run, so the task is found in the console.
@@ -99,11 +101,29 @@ pub async fn run(
         .task_definition
         .task_definition_arn()
         .unwrap_or_default();
+    let entry_point = request
+        .task_definition
+        .container_definitions()
+        .iter()
+        .find(|c| c.name() == Some(request.container))
+        .map(aws_sdk_ecs::types::ContainerDefinition::entry_point)
+        .filter(|entry_point| !entry_point.is_empty());
+    let runs = super::command::invocation(entry_point, request.command, request.text);
+    let length = crate::plan::overrides_length(request.container, &runs.command);
+    if length > crate::plan::OVERRIDES_LIMIT {
+        return Err(Problem::new(format!(
+            "{} makes RunTask overrides of {length} characters; ECS takes at most {}",
+            request.what,
+            crate::plan::OVERRIDES_LIMIT
+        ))
+        .hint("a shorter command: put a long script in the image and run that")
+        .into());
+    }
     let overrides = TaskOverride::builder()
         .container_overrides(
             ContainerOverride::builder()
                 .name(request.container)
-                .set_command(Some(request.command.to_vec()))
+                .set_command(Some(runs.command.clone()))
                 .build(),
         )
         .build();
@@ -124,7 +144,7 @@ pub async fn run(
     console.line(&format!(
         "started {task_arn} ({}: {})",
         request.container,
-        request.command.join(" ")
+        runs.shown()
     ));
     let mut polls = 0;
     loop {

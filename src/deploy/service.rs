@@ -137,7 +137,10 @@ pub async fn roll_one(
 ) -> Result<Rollout> {
     let started = Instant::now();
     let name = target.name();
-    let previous = target.task_definition_arn().to_string();
+    let running = target.task_definition_arn().to_string();
+    // What this rollout replaces and a rollback goes back to: the revision that serves — never
+    // a failing deployment's (a hotfix over a stuck deployment supersedes it).
+    let previous = target.serving.clone();
     let mut events = EventLog::default();
     events.remember(&target.service);
     let finish = |task_definition: String,
@@ -156,10 +159,10 @@ pub async fn roll_one(
         Some(revision) => revision,
         None if !settings.force_new_deployment => {
             console.line(&format!(
-                "{name} already runs this image ({previous}): nothing to do"
+                "{name} already runs this image ({running}): nothing to do"
             ));
             return Ok(finish(
-                previous.clone(),
+                running.clone(),
                 Vec::new(),
                 Outcome::AlreadyCurrent,
                 events,
@@ -167,7 +170,7 @@ pub async fn roll_one(
         }
         // Forced: a new deployment of the revision it runs.
         None => NewRevision {
-            arn: previous.clone(),
+            arn: running.clone(),
             task_definition: target.running.clone(),
             changed: Vec::new(),
         },
@@ -182,9 +185,9 @@ pub async fn roll_one(
             wait::wait_until_idle(ecs, &settings.poller, name, timeout, &mut events, console)
                 .await?;
         let now = idle.task_definition().unwrap_or_default();
-        if now != previous {
+        if now != running {
             return Err(Problem::new(format!(
-                "{name} moved from {previous} to {now} while we were building; nothing was changed"
+                "{name} moved from {running} to {now} while we were building; nothing was changed"
             ))
             .hint(
                 "another deploy changed the service; use `concurrency:` in the workflow and re-run",
@@ -197,7 +200,7 @@ pub async fn roll_one(
             cluster: &settings.cluster,
             service: name,
             task_definition: &ours.arn,
-            force_new_deployment: Some(settings.force_new_deployment || ours.arn == previous),
+            force_new_deployment: Some(settings.force_new_deployment || ours.arn == running),
         })
         .await?;
     // Followed by the id UpdateService answered with (as amazon-ecs-deploy-task-definition

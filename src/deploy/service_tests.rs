@@ -84,6 +84,7 @@ fn target() -> Target {
     Target {
         service: service(OLD, BEFORE, DeploymentRolloutState::Completed, 1),
         running: task_definition(OLD),
+        serving: OLD.into(),
         base: task_definition(OLD),
         tags: Vec::new(),
         containers: vec!["api".into()],

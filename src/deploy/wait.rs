@@ -353,8 +353,80 @@ pub fn busy(service: &Service) -> Option<String> {
     }
 }
 
+/// An in-progress deployment that keeps failing: tasks of it have failed and none of it runs.
+/// Without the circuit breaker ECS never marks such a deployment FAILED — it stays IN_PROGRESS
+/// and keeps starting tasks ("Deployment", API reference) — so waiting for it to end would wait
+/// out the timeout. A deploy supersedes it instead (UpdateService may replace an in-progress
+/// deployment).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failing {
+    pub id: String,
+    pub revision: String,
+    pub failed_tasks: i32,
+    /// The service's newest event ("… is unable to consistently start tasks successfully.").
+    pub last_event: Option<String>,
+}
+
+impl std::fmt::Display for Failing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "deployment {} of {} is failing ({} failed task{}, none running{})",
+            self.id,
+            super::revision_of(&self.revision),
+            self.failed_tasks,
+            if self.failed_tasks == 1 { "" } else { "s" },
+            self.last_event
+                .as_deref()
+                .map(|event| format!("; last event: {event}"))
+                .unwrap_or_default()
+        )
+    }
+}
+
+/// The service's PRIMARY deployment, when it is in progress and failing (see [`Failing`]).
+pub fn failing(service: &Service) -> Option<Failing> {
+    let primary = service
+        .deployments()
+        .iter()
+        .find(|d| d.status() == Some("PRIMARY"))?;
+    let failing = primary.rollout_state() == Some(&DeploymentRolloutState::InProgress)
+        && primary.failed_tasks() > 0
+        && primary.running_count() == 0;
+    failing.then(|| Failing {
+        id: primary.id().unwrap_or("?").to_string(),
+        revision: primary.task_definition().unwrap_or("?").to_string(),
+        failed_tasks: primary.failed_tasks(),
+        last_event: service
+            .events()
+            .first()
+            .and_then(|event| event.message())
+            .map(str::to_string),
+    })
+}
+
+/// The revision that serves: the service's, unless its PRIMARY deployment is failing — then
+/// the newest ACTIVE deployment's that runs tasks (or, with none running, the newest ACTIVE).
+pub fn serving_revision(service: &Service) -> String {
+    let current = service.task_definition().unwrap_or_default().to_string();
+    if failing(service).is_none() {
+        return current;
+    }
+    let active: Vec<_> = service
+        .deployments()
+        .iter()
+        .filter(|d| d.status() == Some("ACTIVE"))
+        .collect();
+    active
+        .iter()
+        .find(|d| d.running_count() > 0)
+        .or_else(|| active.first())
+        .and_then(|d| d.task_definition())
+        .map_or(current, str::to_string)
+}
+
 /// Wait until no other deployment is in progress, so ours does not race it (bounded by
-/// `timeout`). Returns the idle service.
+/// `timeout`) — except a failing one, which ours supersedes at once. Returns the service.
 pub async fn wait_until_idle(
     ecs: &Ecs,
     poller: &Poller,
@@ -369,6 +441,12 @@ pub async fn wait_until_idle(
         let service = poller.describe(ecs, service_name).await?;
         if said {
             events.print_new(&service, console);
+        }
+        if let Some(failing) = failing(&service) {
+            console.line(&format!(
+                "{service_name}: {failing}; superseding it instead of waiting (it ends only with the circuit breaker on)"
+            ));
+            return Ok(service);
         }
         let Some(what) = busy(&service) else {
             return Ok(service);
@@ -446,6 +524,49 @@ mod tests {
             Progress::NotVisible(_) => "not visible",
             Progress::Failed(_) => "failed",
         }
+    }
+
+    /// Failing means in progress with failed tasks and none running: ECS keeps such a
+    /// deployment IN_PROGRESS without the circuit breaker ("Deployment", API reference). A
+    /// slow but healthy one, or one whose failures are behind it, is waited for as before.
+    #[test]
+    fn a_failing_deployment_is_told_from_a_progressing_one() {
+        let with_failures = |running, failed| {
+            let mut primary = deployment(OUR_ID, "PRIMARY", OURS, Some(InProgress), running, 2);
+            primary.failed_tasks = failed;
+            service(
+                OURS,
+                vec![
+                    primary,
+                    deployment("ecs-svc/old", "ACTIVE", OLD, Some(Completed), 2, 0),
+                ],
+                2,
+            )
+        };
+        let stuck = with_failures(0, 3);
+        let found = failing(&stuck).unwrap();
+        assert_eq!((found.id.as_str(), found.failed_tasks), (OUR_ID, 3));
+        assert_eq!(serving_revision(&stuck), OLD, "never the failing revision");
+        assert!(
+            found
+                .to_string()
+                .contains("back-end:8 is failing (3 failed tasks, none running")
+        );
+        for (why, service) in [
+            ("no task failed yet", with_failures(0, 0)),
+            ("some of it runs", with_failures(1, 2)),
+        ] {
+            assert_eq!(failing(&service), None, "{why}");
+            assert_eq!(serving_revision(&service), OURS, "{why}");
+            assert!(busy(&service).is_some(), "{why}: still waited for");
+        }
+        let mut circuit_breaker = with_failures(0, 3);
+        circuit_breaker.deployments.as_mut().unwrap()[0].rollout_state = Some(Failed);
+        assert_eq!(
+            failing(&circuit_breaker),
+            None,
+            "a FAILED deployment has ended"
+        );
     }
 
     /// Followed by the id UpdateService answered with (ECS's documented way; the official

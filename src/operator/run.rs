@@ -58,6 +58,7 @@ pub async fn run(
         task_definition,
         container: &container,
         command,
+        text: None,
         what: "deploy-action run",
         started_by: "deploy-action-run".to_string(),
         timeout,

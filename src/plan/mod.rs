@@ -23,6 +23,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use crate::error::PlanError;
+pub use rollout::{OVERRIDES_LIMIT, overrides_length};
 
 /// What the command line asked for beyond the inputs: a typed value, never written back into
 /// the raw inputs.
@@ -311,6 +312,9 @@ pub struct RolloutPlan {
 pub struct PreDeploy {
     /// Exec form: the words of the command.
     pub command: Vec<String>,
+    /// The command as the user wrote it, when it was one string (not a JSON array): what a
+    /// shell `-c` entryPoint gets, exactly.
+    pub text: Option<String>,
     /// `None`: the first container the rollout points at the image.
     pub container: Option<String>,
     pub timeout: Duration,

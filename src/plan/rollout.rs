@@ -206,6 +206,20 @@ fn resolve_pre_deploy(args: &InputArgs) -> Result<Option<PreDeploy>, PlanError> 
         ));
     }
     let container = args.pre_deploy_container.clone();
+    // Either form the container may get (the words, or one string for a shell `-c` entryPoint),
+    // in the longest container name ECS allows when none is named yet.
+    let named = container.clone().unwrap_or_else(|| "c".repeat(255));
+    let one_string = vec![text.to_string()];
+    let longest = overrides_length(&named, &command).max(overrides_length(&named, &one_string));
+    if longest > OVERRIDES_LIMIT {
+        return Err(PlanError::new(
+            "pre-deploy-command",
+            format!(
+                "makes RunTask overrides of {longest} characters; ECS takes at most {OVERRIDES_LIMIT}"
+            ),
+            "a shorter command: put a long script in the image and run that",
+        ));
+    }
     if let Some(name) = &container
         && !name
             .chars()
@@ -224,6 +238,7 @@ fn resolve_pre_deploy(args: &InputArgs) -> Result<Option<PreDeploy>, PlanError> 
         1..=240,
     )?;
     Ok(Some(PreDeploy {
+        text: (!text.starts_with('[')).then(|| text.to_string()),
         command,
         container,
         timeout: Duration::from_secs(u64::from(minutes) * 60),
@@ -262,4 +277,15 @@ fn resolve_edits(
         named.push((table.container.clone(), changes));
     }
     Ok(ContainerEdits { named, selected })
+}
+
+/// RunTask, API reference (`overrides`): "A total of 8192 characters are allowed for
+/// overrides. This limit includes the JSON formatting characters of the override structure."
+pub const OVERRIDES_LIMIT: usize = 8192;
+
+/// The length of the overrides RunTask receives for `command` in `container`, as JSON.
+pub fn overrides_length(container: &str, command: &[String]) -> usize {
+    serde_json::json!({"containerOverrides": [{"name": container, "command": command}]})
+        .to_string()
+        .len()
 }

@@ -71,19 +71,7 @@ pub fn check_repository(name: &str) -> Result<(), String> {
     }
 }
 
-/// Docker tags: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
-pub fn check_docker_tag(tag: &str) -> Result<(), String> {
-    let mut chars = tag.chars();
-    let first_ok = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
-    if first_ok && tag.len() <= 128 && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-    {
-        Ok(())
-    } else {
-        Err("is not a valid Docker tag (letters, digits, `_`, `.`, `-`; not starting with `.` or `-`; at most 128)".into())
-    }
-}
+pub use crate::branches::check_docker_tag;
 
 /// The platforms BuildKit can build for.
 pub const KNOWN_PLATFORMS: &[&str] = &[

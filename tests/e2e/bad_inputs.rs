@@ -521,6 +521,15 @@ async fn bad_inputs_fail_with_one_clear_error_and_no_aws_call() {
             "secrets",
         ),
         (
+            // RunTask: "A total of 8192 characters are allowed for overrides" (API reference).
+            "a pre-deploy command longer than RunTask's overrides allow",
+            with_ecs(input(
+                "pre-deploy-command",
+                &format!("migrate {}", "x".repeat(8200)),
+            )),
+            "pre-deploy-command",
+        ),
+        (
             "a pre-deploy command with an unterminated quote",
             with_ecs(input("pre-deploy-command", "python 'manage.py migrate")),
             "pre-deploy-command",

@@ -683,3 +683,234 @@ async fn a_rollback_after_deregister_previous_registers_the_old_revision_again()
         world.task_definition.family()
     );
 }
+
+/// The revision a deploy-action revision names in its `deploy-action:replaces` tag.
+async fn replaces_tag(ecs: &aws_sdk_ecs::Client, revision: &str) -> Option<String> {
+    ecs.describe_task_definition()
+        .task_definition(revision)
+        .include(aws_sdk_ecs::types::TaskDefinitionField::Tags)
+        .send()
+        .await
+        .unwrap()
+        .tags()
+        .iter()
+        .find(|tag| tag.key() == Some("deploy-action:replaces"))
+        .and_then(|tag| tag.value().map(str::to_string))
+}
+
+/// A hotfix over a deployment whose tasks keep failing with the circuit breaker off: ECS keeps
+/// that deployment IN_PROGRESS for ever (API reference, "Deployment": it becomes FAILED only
+/// with the circuit breaker), so waiting for it would wait out `wait-timeout`. The hotfix
+/// supersedes it at once, says what it superseded, and replaces — for a later rollback — the
+/// revision that was serving, never the broken one.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hotfix_supersedes_a_deployment_that_keeps_failing() {
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let (world, repository) = EcsWorld::with_repository(&standins, "e2e/hotfix", None).await;
+    let serving = world
+        .task_definition
+        .task_definition_arn()
+        .unwrap()
+        .to_string();
+    standins.script_rollout(&world.service, "stuck", 1, 0).await;
+    let broken = staging_deploy(&standins, &repository, &world, &[("wait", "false")]).run();
+    assert_eq!(broken.code, 0, "{}", broken.log());
+    let broken_revision = broken.outputs["task-definition-arns"].clone();
+
+    let started = std::time::Instant::now();
+    let hotfix = staging_deploy(
+        &standins,
+        &repository,
+        &world,
+        &[("labels", "hotfix=1"), ("wait-timeout-minutes", "1")],
+    )
+    .run();
+    assert_eq!(hotfix.code, 0, "{}", hotfix.log());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(50),
+        "the hotfix waited for the failing deployment: {:?}",
+        started.elapsed()
+    );
+    let superseded = hotfix
+        .stdout
+        .lines()
+        .find(|line| line.contains("superseding it"))
+        .unwrap_or_else(|| panic!("no word of the superseded deployment: {}", hotfix.log()));
+    assert!(
+        superseded.contains(revision_name(&broken_revision))
+            && superseded.contains("failed task")
+            && superseded.contains("unable to consistently start tasks successfully"),
+        "{superseded}"
+    );
+    let fixed = hotfix.outputs["task-definition-arns"].clone();
+    assert_eq!(world.running(&ecs).await.as_deref(), Some(fixed.as_str()));
+    assert_eq!(hotfix.outputs["previous-task-definition-arns"], serving);
+    assert_eq!(
+        replaces_tag(&ecs, &fixed).await.as_deref(),
+        Some(serving.as_str()),
+        "a rollback of the hotfix must go back to what served, not to {broken_revision}"
+    );
+}
+
+/// `family:N` of a revision's ARN.
+fn revision_name(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap()
+}
+
+/// A deployment in progress that is healthy (its tasks start, none failed) is waited for before
+/// the next deploy updates the service, as before.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deploy_waits_for_a_healthy_deployment_in_progress() {
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let (world, repository) = EcsWorld::with_repository(&standins, "e2e/wait-healthy", None).await;
+    standins
+        .script_rollout(&world.service, "completed", 4, 0)
+        .await;
+    let first = staging_deploy(&standins, &repository, &world, &[("wait", "false")]).run();
+    assert_eq!(first.code, 0, "{}", first.log());
+    let slow = first.outputs["task-definition-arns"].clone();
+
+    let next = staging_deploy(&standins, &repository, &world, &[("labels", "next=1")]).run();
+    assert_eq!(next.code, 0, "{}", next.log());
+    assert!(
+        next.stdout
+            .contains("is still in progress; waiting for it before updating"),
+        "{}",
+        next.log()
+    );
+    assert!(!next.stdout.contains("superseding"), "{}", next.log());
+    assert_eq!(next.outputs["previous-task-definition-arns"], slow);
+    let now = next.outputs["task-definition-arns"].clone();
+    assert_eq!(world.running(&ecs).await.as_deref(), Some(now.as_str()));
+    assert_eq!(
+        replaces_tag(&ecs, &now).await.as_deref(),
+        Some(slow.as_str())
+    );
+}
+
+/// `pre-deploy-command` on a container whose entryPoint is `["sh", "-c"]`: RunTask's override
+/// replaces CMD only (ContainerOverride has no entryPoint, API reference), so words sent as they
+/// are would run `sh -c migrate --all` — `migrate` without its argument. The strict stand-in
+/// runs entryPoint + command as the container would, in a sandbox whose `migrate` fails only
+/// when it gets `--all`: the step must see that failure, then succeed once `migrate --all` passes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_migration_runs_what_was_written_through_a_shell_entry_point() {
+    use aws_sdk_ecs::types::ContainerDefinition;
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let (world, repository) = EcsWorld::with_repository(
+        &standins,
+        "e2e/shell-entry",
+        Some(aws_sdk_ecs::types::LaunchType::Fargate),
+    )
+    .await;
+    // The service's revision runs its api container through `sh -c`.
+    let td = &world.task_definition;
+    let containers: Vec<ContainerDefinition> = td
+        .container_definitions()
+        .iter()
+        .map(|c| {
+            let mut c = c.clone();
+            if c.name() == Some("api") {
+                c.entry_point = Some(vec!["sh".into(), "-c".into()]);
+            }
+            c
+        })
+        .collect();
+    let shell = ecs
+        .register_task_definition()
+        .set_family(td.family().map(str::to_string))
+        .set_network_mode(td.network_mode().cloned())
+        .set_requires_compatibilities(Some(td.requires_compatibilities().to_vec()))
+        .set_execution_role_arn(td.execution_role_arn().map(str::to_string))
+        .set_cpu(td.cpu().map(str::to_string))
+        .set_memory(td.memory().map(str::to_string))
+        .set_container_definitions(Some(containers))
+        .send()
+        .await
+        .unwrap();
+    let shell_revision = shell
+        .task_definition()
+        .unwrap()
+        .task_definition_arn()
+        .unwrap()
+        .to_string();
+    ecs.update_service()
+        .cluster(&world.cluster)
+        .service(&world.service)
+        .task_definition(&shell_revision)
+        .send()
+        .await
+        .unwrap();
+    let migrate = |body: &str| serde_json::json!({"cluster": world.cluster, "task_polls": 1, "sandbox": {"migrate": body}});
+
+    // `migrate --all` fails (exit 3); `migrate` alone would pass.
+    standins
+        .post_script(migrate("[ \"$1\" = \"--all\" ] && exit 3\nexit 0"))
+        .await;
+    let proxy = FaultProxy::start(&standins, &[]);
+    let mut action = staging_deploy(
+        &standins,
+        &repository,
+        &world,
+        &[("pre-deploy-command", "migrate --all")],
+    );
+    action.set("AWS_ENDPOINT_URL", &proxy.url);
+    let run = action.run();
+    assert_eq!(
+        run.code,
+        1,
+        "the migration's failure went unseen: {}",
+        run.log()
+    );
+    assert_eq!(
+        run.outputs["pre-deploy-exit-code"], "3",
+        "{}",
+        run.outputs_raw
+    );
+    assert!(
+        run.stdout
+            .contains("pre-deploy-command runs in api: sh -c 'migrate --all'"),
+        "the plan shows what will run: {}",
+        run.log()
+    );
+    let started = proxy
+        .requests()
+        .into_iter()
+        .find(|(operation, _)| operation == "RunTask")
+        .unwrap()
+        .1;
+    assert_eq!(
+        started["overrides"]["containerOverrides"][0]["command"],
+        serde_json::json!(["migrate --all"])
+    );
+    assert!(!proxy.calls().iter().any(|c| c == "UpdateService"));
+    assert_eq!(
+        world.running(&ecs).await.as_deref(),
+        Some(shell_revision.as_str())
+    );
+
+    // `migrate --all` passes (exit 0); `migrate` alone would fail: the rollout goes on.
+    standins
+        .post_script(migrate("[ \"$1\" = \"--all\" ] && exit 0\nexit 5"))
+        .await;
+    let run = staging_deploy(
+        &standins,
+        &repository,
+        &world,
+        &[("pre-deploy-command", "migrate --all")],
+    )
+    .run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(
+        run.outputs["pre-deploy-exit-code"], "0",
+        "{}",
+        run.outputs_raw
+    );
+    assert_ne!(
+        world.running(&ecs).await.as_deref(),
+        Some(shell_revision.as_str())
+    );
+}

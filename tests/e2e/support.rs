@@ -125,8 +125,9 @@ impl StandIns {
     }
 
     /// How the strict ECS stand-in ends the next rollout of `service`: `completed`, `failed`
-    /// (no automatic rollback) or `rollback` (a circuit-breaker rollback), after `polls`
-    /// DescribeServices and `stale_reads` answers with the service as it was.
+    /// (no automatic rollback), `rollback` (a circuit-breaker rollback) or `stuck` (in progress
+    /// for ever, its tasks failing: no circuit breaker), after `polls` DescribeServices and
+    /// `stale_reads` answers with the service as it was.
     pub async fn script_rollout(&self, service: &str, outcome: &str, polls: u32, stale_reads: u32) {
         self.post_script(serde_json::json!({
             "service": service, "outcome": outcome, "polls": polls, "stale_reads": stale_reads
