@@ -174,3 +174,77 @@ fn only_the_ecs_adapter_holds_an_ecs_client() {
         "ECS calls belong in src/aws/ecs.rs; these files hold an ECS client: {outside:?}"
     );
 }
+
+/// CONTRIBUTING's "Layout" names every top-level module of `src/`, and only files that exist:
+/// the map a newcomer reads first cannot drift from the code.
+#[test]
+fn contributing_lays_out_every_module_and_only_real_files() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = include_str!("../CONTRIBUTING.md");
+    let layout = text
+        .split("\n## Layout\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .unwrap_or_default();
+    let named: BTreeSet<String> = layout
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|quoted| quoted.starts_with("src/"))
+        .map(|path| path.trim_end_matches('/').to_string())
+        .collect();
+    assert!(!named.is_empty(), "CONTRIBUTING.md has no layout section");
+    let missing: Vec<&String> = named
+        .iter()
+        .filter(|path| !root.join(path).exists())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "CONTRIBUTING's layout names what does not exist: {missing:?}"
+    );
+    let mut unnamed = Vec::new();
+    for entry in std::fs::read_dir(root.join("src")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let module = name.strip_suffix(".rs").unwrap_or(&name);
+        let listed =
+            named.contains(&format!("src/{name}")) || named.contains(&format!("src/{module}"));
+        if !listed && !name.ends_with("tests.rs") {
+            unnamed.push(name);
+        }
+    }
+    assert!(
+        unnamed.is_empty(),
+        "CONTRIBUTING's layout leaves out: {unnamed:?}"
+    );
+}
+
+/// One placement for unit tests (CONTRIBUTING, "Tests"): a file of their own beside the code —
+/// `<name>_tests.rs` for `<name>.rs`, `tests.rs` for a folder's `mod.rs` — never inline.
+#[test]
+fn unit_tests_live_in_files_of_their_own() {
+    let root = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"));
+    let mut pending = vec![root.clone()];
+    let mut inline = Vec::new();
+    while let Some(path) = pending.pop() {
+        if path.is_dir() {
+            pending.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let relative = path.strip_prefix(&root).unwrap().display().to_string();
+        if !relative.ends_with(".rs") || relative.ends_with("tests.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for pair in lines.windows(3) {
+            let declares_inline = pair[0] == "#[cfg(test)]"
+                && [pair[1], pair[2]]
+                    .iter()
+                    .any(|line| line.starts_with("mod ") && line.ends_with('{'));
+            if declares_inline {
+                inline.push(relative.clone());
+            }
+        }
+    }
+    assert!(inline.is_empty(), "inline test modules: {inline:?}");
+}

@@ -17,13 +17,5 @@ pub fn seconds<S: serde::Serializer>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn seconds_keep_one_decimal() {
-        assert_eq!(rounded_seconds(Duration::from_millis(83_449)), 83.4);
-        assert_eq!(rounded_seconds(Duration::from_millis(94_050)), 94.1);
-        assert_eq!(rounded_seconds(Duration::ZERO), 0.0);
-    }
-}
+#[path = "json_tests.rs"]
+mod tests;

@@ -506,7 +506,7 @@ async fn dry_run(plan: &Plan, console: &Console, release: &mut Release) -> Resul
         if let Some(deployment) = &github.deployment {
             actions.push(format!(
                 "would create a GitHub deployment of {} to `{}` (in_progress, then success or failure)",
-                plan.source.sha, deployment.environment
+                plan.source.sha, deployment.github_environment
             ));
         }
         for action in actions {

@@ -140,6 +140,8 @@ pub struct Applied {
     pub path: Option<PathBuf>,
     /// The chosen environment's container tables.
     pub containers: Vec<ContainerTable>,
+    /// The tag of every environment of the file: tags another environment's run must not write.
+    pub environment_tags: Vec<String>,
 }
 
 /// Read the file `config` names (or the default one) and merge it under the given inputs.
@@ -183,6 +185,7 @@ pub fn apply(inputs: &Inputs, environment: Option<&str>) -> Result<Applied, Plan
                 origins: given_origins(),
                 path: None,
                 containers: Vec::new(),
+                environment_tags: Vec::new(),
             });
         }
         Err(error) => {
@@ -249,6 +252,7 @@ pub fn apply(inputs: &Inputs, environment: Option<&str>) -> Result<Applied, Plan
         origins,
         containers: chosen.containers.clone(),
         path: Some(path),
+        environment_tags: file.environments.iter().map(|e| e.tag.clone()).collect(),
     })
 }
 

@@ -289,7 +289,7 @@ fn missing_service(
 
 /// Only services on the ECS deployment controller take a new revision through UpdateService:
 /// ECS refuses it for CODE_DEPLOY (blue/green) and EXTERNAL ones. Said before anything is built.
-fn check_controller(service: &Service) -> Result<()> {
+pub(crate) fn check_controller(service: &Service) -> Result<()> {
     use aws_sdk_ecs::types::DeploymentControllerType;
     let name = service.service_name().unwrap_or_default();
     let controller = service
@@ -507,7 +507,19 @@ async fn register_revisions(
             revisions.insert(base, None);
             continue;
         }
-        let tags = task_definition::revision_tags(&target.tags, &target.serving, commit);
+        let (tags, dropped) = task_definition::revision_tags(&target.tags, &target.serving, commit);
+        if !dropped.is_empty() {
+            console.warning(
+                "task-definition tags",
+                &format!(
+                    "{} has {} tags and ECS allows {}: the new revision leaves out {} to carry deploy-action:replaces and deploy-action:commit (what rollback reads)",
+                    revision_of(target.task_definition_arn()),
+                    target.tags.len(),
+                    task_definition::MAX_TAGS,
+                    dropped.join(", ")
+                ),
+            );
+        }
         let task_definition = ecs.register(&rendered.task_definition, &tags).await?;
         let arn = task_definition
             .task_definition_arn()

@@ -106,6 +106,10 @@ pub async fn roll_back(
             failure.reason().unwrap_or("not found")
         ));
     }
+    for service in &services {
+        // CODE_DEPLOY and EXTERNAL services take no revision through UpdateService, back or not.
+        super::check_controller(service)?;
+    }
     let mut moves = Vec::new();
     for service in &services {
         let name = service.service_name().unwrap_or_default().to_string();

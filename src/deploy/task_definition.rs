@@ -154,16 +154,38 @@ pub const REPLACES_TAG: &str = "deploy-action:replaces";
 /// The tag naming the commit the revision was built from.
 pub const COMMIT_TAG: &str = "deploy-action:commit";
 
-/// The base revision's tags (copied), with ours set: the revision replaced and the commit.
-pub fn revision_tags(copied: &[Tag], replaces: &str, commit: &str) -> Vec<Tag> {
+/// ECS allows at most 50 tags on a task definition ("Tag", API reference: "Maximum number of
+/// tags per resource - 50").
+pub const MAX_TAGS: usize = 50;
+
+/// The base revision's tags (copied), with ours set: the revision replaced and the commit —
+/// within ECS's 50. When the base has too many to add ours, the last ones copied are left out:
+/// their keys come back second, for the log.
+pub fn revision_tags(copied: &[Tag], replaces: &str, commit: &str) -> (Vec<Tag>, Vec<String>) {
     let mut tags: Vec<Tag> = copied
         .iter()
         .filter(|tag| !matches!(tag.key(), Some(REPLACES_TAG | COMMIT_TAG)))
+        // "Do not use aws:, AWS:, or any upper or lowercase combination of such as a prefix …
+        // You cannot edit or delete tag keys or values with this prefix" ("Tag", API reference):
+        // AWS sets them (CloudFormation's aws:cloudformation:*), and RegisterTaskDefinition
+        // refuses them.
+        .filter(|tag| {
+            !tag.key()
+                .unwrap_or_default()
+                .to_ascii_lowercase()
+                .starts_with("aws:")
+        })
         .cloned()
+        .collect();
+    let room = MAX_TAGS - 2;
+    let dropped = tags
+        .split_off(room.min(tags.len()))
+        .iter()
+        .map(|tag| tag.key().unwrap_or("?").to_string())
         .collect();
     tags.push(Tag::builder().key(REPLACES_TAG).value(replaces).build());
     tags.push(Tag::builder().key(COMMIT_TAG).value(commit).build());
-    tags
+    (tags, dropped)
 }
 
 /// The container changes fit `base`: the containers the config file names exist, and secrets

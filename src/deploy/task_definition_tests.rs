@@ -365,3 +365,29 @@ fn variables_and_secrets_are_set_and_unset_and_nothing_else_changes() {
             .contains("ghost")
     );
 }
+
+/// The base's tags plus ours stay within ECS's 50; what had to go is named, and ours are kept.
+#[test]
+fn revision_tags_stay_within_fifty() {
+    let tag = |key: String| Tag::builder().key(key).value("v").build();
+    let few: Vec<Tag> = (0..3).map(|i| tag(format!("team-{i}"))).collect();
+    let (tags, dropped) = revision_tags(&few, "arn:td/a:1", "abc");
+    assert_eq!((tags.len(), dropped.len()), (5, 0));
+    let many: Vec<Tag> = (0..50).map(|i| tag(format!("k{i:02}"))).collect();
+    let (tags, dropped) = revision_tags(&many, "arn:td/a:1", "abc");
+    assert_eq!(tags.len(), MAX_TAGS);
+    assert_eq!(dropped, ["k48", "k49"]);
+    assert_eq!(tags[MAX_TAGS - 2].key(), Some(REPLACES_TAG));
+    assert_eq!(tags[MAX_TAGS - 1].key(), Some(COMMIT_TAG));
+    // Tags AWS set (aws: prefix) are neither copied nor counted: RegisterTaskDefinition refuses them.
+    let mut stack = few.clone();
+    stack.push(tag("aws:cloudformation:stack-name".into()));
+    stack.push(tag("AWS:Other".into()));
+    let (tags, _) = revision_tags(&stack, "arn:td/a:1", "abc");
+    assert_eq!(tags.len(), 5, "{tags:?}");
+    // Ours from an earlier deploy are replaced, not counted twice.
+    let mut ours_before = many[..48].to_vec();
+    ours_before.push(tag(REPLACES_TAG.into()));
+    let (tags, dropped) = revision_tags(&ours_before, "arn:td/a:2", "def");
+    assert_eq!((tags.len(), dropped.len()), (MAX_TAGS, 0));
+}

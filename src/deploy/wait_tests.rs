@@ -361,3 +361,402 @@ async fn services_waited_on_together_share_their_polls() {
         rule.num_calls()
     );
 }
+
+/// The pure decisions: "done, failed or still going", a failing deployment, the serving revision.
+mod decisions {
+    use super::super::*;
+    use DeploymentRolloutState::*;
+    use aws_sdk_ecs::types::Deployment;
+
+    const OURS: &str = "arn:td/back-end:8";
+    const OLD: &str = "arn:td/back-end:7";
+    const OUR_ID: &str = "ecs-svc/ours";
+
+    fn deployment(
+        id: &str,
+        status: &str,
+        td: &str,
+        state: Option<DeploymentRolloutState>,
+        running: i32,
+        pending: i32,
+    ) -> Deployment {
+        let mut builder = Deployment::builder()
+            .id(id)
+            .status(status)
+            .task_definition(td)
+            .desired_count(2)
+            .running_count(running)
+            .pending_count(pending)
+            .rollout_state_reason("reason");
+        if let Some(state) = state {
+            builder = builder.rollout_state(state);
+        }
+        builder.build()
+    }
+
+    fn service(td: &str, deployments: Vec<Deployment>, running: i32) -> Service {
+        Service::builder()
+            .service_name("api")
+            .task_definition(td)
+            .set_deployments(Some(deployments))
+            .desired_count(2)
+            .running_count(running)
+            .pending_count(2 - running)
+            .build()
+    }
+
+    fn outcome(progress: Progress) -> &'static str {
+        match progress {
+            Progress::Done { .. } => "done",
+            Progress::Waiting { .. } => "waiting",
+            Progress::NotVisible(_) => "not visible",
+            Progress::Failed(_) => "failed",
+        }
+    }
+
+    /// Failing means in progress with failed tasks and none running: ECS keeps such a
+    /// deployment IN_PROGRESS without the circuit breaker ("Deployment", API reference). A
+    /// slow but healthy one, or one whose failures are behind it, is waited for as before.
+    #[test]
+    fn a_failing_deployment_is_told_from_a_progressing_one() {
+        let with_failures = |running, failed| {
+            let mut primary = deployment(OUR_ID, "PRIMARY", OURS, Some(InProgress), running, 2);
+            primary.failed_tasks = failed;
+            service(
+                OURS,
+                vec![
+                    primary,
+                    deployment("ecs-svc/old", "ACTIVE", OLD, Some(Completed), 2, 0),
+                ],
+                2,
+            )
+        };
+        let stuck = with_failures(0, 3);
+        let found = failing(&stuck).unwrap();
+        assert_eq!((found.id.as_str(), found.failed_tasks), (OUR_ID, 3));
+        assert_eq!(serving_revision(&stuck), OLD, "never the failing revision");
+        assert!(
+            found
+                .to_string()
+                .contains("back-end:8 is failing (3 failed tasks, none running")
+        );
+        for (why, service) in [
+            ("no task failed yet", with_failures(0, 0)),
+            ("some of it runs", with_failures(1, 2)),
+        ] {
+            assert_eq!(failing(&service), None, "{why}");
+            assert_eq!(serving_revision(&service), OURS, "{why}");
+            assert!(busy(&service).is_some(), "{why}: still waited for");
+        }
+        let mut circuit_breaker = with_failures(0, 3);
+        circuit_breaker.deployments.as_mut().unwrap()[0].rollout_state = Some(Failed);
+        assert_eq!(
+            failing(&circuit_breaker),
+            None,
+            "a FAILED deployment has ended"
+        );
+    }
+
+    /// Followed by the id UpdateService answered with (ECS's documented way; the official
+    /// deploy action does the same).
+    #[test]
+    fn decisions_by_deployment_id() {
+        let followed = Followed {
+            deployment_id: Some(OUR_ID.into()),
+            task_definition: OURS.into(),
+        };
+        let ours =
+            |state, running, pending| deployment(OUR_ID, "PRIMARY", OURS, state, running, pending);
+        let table = [
+            (
+                "completed",
+                service(OURS, vec![ours(Some(Completed), 2, 0)], 2),
+                "done",
+            ),
+            (
+                "in progress, the old one draining",
+                service(
+                    OURS,
+                    vec![
+                        ours(Some(InProgress), 1, 1),
+                        deployment("ecs-svc/old", "ACTIVE", OLD, Some(Completed), 2, 0),
+                    ],
+                    3,
+                ),
+                "waiting",
+            ),
+            (
+                "failed",
+                service(OURS, vec![ours(Some(Failed), 0, 0)], 0),
+                "failed",
+            ),
+            (
+                "circuit-breaker rollback: ours FAILED, a new PRIMARY on the old revision",
+                service(
+                    OLD,
+                    vec![
+                        deployment("ecs-svc/back", "PRIMARY", OLD, Some(InProgress), 1, 1),
+                        deployment(OUR_ID, "ACTIVE", OURS, Some(Failed), 0, 0),
+                    ],
+                    1,
+                ),
+                "failed",
+            ),
+            (
+                "a newer deploy replaced ours",
+                service(
+                    "arn:td/back-end:9",
+                    vec![
+                        deployment(
+                            "ecs-svc/newer",
+                            "PRIMARY",
+                            "arn:td/back-end:9",
+                            Some(InProgress),
+                            0,
+                            2,
+                        ),
+                        deployment(OUR_ID, "ACTIVE", OURS, Some(InProgress), 1, 0),
+                    ],
+                    1,
+                ),
+                "failed",
+            ),
+            (
+                "a stale read: the old revision and its deployment",
+                service(
+                    OLD,
+                    vec![deployment(
+                        "ecs-svc/old",
+                        "PRIMARY",
+                        OLD,
+                        Some(Completed),
+                        2,
+                        0,
+                    )],
+                    2,
+                ),
+                "not visible",
+            ),
+            (
+                "a forced redeploy: the COMPLETED deployment before ours shares the revision",
+                service(
+                    OURS,
+                    vec![
+                        ours(Some(InProgress), 0, 2),
+                        deployment("ecs-svc/before", "ACTIVE", OURS, Some(Completed), 2, 0),
+                    ],
+                    2,
+                ),
+                "waiting",
+            ),
+            (
+                "no rollout state, only ours, all running",
+                service(OURS, vec![ours(None, 2, 0)], 2),
+                "done",
+            ),
+            (
+                "no rollout state, the old one draining",
+                service(
+                    OURS,
+                    vec![
+                        ours(None, 2, 0),
+                        deployment("ecs-svc/old", "ACTIVE", OLD, None, 1, 0),
+                    ],
+                    3,
+                ),
+                "waiting",
+            ),
+        ];
+        for (case, service, expected) in table {
+            assert_eq!(outcome(assess(&service, &followed)), expected, "{case}");
+        }
+    }
+
+    /// Without an id (an answer that named no deployment of ours): judged by the revision, and
+    /// another revision is "not visible yet", never at once a rollback.
+    #[test]
+    fn decisions_by_revision() {
+        let followed = Followed {
+            deployment_id: None,
+            task_definition: OURS.into(),
+        };
+        let table = [
+            (
+                "the old revision (a stale read, or a rollback: the grace period decides)",
+                service(
+                    OLD,
+                    vec![deployment(
+                        "ecs-svc/old",
+                        "PRIMARY",
+                        OLD,
+                        Some(InProgress),
+                        2,
+                        0,
+                    )],
+                    2,
+                ),
+                "not visible",
+            ),
+            (
+                "a deployment of ours completed",
+                service(
+                    OURS,
+                    vec![deployment(
+                        "ecs-svc/x",
+                        "PRIMARY",
+                        OURS,
+                        Some(Completed),
+                        2,
+                        0,
+                    )],
+                    2,
+                ),
+                "done",
+            ),
+            (
+                "no deployment on ours, counts match",
+                service(
+                    OURS,
+                    vec![deployment(
+                        "ecs-svc/old",
+                        "PRIMARY",
+                        OLD,
+                        Some(Completed),
+                        2,
+                        0,
+                    )],
+                    2,
+                ),
+                "done",
+            ),
+            (
+                "no deployment on ours, counts short",
+                service(
+                    OURS,
+                    vec![deployment(
+                        "ecs-svc/old",
+                        "PRIMARY",
+                        OLD,
+                        Some(Completed),
+                        2,
+                        0,
+                    )],
+                    1,
+                ),
+                "waiting",
+            ),
+        ];
+        for (case, service, expected) in table {
+            assert_eq!(outcome(assess(&service, &followed)), expected, "{case}");
+        }
+    }
+
+    #[test]
+    fn the_id_comes_from_the_primary_deployment_of_our_revision() {
+        let answer = service(
+            OURS,
+            vec![
+                deployment("ecs-svc/old", "ACTIVE", OURS, Some(Completed), 2, 0),
+                deployment(OUR_ID, "PRIMARY", OURS, Some(InProgress), 0, 0),
+            ],
+            2,
+        );
+        assert_eq!(
+            Followed::from_update(Some(&answer), OURS)
+                .deployment_id
+                .as_deref(),
+            Some(OUR_ID)
+        );
+        // A PRIMARY of another revision (moto: its CreateService deployment) is not ours.
+        let stand_in = service(
+            OURS,
+            vec![deployment("ecs-svc/create", "PRIMARY", OLD, None, 2, 0)],
+            2,
+        );
+        assert_eq!(
+            Followed::from_update(Some(&stand_in), OURS).deployment_id,
+            None
+        );
+        assert_eq!(Followed::from_update(None, OURS).deployment_id, None);
+    }
+
+    #[test]
+    fn polls_every_two_then_three_seconds() {
+        assert_eq!(poll_delay(Duration::ZERO), Duration::from_secs(2));
+        assert_eq!(poll_delay(Duration::from_secs(29)), Duration::from_secs(2));
+        assert_eq!(poll_delay(Duration::from_secs(60)), Duration::from_secs(3));
+        assert_eq!(
+            poll_delay(Duration::from_secs(3600)),
+            Duration::from_secs(3)
+        );
+    }
+
+    #[test]
+    fn by_revision_all_running_but_one_more_pending_is_waiting() {
+        let followed = Followed {
+            deployment_id: None,
+            task_definition: OURS.into(),
+        };
+        let mut pending = service(
+            OURS,
+            vec![deployment(
+                "ecs-svc/old",
+                "PRIMARY",
+                OLD,
+                Some(Completed),
+                2,
+                0,
+            )],
+            2,
+        );
+        pending.pending_count = 1;
+        assert_eq!(outcome(assess(&pending, &followed)), "waiting");
+    }
+
+    #[test]
+    fn a_service_is_busy_while_another_deployment_runs_or_drains() {
+        let idle = service(
+            OLD,
+            vec![deployment(
+                "ecs-svc/old",
+                "PRIMARY",
+                OLD,
+                Some(Completed),
+                2,
+                0,
+            )],
+            2,
+        );
+        assert_eq!(busy(&idle), None);
+        let rolling = service(
+            OLD,
+            vec![deployment(
+                "ecs-svc/old",
+                "PRIMARY",
+                OLD,
+                Some(InProgress),
+                1,
+                1,
+            )],
+            1,
+        );
+        assert!(
+            busy(&rolling)
+                .unwrap()
+                .contains("ecs-svc/old of arn:td/back-end:7 is still in progress")
+        );
+        let draining = service(
+            OURS,
+            vec![
+                deployment(OUR_ID, "PRIMARY", OURS, None, 2, 0),
+                deployment("ecs-svc/old", "ACTIVE", OLD, None, 1, 0),
+            ],
+            3,
+        );
+        assert!(
+            busy(&draining)
+                .unwrap()
+                .contains("2 deployments are still active")
+        );
+    }
+}

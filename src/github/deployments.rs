@@ -43,7 +43,7 @@ pub async fn start(
     let id = create(
         github,
         sha,
-        &wanted.environment,
+        &wanted.github_environment,
         wanted.production,
         run_id,
         console,

@@ -351,7 +351,7 @@ pub fn permissions_policy(request: &PolicyRequest) -> Value {
             "Resource": format!("arn:{partition}:ecr:{region}:{registry_account}:repository/{}", request.ecr_repository),
         }),
     ];
-    if let Some(cluster) = &request.cluster {
+    if let Some(cluster) = request.cluster.as_deref().map(name_in_arn) {
         let services: Vec<String> = if request.services.is_empty() {
             vec![format!(
                 "arn:{partition}:ecs:{region}:{account}:service/{cluster}/*"
@@ -361,6 +361,7 @@ pub fn permissions_policy(request: &PolicyRequest) -> Value {
                 .services
                 .iter()
                 .map(|service| {
+                    let service = name_in_arn(service);
                     format!("arn:{partition}:ecs:{region}:{account}:service/{cluster}/{service}")
                 })
                 .collect()
@@ -426,7 +427,10 @@ pub fn permissions_policy(request: &PolicyRequest) -> Value {
             }));
         }
     }
-    if let (true, Some(cluster)) = (request.pre_deploy, &request.cluster) {
+    if let (true, Some(cluster)) = (
+        request.pre_deploy,
+        request.cluster.as_deref().map(name_in_arn),
+    ) {
         // The one-off task of pre-deploy-command: started only in the services' cluster (RunTask
         // is scoped by the ecs:cluster condition key; its resource is the task definition, whose
         // family the command does not know), stopped there on a timeout.
@@ -448,6 +452,17 @@ pub fn permissions_policy(request: &PolicyRequest) -> Value {
         ]);
     }
     json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// A cluster or service as `--cluster`/`--service` may name it — a name, or an ARN
+/// (`arn:…:cluster/NAME`, `arn:…:service/CLUSTER/NAME`, the old `arn:…:service/NAME`) — by name:
+/// the policy builds the ARNs itself.
+fn name_in_arn(named: &str) -> &str {
+    if named.starts_with("arn:") {
+        named.rsplit('/').next().unwrap_or(named)
+    } else {
+        named
+    }
 }
 
 #[cfg(test)]

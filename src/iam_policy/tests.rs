@@ -388,3 +388,20 @@ fn task_definitions_that_pass_no_role_get_no_pass_role() {
         json!(["arn:aws:iam::633607774026:role/back-end-task"])
     );
 }
+
+/// `--cluster` and `--service` as ARNs (what `aws ecs list-services` prints) give the same policy
+/// as names — not `service/arn:…/arn:…`.
+#[test]
+fn cluster_and_service_arns_give_the_policy_of_their_names() {
+    let by_name = permissions_policy(&request());
+    let by_arn = permissions_policy(&PolicyRequest {
+        cluster: Some("arn:aws:ecs:us-east-2:633607774026:cluster/back-end-production".into()),
+        services: vec![
+            "arn:aws:ecs:us-east-2:633607774026:service/back-end-production/back-end-production"
+                .into(),
+        ],
+        ..request()
+    });
+    assert_eq!(by_arn, by_name);
+    assert!(!by_arn.to_string().contains("service/arn:"), "{by_arn}");
+}

@@ -14,6 +14,10 @@ pub struct CacheContext {
     pub gha: Option<GhaCache>,
     /// The buildx at hand reads the v2 service's settings (`ACTIONS_RESULTS_URL`): v0.21+.
     pub buildx_reads_v2: bool,
+    /// The builder is BuildKit on another machine (`builder: tcp://…`). The gha cache is
+    /// exported by BuildKit itself, with the runner's token — the same access token as the OIDC
+    /// request token (actions/runner `ContainerActionHandler`) — so it must stay on this machine.
+    pub remote_builder: bool,
 }
 
 /// The cache, and a note when it differs from what was asked for.
@@ -43,6 +47,12 @@ pub fn resolve(
         None => false,
     };
     match (mode, context.builder) {
+        (CacheMode::Auto | CacheMode::Gha, Builder::Buildx) if context.remote_builder => (
+            registry,
+            (mode == CacheMode::Gha || gha_usable).then(|| {
+                "cache: the gha cache would hand the runner's token (the same token that asks for OIDC tokens) to the remote BuildKit; using the registry cache".into()
+            }),
+        ),
         (CacheMode::None, _) => (Cache::None, None),
         (CacheMode::Auto | CacheMode::Gha, Builder::Buildx) if gha_usable => (
             Cache::Gha {
@@ -88,62 +98,5 @@ pub fn buildx_reads_gha_v2(version_output: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn resolution() {
-        let repo = "123.dkr.ecr.us-east-2.amazonaws.com/back-end";
-        let gha = |version| Cache::Gha {
-            scope: "back-end-staging".into(),
-            version,
-        };
-        let registry = Cache::Registry {
-            reference: format!("{repo}:buildcache-staging"),
-        };
-        let inline = Cache::Inline {
-            from: format!("{repo}:staging"),
-        };
-        let (buildx, engine) = (Builder::Buildx, Builder::EngineBuildKit);
-        let (v1, v2) = (Some(GhaCache::V1), Some(GhaCache::V2));
-        // (mode, builder, service offered, buildx reads v2, cache, noted)
-        let table = [
-            (CacheMode::Auto, buildx, v2, true, gha(2), false),
-            // GitHub Enterprise Server: only the v1 service.
-            (CacheMode::Auto, buildx, v1, false, gha(1), false),
-            // An old buildx on github.com would drop the cache silently: registry, said so.
-            (CacheMode::Auto, buildx, v2, false, registry.clone(), true),
-            (CacheMode::Auto, buildx, None, true, registry.clone(), false),
-            (CacheMode::Auto, engine, v2, false, inline.clone(), false),
-            (CacheMode::Gha, buildx, v2, true, gha(2), false),
-            (CacheMode::Gha, buildx, None, true, registry.clone(), true),
-            (CacheMode::Gha, engine, v2, false, inline.clone(), true),
-            (CacheMode::Registry, buildx, v2, true, registry, false),
-            (CacheMode::Registry, engine, None, false, inline, false),
-            (CacheMode::None, buildx, v2, true, Cache::None, false),
-        ];
-        for (mode, builder, gha, buildx_reads_v2, expected, noted) in table {
-            let context = CacheContext {
-                builder,
-                gha,
-                buildx_reads_v2,
-            };
-            let (cache, note) = resolve(mode, context, repo, "staging");
-            assert_eq!(cache, expected, "{mode:?} {context:?}");
-            assert_eq!(note.is_some(), noted, "{mode:?} {context:?}");
-        }
-    }
-
-    #[test]
-    fn buildx_versions() {
-        assert!(buildx_reads_gha_v2("github.com/docker/buildx v0.21.0 fake"));
-        assert!(buildx_reads_gha_v2(
-            "github.com/docker/buildx 0.23.0+ds1 0.23.0"
-        ));
-        assert!(buildx_reads_gha_v2("github.com/docker/buildx v1.0.0 abc"));
-        assert!(!buildx_reads_gha_v2(
-            "github.com/docker/buildx v0.19.3 48d6a39"
-        ));
-        assert!(!buildx_reads_gha_v2("no version here"));
-    }
-}
+#[path = "cache_tests.rs"]
+mod tests;

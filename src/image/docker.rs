@@ -23,9 +23,8 @@ use tokio::process::Command;
 const EVIDENCE_LINES: usize = 40;
 
 /// The environment variables the docker CLI and its buildx plugin are given; nothing else is.
-/// The daemon's address and TLS settings, proxies and CA bundles, the temp directory, and the
-/// Actions cache service's URL and token (buildx's `type=gha` cache reads them from the
-/// environment, and they reach only the cache service).
+/// The daemon's address and TLS settings, proxies and CA bundles, the temp directory — and, only
+/// for the gha cache with a builder on this machine, [`ACTIONS_CACHE_ENV`].
 pub const PASSED_ENV: &[&str] = &[
     "PATH",
     "HOME",
@@ -44,6 +43,13 @@ pub const PASSED_ENV: &[&str] = &[
     "http_proxy",
     "https_proxy",
     "no_proxy",
+];
+
+/// The Actions cache service's URL and token: buildx's `type=gha` cache reads them from the
+/// environment. `ACTIONS_RUNTIME_TOKEN` is the same access token as the OIDC request token
+/// (actions/runner `ContainerActionHandler`), so it goes to the docker CLI only when the gha
+/// cache is used, and that never with a remote BuildKit (`cache::CacheContext::remote_builder`).
+pub const ACTIONS_CACHE_ENV: &[&str] = &[
     "ACTIONS_RUNTIME_TOKEN",
     "ACTIONS_CACHE_URL",
     "ACTIONS_RESULTS_URL",
@@ -53,6 +59,8 @@ pub const PASSED_ENV: &[&str] = &[
 pub struct Docker {
     program: PathBuf,
     config: tempfile::TempDir,
+    /// Whether the commands get [`ACTIONS_CACHE_ENV`].
+    actions_cache: bool,
 }
 
 /// What a finished command printed.
@@ -79,7 +87,16 @@ impl Docker {
             .permissions(std::fs::Permissions::from_mode(0o700))
             .tempdir()
             .context("creating a private DOCKER_CONFIG directory")?;
-        Ok(Self { program, config })
+        Ok(Self {
+            program,
+            config,
+            actions_cache: false,
+        })
+    }
+
+    /// Give later commands the Actions cache service's URL and token (the gha cache).
+    pub fn pass_actions_cache(&mut self, pass: bool) {
+        self.actions_cache = pass;
     }
 
     pub fn config_dir(&self) -> &Path {
@@ -184,6 +201,12 @@ impl Docker {
             .args(args)
             .env_clear()
             .envs(passed_env())
+            .envs(
+                ACTIONS_CACHE_ENV
+                    .iter()
+                    .filter(|_| self.actions_cache)
+                    .filter_map(|key| std::env::var_os(key).map(|value| (*key, value))),
+            )
             .env("DOCKER_CONFIG", self.config.path())
             .env("DOCKER_BUILDKIT", "1")
             .kill_on_drop(true);
@@ -228,16 +251,5 @@ fn link_cli_plugins(config: &Path) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_private_config_is_0700_and_gone_when_dropped() {
-        let docker = Docker::with_program("docker".into()).unwrap();
-        let dir = docker.config_dir().to_path_buf();
-        let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o700);
-        drop(docker);
-        assert!(!dir.exists());
-    }
-}
+#[path = "docker_tests.rs"]
+mod tests;

@@ -262,7 +262,7 @@ async fn build_and_push(
     tags: &[String],
     console: &Console,
 ) -> Result<(String, Origin)> {
-    let docker = Docker::new(&build.docker)?;
+    let mut docker = Docker::new(&build.docker)?;
     docker.login(host, &login.username, &login.password).await?;
     let buildx_version = match build.path {
         BuildPath::Engine => None,
@@ -286,6 +286,7 @@ async fn build_and_push(
         buildx_reads_v2: buildx_version
             .as_deref()
             .is_some_and(cache::buildx_reads_gha_v2),
+        remote_builder: matches!(&build.builder, Some(BuilderChoice::Endpoint(endpoint)) if endpoint.starts_with("tcp://")),
     };
     let (cache, note) = cache::resolve(
         build.cache,
@@ -296,6 +297,8 @@ async fn build_and_push(
     if let Some(note) = &note {
         console.warning("cache", note);
     }
+    // The runner's cache URLs and token go to the docker CLI only for the gha cache.
+    docker.pass_actions_cache(matches!(cache, Cache::Gha { .. }));
     let request = BuildRequest {
         build,
         references: tags

@@ -25,7 +25,8 @@ pub struct GitHubPlan {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeploymentPlan {
-    pub environment: String,
+    /// The GitHub environment (`github-environment`): protection rules, deployments.
+    pub github_environment: String,
     pub environment_url: Option<String>,
     pub production: bool,
 }
@@ -121,7 +122,7 @@ pub(super) fn resolve_github(
         token,
         repository,
         deployment: deployment.then(|| DeploymentPlan {
-            environment,
+            github_environment: environment,
             environment_url: args.environment_url.clone(),
             production,
         }),

@@ -8,13 +8,20 @@ use super::{
 use crate::inputs::{InputArgs, RunContext};
 use std::path::PathBuf;
 
+/// The environment tag this run pushes, and every environment tag of the repository.
+pub(super) struct EnvironmentTags<'a> {
+    pub this: &'a str,
+    pub all: &'a [String],
+}
+
 pub(super) fn resolve_image(
     args: &InputArgs,
     run: &RunContext,
-    environment: &str,
+    environments: &EnvironmentTags<'_>,
     sha: &str,
     promote: bool,
 ) -> Result<(ImagePlan, Work), PlanError> {
+    let environment = environments.this;
     let repository = required(
         &args.ecr_repository,
         "ecr-repository",
@@ -57,6 +64,7 @@ pub(super) fn resolve_image(
                 "one Docker tag a line, e.g. `v1.4.2`",
             )
         })?;
+        check_extra_tag(tag, environments)?;
         if !tags.iter().any(|t| t == tag) {
             tags.push(tag.to_string());
         }
@@ -121,6 +129,37 @@ pub(super) fn resolve_image(
         immutable_tags,
     };
     Ok((image, work))
+}
+
+/// An extra tag may not be a tag the action itself gives meaning to. With one role and one
+/// repository for every branch (the seed's setup), a feature branch that could push `prod`, a
+/// `sha-` tag (a promotion ships the image `sha-<7>` names) or a `buildcache-` tag (the cache
+/// prod's build reads) would plant its own image in production.
+fn check_extra_tag(tag: &str, environments: &EnvironmentTags<'_>) -> Result<(), PlanError> {
+    let refused = |why: String| {
+        Err(PlanError::new(
+            "extra-tags",
+            format!("`{tag}` {why}"),
+            "a tag of your own, such as `v1.4.2` or `nightly`: not an environment's tag, `sha-…` or `buildcache-…`",
+        ))
+    };
+    let lower = tag.to_ascii_lowercase();
+    if lower.starts_with("sha-") {
+        return refused(
+            "is the kind of tag that names a commit's image (sha-<7>), which promotion trusts"
+                .into(),
+        );
+    }
+    if lower.starts_with("buildcache") {
+        return refused("is the kind of tag the build cache lives under".into());
+    }
+    if tag != environments.this && environments.all.iter().any(|other| other == tag) {
+        return refused(format!(
+            "is another environment's tag: a run that pushes `{}` may not move it",
+            environments.this
+        ));
+    }
+    Ok(())
 }
 
 /// `promote-from`, by default the commit's own `sha-<7>` tag: the image built from exactly this
@@ -328,7 +367,7 @@ pub(super) fn resolve_build(args: &InputArgs, run: &RunContext) -> Result<BuildP
         target,
         platforms,
         build_args: key_values(args.build_args.as_deref(), "build-args", "_")?,
-        labels: key_values(args.labels.as_deref(), "labels", "_.-/")?,
+        labels: user_labels(args)?,
         secrets,
         provenance: parse_flag(&args.provenance, "provenance", false)?,
         cache,
@@ -413,4 +452,23 @@ fn resolve_build_path(value: Option<&str>) -> Result<BuildPath, PlanError> {
             "`buildx` or `engine`, or unset to choose by what the machine offers",
         )),
     }
+}
+
+/// `labels`, without the ones the action sets: `org.opencontainers.image.revision` is the commit
+/// a promotion trusts, and a branch must not forge it (nor the other standard ones).
+fn user_labels(args: &InputArgs) -> Result<Vec<(String, String)>, PlanError> {
+    let labels = key_values(args.labels.as_deref(), "labels", "_.-/")?;
+    if let Some((key, _)) = labels
+        .iter()
+        .find(|(key, _)| key.starts_with("org.opencontainers.image."))
+    {
+        return Err(PlanError::new(
+            "labels",
+            format!(
+                "`{key}` is a label the action sets (the image's commit, source, ref and time)"
+            ),
+            "labels of your own namespace, e.g. `com.example.team=backend`",
+        ));
+    }
+    Ok(labels)
 }

@@ -374,16 +374,21 @@ fn resolve_applied(applied: &crate::config::Applied, intent: Intent) -> Result<P
             false,
         )?,
     )?;
-    let source = resolve_source(inputs)?;
+    let source = resolve_source(inputs, intent)?;
     let environment = match &applied.environment {
         Some((_, tag)) => tag.clone(),
+        // An operation without a ref names its services itself; no environment tag is used.
+        None if source.git_ref.is_empty() => "none".to_string(),
         None => resolve_environment(args, &source.git_ref)?,
     };
     let auth = auth::resolve_auth(inputs, &region)?;
     let (image, work) = image::resolve_image(
         args,
         run,
-        &environment,
+        &image::EnvironmentTags {
+            this: &environment,
+            all: &environment_tags(args, applied)?,
+        },
         &source.sha,
         matches!(intent, Intent::Promote | Intent::Operate),
     )?;
@@ -533,16 +538,30 @@ fn parse_flag(
     }
 }
 
-fn resolve_source(inputs: &Inputs) -> Result<Source, PlanError> {
+/// The commit an operation stands for when it names no commit: status, logs, rollback and run
+/// act on services, not on a commit.
+const NO_COMMIT: &str = "0000000000000000000000000000000000000000";
+
+fn resolve_source(inputs: &Inputs, intent: Intent) -> Result<Source, PlanError> {
     let run = &inputs.run;
-    let git_ref = run.git_ref.clone().ok_or_else(|| {
-        PlanError::new(
-            "GITHUB_REF",
-            "is not set",
-            "run inside a workflow, or pass `--ref refs/heads/BRANCH` (the CLI reads it from git when it can)",
-        )
-    })?;
-    let sha = run.sha.clone().unwrap_or_default();
+    // A rollback at 3 a.m. is run from wherever the person is: an operation on named services
+    // (`--env`, or `--ecs-cluster`/`--ecs-services`) needs no checkout, no ref and no commit.
+    let operation = intent == Intent::Operate;
+    let git_ref = match run.git_ref.clone() {
+        Some(git_ref) => git_ref,
+        None if operation => String::new(),
+        None => {
+            return Err(PlanError::new(
+                "GITHUB_REF",
+                "is not set",
+                "run inside a workflow, or pass `--ref refs/heads/BRANCH` (the CLI reads it from git when it can)",
+            ));
+        }
+    };
+    let sha = match run.sha.clone() {
+        None if operation => NO_COMMIT.to_string(),
+        sha => sha.unwrap_or_default(),
+    };
     if sha.len() < 7 || !sha.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(PlanError::new(
             "GITHUB_SHA",
@@ -567,6 +586,24 @@ fn resolve_source(inputs: &Inputs) -> Result<Source, PlanError> {
         },
         run_url,
     })
+}
+
+/// Every environment tag a run of this repository can push: the `branch-tags` rules' and the
+/// config file's environments'.
+fn environment_tags(
+    args: &InputArgs,
+    applied: &crate::config::Applied,
+) -> Result<Vec<String>, PlanError> {
+    let rules_text = args
+        .branch_tags
+        .as_deref()
+        .unwrap_or(branch_rules::DEFAULT_RULES);
+    let mut tags: Vec<String> = branch_rules::parse_rules(rules_text)?
+        .into_iter()
+        .map(|rule| rule.tag)
+        .collect();
+    tags.extend(applied.environment_tags.iter().cloned());
+    Ok(tags)
 }
 
 fn resolve_environment(args: &InputArgs, git_ref: &str) -> Result<String, PlanError> {

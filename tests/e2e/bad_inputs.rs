@@ -228,6 +228,31 @@ async fn bad_inputs_fail_with_one_clear_error_and_no_aws_call() {
             input("extra-tags", "a:b"),
             "extra-tags",
         ),
+        // With one role and one repository for every branch, a feature branch must not write
+        // prod's tag, a commit's sha- tag (promotion ships what it names) or a build cache tag.
+        (
+            "extra tag that is another environment's (prod, from a feature branch)",
+            input("extra-tags", "prod"),
+            "extra-tags",
+        ),
+        (
+            "extra tag that names a commit",
+            input("extra-tags", "sha-0123456"),
+            "extra-tags",
+        ),
+        (
+            "extra tag of the build cache",
+            input("extra-tags", "buildcache-prod"),
+            "extra-tags",
+        ),
+        (
+            "a forged revision label (promotion trusts it)",
+            input(
+                "labels",
+                "org.opencontainers.image.revision=0123456789abcdef0123456789abcdef01234567",
+            ),
+            "labels",
+        ),
         (
             "unknown platform",
             input("platforms", "linux/arm65"),

@@ -758,3 +758,64 @@ fn service_flags(repository: &str, world: &EcsWorld) -> Vec<String> {
     .map(|flag| flag.to_string())
     .collect()
 }
+
+/// A rollback at 3 a.m. is run from wherever the person is: `status`, `logs` and `rollback`
+/// that name their services need no git checkout, no `--ref` and no `--sha`.
+#[tokio::test(flavor = "multi_thread")]
+async fn operator_commands_work_outside_a_checkout() {
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let repository = unique("e2e/anywhere");
+    let world = EcsWorld::create(
+        &ecs,
+        &format!("{}/{repository}:staging", standins.registry()),
+    )
+    .await;
+    let revision = world
+        .task_definition
+        .task_definition_arn()
+        .unwrap()
+        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        !std::process::Command::new("git")
+            .args(["rev-parse", "--git-dir"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+            .status
+            .success(),
+        "the test's directory is inside a git checkout"
+    );
+    let services = [
+        "--aws-region",
+        REGION,
+        "--ecr-repository",
+        repository.as_str(),
+        "--ecs-cluster",
+        world.cluster.as_str(),
+        "--ecs-services",
+        world.service.as_str(),
+    ];
+    let (code, stdout, stderr) = local_run(
+        &standins,
+        dir.path(),
+        &[&["status"][..], &services].concat(),
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!("{}: runs ", world.service)),
+        "{stdout}{stderr}"
+    );
+    let (code, stdout, stderr) = local_run(
+        &standins,
+        dir.path(),
+        &[&["rollback", "--to", revision.as_str()][..], &services].concat(),
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(!stderr.contains("GITHUB_REF"), "{stderr}");
+    assert_eq!(
+        world.running(&ecs).await.as_deref(),
+        Some(revision.as_str())
+    );
+}

@@ -892,13 +892,26 @@ async fn the_gha_cache_matches_the_service_the_runner_offers() {
         cache_of(&calls),
         format!("type=gha,version=2,scope={scope},mode=max,ignore-error=true")
     );
-    assert!(
-        calls
-            .env_names
-            .iter()
-            .all(|names| names.iter().any(|n| n == "ACTIONS_RESULTS_URL")),
-        "buildx needs the v2 service's URL"
-    );
+    // The runner's cache URL and token (the token is the OIDC request token too) go only to
+    // the calls that use the cache: the build, not the login or the version probe.
+    let mut built = false;
+    for (args, names) in calls.all.iter().zip(&calls.env_names) {
+        let has = |name: &str| names.iter().any(|n| n == name);
+        if args.iter().any(|a| a == "build") {
+            assert!(
+                has("ACTIONS_RESULTS_URL") && has("ACTIONS_RUNTIME_TOKEN"),
+                "{args:?} got {names:?}"
+            );
+            built = true;
+        }
+        if args.iter().any(|a| a == "login" || a == "version") {
+            assert!(
+                !has("ACTIONS_RUNTIME_TOKEN"),
+                "{args:?} got the runtime token"
+            );
+        }
+    }
+    assert!(built, "no build call recorded: {:?}", calls.all);
     assert!(
         run.summary.contains("GitHub Actions cache v2"),
         "{}",

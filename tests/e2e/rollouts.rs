@@ -227,6 +227,26 @@ async fn a_code_deploy_service_is_refused_before_anything_is_built() {
             "{call} was called: {calls:?}"
         );
     }
+
+    // `mode: rollback` says the same, before it moves any service.
+    let proxy = FaultProxy::start(&standins, &[]);
+    let mut back = staging_deploy(&standins, &repository, &world, &[("mode", "rollback")]);
+    back.set("INPUT_ECS-SERVICES", &blue_green);
+    back.set("AWS_ENDPOINT_URL", &proxy.url);
+    let run = back.run();
+    assert_eq!(run.code, 1, "{}", run.log());
+    let error = run.the_error("code deploy rollback");
+    assert!(
+        error.contains(&format!(
+            "service {blue_green} uses the CODE_DEPLOY deployment controller"
+        )) && error.contains("CodeDeploy"),
+        "{error}"
+    );
+    assert!(
+        !proxy.calls().iter().any(|c| c == "UpdateService"),
+        "{:?}",
+        proxy.calls()
+    );
 }
 
 /// A cancelled step (the runner signals `docker run`, which passes the signal to the action's

@@ -424,8 +424,22 @@ async fn a_remote_builders_tls_key_goes_to_a_file_and_is_masked() {
                 "-----BEGIN CERTIFICATE-----\nCERT\n-----END CERTIFICATE-----\n",
             ),
             ("BUILDKIT_TLS_KEY", key.as_str()),
+            // The runner's cache service: its token (the OIDC request token too, actions/runner
+            // ContainerActionHandler) must not travel to the remote BuildKit with the gha cache.
+            ("ACTIONS_RUNTIME_TOKEN", "runtime-token-example"),
+            ("ACTIONS_RESULTS_URL", "http://127.0.0.1:9/results/"),
         ],
     );
+    for (args, names) in calls.all.iter().zip(&calls.env_names) {
+        assert!(
+            !names.iter().any(|n| n == "ACTIONS_RUNTIME_TOKEN"),
+            "{args:?} got the runtime token"
+        );
+        assert!(
+            !args.iter().any(|a| a.contains("type=gha")),
+            "a remote builder got the gha cache: {args:?}"
+        );
+    }
     let create = calls
         .all
         .iter()

@@ -1,0 +1,428 @@
+//! One run of the binary, as the runner starts a container action.
+
+use super::*;
+
+/// One run of the binary, as the runner starts a container action: environment only.
+/// How a run is started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The binary as a process of this machine, environment only.
+    Host,
+    /// PID 1 of a container started as the runner starts a container action.
+    RunnerContainer,
+}
+
+pub struct ActionRun {
+    pub dir: tempfile::TempDir,
+    pub env: Vec<(String, String)>,
+    /// The strict stand-in, which enforces the run's IAM policy.
+    strict_aws: String,
+    /// Actions taken out of the run's generated policy (to see a denied call reported).
+    pub denied_actions: Vec<String>,
+    /// Values that are not UTF-8.
+    pub raw_env: Vec<(String, std::ffi::OsString)>,
+    /// The container's name when the run is a container started as the runner starts one
+    /// (`in_container`); a host process otherwise.
+    container: Option<String>,
+    /// See [`ActionRun::set_in_config_file`].
+    from_config_file: Vec<(String, String)>,
+}
+
+pub struct Finished {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub outputs: HashMap<String, String>,
+    pub outputs_raw: String,
+    pub summary: String,
+    /// What the run wrote to `GITHUB_ENV`.
+    pub env_file: String,
+    /// Files left in the run's TMPDIR (the private docker config must be gone).
+    pub leftover_temp_files: Vec<PathBuf>,
+}
+
+impl ActionRun {
+    /// A push of `git_ref` with OIDC, the stand-ins' endpoints and the given inputs.
+    ///
+    /// The run's directory is laid out as the runner lays out its temp directory for a container
+    /// action: `file_commands/` (GITHUB_OUTPUT, GITHUB_ENV, GITHUB_STEP_SUMMARY), `workflow/`
+    /// (the event payload), `home/`, `workspace/`; `tmp/` is the host run's TMPDIR.
+    pub fn new(standins: &StandIns, git_ref: &str, run_id: &str, inputs: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in [
+            "tmp",
+            "file_commands",
+            "workflow",
+            "home",
+            "workspace",
+            "bin",
+        ] {
+            std::fs::create_dir(dir.path().join(sub)).unwrap();
+        }
+        // In a runner the action runs the `docker` on its PATH (DEPLOY_ACTION_DOCKER is ignored
+        // there): the stand-ins' CLI comes first on the run's PATH.
+        std::os::unix::fs::symlink(
+            standins.var("DEPLOY_ACTION_DOCKER"),
+            dir.path().join("bin/docker"),
+        )
+        .unwrap();
+        let event = serde_json::json!({"head_commit": {"timestamp": "2026-11-20T09:30:00+01:00"}});
+        std::fs::write(dir.path().join("workflow/event.json"), event.to_string()).unwrap();
+        let mut env: Vec<(String, String)> = vec![
+            (
+                "PATH".into(),
+                format!(
+                    "{}:{}",
+                    dir.path().join("bin").display(),
+                    std::env::var("PATH").unwrap()
+                ),
+            ),
+            ("HOME".into(), dir.path().join("home").display().to_string()),
+            (
+                "TMPDIR".into(),
+                dir.path().join("tmp").display().to_string(),
+            ),
+            ("GITHUB_ACTIONS".into(), "true".into()),
+            (
+                "GITHUB_EVENT_PATH".into(),
+                dir.path().join("workflow/event.json").display().to_string(),
+            ),
+            ("GITHUB_REF".into(), git_ref.into()),
+            (
+                "GITHUB_REF_NAME".into(),
+                git_ref.rsplit('/').next().unwrap().into(),
+            ),
+            ("GITHUB_SHA".into(), RUN_SHA.into()),
+            ("GITHUB_REPOSITORY".into(), "operationcode/back-end".into()),
+            ("GITHUB_RUN_ID".into(), run_id.into()),
+            ("GITHUB_SERVER_URL".into(), "https://github.com".into()),
+            (
+                "GITHUB_OUTPUT".into(),
+                dir.path()
+                    .join("file_commands/output")
+                    .display()
+                    .to_string(),
+            ),
+            (
+                "GITHUB_STEP_SUMMARY".into(),
+                dir.path()
+                    .join("file_commands/summary")
+                    .display()
+                    .to_string(),
+            ),
+            (
+                "GITHUB_ENV".into(),
+                dir.path().join("file_commands/env").display().to_string(),
+            ),
+            // The runner's URL is opaque to the action (it appends `&audience=`); the stand-in
+            // reads the job's ref from it, as the real endpoint knows the job it serves.
+            (
+                "ACTIONS_ID_TOKEN_REQUEST_URL".into(),
+                format!(
+                    "{}&ref={}",
+                    standins.var("DEPLOY_ACTION_TEST_OIDC_URL"),
+                    url_encoded(git_ref)
+                ),
+            ),
+            (
+                "ACTIONS_ID_TOKEN_REQUEST_TOKEN".into(),
+                standins.oidc_request_token(),
+            ),
+            ("INPUT_AWS-REGION".into(), REGION.into()),
+            ("INPUT_ROLE-TO-ASSUME".into(), ROLE.into()),
+            ("INPUT_REGISTRY".into(), standins.registry().into()),
+            ("INPUT_CONTEXT".into(), app_dir().display().to_string()),
+        ];
+        for key in [
+            "AWS_ENDPOINT_URL",
+            "AWS_EC2_METADATA_DISABLED",
+            "DOCKER_HOST",
+        ] {
+            env.push((key.into(), standins.var(key).into()));
+        }
+        for (name, value) in inputs {
+            env.push((format!("INPUT_{}", name.to_uppercase()), value.to_string()));
+        }
+        Self {
+            dir,
+            env,
+            raw_env: Vec::new(),
+            container: None,
+            from_config_file: Vec::new(),
+            strict_aws: standins.var("AWS_ENDPOINT_URL").to_string(),
+            denied_actions: Vec::new(),
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.env
+            .iter()
+            .chain(self.from_config_file.iter())
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// Inputs the run takes from its config file rather than its environment: the harness
+    /// needs them to register the run's IAM policy (as the user would with `iam-policy`).
+    pub fn set_in_config_file(&mut self, input: &str, value: &str) {
+        self.remove(&format!("INPUT_{}", input.to_uppercase()));
+        self.from_config_file
+            .push((format!("INPUT_{}", input.to_uppercase()), value.to_string()));
+    }
+
+    /// Write `.github/deploy.toml` where the run will look for it (its working directory: the
+    /// workspace in container mode, so choose the mode first), and note the inputs it sets
+    /// ([`Self::set_in_config_file`]).
+    pub fn config_file(&mut self, text: &str, sets: &[(&str, &str)]) {
+        let dir = match self.container {
+            Some(_) => self.dir.path().join("workspace/.github"),
+            None => self.dir.path().join(".github"),
+        };
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("deploy.toml"), text).unwrap();
+        for (input, value) in sets {
+            self.set_in_config_file(input, value);
+        }
+    }
+
+    /// A run that assumes a role runs under exactly the permissions policy `deploy-action
+    /// iam-policy` prints for its inputs: the strict stand-in enforces it for the run's role
+    /// session, as IAM would (a call the policy misses fails the test's run).
+    fn run_under_its_iam_policy(&self) {
+        if self.get("INPUT_ROLE-TO-ASSUME").is_none() {
+            return;
+        }
+        let Some(repository) = self.get("INPUT_ECR-REPOSITORY") else {
+            return;
+        };
+        let session = match self.get("INPUT_ROLE-SESSION-NAME") {
+            Some(name) => name.to_string(),
+            None => format!("deploy-action-{}", self.get("GITHUB_RUN_ID").unwrap_or("")),
+        };
+        let mut args: Vec<String> = [
+            "iam-policy",
+            "--repository",
+            "operationcode/back-end",
+            "--account",
+            "123456789012",
+            "--region",
+            REGION,
+            "--ecr-repository",
+            repository,
+            "--document",
+            "permissions",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        if let Some(cluster) = self.get("INPUT_ECS-CLUSTER") {
+            args.extend(["--cluster".into(), cluster.into()]);
+            for service in self
+                .get("INPUT_ECS-SERVICES")
+                .unwrap_or("")
+                .split([',', '\n'])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
+                args.extend(["--service".into(), service.into()]);
+            }
+        }
+        if self.get("INPUT_CREATE-REPOSITORY") == Some("true") {
+            args.push("--create-repository".into());
+        }
+        if self.get("INPUT_PRE-DEPLOY-COMMAND").is_some() {
+            args.push("--pre-deploy".into());
+        }
+        if let Some(account) = self
+            .get("INPUT_REGISTRY")
+            .and_then(|host| host.split_once(".dkr.ecr."))
+            .map(|(account, _)| account)
+        {
+            args.extend(["--registry-account".into(), account.into()]);
+        }
+        // As a person prints it: with credentials that may read the services (the stand-in's,
+        // not through a test's fault proxy), so PassRole names exactly the roles they pass.
+        let output = Command::new(env!("CARGO_BIN_EXE_deploy-action"))
+            .args(&args)
+            .env("AWS_ENDPOINT_URL", &self.strict_aws)
+            .env("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEPOLICY")
+            .env("AWS_SECRET_ACCESS_KEY", "policy-secret")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .output()
+            .unwrap();
+        if !output.status.success() {
+            // Inputs the action refuses: it makes no AWS call to authorize.
+            return;
+        }
+        let mut policy: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        for statement in policy["Statement"].as_array_mut().unwrap() {
+            if let Some(actions) = statement["Action"].as_array_mut() {
+                actions.retain(|a| !self.denied_actions.iter().any(|d| a == d.as_str()));
+            } else if self
+                .denied_actions
+                .iter()
+                .any(|d| statement["Action"] == d.as_str())
+            {
+                statement["Action"] = serde_json::json!([]);
+            }
+        }
+        let body = serde_json::json!({"session": session, "policy": policy}).to_string();
+        let posted = Command::new("curl")
+            .args(["-sf", "-X", "POST", "--data-binary", &body])
+            .arg(format!("{}/_stand-in/iam-policy", self.strict_aws))
+            .output()
+            .unwrap();
+        assert!(
+            posted.status.success(),
+            "the strict stand-in took no IAM policy: {}",
+            String::from_utf8_lossy(&posted.stderr)
+        );
+    }
+
+    pub fn set(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.into(), value.into()));
+    }
+
+    pub fn remove(&mut self, key: &str) {
+        self.env.retain(|(k, _)| k != key);
+    }
+
+    pub fn run(&self) -> Finished {
+        let output = self.spawn().wait_with_output().unwrap();
+        self.finished(output)
+    }
+
+    /// Run as PID 1 of a container, started with the runner's `docker run` flags
+    /// (`runner_container`), instead of as a host process.
+    pub fn in_container(self) -> Self {
+        self.in_mode(Mode::RunnerContainer)
+    }
+
+    pub fn in_mode(mut self, mode: Mode) -> Self {
+        self.container = match mode {
+            Mode::Host => None,
+            Mode::RunnerContainer => Some(unique("deploy-action-e2e")),
+        };
+        self
+    }
+
+    /// The container's name, in container mode.
+    pub fn container_name(&self) -> Option<&str> {
+        self.container.as_deref()
+    }
+
+    /// Start the run and return at once (to signal it, say).
+    pub fn spawn(&self) -> std::process::Child {
+        self.run_under_its_iam_policy();
+        let mut command = match &self.container {
+            Some(name) => {
+                assert!(
+                    self.raw_env.is_empty(),
+                    "container runs take UTF-8 values only"
+                );
+                runner_container::docker_run(
+                    &StandIns::get(),
+                    name,
+                    self.dir.path(),
+                    &self.container_env(),
+                )
+            }
+            None => {
+                let mut command = Command::new(env!("CARGO_BIN_EXE_deploy-action"));
+                command
+                    .env_clear()
+                    .envs(self.env.iter().map(|(k, v)| (k, v)))
+                    .envs(self.raw_env.iter().map(|(k, v)| (k, v)))
+                    .current_dir(self.dir.path());
+                command
+            }
+        };
+        command
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// The run's environment as the container sees it: host paths of the runner's directories
+    /// translated to their mount points (as the runner's `TranslateToContainerPath` does), a
+    /// context directory copied into the workspace (users check out and build from there),
+    /// and none of the host-process settings (PATH, TMPDIR, the stand-in daemon's address: the
+    /// daemon is the mounted `/var/run/docker.sock`, the CLI is the image's own).
+    fn container_env(&self) -> Vec<(String, String)> {
+        let dir = self.dir.path();
+        let translate = |value: &str| -> String {
+            for (sub, target) in runner_container::MOUNTS {
+                let host = dir.join(sub).display().to_string();
+                if let Some(rest) = value.strip_prefix(&host) {
+                    return format!("{target}{rest}");
+                }
+            }
+            value.to_string()
+        };
+        let mut env: Vec<(String, String)> = self
+            .env
+            .iter()
+            .filter(|(key, _)| {
+                !matches!(
+                    key.as_str(),
+                    "PATH" | "TMPDIR" | "DOCKER_HOST" | "GITHUB_ACTIONS"
+                )
+            })
+            .map(|(key, value)| {
+                let value = if key == "INPUT_CONTEXT" && Path::new(value).is_dir() {
+                    self.copied_into_workspace(Path::new(value))
+                } else {
+                    translate(value)
+                };
+                (key.clone(), value)
+            })
+            .collect();
+        env.push(("GITHUB_WORKSPACE".into(), "/github/workspace".into()));
+        env
+    }
+
+    /// Copy `source` into the workspace; its path relative to the working directory.
+    fn copied_into_workspace(&self, source: &Path) -> String {
+        let name = source.file_name().unwrap().to_string_lossy().into_owned();
+        let target = self.dir.path().join("workspace").join(&name);
+        if !target.exists() {
+            let copied = Command::new("cp")
+                .arg("-r")
+                .arg(source)
+                .arg(&target)
+                .status()
+                .unwrap();
+            assert!(copied.success());
+        }
+        name
+    }
+
+    /// What a finished run left: its output, outputs, summary and files.
+    pub fn finished(&self, output: std::process::Output) -> Finished {
+        let outputs_raw = std::fs::read_to_string(self.dir.path().join("file_commands/output"))
+            .unwrap_or_default();
+        Finished {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            outputs: parse_outputs(&outputs_raw),
+            outputs_raw,
+            summary: std::fs::read_to_string(self.dir.path().join("file_commands/summary"))
+                .unwrap_or_default(),
+            env_file: std::fs::read_to_string(self.dir.path().join("file_commands/env"))
+                .unwrap_or_default(),
+            leftover_temp_files: match &self.container {
+                Some(name) => {
+                    runner_container::leftover_temp_files_and_remove(&StandIns::get(), name)
+                }
+                None => std::fs::read_dir(self.dir.path().join("tmp"))
+                    .unwrap()
+                    .map(|entry| entry.unwrap().path())
+                    .collect(),
+            },
+        }
+    }
+}
