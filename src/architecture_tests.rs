@@ -76,28 +76,41 @@ fn crate_references(code: &str) -> BTreeSet<String> {
     found
 }
 
-/// Every edge `module → module it uses`, from the product's sources (test files left out, and
-/// an inline `#[cfg(test)]` module at the end of a file).
-fn module_graph() -> BTreeMap<String, BTreeSet<String>> {
+/// Every product source file under `src/` (test files left out): its path relative to `src/`
+/// and its text.
+fn product_files() -> Vec<(String, String)> {
     let root = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"));
     let mut pending = vec![root.clone()];
-    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut files = Vec::new();
     while let Some(path) = pending.pop() {
         if path.is_dir() {
             pending.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
             continue;
         }
         let relative = path.strip_prefix(&root).unwrap().display().to_string();
-        if !relative.ends_with(".rs") || relative.ends_with("tests.rs") {
-            continue;
+        if relative.ends_with(".rs") && !relative.ends_with("tests.rs") {
+            files.push((relative, std::fs::read_to_string(&path).unwrap()));
         }
+    }
+    files
+}
+
+/// The code of a file above its `#[cfg(test)]` declaration.
+fn code_of(text: &str) -> &str {
+    text.split("#[cfg(test)]").next().unwrap_or_default()
+}
+
+/// Every edge `module → module it uses`, from the product's sources (test files left out, and
+/// an inline `#[cfg(test)]` module at the end of a file).
+fn module_graph() -> BTreeMap<String, BTreeSet<String>> {
+    let root = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"));
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (relative, text) in product_files() {
         let Some(module) = module_of(&relative) else {
             continue;
         };
-        let text = std::fs::read_to_string(&path).unwrap();
-        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
         let uses = graph.entry(module.clone()).or_default();
-        for used in crate_references(code) {
+        for used in crate_references(code_of(&text)) {
             // The root's items (`crate::Request`, `crate::run`) are the composition root's.
             let is_module = root.join(format!("{used}.rs")).exists() || root.join(&used).is_dir();
             if used != module && is_module {
@@ -150,25 +163,13 @@ fn modules_use_only_lower_layers_so_there_is_no_cycle() {
 /// (test files build mock clients and wrap them in `aws::Ecs`).
 #[test]
 fn only_the_ecs_adapter_holds_an_ecs_client() {
-    let root = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"));
-    let mut pending = vec![root.clone()];
-    let mut outside = Vec::new();
-    while let Some(path) = pending.pop() {
-        if path.is_dir() {
-            pending.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
-            continue;
-        }
-        let relative = path.strip_prefix(&root).unwrap().display().to_string();
-        if !relative.ends_with(".rs") || relative.ends_with("tests.rs") || relative == "aws/ecs.rs"
-        {
-            continue;
-        }
-        let text = std::fs::read_to_string(&path).unwrap();
-        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
-        if code.contains("aws_sdk_ecs::Client") {
-            outside.push(relative);
-        }
-    }
+    let outside: Vec<String> = product_files()
+        .into_iter()
+        .filter(|(relative, text)| {
+            relative != "aws/ecs.rs" && code_of(text).contains("aws_sdk_ecs::Client")
+        })
+        .map(|(relative, _)| relative)
+        .collect();
     assert!(
         outside.is_empty(),
         "ECS calls belong in src/aws/ecs.rs; these files hold an ECS client: {outside:?}"
@@ -222,28 +223,17 @@ fn contributing_lays_out_every_module_and_only_real_files() {
 /// `<name>_tests.rs` for `<name>.rs`, `tests.rs` for a folder's `mod.rs` — never inline.
 #[test]
 fn unit_tests_live_in_files_of_their_own() {
-    let root = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"));
-    let mut pending = vec![root.clone()];
     let mut inline = Vec::new();
-    while let Some(path) = pending.pop() {
-        if path.is_dir() {
-            pending.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
-            continue;
-        }
-        let relative = path.strip_prefix(&root).unwrap().display().to_string();
-        if !relative.ends_with(".rs") || relative.ends_with("tests.rs") {
-            continue;
-        }
-        let text = std::fs::read_to_string(&path).unwrap();
+    for (relative, text) in product_files() {
         let lines: Vec<&str> = text.lines().collect();
-        for pair in lines.windows(3) {
-            let declares_inline = pair[0] == "#[cfg(test)]"
+        let declares_inline = lines.windows(3).any(|pair| {
+            pair[0] == "#[cfg(test)]"
                 && [pair[1], pair[2]]
                     .iter()
-                    .any(|line| line.starts_with("mod ") && line.ends_with('{'));
-            if declares_inline {
-                inline.push(relative.clone());
-            }
+                    .any(|line| line.starts_with("mod ") && line.ends_with('{'))
+        });
+        if declares_inline {
+            inline.push(relative);
         }
     }
     assert!(inline.is_empty(), "inline test modules: {inline:?}");

@@ -108,6 +108,7 @@ impl<'a> Sentry<'a> {
         }
         let url = self.api(&["organizations", &self.plan.org, "releases", ""]);
         let mut sent = self.send(reqwest::Method::POST, &url, &body, true).await;
+        let retried = matches!(&sent, Err(Refused { refs: Some(_), .. }));
         if let Err(Refused {
             refs: Some(why), ..
         }) = &sent
@@ -127,15 +128,7 @@ impl<'a> Sentry<'a> {
         }
         match sent {
             Ok(status) => {
-                console.line(&format!(
-                    "Sentry release {version} {} for {}",
-                    if status == 208 {
-                        "exists already"
-                    } else {
-                        "created"
-                    },
-                    self.plan.projects.join(", ")
-                ));
+                console.line(&release_line(version, &self.plan.projects, status, retried));
                 Some(SentryReport {
                     version: version.to_string(),
                     link: self.link(version),
@@ -327,6 +320,22 @@ impl<'a> Sentry<'a> {
             refs,
         }
     }
+}
+
+/// What became of the release, in the log. Sentry answers 208 when the release existed — but it
+/// creates the release before it rejects unknown `refs` (getsentry/sentry
+/// `organization_releases.py`: the release is saved, then `set_refs` raises `InvalidRepository`),
+/// so after a retry without refs a 208 may be this run's own release: not "exists already".
+pub fn release_line(version: &str, projects: &[String], status: u16, retried: bool) -> String {
+    let what = match (status, retried) {
+        (208, false) => "exists already",
+        (208, true) => "is there (created by the first request, or before)",
+        _ => "created",
+    };
+    format!(
+        "Sentry release {version} {what} for {}",
+        projects.join(", ")
+    )
 }
 
 fn warn(console: &Console, doing: &str, refused: &Refused) {

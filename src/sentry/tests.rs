@@ -189,3 +189,13 @@ fn refusals_say_what_to_check() {
         "the rollout failed"
     );
 }
+
+/// After the retry without refs, a 208 is not proof the release existed before this run.
+#[test]
+fn a_208_after_the_refs_retry_is_not_called_exists_already() {
+    let projects = vec!["back-end".to_string()];
+    assert!(release_line("v1", &projects, 208, false).contains("exists already"));
+    assert!(release_line("v1", &projects, 201, true).contains("created"));
+    let retried = release_line("v1", &projects, 208, true);
+    assert!(!retried.contains("exists already"), "{retried}");
+}
