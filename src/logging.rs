@@ -7,6 +7,9 @@ use crate::console::{Console, Mode};
 /// overrides both; inside one it sets only our own level ([`runner_filter`]). No timestamps in
 /// a runner: it adds its own. Logs share the console's stream.
 pub fn init(console: &Console, level: Option<&str>, on_stderr: bool) {
+    if on_stderr {
+        crate::progress::keep_stdout_for_the_record();
+    }
     // An invalid level is reported by `plan`; until then, info.
     let level = level
         .filter(|level| crate::plan::LOG_LEVELS.contains(level))

@@ -54,8 +54,18 @@ pub fn detail(stage: &str, detail: &str) {
     }
 }
 
+/// Set when stdout carries the run's record (`--output json`): every line of the log goes to
+/// stderr then, whoever prints it (the console, docker's build output), so stdout stays JSON.
+static LOG_ON_STDERR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// From now on the log is on stderr: stdout is the record's alone.
+pub fn keep_stdout_for_the_record() {
+    LOG_ON_STDERR.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
 /// Print `line` to stdout or stderr without tearing the spinner.
 pub fn print(line: &str, to_stderr: bool) {
+    let to_stderr = to_stderr || LOG_ON_STDERR.load(std::sync::atomic::Ordering::SeqCst);
     let write = || {
         // A closed stream must not turn into a panic in the middle of a deploy.
         if to_stderr {

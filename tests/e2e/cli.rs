@@ -402,6 +402,27 @@ async fn deploy_and_promote_take_the_ref_and_commit_from_git() {
         "{stdout}{stderr}"
     );
 
+    // `--output json`: stdout is the record alone — the build's own output goes to stderr too.
+    let (code, stdout, stderr) = local_run(
+        &standins,
+        dir,
+        &[&["deploy", "--output", "json"][..], &common[..]].concat(),
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let record: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: stdout is not JSON: {stdout}"));
+    assert!(
+        record["image"]["digest"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:"),
+        "{record}"
+    );
+    assert!(
+        stderr.contains("building "),
+        "the log went to stderr: {stderr}"
+    );
+
     // At a terminal the same deploy shows a spinner with the stage and its elapsed time, cleared
     // when the stage ends, and the log lines still arrive whole.
     let (code, screen) =
