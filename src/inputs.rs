@@ -87,11 +87,11 @@ action_inputs! {
     promote_from => "promote-from",
     /// With mode promote: the image's commit (its revision label) must be in this ref's history: true or false [default: true].
     verify_promoted_commit => "verify-promoted-commit",
-    /// More tags to push, one a line.
+    /// More tags to push, one a line (not another environment's tag, sha-… or buildcache-…).
     extra_tags => "extra-tags",
     /// Build stage to stop at (`--target`).
     target => "target",
-    /// Image labels, one KEY=VALUE a line (OCI source/revision/created/ref.name are added).
+    /// Image labels, one KEY=VALUE a line (OCI source/revision/created/ref.name are added; org.opencontainers.image.* keys are refused).
     labels => "labels",
     /// Build secrets, one `id=ENV_VAR` a line, for `RUN --mount=type=secret,id=…`.
     build_secrets => "build-secrets",
@@ -148,7 +148,7 @@ action_inputs! {
     /// Start a new deployment even when the service already runs this image [default: false].
     #[arg(num_args = 0..=1, default_missing_value = "true")]
     force_new_deployment => "force-new-deployment",
-    /// Deregister the replaced revision after a successful rollout [default: false].
+    /// Deregister the replaced revision after a successful rollout (a rollback registers it again) [default: false].
     #[arg(num_args = 0..=1, default_missing_value = "true")]
     deregister_previous => "deregister-previous",
     /// After the rollout, GET this URL until it answers 2xx.
