@@ -45,16 +45,18 @@ pub async fn stopped_tasks(
         return Ok(None);
     }
     tasks.sort_by_key(|task| std::cmp::Reverse(task.stopped_at().map(|at| at.secs())));
-    let region = logs
-        .config()
-        .region()
-        .map(ToString::to_string)
-        .unwrap_or_default();
     let mut brief = String::new();
     let mut log_lines = String::new();
     for task in tasks.into_iter().take(TASKS) {
         brief.push_str(&describe_task(task));
         for (container, group, stream) in log_streams(ours, task.task_arn().unwrap_or_default()) {
+            // Each container's own `awslogs-region`: it may log to another region than it runs in.
+            let logs = &logs_for(logs, ours, &container);
+            let region = logs
+                .config()
+                .region()
+                .map(ToString::to_string)
+                .unwrap_or_default();
             let _ = writeln!(
                 brief,
                 "  logs of {container}: {}",
@@ -145,6 +147,30 @@ pub fn log_streams(ours: &TaskDefinition, task_arn: &str) -> Vec<(String, String
             Some((source.container, source.group, stream))
         })
         .collect()
+}
+
+/// The CloudWatch Logs client that reads `container`'s log: `logs`, or one for the container's
+/// `awslogs-region` when that names another region.
+pub fn logs_for(
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    task_definition: &TaskDefinition,
+    container: &str,
+) -> aws_sdk_cloudwatchlogs::Client {
+    let region = super::task_definition::log_sources(task_definition)
+        .into_iter()
+        .find(|source| source.container == container)
+        .and_then(|source| source.region);
+    match region {
+        Some(region) if logs.config().region().map(AsRef::as_ref) != Some(region.as_str()) => {
+            let config = logs
+                .config()
+                .to_builder()
+                .region(aws_sdk_cloudwatchlogs::config::Region::new(region))
+                .build();
+            aws_sdk_cloudwatchlogs::Client::from_conf(config)
+        }
+        _ => logs.clone(),
+    }
 }
 
 pub async fn last_log_lines(

@@ -54,11 +54,14 @@ pub async fn print_last_lines(
             continue;
         }
         console.line(&format!("last lines of {container} ({group} {stream}):"));
-        for line in evidence::last_log_lines(logs, &group, &stream)
-            .await
-            .unwrap_or_default()
-        {
-            console.line(&format!("    {line}"));
+        let logs = &evidence::logs_for(logs, task_definition, &container);
+        match evidence::last_log_lines(logs, &group, &stream).await {
+            Ok(lines) if lines.is_empty() => console.line("    (no log lines)"),
+            Ok(lines) => lines
+                .iter()
+                .for_each(|line| console.line(&format!("    {line}"))),
+            // An empty block would read as "it printed nothing".
+            Err(error) => console.line(&format!("    (could not read the log: {error})")),
         }
     }
 }
