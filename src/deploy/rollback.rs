@@ -111,6 +111,9 @@ pub async fn roll_back(
         super::check_controller(service)?;
     }
     let mut moves = Vec::new();
+    // Services that go back to the same INACTIVE revision share one registration of it.
+    let mut restored: std::collections::BTreeMap<String, String> =
+        std::collections::BTreeMap::new();
     for service in &services {
         let name = service.service_name().unwrap_or_default().to_string();
         let running = service.task_definition().unwrap_or_default().to_string();
@@ -128,7 +131,14 @@ pub async fn roll_back(
                 ))
             })?,
         };
-        let target = restorable(ecs, &target, console).await?;
+        let target = match restored.get(&target) {
+            Some(again) => again.clone(),
+            None => {
+                let again = restorable(ecs, &target, console).await?;
+                restored.insert(target, again.clone());
+                again
+            }
+        };
         moves.push((name, running, target));
     }
     let settings = RolloutSettings::for_services(rollout, rollout.services.clone(), journal);

@@ -384,24 +384,38 @@ impl std::fmt::Display for Failing {
     }
 }
 
-/// The service's PRIMARY deployment, when it is in progress and failing (see [`Failing`]).
+/// The service event ECS writes when a service's tasks keep failing ("Amazon ECS service
+/// event messages": "service (service-name) is unable to consistently start tasks
+/// successfully").
+const UNABLE_TO_START: &str = "is unable to consistently start tasks successfully";
+
+/// The service's PRIMARY deployment, when it is in progress and failing (see [`Failing`]):
+/// none of it runs, and ECS counts failed tasks of it (`failedTasks`, "the number of
+/// consecutively failed tasks in the deployment", Deployment in the API reference) or its
+/// newest event says the tasks keep failing to start — either is enough, so the decision does
+/// not rest on one field alone.
 pub fn failing(service: &Service) -> Option<Failing> {
     let primary = service
         .deployments()
         .iter()
         .find(|d| d.status() == Some("PRIMARY"))?;
+    let newest = service.events().first();
+    let newest_event = newest.and_then(|event| event.message());
+    // The event counts only when it is about this deployment: written after it started.
+    let since_primary = match (newest.and_then(|e| e.created_at()), primary.created_at()) {
+        (Some(event), Some(started)) => event.secs() >= started.secs(),
+        _ => true,
+    };
     let failing = primary.rollout_state() == Some(&DeploymentRolloutState::InProgress)
-        && primary.failed_tasks() > 0
-        && primary.running_count() == 0;
+        && primary.running_count() == 0
+        && (primary.failed_tasks() > 0
+            || (since_primary
+                && newest_event.is_some_and(|message| message.contains(UNABLE_TO_START))));
     failing.then(|| Failing {
         id: primary.id().unwrap_or("?").to_string(),
         revision: primary.task_definition().unwrap_or("?").to_string(),
         failed_tasks: primary.failed_tasks(),
-        last_event: service
-            .events()
-            .first()
-            .and_then(|event| event.message())
-            .map(str::to_string),
+        last_event: newest_event.map(str::to_string),
     })
 }
 

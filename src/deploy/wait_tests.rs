@@ -448,6 +448,20 @@ mod decisions {
             assert_eq!(serving_revision(&service), OURS, "{why}");
             assert!(busy(&service).is_some(), "{why}: still waited for");
         }
+        // No failed-task count, but ECS's event says its tasks keep failing to start.
+        let mut said = with_failures(0, 0);
+        said.events = Some(vec![
+            aws_sdk_ecs::types::ServiceEvent::builder()
+                .id("e1")
+                .message("(service api) is unable to consistently start tasks successfully.")
+                .build(),
+        ]);
+        assert!(failing(&said).is_some(), "the event alone says it");
+        // An event from before this deployment started is about an earlier one.
+        let at = aws_sdk_ecs::primitives::DateTime::from_secs;
+        said.deployments.as_mut().unwrap()[0].created_at = Some(at(2_000));
+        said.events.as_mut().unwrap()[0].created_at = Some(at(1_000));
+        assert_eq!(failing(&said), None, "an older event");
         let mut circuit_breaker = with_failures(0, 3);
         circuit_breaker.deployments.as_mut().unwrap()[0].rollout_state = Some(Failed);
         assert_eq!(
