@@ -206,6 +206,12 @@ def main() -> None:
                 if named and described_task_definition(named, region_of(self.headers)).get(
                         "status") == "INACTIVE":
                     return self.error(400, "ClientException", "TaskDefinition is inactive", True)
+            if ecs is not None and operation == "RunTask":
+                placed_none = ecs.run_task_failures(json.loads(body or b"{}"))
+                if placed_none is not None:
+                    return self.answer_json(200, placed_none, "application/x-amz-json-1.1")
+            if ecs is not None and operation == "StopTask":
+                ecs.on_stop_task(json.loads(body or b"{}"))
             if ecs is not None and operation in ("ListTasks", "DescribeTasks"):
                 request_body = json.loads(body or b"{}")
                 made = (ecs.stopped_task_arns(request_body) if operation == "ListTasks"

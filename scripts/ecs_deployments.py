@@ -34,7 +34,8 @@ what the container would really run — its entryPoint (from the task definition
 override's command (or the definition's own), as a container joins them (ContainerOverride, API
 reference: the override replaces CMD only) — run by /bin/sh in an empty directory whose PATH holds
 only `sh` and those programs. So `["sh", "-c"]` + `["migrate", "--all"]` runs `migrate` without
-its argument, as ECS would.
+its argument, as ECS would. With "run_task_failures": [{"reason", "detail"}] RunTask starts no task
+and answers with those failures; StopTask stops a scripted task with its reason.
 """
 import copy
 import os
@@ -66,6 +67,28 @@ class EcsDeployments:
                 self.one_off_scripts[script["cluster"]] = script
                 return
             self.scripts[script["service"]] = {**DEFAULT_SCRIPT, **script}
+
+    def run_task_failures(self, request):
+        """RunTask answers 200 with no task and a `failures` entry when ECS cannot place one
+        (API reference, RunTask: "failures — Any failures associated with the call"; reasons such as
+        RESOURCE:MEMORY): the answer for a cluster scripted with "run_task_failures", else None."""
+        cluster = (request.get("cluster") or "default").rsplit("/", 1)[-1]
+        with self.lock:
+            script = self.one_off_scripts.get(cluster)
+            if script is None or "run_task_failures" not in script:
+                return None
+            del self.one_off_scripts[cluster]
+        return {"tasks": [], "failures": script["run_task_failures"]}
+
+    def on_stop_task(self, request):
+        """StopTask on a scripted one-off task: it stops at the next DescribeTasks, with no exit
+        code and the reason StopTask gave (API reference, StopTask: the reason "appears in
+        subsequent DescribeTasks API operations on this task")."""
+        with self.lock:
+            state = self.one_offs.get(request.get("task", ""))
+            if state is not None:
+                state.update(polls_left=0, exit_code=None, stop_code="UserInitiated",
+                             reason=request.get("reason") or "Task stopped by user")
 
     def on_run_task(self, request, answer, describe_task_definition):
         """Remember the task a scripted cluster's RunTask started."""
@@ -102,10 +125,16 @@ class EcsDeployments:
                     task["lastStatus"] = "RUNNING"
                     continue
                 task.update(lastStatus="STOPPED", desiredStatus="STOPPED", stoppedAt=time.time(),
-                            stopCode="EssentialContainerExited", stoppedReason=state["reason"])
+                            stopCode=state.get("stop_code", "EssentialContainerExited"),
+                            stoppedReason=state["reason"])
                 for container in task.get("containers", []):
                     container["lastStatus"] = "STOPPED"
-                    if container.get("name") == state["container"] and state["exit_code"] is not None:
+                    if container.get("name") != state["container"]:
+                        continue
+                    if state["exit_code"] is None:
+                        # No code at all (moto would answer 0): the container never exited itself.
+                        container.pop("exitCode", None)
+                    else:
                         container["exitCode"] = state["exit_code"]
         return answer
 

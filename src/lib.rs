@@ -74,12 +74,17 @@ pub async fn run(request: &Request, console: &Console) -> Result<()> {
     };
     release.reached = reached.get();
     let cancelled = matches!(ending, Some(Ending::Cancelled(_)));
-    let mut stopped = ending.map(|ending| match ending {
-        Ending::Stopped(stopped) => stopped,
+    let mut stopped = match ending {
+        None => None,
+        Some(Ending::Stopped(stopped)) => Some(stopped),
         // The pipeline was dropped where it stood: no new call starts, waiting stops, the docker
-        // child is killed and the private docker config removed (kill_on_drop, TempDir).
-        Ending::Cancelled(signal) => cancel::stopped_by(signal, &release, &journal),
-    });
+        // child is killed and the private docker config removed (kill_on_drop, TempDir). A task
+        // it had started in ECS is stopped here.
+        Some(Ending::Cancelled(signal)) => {
+            let task = cancel::stop_running_task(&journal, signal).await;
+            Some(cancel::stopped_by(signal, &release, &journal, task))
+        }
+    };
     if let Some(stopped) = &mut stopped {
         let mut failure = StageFailure::new(stopped.stage, &stopped.error);
         if failure.hint.is_none()

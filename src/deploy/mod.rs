@@ -45,24 +45,49 @@ pub struct Update {
     pub revision: String,
 }
 
-/// The updates made so far, shared with the report: it outlives a run that is cancelled in the
-/// middle of its rollouts.
+/// A one-off task this run started and has not seen stop: a cancelled run stops it.
+#[derive(Debug, Clone)]
+pub struct RunningTask {
+    pub ecs: Ecs,
+    pub cluster: String,
+    pub task_arn: String,
+    /// What started it: `pre-deploy-command`, `deploy-action run`.
+    pub what: &'static str,
+}
+
+/// What this run changed so far, shared with the report: it outlives a run that is cancelled in
+/// the middle of its rollouts or of a one-off task.
 #[derive(Debug, Clone, Default)]
-pub struct Journal(std::sync::Arc<std::sync::Mutex<Vec<Update>>>);
+pub struct Journal(std::sync::Arc<std::sync::Mutex<Changes>>);
+
+#[derive(Debug, Default)]
+struct Changes {
+    updates: Vec<Update>,
+    running_task: Option<RunningTask>,
+}
 
 impl Journal {
-    pub fn record(&self, update: Update) {
+    fn changes(&self) -> std::sync::MutexGuard<'_, Changes> {
         self.0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(update);
+    }
+
+    pub fn record(&self, update: Update) {
+        self.changes().updates.push(update);
     }
 
     pub fn updates(&self) -> Vec<Update> {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+        self.changes().updates.clone()
+    }
+
+    /// A one-off task started (`Some`) or was seen to stop (`None`).
+    pub fn set_running_task(&self, task: Option<RunningTask>) {
+        self.changes().running_task = task;
+    }
+
+    pub fn running_task(&self) -> Option<RunningTask> {
+        self.changes().running_task.clone()
     }
 }
 
@@ -363,6 +388,7 @@ pub async fn roll_out(
             pre,
             &targets,
             &revisions,
+            journal,
             console,
         )
         .await?;
@@ -404,6 +430,7 @@ async fn pre_deploy(
     pre: &crate::plan::PreDeploy,
     targets: &[Target],
     revisions: &BTreeMap<String, Option<NewRevision>>,
+    journal: &Journal,
     console: &Console,
 ) -> Result<one_off::OneOff> {
     let _group = console.group("pre-deploy");
@@ -446,8 +473,18 @@ async fn pre_deploy(
         what: "pre-deploy-command",
         started_by,
         timeout: pre.timeout,
+        journal,
     };
-    one_off::run(ecs, logs, &request, console).await
+    one_off::run(ecs, logs, &request, console)
+        .await
+        .map_err(|error| match error.downcast::<Problem>() {
+            Ok(problem) => Problem {
+                message: format!("{}; no service was updated", problem.message),
+                ..problem
+            }
+            .into(),
+            Err(error) => error.context("pre-deploy-command; no service was updated"),
+        })
 }
 
 /// What `pre-deploy-command` will execute, and in which container: entryPoint + command of the

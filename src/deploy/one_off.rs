@@ -11,7 +11,9 @@ use crate::console::Console;
 use crate::error::Problem;
 use anyhow::Result;
 use aws_sdk_ecs::types::{ContainerOverride, Service, TaskDefinition, TaskOverride};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+// Tokio's clock, so a test can run the timeout on a paused one.
+use tokio::time::Instant;
 
 /// What a one-off task did.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -23,6 +25,9 @@ pub struct OneOff {
     #[serde(serialize_with = "crate::json::seconds")]
     pub duration: Duration,
     pub stopped_reason: Option<String>,
+    /// It ran out of time and deploy-action stopped it (in the record only when it did).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub timed_out: bool,
 }
 
 impl OneOff {
@@ -32,11 +37,14 @@ impl OneOff {
 
     /// `9a8b7c6d exited 0 after 41.2s`
     fn ending(&self) -> String {
+        let how = match self.exit_code {
+            _ if self.timed_out => "was stopped at its timeout".to_string(),
+            None => "stopped with no exit code".to_string(),
+            Some(code) => format!("exited {code}"),
+        };
         format!(
-            "{} exited {} after {:.1}s",
+            "{} {how} after {:.1}s",
             self.task_arn.rsplit('/').next().unwrap_or(&self.task_arn),
-            self.exit_code
-                .map_or_else(|| "with no code".to_string(), |code| code.to_string()),
             self.duration.as_secs_f64()
         )
     }
@@ -81,6 +89,8 @@ pub struct TaskRequest<'a> {
     /// `startedBy`: names the action and the run, so the task is found in the console.
     pub started_by: String,
     pub timeout: Duration,
+    /// Where the started task is noted until it stops, for a cancel to stop it.
+    pub journal: &'a super::Journal,
 }
 
 /// The polling delay after `polls` reads: 1 s for the first five, then 3 s.
@@ -142,8 +152,14 @@ pub async fn run(
         .await?;
     let task_arn = match answer {
         Ok(task_arn) => task_arn,
-        Err(failures) => return Err(no_task_started(arn, &failures)),
+        Err(failures) => return Err(no_task_started(request.what, arn, &failures)),
     };
+    request.journal.set_running_task(Some(super::RunningTask {
+        ecs: ecs.clone(),
+        cluster: request.cluster.to_string(),
+        task_arn: task_arn.clone(),
+        what: request.what,
+    }));
     console.line(&format!(
         "started {task_arn} ({}: {})",
         request.container,
@@ -158,6 +174,7 @@ pub async fn run(
             .await?;
         let task = described.first();
         if let Some(task) = task.filter(|t| t.last_status() == Some("STOPPED")) {
+            request.journal.set_running_task(None);
             let exit_code = task
                 .containers()
                 .iter()
@@ -169,6 +186,7 @@ pub async fn run(
                 exit_code,
                 duration: started.elapsed(),
                 stopped_reason: task.stopped_reason().map(str::to_string),
+                timed_out: false,
             };
             if !done.succeeded() {
                 // Everything to the step log: why, and what the container printed last.
@@ -180,16 +198,26 @@ pub async fn run(
         }
         if started.elapsed() >= request.timeout {
             let reason = format!("deploy-action: {} timed out", request.what);
-            let _ = ecs.stop_task(request.cluster, &task_arn, &reason).await;
+            let stopped = ecs.stop_task(request.cluster, &task_arn, &reason).await;
+            if stopped.is_ok() {
+                request.journal.set_running_task(None);
+            }
             let done = OneOff {
                 task_arn,
                 container: request.container.to_string(),
                 exit_code: None,
                 duration: started.elapsed(),
-                stopped_reason: Some(format!(
-                    "timed out after {} minutes; deploy-action stopped it",
-                    request.timeout.as_secs() / 60
-                )),
+                stopped_reason: Some(match stopped {
+                    Ok(()) => format!(
+                        "timed out after {} minutes; deploy-action stopped it",
+                        request.timeout.as_secs() / 60
+                    ),
+                    Err(error) => format!(
+                        "timed out after {} minutes; deploy-action could not stop it ({error}): stop it by hand",
+                        request.timeout.as_secs() / 60
+                    ),
+                }),
+                timed_out: true,
             };
             console.line(&done.ending());
             return Ok(done);
@@ -198,7 +226,11 @@ pub async fn run(
 }
 
 /// RunTask answered with no task: ECS's reasons (capacity, placement, …).
-fn no_task_started(arn: &str, failures: &[aws_sdk_ecs::types::Failure]) -> anyhow::Error {
+fn no_task_started(
+    what: &str,
+    arn: &str,
+    failures: &[aws_sdk_ecs::types::Failure],
+) -> anyhow::Error {
     let reasons: Vec<String> = failures
         .iter()
         .map(|f| {
@@ -210,7 +242,7 @@ fn no_task_started(arn: &str, failures: &[aws_sdk_ecs::types::Failure]) -> anyho
         })
         .collect();
     Problem::new(format!(
-        "ECS started no task of {arn}: {}",
+        "{what}: ECS started no task of {arn}: {}",
         if reasons.is_empty() {
             "no reason given".into()
         } else {
@@ -221,19 +253,40 @@ fn no_task_started(arn: &str, failures: &[aws_sdk_ecs::types::Failure]) -> anyho
     .into()
 }
 
-/// The failure of a pre-deploy task, before any service was updated.
+/// The failure of a pre-deploy task, before any service was updated: each way a task fails
+/// says what happened in its own words.
 pub fn failure(done: &OneOff, command: &[String]) -> anyhow::Error {
-    Problem::new(format!(
-        "pre-deploy-command `{}` failed in {} ({}): exit code {}{}; no service was updated",
-        command.join(" "),
-        done.task_arn.rsplit('/').next().unwrap_or(&done.task_arn),
-        done.container,
-        done.exit_code.map_or_else(|| "none".to_string(), |code| code.to_string()),
-        done.stopped_reason
-            .as_deref()
-            .map(|reason| format!(", {reason}"))
-            .unwrap_or_default()
-    ))
-    .hint("the task's last log lines are in the step log above; the image is pushed and the new revision registered, re-run once the command passes")
-    .into()
+    let task = done.task_arn.rsplit('/').next().unwrap_or(&done.task_arn);
+    let command = command.join(" ");
+    let reason = done.stopped_reason.as_deref().unwrap_or("no reason given");
+    let (what, hint) = match done.exit_code {
+        _ if done.timed_out => (
+            format!(
+                "pre-deploy-command `{command}` did not finish in {task} ({}): {reason}",
+                done.container
+            ),
+            "raise pre-deploy-timeout-minutes if the command needs longer, or find in the step log above what it waited for",
+        ),
+        None => (
+            format!(
+                "pre-deploy-command `{command}` never ran to its end: task {task} stopped before {} exited ({reason})",
+                done.container
+            ),
+            "the stop reason says why (an image ECS could not pull, a secret it could not read, a container that did not start); the task execution role and the image's repository are the usual causes",
+        ),
+        Some(code) => (
+            format!(
+                "pre-deploy-command `{command}` failed in {task} ({}): exit code {code}, {reason}",
+                done.container
+            ),
+            "the task's last log lines are in the step log above; the image is pushed and the new revision registered, re-run once the command passes",
+        ),
+    };
+    Problem::new(format!("{what}; no service was updated"))
+        .hint(hint)
+        .into()
 }
+
+#[cfg(test)]
+#[path = "one_off_tests.rs"]
+mod tests;

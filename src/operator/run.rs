@@ -52,6 +52,7 @@ pub async fn run(
                 .to_string()
         }
     };
+    let journal = crate::deploy::Journal::default();
     let request = one_off::TaskRequest {
         cluster: &rollout.cluster,
         service,
@@ -62,8 +63,22 @@ pub async fn run(
         what: "deploy-action run",
         started_by: "deploy-action-run".to_string(),
         timeout,
+        journal: &journal,
     };
-    let done = one_off::run(&ecs, &logs, &request, console).await?;
+    // Ctrl-C (or the runner's cancel) stops the task too: a shell left running in ECS costs money
+    // and may hold locks.
+    let mut signals = crate::cancel::Signals::install();
+    let done = tokio::select! {
+        done = one_off::run(&ecs, &logs, &request, console) => done?,
+        signal = signals.received() => {
+            let task = crate::cancel::stop_running_task(&journal, signal).await;
+            return Err(Problem::new(format!(
+                "cancelled ({signal}){}",
+                task.map(|task| format!("; {task}")).unwrap_or_default()
+            ))
+            .into());
+        }
+    };
     // The container's output, whatever the ending (on failure one_off printed it already).
     if done.succeeded() {
         one_off::print_last_lines(&logs, task_definition, &done, console).await;

@@ -109,6 +109,7 @@ pub fn rollout_failed() -> Release {
         exit_code: Some(0),
         duration: Duration::from_millis(41_200),
         stopped_reason: Some("Essential container in task exited".into()),
+        timed_out: false,
     });
     release.rolled(vec![completed(), failed()]);
     let failures = release.rollout_failures();

@@ -594,6 +594,172 @@ async fn a_pre_deploy_command_runs_before_the_rollout_and_can_stop_it() {
     }
 }
 
+/// Each way a pre-deploy task fails without an exit code of its own blocks the rollout with its
+/// own message: a task that stopped before its container exited (ECS could not pull the image:
+/// no exit code, only the stop reason), and RunTask placing no task (RunTask answers 200 with a
+/// `failures` entry, API reference). The timeout is a unit test on a paused clock
+/// (`one_off_tests::a_task_that_outlives_its_timeout_is_stopped`).
+#[tokio::test(flavor = "multi_thread")]
+async fn every_way_a_pre_deploy_task_fails_blocks_the_rollout_with_its_own_message() {
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let (world, repository) = EcsWorld::with_repository(
+        &standins,
+        "e2e/migrate-fails",
+        Some(aws_sdk_ecs::types::LaunchType::Fargate),
+    )
+    .await;
+    let first = world
+        .task_definition
+        .task_definition_arn()
+        .unwrap()
+        .to_string();
+    let pull_failed = "CannotPullContainerError: pull image manifest has been retried 5 time(s)";
+    let cases = [
+        (
+            serde_json::json!({"cluster": world.cluster, "task_exit_code": null, "task_polls": 1,
+                "task_stopped_reason": pull_failed}),
+            vec![
+                "pre-deploy-command `python manage.py migrate` never ran to its end",
+                "stopped before api exited",
+                pull_failed,
+                "no service was updated",
+            ],
+        ),
+        (
+            serde_json::json!({"cluster": world.cluster, "run_task_failures": [
+                {"arn": "arn:aws:ecs:us-east-1:123456789012:container-instance/x", "reason": "RESOURCE:MEMORY",
+                 "detail": "no container instance has 512 MiB free"}]}),
+            vec![
+                "pre-deploy-command: ECS started no task of",
+                "RESOURCE:MEMORY (no container instance has 512 MiB free)",
+                "no service was updated",
+            ],
+        ),
+    ];
+    for (script, expected) in cases {
+        standins.post_script(script).await;
+        let proxy = FaultProxy::start(&standins, &[]);
+        let mut action = staging_deploy(
+            &standins,
+            &repository,
+            &world,
+            &[("pre-deploy-command", "python manage.py migrate")],
+        );
+        action.set("AWS_ENDPOINT_URL", &proxy.url);
+        let run = action.run();
+        assert_eq!(run.code, 1, "{}", run.log());
+        let error = run.the_error("a pre-deploy task that did not run");
+        for part in expected {
+            assert!(error.contains(part), "{part:?} in {error}");
+        }
+        assert!(
+            !proxy.calls().iter().any(|c| c == "UpdateService"),
+            "{:?}",
+            proxy.calls()
+        );
+        assert_eq!(
+            world.running(&ecs).await.unwrap(),
+            first,
+            "the service moved"
+        );
+        assert_eq!(
+            run.outputs["rollout-result"], "failure",
+            "{}",
+            run.outputs_raw
+        );
+    }
+}
+
+/// A cancel while the migration runs: the task is stopped (StopTask with the cancel as its
+/// reason; it would otherwise go on changing the database for a release that was called off),
+/// and the report says so, next to "no service was updated".
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cancel_during_the_pre_deploy_task_stops_the_task_and_says_so() {
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let (world, repository) = EcsWorld::with_repository(
+        &standins,
+        "e2e/migrate-cancel",
+        Some(aws_sdk_ecs::types::LaunchType::Fargate),
+    )
+    .await;
+    // The task never stops on its own.
+    standins
+        .post_script(serde_json::json!({"cluster": world.cluster, "task_exit_code": 0, "task_polls": 100_000}))
+        .await;
+    let proxy = FaultProxy::start(&standins, &[]);
+    let mut action = staging_deploy(
+        &standins,
+        &repository,
+        &world,
+        &[("pre-deploy-command", "python manage.py migrate")],
+    );
+    action.set("AWS_ENDPOINT_URL", &proxy.url);
+    let child = action.spawn();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !proxy.calls().iter().any(|c| c == "DescribeTasks") {
+        assert!(std::time::Instant::now() < deadline, "no task was started");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let run = action.finished(child.wait_with_output().unwrap());
+    assert_eq!(run.code, 1, "{}", run.log());
+    let task_arn = run
+        .stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("started "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no started task: {}", run.log()))
+        .to_string();
+    let error = run.the_error("cancelled during the pre-deploy task");
+    assert!(
+        error.contains("cancelled (SIGTERM) during deploy"),
+        "{error}"
+    );
+    assert!(
+        error.contains(&format!(
+            "stopped the pre-deploy-command task {} it had started",
+            task_arn.rsplit('/').next().unwrap()
+        )),
+        "{error}"
+    );
+    assert!(error.contains("no service was updated"), "{error}");
+    assert!(
+        run.summary.contains("stopped the pre-deploy-command task"),
+        "{}",
+        run.summary
+    );
+    let stop = proxy
+        .requests()
+        .into_iter()
+        .find(|(operation, _)| operation == "StopTask")
+        .unwrap_or_else(|| panic!("no StopTask: {:?}", proxy.calls()))
+        .1;
+    assert_eq!(stop["task"], task_arn.as_str());
+    let described = ecs
+        .describe_tasks()
+        .cluster(&world.cluster)
+        .tasks(&task_arn)
+        .send()
+        .await
+        .unwrap();
+    let task = &described.tasks()[0];
+    assert_eq!(task.last_status(), Some("STOPPED"));
+    assert!(
+        task.stopped_reason()
+            .unwrap_or_default()
+            .contains("cancelled (SIGTERM)"),
+        "{task:?}"
+    );
+    assert!(!proxy.calls().iter().any(|c| c == "UpdateService"));
+    run.assert_no_token_leaks(&standins);
+}
+
 /// `mode: rollback` in the action (a `workflow_dispatch` job's one click): each service back on
 /// the revision the last deploy replaced, waited for, reported like a rollout; nothing built.
 #[tokio::test(flavor = "multi_thread")]
