@@ -27,6 +27,16 @@ pub async fn verify(
     let head = &plan.source.sha;
     let git_ref = &plan.source.git_ref;
     let Some(revision) = &source.revision else {
+        if let Some(why) = source.config_error.as_deref().filter(|_| !verify) {
+            console.warning(
+                "verify-promoted-commit",
+                &format!(
+                    "the config of {} could not be read ({why}); promoted without knowing its commit",
+                    source.digest
+                ),
+            );
+            return Ok(());
+        }
         if !verify {
             console.warning(
                 "verify-promoted-commit",

@@ -102,11 +102,16 @@ pub async fn read_source(
     let ecr = aws_sdk_ecr::Client::new(&session.config);
     let name = &plan.image.repository;
     let registry_id = plan.image.registry_id.as_deref();
+    let need = if matches!(plan.work, crate::plan::Work::Promote { verify: false, .. }) {
+        source::ConfigNeed::Optional
+    } else {
+        source::ConfigNeed::Required
+    };
     if plan.image.through_ecr() {
-        return source::with_ecr(&ecr, registry_id, name, from).await;
+        return source::with_ecr(&ecr, registry_id, name, from, need).await;
     }
     let login = registry::ecr_login(&ecr, registry_id, console).await?;
-    source::with_registry(&registry_host(plan, &login), &login, name, from).await
+    source::with_registry(&registry_host(plan, &login), &login, name, from, need).await
 }
 
 /// The registry the image goes to: `registry` when it overrides ECR, else the login's ECR host.

@@ -27,6 +27,29 @@ pub struct SourceImage {
     pub revision: Option<String>,
     /// Through ECR's API: what BatchGetImage answered, for PutImage to reuse.
     pub ecr_image: Option<aws_sdk_ecr::types::Image>,
+    /// Why the image's config could not be read, when the caller could do without it
+    /// ([`ConfigNeed::Optional`]): then `revision` is `None` for that reason.
+    pub config_error: Option<String>,
+}
+
+/// Whether the commit in the image's config is needed: a promotion that verifies it cannot go
+/// on without it; one with `verify-promoted-commit: false` can, with a warning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigNeed {
+    Required,
+    Optional,
+}
+
+/// The commit from a config read, or — when it is optional — none, with why.
+fn revision_read(
+    need: ConfigNeed,
+    read: Result<Option<String>>,
+) -> Result<(Option<String>, Option<String>)> {
+    match (read, need) {
+        (Ok(revision), _) => Ok((revision, None)),
+        (Err(error), ConfigNeed::Optional) => Ok((None, Some(crate::error::one_line(&error)))),
+        (Err(error), ConfigNeed::Required) => Err(error),
+    }
 }
 
 /// One manifest's bytes and digest.
@@ -41,6 +64,7 @@ pub async fn with_ecr(
     registry_id: Option<&str>,
     repository: &str,
     from: &str,
+    need: ConfigNeed,
 ) -> Result<SourceImage> {
     let Some(found) = ecr_image(ecr, registry_id, repository, from).await? else {
         let tags = ecr_tags(ecr, registry_id, repository).await;
@@ -58,38 +82,43 @@ pub async fn with_ecr(
         }
         None => top.bytes.clone(),
     };
-    let config_digest = config_digest(&image)?;
-    let url = ecr
-        .get_download_url_for_layer()
-        .set_registry_id(registry_id.map(str::to_string))
-        .repository_name(repository)
-        .layer_digest(&config_digest)
-        .send()
-        .await
-        .map_err(|error| {
-            anyhow!(Problem::new(format!(
-                "ECR GetDownloadUrlForLayer {repository}@{config_digest} (the image's config): {}",
-                crate::error::aws_error(&error)
-            ))
-            .hint("the role needs `ecr:GetDownloadUrlForLayer` on the repository to read which commit the image holds"))
-        })?
-        .download_url
-        .context("ECR returned no download URL for the image's config")?;
-    // A presigned URL: it carries its own authorisation, and ours must not go to S3.
-    let response = registry::http()?
-        .get(&url)
-        .send()
-        .await
-        .context("downloading the image's config")?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(anyhow!("downloading the image's config answered {status}"));
-    }
-    let config = registry::read_capped(response, registry::BLOB_LIMIT).await?;
+    let read = async {
+        let config_digest = config_digest(&image)?;
+        let url = ecr
+            .get_download_url_for_layer()
+            .set_registry_id(registry_id.map(str::to_string))
+            .repository_name(repository)
+            .layer_digest(&config_digest)
+            .send()
+            .await
+            .map_err(|error| {
+                anyhow!(Problem::new(format!(
+                    "ECR GetDownloadUrlForLayer {repository}@{config_digest} (the image's config): {}",
+                    crate::error::aws_error(&error)
+                ))
+                .hint("the role needs `ecr:GetDownloadUrlForLayer` on the repository to read which commit the image holds"))
+            })?
+            .download_url
+            .context("ECR returned no download URL for the image's config")?;
+        // A presigned URL: it carries its own authorisation, and ours must not go to S3.
+        let response = registry::http()?
+            .get(&url)
+            .send()
+            .await
+            .context("downloading the image's config")?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(anyhow!("downloading the image's config answered {status}"));
+        }
+        let config = registry::read_capped(response, registry::BLOB_LIMIT).await?;
+        revision(checked(&config, &config_digest)?)
+    };
+    let (revision, config_error) = revision_read(need, read.await)?;
     Ok(SourceImage {
         digest: top.digest,
-        revision: revision(checked(&config, &config_digest)?)?,
+        revision,
         ecr_image: Some(found),
+        config_error,
     })
 }
 
@@ -99,6 +128,7 @@ pub async fn with_registry(
     login: &RegistryLogin,
     repository: &str,
     from: &str,
+    need: ConfigNeed,
 ) -> Result<SourceImage> {
     let Some(top) = registry::get_manifest(host, login, repository, from).await? else {
         let existing = registry::list_tags(host, login, repository).await;
@@ -115,12 +145,17 @@ pub async fn with_registry(
         }
         None => top.bytes.clone(),
     };
-    let config_digest = config_digest(&image)?;
-    let config = registry::get_blob(host, login, repository, &config_digest).await?;
+    let read = async {
+        let config_digest = config_digest(&image)?;
+        let config = registry::get_blob(host, login, repository, &config_digest).await?;
+        revision(checked(&config, &config_digest)?)
+    };
+    let (revision, config_error) = revision_read(need, read.await)?;
     Ok(SourceImage {
         digest: top.digest,
-        revision: revision(checked(&config, &config_digest)?)?,
+        revision,
         ecr_image: None,
+        config_error,
     })
 }
 
