@@ -18,7 +18,8 @@ use std::time::Duration;
 pub struct ServiceFacts {
     /// Task and execution roles (ARNs).
     pub roles: BTreeSet<String>,
-    /// `awslogs-group` of every container that logs to CloudWatch.
+    /// `awslogs-group` of every container that logs to CloudWatch, `REGION:GROUP` when its
+    /// `awslogs-region` is not the services' region.
     pub log_groups: BTreeSet<String>,
 }
 
@@ -114,10 +115,14 @@ pub async fn read(region: &str, cluster: &str, services: &[String]) -> Result<Se
             .flatten()
             .map(str::to_string),
         );
+        // A container logging to another region (`awslogs-region`) is read there.
         facts.log_groups.extend(
             crate::deploy::task_definition::log_sources(&task_definition)
                 .into_iter()
-                .map(|source| source.group),
+                .map(|source| match source.region {
+                    Some(other) if other != region => format!("{other}:{}", source.group),
+                    _ => source.group,
+                }),
         );
     }
     Ok(facts)

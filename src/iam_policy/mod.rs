@@ -88,7 +88,8 @@ pub struct PolicyRequest {
     #[arg(long = "pass-role")]
     pub pass_roles: Vec<String>,
     /// The CloudWatch log groups of the services' containers, read for a crashed task's last
-    /// lines (repeatable) [default: read from the task definitions; else /ecs/*].
+    /// lines (repeatable); `REGION:GROUP` for a group in another region than --region (a
+    /// container's `awslogs-region`) [default: read from the task definitions; else /ecs/*].
     #[arg(long = "log-group", value_name = "GROUP")]
     pub log_groups: Vec<String>,
     /// Do not read the services' task definitions (no AWS call): the defaults above apply.
@@ -190,6 +191,16 @@ fn check(request: &PolicyRequest) -> Result<(), Problem> {
     }
     values::check_region(&request.region)
         .map_err(|why| bad(format!("--region: {why}"), "e.g. --region us-east-2"))?;
+    for group in &request.log_groups {
+        if let Some((region, _)) = group.split_once(':') {
+            values::check_region(region).map_err(|why| {
+                bad(
+                    format!("--log-group `{group}`: {why}"),
+                    "GROUP, or REGION:GROUP for a group in another region: e.g. --log-group eu-west-1:/ecs/api",
+                )
+            })?;
+        }
+    }
     values::check_repository(&request.ecr_repository).map_err(|why| {
         bad(
             format!("--ecr-repository: {why}"),
@@ -373,9 +384,7 @@ pub fn permissions_policy(request: &PolicyRequest) -> Value {
         };
         let log_groups: Vec<String> = groups
             .iter()
-            .map(|group| {
-                format!("arn:{partition}:logs:{region}:{account}:log-group:{group}:log-stream:*")
-            })
+            .map(|group| log_streams_arn(partition, region, account, group))
             .collect();
         let pass_roles = if request.pass_roles.is_empty() {
             vec![format!("arn:{partition}:iam::{account}:role/*")]
@@ -467,3 +476,10 @@ fn name_in_arn(named: &str) -> &str {
 
 #[cfg(test)]
 mod tests;
+
+/// The ARN of a log group's streams; `group` may name its region first (`us-west-2:/ecs/api`:
+/// log group names have no `:`), for a container whose `awslogs-region` is not the services'.
+fn log_streams_arn(partition: &str, region: &str, account: &str, group: &str) -> String {
+    let (region, group) = group.split_once(':').unwrap_or((region, group));
+    format!("arn:{partition}:logs:{region}:{account}:log-group:{group}:log-stream:*")
+}

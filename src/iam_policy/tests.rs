@@ -366,6 +366,23 @@ fn log_reads_are_scoped_to_the_log_groups() {
             "arn:aws:logs:us-east-2:633607774026:log-group:/aws/ecs/back-end:log-stream:*"
         ])
     );
+    // A container's `awslogs-region` other than the services': the group in that region.
+    let elsewhere = PolicyRequest {
+        log_groups: vec!["eu-west-1:/ecs/otel".into()],
+        ..request()
+    };
+    assert_eq!(
+        resources(&elsewhere),
+        serde_json::json!(["arn:aws:logs:eu-west-1:633607774026:log-group:/ecs/otel:log-stream:*"])
+    );
+    let bad = PolicyRequest {
+        log_groups: vec!["mars-1:/ecs/otel".into()],
+        ..request()
+    };
+    assert!(
+        check(&bad).unwrap_err().to_string().contains("--log-group"),
+        "a region that is none"
+    );
 }
 
 #[test]

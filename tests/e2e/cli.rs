@@ -194,6 +194,62 @@ async fn iam_policy_passes_only_the_roles_the_services_use() {
         )])
     );
     assert!(stderr.contains("iam:PassRole only on"), "{stderr}");
+
+    // A container that logs to another region (`awslogs-region`): evidence reads it there, so the
+    // policy names that group in that region.
+    let td = &world.task_definition;
+    let mut sidecar = td.container_definitions()[1].clone();
+    sidecar.log_configuration = Some(
+        aws_sdk_ecs::types::LogConfiguration::builder()
+            .log_driver(aws_sdk_ecs::types::LogDriver::Awslogs)
+            .options("awslogs-group", "/ecs/otel")
+            .options("awslogs-region", "eu-west-1")
+            .options("awslogs-stream-prefix", "ecs")
+            .build()
+            .unwrap(),
+    );
+    let second = ecs
+        .register_task_definition()
+        .family(&family)
+        .set_execution_role_arn(td.execution_role_arn().map(str::to_string))
+        .set_network_mode(td.network_mode().cloned())
+        .container_definitions(td.container_definitions()[0].clone())
+        .container_definitions(sidecar)
+        .send()
+        .await
+        .unwrap();
+    ecs.update_service()
+        .cluster(&world.cluster)
+        .service(&world.service)
+        .task_definition(
+            second
+                .task_definition()
+                .unwrap()
+                .task_definition_arn()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (code, stdout, stderr) = local_run(&standins, dir.path(), &args);
+    assert_eq!(code, 0, "{stderr}");
+    let policy: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let logs = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == "LogsOfFailedTasks")
+        .unwrap()["Resource"]
+        .clone();
+    assert_eq!(
+        logs,
+        serde_json::json!([
+            format!("arn:aws:logs:us-east-2:123456789012:log-group:/ecs/{family}:log-stream:*"),
+            "arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/otel:log-stream:*"
+        ]),
+        "{stderr}"
+    );
+
     // --offline: no AWS call, the broad defaults.
     let (code, stdout, _) = local_run(&standins, dir.path(), &[&args[..], &["--offline"]].concat());
     assert_eq!(code, 0);
