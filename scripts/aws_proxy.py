@@ -16,7 +16,8 @@ UpdateService, stale reads right after it, rollouts that end as scripted (ecs_de
 POST /_stand-in/ecs-script sets a service's script), and it answers ECR's GetDownloadUrlForLayer,
 which moto does not implement: POST /_stand-in/ecr-layer {"repositoryName", "digest", "content"
 (base64)} stores a blob; GetDownloadUrlForLayer answers a URL to it (as ECR answers a presigned S3
-URL) or LayersNotFoundException, and that URL refuses a request that carries an Authorization
+URL) or LayersNotFoundException, refuses PutImage to an immutable tag that names another image
+(moto lets it move), and that URL refuses a request that carries an Authorization
 header (S3 allows one authentication mechanism: the presigned query string). With --iam it
 enforces the permissions policy set for a role session (iam_enforcer.py; POST
 /_stand-in/iam-policy).
@@ -71,6 +72,43 @@ def main() -> None:
                 return json.loads(response.read()).get("taskDefinition", {})
         except (urllib.error.URLError, ValueError):
             return {}
+
+    def moto_call(target, body, region, service):
+        """A JSON-protocol call to moto itself: its answer, or {} when it refused."""
+        request = urllib.request.Request(
+            args.upstream + "/", method="POST", data=json.dumps(body).encode(),
+            headers={"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.1",
+                     "Authorization": f"AWS4-HMAC-SHA256 Credential=stand-in/20260101/{region}/{service}/aws4_request"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.loads(response.read())
+        except (urllib.error.URLError, ValueError):
+            return {}
+
+    def immutable_tag_taken(request, region):
+        """PutImage (ECR API reference): "ImageTagAlreadyExistsException — The specified image is
+        tagged with a tag that already exists. The repository is configured for tag immutability."
+        moto ignores immutability (getmoto/moto#8717). The exception's message, or None."""
+        from registry_proxy import tag_is_immutable
+        name, tag = request.get("repositoryName", ""), request.get("imageTag")
+        if not tag:
+            return None
+        target = "AmazonEC2ContainerRegistry_V20150921."
+        repository = (moto_call(target + "DescribeRepositories", {"repositoryNames": [name]},
+                                region, "ecr").get("repositories") or [{}])[0]
+        if not tag_is_immutable(repository, tag):
+            return None
+        found = moto_call(target + "BatchGetImage",
+                          {"repositoryName": name, "imageIds": [{"imageTag": tag}]}, region, "ecr")
+        images = found.get("images") or []
+        if not images:
+            return None
+        digest = request.get("imageDigest") or "sha256:" + hashlib.sha256(
+            request.get("imageManifest", "").encode()).hexdigest()
+        if images[0].get("imageId", {}).get("imageDigest") == digest:
+            return None  # the same image: moto answers ImageAlreadyExistsException itself
+        return (f"The image tag '{tag}' already exists in the '{name}' repository and cannot be "
+                "overwritten because the tag is immutable.")
 
     def roles_of_task_definition(task_definition, region):
         """The task and execution roles of a task definition, as moto has it."""
@@ -206,6 +244,10 @@ def main() -> None:
                 if named and described_task_definition(named, region_of(self.headers)).get(
                         "status") == "INACTIVE":
                     return self.error(400, "ClientException", "TaskDefinition is inactive", True)
+            if ecs is not None and operation == "PutImage":
+                taken = immutable_tag_taken(json.loads(body or b"{}"), region_of(self.headers))
+                if taken:
+                    return self.error(400, "ImageTagAlreadyExistsException", taken, True)
             if ecs is not None and operation == "RunTask":
                 placed_none = ecs.run_task_failures(json.loads(body or b"{}"))
                 if placed_none is not None:

@@ -59,6 +59,11 @@ pub enum Origin {
     Promoted {
         from: String,
     },
+    /// The commit's build that its immutable `sha-` tag names, deployed without building: no
+    /// other tag could move in the repository.
+    Reused {
+        tag: String,
+    },
 }
 
 impl PushedImage {
@@ -177,10 +182,8 @@ pub async fn publish(
             let host = registry_host(plan, &login);
             let (digest, tags, origin) = match how {
                 Publishing::Build(build) => {
-                    let (digest, origin) =
-                        build_and_push(plan, build, &host, &login, &repository.tags, console)
-                            .await?;
-                    (digest, repository.tags.clone(), origin)
+                    let context = (plan, &ecr, host.as_str(), &login);
+                    build_this_commit(context, build, repository, &moving, console).await?
                 }
                 Publishing::Promote { from, source } => {
                     let lookup = source.digest.as_str();
@@ -211,6 +214,86 @@ pub async fn publish(
         revision,
         build_time,
     })
+}
+
+/// Build and push the commit. Where its `sha-` tag is immutable and names a build already (a
+/// re-run, the merge to main after the branch, a cold cache), that tag is never pushed again —
+/// ECR refuses it (TAG_INVALID) even for the very same image (moby/buildkit#3776) — and stays on
+/// the first build: the new one goes out under the moving tags and is deployed by digest; with
+/// no tag that could move, the first build is deployed as it is, without building.
+async fn build_this_commit(
+    (plan, ecr, host, login): (&Plan, &aws_sdk_ecr::Client, &str, &RegistryLogin),
+    build: &BuildPlan,
+    repository: &Repository,
+    moving: &[String],
+    console: &Console,
+) -> Result<(String, Vec<String>, Origin)> {
+    let sha_tag = plan.image.sha_tag();
+    let name = &plan.image.repository;
+    let kept = match repository.sha_tag_fixed {
+        true => existing_digest(ecr, plan, host, login, sha_tag).await?,
+        false => None,
+    };
+    let Some(first) = kept else {
+        let (digest, origin) =
+            build_and_push(plan, build, host, login, &repository.tags, console).await?;
+        return Ok((digest, repository.tags.clone(), origin));
+    };
+    if moving.is_empty() {
+        console.notice(
+            "image",
+            &format!(
+                "{sha_tag} is immutable in {name} and names {first}, a build of this commit; no other tag may move \
+                 here, so that build is deployed as it is, without building"
+            ),
+        );
+        let origin = Origin::Reused {
+            tag: sha_tag.to_string(),
+        };
+        return Ok((first, vec![sha_tag.to_string()], origin));
+    }
+    let (digest, origin) = build_and_push(plan, build, host, login, moving, console).await?;
+    if first == digest {
+        console.line(&format!(
+            "{sha_tag} already names this very image (the build is reproducible)"
+        ));
+        return Ok((digest, repository.tags.clone(), origin));
+    }
+    console.notice(
+        "image",
+        &format!(
+            "{sha_tag} is immutable in {name} and already names {first}, an earlier build of this commit (a re-run, \
+             another branch's build, or a cold cache); it stays there. This build is {digest}, pushed as {} and \
+             deployed by digest",
+            moving.join(", ")
+        ),
+    );
+    Ok((digest, moving.to_vec(), origin))
+}
+
+/// The digest `tag` names in the repository now, if any: BatchGetImage through ECR's API, the
+/// registry's own API for a registry that overrides ECR.
+async fn existing_digest(
+    ecr: &aws_sdk_ecr::Client,
+    plan: &Plan,
+    host: &str,
+    login: &RegistryLogin,
+    tag: &str,
+) -> Result<Option<String>> {
+    let repository = &plan.image.repository;
+    if plan.image.through_ecr() {
+        let registry_id = plan.image.registry_id.as_deref();
+        let found = promote::ecr_image(ecr, registry_id, repository, tag).await?;
+        return Ok(found.and_then(|image| {
+            image
+                .image_id()
+                .and_then(|id| id.image_digest())
+                .map(str::to_string)
+        }));
+    }
+    Ok(registry::get_manifest(host, login, repository, tag)
+        .await?
+        .map(|manifest| manifest.digest))
 }
 
 /// The ECR registry host of an account in a region (`.amazonaws.com.cn` in China).

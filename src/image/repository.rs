@@ -14,6 +14,9 @@ pub struct Repository {
     pub created: bool,
     /// The tags to push: without the environment tag when it may not move.
     pub tags: Vec<String>,
+    /// The `sha-` tag is immutable here (IMMUTABLE, or excluded from mutability): once it names
+    /// a build of the commit, a rebuild cannot take it.
+    pub sha_tag_fixed: bool,
 }
 
 /// Before building: the repository exists (or is created), and the planned tags can be pushed.
@@ -77,8 +80,10 @@ pub async fn prepare(
             ));
         }
     };
-    // The sha- tag names one commit: it is new, or already names this very image.
+    // The sha- tag names one commit; where it cannot move, a rebuild of the commit (a re-run,
+    // the merge to main, a cold cache) leaves it on the first build (see `image::publish`).
     let sha_tag = image.sha_tag();
+    let sha_tag_fixed = !tag_can_move(mutability.as_ref(), &exclusions, sha_tag);
     let setting = mutability
         .as_ref()
         .map_or("MUTABLE", ImageTagMutability::as_str);
@@ -118,7 +123,11 @@ pub async fn prepare(
             kept
         }
     };
-    Ok(Repository { created, tags })
+    Ok(Repository {
+        created,
+        tags,
+        sha_tag_fixed,
+    })
 }
 
 fn quoted(tags: &[&str]) -> String {

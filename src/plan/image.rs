@@ -366,7 +366,10 @@ pub(super) fn resolve_build(args: &InputArgs, run: &RunContext) -> Result<BuildP
         dockerfile,
         target,
         platforms,
-        build_args: key_values(args.build_args.as_deref(), "build-args", "_")?,
+        build_args: with_source_date_epoch(
+            key_values(args.build_args.as_deref(), "build-args", "_")?,
+            run.commit_time.as_deref(),
+        ),
         labels: user_labels(args)?,
         secrets,
         provenance: parse_flag(&args.provenance, "provenance", false)?,
@@ -379,6 +382,40 @@ pub(super) fn resolve_build(args: &InputArgs, run: &RunContext) -> Result<BuildP
         buildkit_tls: run.buildkit_tls.clone(),
         builder_name: builder_name(run),
     })
+}
+
+/// `SOURCE_DATE_EPOCH` (the commit's time, in seconds) after the user's build args, unless they
+/// set it: BuildKit's Dockerfile frontend takes it as a special build arg for the `created` time
+/// of the image config and its history (moby/buildkit docs/build-repro.md, BuildKit ≥ 0.11), so
+/// a rebuild of one commit gives the same image where the Dockerfile allows it.
+pub fn with_source_date_epoch(
+    mut build_args: Vec<(String, String)>,
+    commit_time: Option<&str>,
+) -> Vec<(String, String)> {
+    if let Some(epoch) = commit_time.and_then(epoch_seconds)
+        && !build_args.iter().any(|(key, _)| key == "SOURCE_DATE_EPOCH")
+    {
+        build_args.push(("SOURCE_DATE_EPOCH".to_string(), epoch.to_string()));
+    }
+    build_args
+}
+
+/// An RFC 3339 time in Unix seconds. The SDK's parser (already here) takes UTC only, so an
+/// offset (`+01:00`, as git and GitHub write commit times) is taken off first.
+fn epoch_seconds(time: &str) -> Option<i64> {
+    let (utc, offset) = match time.len().checked_sub(6).map(|at| time.split_at(at)) {
+        Some((rest, zone)) if zone.starts_with(['+', '-']) && zone.as_bytes()[3] == b':' => {
+            let hours: i64 = zone[1..3].parse().ok()?;
+            let minutes: i64 = zone[4..].parse().ok()?;
+            let sign = if zone.starts_with('-') { -1 } else { 1 };
+            (format!("{rest}Z"), sign * (hours * 3600 + minutes * 60))
+        }
+        _ => (time.to_string(), 0),
+    };
+    let parsed =
+        aws_smithy_types::DateTime::from_str(&utc, aws_smithy_types::date_time::Format::DateTime)
+            .ok()?;
+    Some(parsed.secs() - offset)
 }
 
 /// `docker` from `PATH`; outside a runner `DEPLOY_ACTION_DOCKER` may name another CLI. Inside

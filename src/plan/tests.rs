@@ -551,3 +551,25 @@ fn pre_deploy_commands_are_split_and_checked() {
         "pre-deploy-command"
     );
 }
+
+/// A build gets `SOURCE_DATE_EPOCH` from the commit's time (offsets included, as GitHub's
+/// `head_commit.timestamp` and `git show --format=%cI` write it); a user's own value wins.
+#[test]
+fn the_build_gets_the_commit_time_as_source_date_epoch() {
+    use super::image::with_source_date_epoch;
+    assert_eq!(
+        with_source_date_epoch(Vec::new(), Some("2026-12-07T06:00:00+01:00")),
+        vec![("SOURCE_DATE_EPOCH".to_string(), "1796619600".to_string())]
+    );
+    assert_eq!(
+        with_source_date_epoch(Vec::new(), Some("2026-12-07T05:00:00Z")),
+        vec![("SOURCE_DATE_EPOCH".to_string(), "1796619600".to_string())]
+    );
+    let own = vec![("SOURCE_DATE_EPOCH".to_string(), "0".to_string())];
+    assert_eq!(
+        with_source_date_epoch(own.clone(), Some("2026-12-07T05:00:00Z")),
+        own
+    );
+    assert!(with_source_date_epoch(Vec::new(), None).is_empty());
+    assert!(with_source_date_epoch(Vec::new(), Some("yesterday")).is_empty());
+}

@@ -300,6 +300,9 @@ pub fn origin_text(image: &PushedImage) -> String {
                 .map(|note| format!(" ({})", note.trim_start_matches("cache: ")))
                 .unwrap_or_default()
         ),
+        Origin::Reused { tag } => format!(
+            "this commit's earlier build, under the immutable `{tag}` (no other tag can move in the repository), no rebuild"
+        ),
         Origin::Promoted { from } => format!(
             "promoted from `{from}` (built from {}) in {seconds:.1}s, no rebuild",
             image.revision.as_deref().map_or_else(

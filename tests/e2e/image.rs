@@ -951,3 +951,138 @@ async fn the_gha_cache_matches_the_service_the_runner_offers() {
         run.summary
     );
 }
+
+/// The same commit built again — a re-run, the merge to main after the branch (another
+/// `org.opencontainers.image.ref.name`, so another image), a cold-cache rebuild — succeeds
+/// whatever the repository's tag mutability. ECR refuses to push an immutable tag that exists
+/// (`TAG_INVALID`; the strict registry stand-in refuses it as ECR does, Debian's registry and
+/// moto do not): where `sha-*` is immutable it stays on the commit's first build, the new build
+/// is pushed under the environment tag and deployed by digest, with a notice.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_commit_built_again_is_pushed_whatever_the_tag_mutability() {
+    use aws_sdk_ecr::types::{
+        ImageTagMutability, ImageTagMutabilityExclusionFilter,
+        ImageTagMutabilityExclusionFilterType,
+    };
+    let standins = StandIns::get();
+    let registry = Registry {
+        host: standins.registry(),
+    };
+    let filter = |tag: &str| {
+        ImageTagMutabilityExclusionFilter::builder()
+            .filter_type(ImageTagMutabilityExclusionFilterType::Wildcard)
+            .filter(tag)
+            .build()
+            .unwrap()
+    };
+    let settings = [
+        (ImageTagMutability::Mutable, vec![], false),
+        (
+            ImageTagMutability::ImmutableWithExclusion,
+            vec![filter("staging"), filter("prod"), filter("buildcache-*")],
+            true,
+        ),
+        (
+            ImageTagMutability::MutableWithExclusion,
+            vec![filter("sha-*")],
+            true,
+        ),
+    ];
+    for (mutability, exclusions, sha_fixed) in settings {
+        let repository = unique("e2e/rebuilt");
+        standins
+            .ecr()
+            .await
+            .create_repository()
+            .repository_name(&repository)
+            .image_tag_mutability(mutability.clone())
+            .set_image_tag_mutability_exclusion_filters(
+                (!exclusions.is_empty()).then_some(exclusions),
+            )
+            .send()
+            .await
+            .unwrap();
+        let build = |git_ref: &str, extra: &[(&str, &str)]| {
+            let mut inputs = vec![("ecr-repository", repository.as_str())];
+            inputs.extend_from_slice(extra);
+            let run = ActionRun::new(&standins, git_ref, &unique("run"), &inputs).run();
+            assert_eq!(run.code, 0, "{mutability:?}: {}", run.log());
+            run
+        };
+        let first = build("refs/heads/feature/rebuilt", &[]);
+        let first_digest = first.outputs["digest"].clone();
+        assert_eq!(first.outputs["tags"], "staging\nsha-4f2a9c1");
+
+        // The re-run: the same commit, branch and SOURCE_DATE_EPOCH, the cache warm — the same
+        // image, so sha- already names it.
+        let again = build("refs/heads/feature/rebuilt", &[]);
+        assert_eq!(
+            again.outputs["digest"], first_digest,
+            "{mutability:?}: not reproducible"
+        );
+        assert_eq!(again.outputs["tags"], "staging\nsha-4f2a9c1");
+
+        // The merge to main: another ref.name label, another image.
+        let main = build("refs/heads/main", &[]);
+        let main_digest = main.outputs["digest"].clone();
+        assert_ne!(main_digest, first_digest);
+        assert_eq!(registry.digest(&repository, "prod").await, main_digest);
+        let sha_names = registry.digest(&repository, "sha-4f2a9c1").await;
+        if sha_fixed {
+            assert_eq!(
+                sha_names, first_digest,
+                "{mutability:?}: the immutable tag moved"
+            );
+            assert_eq!(main.outputs["tags"], "prod");
+            assert!(
+                main.stdout
+                    .contains("::notice title=image::sha-4f2a9c1 is immutable in"),
+                "{}",
+                main.log()
+            );
+        } else {
+            assert_eq!(
+                sha_names, main_digest,
+                "a mutable sha- tag follows the newest build"
+            );
+            assert_eq!(main.outputs["tags"], "prod\nsha-4f2a9c1");
+        }
+
+        // A cold-cache rebuild on the branch again.
+        let cold = build("refs/heads/feature/rebuilt", &[("cache", "none")]);
+        assert_eq!(
+            registry.digest(&repository, "staging").await,
+            cold.outputs["digest"]
+        );
+    }
+
+    // IMMUTABLE with `immutable-tags: skip-moving`: only sha- is ever pushed, so a re-run has no
+    // tag to push at all — the commit's build is deployed as it is, nothing is built.
+    let repository = unique("e2e/rebuilt-immutable");
+    standins.ecr_repository(&repository, true).await;
+    let skip = [
+        ("ecr-repository", repository.as_str()),
+        ("immutable-tags", "skip-moving"),
+    ];
+    let first = ActionRun::new(
+        &standins,
+        "refs/heads/feature/rebuilt",
+        &unique("run"),
+        &skip,
+    )
+    .run();
+    assert_eq!(first.code, 0, "{}", first.log());
+    assert_eq!(first.outputs["tags"], "sha-4f2a9c1");
+    let again = ActionRun::new(&standins, "refs/heads/main", &unique("run"), &skip).run();
+    assert_eq!(again.code, 0, "{}", again.log());
+    assert_eq!(again.outputs["digest"], first.outputs["digest"]);
+    assert_eq!(again.outputs["tags"], "sha-4f2a9c1");
+    assert!(!again.stdout.contains("building "), "{}", again.log());
+    assert!(
+        again
+            .summary
+            .contains("this commit's earlier build, under the immutable `sha-4f2a9c1`"),
+        "{}",
+        again.summary
+    );
+}
