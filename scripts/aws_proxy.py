@@ -248,6 +248,20 @@ def main() -> None:
                 taken = immutable_tag_taken(json.loads(body or b"{}"), region_of(self.headers))
                 if taken:
                     return self.error(400, "ImageTagAlreadyExistsException", taken, True)
+            if ecs is not None and operation in (
+                    "DescribeServiceDeployments", "ListServiceDeployments", "StopServiceDeployment"):
+                # moto has no service deployments (ListServiceDeployments answers 500): the
+                # strict stand-in keeps them (ecs_service_deployments.py).
+                request_body = json.loads(body or b"{}")
+                if operation == "StopServiceDeployment":
+                    made, refused = ecs.stop_service_deployment(request_body)
+                    if refused:
+                        return self.error(400, refused[0], refused[1], True)
+                elif operation == "ListServiceDeployments":
+                    made = ecs.list_service_deployments(request_body)
+                else:
+                    made = ecs.describe_service_deployments(request_body)
+                return self.answer_json(200, made, "application/x-amz-json-1.1")
             if ecs is not None and operation == "RunTask":
                 placed_none = ecs.run_task_failures(json.loads(body or b"{}"))
                 if placed_none is not None:

@@ -46,6 +46,8 @@ import tempfile
 import threading
 import time
 
+import ecs_service_deployments as native
+
 DEFAULT_SCRIPT = {"outcome": "completed", "polls": 1, "stale_reads": 1}
 STALE_SECONDS = 5
 CIRCUIT_BREAKER = "ECS deployment circuit breaker: tasks failed to start."
@@ -60,6 +62,8 @@ class EcsDeployments:
         self.stopped = {}  # service name -> the stopped tasks of its failed deployments
         self.one_off_scripts = {}  # cluster name -> how its next one-off task ends
         self.one_offs = {}  # task ARN -> {"polls_left", "exit_code", "reason"}
+        self.configurations = {}  # service name -> its deploymentConfiguration (moto drops strategy)
+        self.service_deployments = {}  # service deployment ARN -> ecs_service_deployments' record
 
     def set_script(self, script):
         with self.lock:
@@ -166,7 +170,22 @@ class EcsDeployments:
             desired = service.get("desiredCount", 1)
             ours = new_deployment(request.get("taskDefinition") or service["taskDefinition"], desired)
             previous_revision = (before or {}).get("taskDefinition")
+            configuration = native.merged_configuration(
+                self.configurations.get(name) or service.get("deploymentConfiguration"),
+                request.get("deploymentConfiguration"))
+            self.configurations[name] = configuration
+            service["deploymentConfiguration"] = configuration
+            deploys = bool(request.get("taskDefinition") or request.get("forceNewDeployment"))
+            service_deployment = None
+            if native.is_native(configuration) and deploys:
+                service_deployment = native.new_service_deployment(
+                    service, configuration, previous_revision or service["taskDefinition"],
+                    ours["taskDefinition"], script.get("service_deployment"))
+                arn = service_deployment["record"]["serviceDeploymentArn"]
+                self.service_deployments[arn] = service_deployment
+                service["currentServiceDeployment"] = arn
             self.state[name] = {
+                "service_deployment": service_deployment,
                 "name": name,
                 "deployments": [ours] + older,
                 "ours": ours["id"],
@@ -188,6 +207,8 @@ class EcsDeployments:
             for index, service in enumerate(services):
                 name = service.get("serviceName")
                 state = self.state.get(name)
+                if name in self.configurations:
+                    service["deploymentConfiguration"] = self.configurations[name]
                 if state is None:
                     self.last_seen[name] = copy.deepcopy(service)
                     continue
@@ -201,6 +222,9 @@ class EcsDeployments:
                 patched = dict(service)
                 if state.get("stuck_event"):
                     patched["events"] = [state["stuck_event"]] + list(service.get("events", []))
+                if state.get("service_deployment"):
+                    patched["currentServiceDeployment"] = (
+                        state["service_deployment"]["record"]["serviceDeploymentArn"])
                 patched["deployments"] = copy.deepcopy(state["deployments"])
                 primary = next(d for d in state["deployments"] if d["status"] == "PRIMARY")
                 patched["taskDefinition"] = primary["taskDefinition"]
@@ -256,8 +280,65 @@ class EcsDeployments:
         found = [known[arn] for arn in request.get("tasks", []) if arn in known]
         return {"tasks": found, "failures": []} if found else None
 
+    def describe_service_deployments(self, request):
+        """DescribeServiceDeployments: each deployment one step on (ecs_service_deployments)."""
+        found, failures = [], []
+        with self.lock:
+            for arn in request.get("serviceDeploymentArns", []):
+                deployment = self.service_deployments.get(arn)
+                if deployment is None:
+                    failures.append({"arn": arn, "reason": "MISSING"})
+                    continue
+                native.advance(deployment)
+                found.append(copy.deepcopy(deployment["record"]))
+        return {"serviceDeployments": found, "failures": failures}
+
+    def list_service_deployments(self, request):
+        """ListServiceDeployments of one service, newest first."""
+        service = request.get("service", "").rsplit("/", 1)[-1]
+        with self.lock:
+            ours = [d for d in self.service_deployments.values()
+                    if d["record"]["serviceArn"].rsplit("/", 1)[-1] == service]
+            briefs = [native.brief(d) for d in ours]
+        briefs.sort(key=lambda brief: brief["createdAt"], reverse=True)
+        return {"serviceDeployments": briefs}
+
+    def stop_service_deployment(self, request):
+        """StopServiceDeployment: (answer, None) or (None, (code, message))."""
+        arn = request.get("serviceDeploymentArn", "")
+        with self.lock:
+            deployment = self.service_deployments.get(arn)
+            if deployment is None:
+                return None, ("ServiceDeploymentNotFoundException", f"{arn} not found.")
+            refused = native.stop(deployment, request.get("stopType", "ROLLBACK"))
+        return (None, refused) if refused else ({"serviceDeploymentArn": arn}, None)
+
+    @staticmethod
+    def mirror(state, service_deployment, desired):
+        """The service's deployments as a service deployment shows them: PRIMARY IN_PROGRESS
+        with both revisions running until it is SUCCESSFUL; rolled back, the source again."""
+        ours = next(d for d in state["deployments"] if d["id"] == state["ours"])
+        status = service_deployment["record"]["status"]
+        if status == "SUCCESSFUL" and ours["rolloutState"] == "IN_PROGRESS":
+            finish(ours, desired)
+            state["deployments"] = [ours]
+        elif status == "ROLLBACK_SUCCESSFUL" and ours["status"] == "PRIMARY":
+            ours.update(status="ACTIVE", rolloutState="FAILED", runningCount=0, pendingCount=0,
+                        rolloutStateReason=service_deployment["record"].get("statusReason", ""))
+            back = new_deployment(service_deployment["source"], desired)
+            finish(back, desired)
+            state["deployments"] = [back, ours]
+        elif status == "IN_PROGRESS":
+            target = service_deployment["record"]["targetServiceRevision"]
+            ours.update(runningCount=target["runningTaskCount"],
+                        pendingCount=target["pendingTaskCount"])
+
     @staticmethod
     def advance(state, desired):
+        if state.get("service_deployment"):
+            # A service deployment goes on whoever watches it: DescribeServices moves it too.
+            native.advance(state["service_deployment"])
+            return EcsDeployments.mirror(state, state["service_deployment"], desired)
         ours = next(d for d in state["deployments"] if d["id"] == state["ours"])
         script = state["script"]
         if ours["rolloutState"] != "IN_PROGRESS":

@@ -112,6 +112,14 @@ def requests_of(prefix, operation, body, region, account):
             if not task_definition.startswith("arn:"):
                 task_definition = f"arn:aws:ecs:{region}:{account}:task-definition/{task_definition}"
             return [(action, task_definition, context)]
+        # Service deployments: the service-deployment resource (…:service-deployment/CLUSTER/
+        # SERVICE/ID); ListServiceDeployments is on the service.
+        if operation == "DescribeServiceDeployments":
+            return [(action, arn, {}) for arn in body.get("serviceDeploymentArns", [])]
+        if operation == "StopServiceDeployment":
+            return [(action, body.get("serviceDeploymentArn", ""), {})]
+        if operation == "ListServiceDeployments":
+            return [(action, service_arn(body.get("service", "")), context)]
         if operation == "StopTask":
             task = body.get("task", "").split("/")[-1]
             return [(action, f"arn:aws:ecs:{region}:{account}:task/{cluster_name}/{task}", context)]

@@ -148,6 +148,10 @@ action_inputs! {
     /// Start a new deployment even when the service already runs this image [default: false].
     #[arg(num_args = 0..=1, default_missing_value = "true")]
     force_new_deployment => "force-new-deployment",
+    /// Under ECS's own blue/green, linear or canary strategy: wait until the bake ends and the
+    /// deployment is SUCCESSFUL, not only until production traffic is on the new revision: true or false [default: false].
+    #[arg(num_args = 0..=1, default_missing_value = "true")]
+    wait_through_bake => "wait-through-bake",
     /// Deregister the replaced revision after a successful rollout (a rollback registers it again) [default: false].
     #[arg(num_args = 0..=1, default_missing_value = "true")]
     deregister_previous => "deregister-previous",

@@ -11,7 +11,8 @@ use anyhow::{Context, Result, anyhow};
 use aws_sdk_ecs::config::http::{HttpRequest, HttpResponse};
 use aws_sdk_ecs::operation::register_task_definition::builders::RegisterTaskDefinitionFluentBuilder;
 use aws_sdk_ecs::types::{
-    DesiredStatus, Failure, Service, Tag, Task, TaskDefinition, TaskDefinitionField, TaskOverride,
+    DesiredStatus, Failure, Service, ServiceDeployment, ServiceDeploymentBrief,
+    StopServiceDeploymentStopType, Tag, Task, TaskDefinition, TaskDefinitionField, TaskOverride,
 };
 use aws_smithy_runtime_api::client::http::{
     HttpConnector, HttpConnectorFuture, SharedHttpConnector, http_client_fn,
@@ -166,6 +167,68 @@ impl Ecs {
                 )
             })?;
         Ok(answer.service().cloned())
+    }
+
+    /// Service deployments by ARN (DescribeServiceDeployments: the lifecycle stage, status,
+    /// rollback and alarms of a deployment under ECS's own strategies).
+    pub async fn describe_service_deployments(
+        &self,
+        arns: &[String],
+    ) -> Result<Vec<ServiceDeployment>> {
+        let answer = self
+            .ecs
+            .describe_service_deployments()
+            .set_service_deployment_arns(Some(arns.to_vec()))
+            .send()
+            .await
+            .map_err(|error| {
+                anyhow!(
+                    "ECS DescribeServiceDeployments {}: {}",
+                    arns.join(", "),
+                    aws_error(&error)
+                )
+            })?;
+        Ok(answer.service_deployments().to_vec())
+    }
+
+    /// The service's deployments, newest first (ListServiceDeployments: the last 90 days).
+    pub async fn list_service_deployments(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> Result<Vec<ServiceDeploymentBrief>> {
+        let answer = self
+            .ecs
+            .list_service_deployments()
+            .cluster(cluster)
+            .service(service)
+            .send()
+            .await
+            .map_err(|error| {
+                anyhow!(
+                    "ECS ListServiceDeployments {service} (cluster {cluster}): {}",
+                    aws_error(&error)
+                )
+            })?;
+        Ok(answer.service_deployments().to_vec())
+    }
+
+    /// StopServiceDeployment with ROLLBACK: ECS puts the source revision back by the same
+    /// strategy (an UpdateService back would start a second deployment of the old revision).
+    pub async fn roll_back_service_deployment(&self, arn: &str) -> Result<()> {
+        self.ecs
+            .stop_service_deployment()
+            .service_deployment_arn(arn)
+            .stop_type(StopServiceDeploymentStopType::Rollback)
+            .send()
+            .await
+            .map_err(|error| {
+                anyhow!(
+                    "ECS StopServiceDeployment {arn} (ROLLBACK): {}",
+                    aws_error(&error)
+                )
+            })?;
+        Ok(())
     }
 
     /// RunTask of one task; the task's ARN, or ECS's failures when it started none.

@@ -22,6 +22,7 @@ const FLAGS: &[&str] = &[
     "rollback-on-failure",
     "evidence-in-summary",
     "force-new-deployment",
+    "wait-through-bake",
     "deregister-previous",
     "github-deployment",
     "wait-for-checks",

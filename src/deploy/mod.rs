@@ -10,6 +10,7 @@ pub mod command;
 pub mod diff;
 pub mod evidence;
 pub mod health;
+pub mod native;
 pub mod one_off;
 pub mod post_rollout;
 pub mod rollback;
@@ -156,6 +157,16 @@ pub enum Outcome {
     Completed {
         running: i32,
         desired: i32,
+    },
+    /// Under ECS's own strategy, production traffic is wholly on the new revision and ECS bakes
+    /// it (both revisions run; ECS rolls back by itself if an alarm fires). Not waited out unless
+    /// asked.
+    Baking {
+        strategy: String,
+        /// When the bake ends at the latest (UTC, RFC 3339), when the deployment says.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        until: Option<String>,
+        service_deployment: String,
     },
     /// Updated, not waited for (`wait: false`).
     Started,

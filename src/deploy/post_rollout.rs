@@ -3,11 +3,12 @@
 
 use super::service::{FailedRollout, RolloutSettings, after_failure};
 use super::wait::EventLog;
-use super::{NewRevision, Outcome, Rollout, health};
+use super::{NewRevision, Outcome, Rollout, health, native};
 use crate::console::Console;
 use crate::plan::HealthCheck;
 use anyhow::Result;
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 /// The health check after every service completed; when it fails, each service we moved is
 /// treated as a failed rollout (evidence, rollback as configured).
@@ -42,6 +43,46 @@ pub async fn check_health(
         else {
             continue;
         };
+        // Still in ECS's hands (its bake): ECS rolls it back by its own strategy.
+        if let Outcome::Baking {
+            service_deployment, ..
+        } = &rollout.outcome
+        {
+            let timeout = settings.wait_timeout.unwrap_or(Duration::from_secs(600));
+            let rolled =
+                native::roll_back(ecs, &rollout.service, service_deployment, timeout, console)
+                    .await;
+            let (reason, left_on) = match rolled {
+                Ok(true) => (
+                    format!(
+                        "the health check failed: {reason}; rolled back with StopServiceDeployment (ROLLBACK) to revision {}",
+                        super::revision_of(&rollout.previous_task_definition)
+                    ),
+                    rollout.previous_task_definition.clone(),
+                ),
+                Ok(false) => (
+                    format!(
+                        "the health check failed: {reason}; ECS's rollback did not finish in time"
+                    ),
+                    ours.arn.clone(),
+                ),
+                Err(error) => (
+                    format!(
+                        "the health check failed: {reason}; the rollback failed: {}",
+                        crate::error::one_line(&error)
+                    ),
+                    ours.arn.clone(),
+                ),
+            };
+            rollout.outcome = Outcome::Failed(super::Failure {
+                rolled_back: left_on == rollout.previous_task_definition,
+                reason,
+                evidence: None,
+                log_lines: None,
+                left_on,
+            });
+            continue;
+        }
         let mut events = EventLog::default();
         let failed = FailedRollout {
             service: &rollout.service,

@@ -4,7 +4,7 @@
 use super::rollback::{PutBack, Restored, put_back};
 use super::wait::{self, EventLog, Followed, Verdict};
 use super::{
-    Failure, Journal, NewRevision, Outcome, Rollout, Target, Update, evidence, revision_of,
+    Failure, Journal, NewRevision, Outcome, Rollout, Target, Update, evidence, native, revision_of,
 };
 use crate::aws::Ecs;
 use crate::aws::ecs::ServiceUpdate;
@@ -27,6 +27,9 @@ pub struct RolloutSettings {
     pub rollback_on_failure: bool,
     pub evidence_in_summary: bool,
     pub force_new_deployment: bool,
+    /// Under ECS's own strategies: wait until the bake ends, not only until production traffic
+    /// moved.
+    pub wait_through_bake: bool,
 }
 
 impl RolloutSettings {
@@ -47,6 +50,7 @@ impl RolloutSettings {
             rollback_on_failure: plan.rollback_on_failure,
             evidence_in_summary: plan.evidence_in_summary,
             force_new_deployment: plan.force_new_deployment,
+            wait_through_bake: plan.wait_through_bake,
         }
     }
 
@@ -221,6 +225,24 @@ pub async fn roll_one(
             events,
         ));
     };
+    // ECS's own blue/green, linear or canary: followed as a service deployment.
+    if let Some(strategy) = native::native_strategy(&target.service) {
+        let native = NativeRollout {
+            service: name,
+            previous: &previous,
+            ours: &ours,
+            strategy: strategy.as_str(),
+            updated: updated.as_ref(),
+            timeout,
+        };
+        let outcome = follow_native(ecs, logs, settings, native, &mut events, console).await;
+        return Ok(finish(
+            ours.arn.clone(),
+            ours.changed.clone(),
+            outcome,
+            events,
+        ));
+    }
     let verdict = match wait::wait_for_rollout(
         ecs,
         &settings.poller,
@@ -282,6 +304,194 @@ pub async fn roll_one(
     ))
 }
 
+/// A rollout under ECS's own strategy, just updated.
+struct NativeRollout<'a> {
+    service: &'a str,
+    previous: &'a str,
+    ours: &'a NewRevision,
+    strategy: &'a str,
+    updated: Option<&'a aws_sdk_ecs::types::Service>,
+    timeout: Duration,
+}
+
+/// Follow the service deployment our UpdateService started to production traffic (or, with
+/// `wait-through-bake`, to its end). ECS's own rollback fails the step naming why, and is never
+/// doubled; our timeout rolls back with StopServiceDeployment(ROLLBACK).
+async fn follow_native(
+    ecs: &Ecs,
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    settings: &RolloutSettings,
+    native: NativeRollout<'_>,
+    events: &mut EventLog,
+    console: &Console,
+) -> Outcome {
+    let NativeRollout {
+        service: name,
+        previous,
+        ours,
+        strategy,
+        updated,
+        timeout,
+    } = native;
+    let failed = |reason: String, left_on: &str, evidence: (Option<String>, Option<String>)| {
+        console.line(&format!("{name}: {reason}"));
+        Outcome::Failed(Failure {
+            reason,
+            evidence: evidence.0,
+            log_lines: evidence.1,
+            rolled_back: left_on == previous,
+            left_on: left_on.to_string(),
+        })
+    };
+    let arn = match native::find(
+        ecs,
+        &settings.cluster,
+        name,
+        updated,
+        wait::VISIBILITY_GRACE,
+    )
+    .await
+    {
+        Ok(arn) => arn,
+        Err(error) => {
+            return failed(
+                format!(
+                    "updated to {} ({strategy}), but its service deployment could not be followed: {}",
+                    ours.arn,
+                    one_line(&error)
+                ),
+                &ours.arn,
+                (None, None),
+            );
+        }
+    };
+    console.line(&format!("{name}: {strategy} service deployment {arn}"));
+    let following = native::Following {
+        service: name,
+        arn: &arn,
+        timeout,
+        through_bake: settings.wait_through_bake,
+    };
+    let ending = match native::follow(ecs, &following, console).await {
+        Ok(ending) => ending,
+        Err(error) => native::Ending::Ended(format!(
+            "its service deployment could not be followed: {}",
+            one_line(&error)
+        )),
+    };
+    let serving = |fallback: &str| {
+        let fallback = fallback.to_string();
+        async move {
+            settings
+                .poller
+                .describe(ecs, name)
+                .await
+                .ok()
+                .and_then(|service| service.task_definition().map(str::to_string))
+                .unwrap_or(fallback)
+        }
+    };
+    match ending {
+        native::Ending::Succeeded { running, desired } => {
+            console.line(&format!(
+                "{name}: {} runs {running}/{desired} tasks ({strategy} deployment successful)",
+                ours.arn
+            ));
+            Outcome::Completed { running, desired }
+        }
+        native::Ending::Baking { until } => {
+            console.line(&format!(
+                "{name}: production traffic is on {}; ECS bakes it{} and rolls back by itself if an alarm fires",
+                revision_of(&ours.arn),
+                until
+                    .as_deref()
+                    .map(|until| format!(" until {until}"))
+                    .unwrap_or_default()
+            ));
+            Outcome::Baking {
+                strategy: strategy.to_string(),
+                until,
+                service_deployment: arn,
+            }
+        }
+        native::Ending::RolledBackByEcs { reason } => {
+            let evidence = collect_evidence(ecs, logs, settings, name, ours, console).await;
+            let now = serving(previous).await;
+            failed(
+                format!(
+                    "ECS rolled back its {strategy} deployment: {reason}; {name} runs {} again",
+                    revision_of(&now)
+                ),
+                &now,
+                evidence,
+            )
+        }
+        native::Ending::Ended(reason) => {
+            let evidence = collect_evidence(ecs, logs, settings, name, ours, console).await;
+            let now = serving(&ours.arn).await;
+            failed(reason, &now, evidence)
+        }
+        native::Ending::TimedOut(reason) => {
+            let evidence = collect_evidence(ecs, logs, settings, name, ours, console).await;
+            if !settings.rollback_on_failure {
+                let now = serving(&ours.arn).await;
+                return failed(reason, &now, evidence);
+            }
+            let rolled = native::roll_back(ecs, name, &arn, timeout, console).await;
+            let now = serving(&ours.arn).await;
+            let _ = events;
+            let reason = match rolled {
+                Ok(true) => format!(
+                    "{reason}; rolled back with StopServiceDeployment (ROLLBACK), ECS put revision {} back",
+                    revision_of(&now)
+                ),
+                Ok(false) => format!(
+                    "{reason}; StopServiceDeployment (ROLLBACK) was asked for, and ECS's rollback did not finish in time"
+                ),
+                Err(error) => format!("{reason}; the rollback failed: {}", one_line(&error)),
+            };
+            failed(reason, &now, evidence)
+        }
+    }
+}
+
+/// The stopped tasks of our revision and their last log lines, printed to the step log; the
+/// brief for the report, and the log lines for the summary when evidence-in-summary says so.
+async fn collect_evidence(
+    ecs: &Ecs,
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    settings: &RolloutSettings,
+    name: &str,
+    ours: &NewRevision,
+    console: &Console,
+) -> (Option<String>, Option<String>) {
+    let found =
+        match evidence::stopped_tasks(ecs, logs, &settings.cluster, name, &ours.task_definition)
+            .await
+        {
+            Ok(found) => found,
+            Err(error) => Some(evidence::Evidence {
+                brief: format!(
+                    "(could not collect the stopped tasks: {})",
+                    one_line(&error)
+                ),
+                log_lines: String::new(),
+            }),
+        };
+    // Everything goes to the step log (each line neutralised); the log lines — application
+    // output — go nowhere else unless evidence-in-summary says so.
+    if let Some(found) = &found {
+        let _group = console.group(&format!("why {name} failed"));
+        found.brief.lines().for_each(|line| console.line(line));
+        found.log_lines.lines().for_each(|line| console.line(line));
+    }
+    let brief = found.as_ref().map(|found| found.brief.clone());
+    let log_lines = found
+        .filter(|found| settings.evidence_in_summary && !found.log_lines.is_empty())
+        .map(|found| found.log_lines);
+    (brief, log_lines)
+}
+
 /// A rollout that did not complete: what is needed to explain and repair it.
 pub struct FailedRollout<'a> {
     pub service: &'a str,
@@ -306,30 +516,7 @@ pub async fn after_failure(
         ours,
         reason,
     } = failed;
-    let found =
-        match evidence::stopped_tasks(ecs, logs, &settings.cluster, name, &ours.task_definition)
-            .await
-        {
-            Ok(found) => found,
-            Err(error) => Some(evidence::Evidence {
-                brief: format!(
-                    "(could not collect the stopped tasks: {})",
-                    one_line(&error)
-                ),
-                log_lines: String::new(),
-            }),
-        };
-    // Everything goes to the step log (each line neutralised); the log lines — application
-    // output — go nowhere else unless evidence-in-summary says so.
-    if let Some(found) = &found {
-        let _group = console.group(&format!("why {name} failed"));
-        found.brief.lines().for_each(|line| console.line(line));
-        found.log_lines.lines().for_each(|line| console.line(line));
-    }
-    let evidence = found.as_ref().map(|found| found.brief.clone());
-    let log_lines = found
-        .filter(|found| settings.evidence_in_summary && !found.log_lines.is_empty())
-        .map(|found| found.log_lines);
+    let (evidence, log_lines) = collect_evidence(ecs, logs, settings, name, ours, console).await;
     let now = settings
         .poller
         .describe(ecs, name)

@@ -103,6 +103,7 @@ fn ours() -> NewRevision {
 
 fn settings(rollback: bool) -> RolloutSettings {
     RolloutSettings {
+        wait_through_bake: false,
         cluster: "back-end-staging".into(),
         poller: std::sync::Arc::new(wait::Poller::new("back-end-staging", vec!["api".into()])),
         journal: Journal::default(),

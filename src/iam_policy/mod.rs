@@ -32,7 +32,20 @@ pub const ECR_REPOSITORY_ACTIONS: &[&str] = &[
 pub const ECR_CREATE_ACTIONS: &[&str] = &["ecr:CreateRepository", "ecr:PutLifecyclePolicy"];
 
 /// ECS calls the action makes on services.
-pub const ECS_SERVICE_ACTIONS: &[&str] = &["ecs:DescribeServices", "ecs:UpdateService"];
+/// ECS calls the action makes on services (ListServiceDeployments: finding the service
+/// deployment an UpdateService started under ECS's own strategies).
+pub const ECS_SERVICE_ACTIONS: &[&str] = &[
+    "ecs:DescribeServices",
+    "ecs:UpdateService",
+    "ecs:ListServiceDeployments",
+];
+
+/// On the services' service deployments (`…:service-deployment/CLUSTER/SERVICE/ID`): following
+/// one, and rolling it back with StopServiceDeployment.
+pub const ECS_SERVICE_DEPLOYMENT_ACTIONS: &[&str] = &[
+    "ecs:DescribeServiceDeployments",
+    "ecs:StopServiceDeployment",
+];
 
 /// ECS calls on task definitions, which IAM cannot scope to a resource.
 pub const ECS_TASK_DEFINITION_ACTIONS: &[&str] = &[
@@ -393,6 +406,12 @@ pub fn permissions_policy(request: &PolicyRequest) -> Value {
         };
         statements.extend([
             json!({ "Sid": "EcsServices", "Effect": "Allow", "Action": ECS_SERVICE_ACTIONS, "Resource": services }),
+            json!({
+                "Sid": "EcsServiceDeployments",
+                "Effect": "Allow",
+                "Action": ECS_SERVICE_DEPLOYMENT_ACTIONS,
+                "Resource": services.iter().map(|service| format!("{}/*", service.replacen(":service/", ":service-deployment/", 1))).collect::<Vec<_>>(),
+            }),
             // deregister-previous keeps a revision another service of the cluster still runs:
             // it lists and reads (never changes) the cluster's other services. ListServices has
             // no resource type, only the ecs:cluster condition key; DescribeServices is scoped

@@ -299,6 +299,8 @@ pub struct RolloutPlan {
     /// public repository the summary is world-readable).
     pub evidence_in_summary: bool,
     pub force_new_deployment: bool,
+    /// Under ECS's own strategies: wait out the bake too.
+    pub wait_through_bake: bool,
     pub deregister_previous: bool,
     pub health_check: Option<HealthCheck>,
     /// What the new revision changes in containers besides the image.

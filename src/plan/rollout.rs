@@ -148,6 +148,7 @@ pub(super) fn resolve_rollout(
             "force-new-deployment",
             false,
         )?,
+        wait_through_bake: parse_flag(&args.wait_through_bake, "wait-through-bake", false)?,
         deregister_previous: parse_flag(&args.deregister_previous, "deregister-previous", false)?,
         health_check,
         edits,

@@ -362,6 +362,15 @@ pub fn outcome_text(outcome: &Outcome) -> String {
         Outcome::Completed { running, desired } => {
             format!("completed ({running}/{desired} running)")
         }
+        Outcome::Baking {
+            strategy, until, ..
+        } => format!(
+            "in production, baking ({strategy}){} — ECS rolls back by itself if an alarm fires",
+            until
+                .as_deref()
+                .map(|until| format!(" until {until}"))
+                .unwrap_or_default()
+        ),
         Outcome::Started => "started (not waited for)".into(),
         Outcome::AlreadyCurrent => "already running this image".into(),
         Outcome::Failed(failure) => format!(

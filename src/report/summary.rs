@@ -158,7 +158,7 @@ fn render_dry_run(release: &Release, dry_run: &DryRun) -> String {
 
 fn outcome_cell(outcome: &Outcome) -> String {
     let mark = match outcome {
-        Outcome::Completed { .. } | Outcome::AlreadyCurrent => "✅",
+        Outcome::Completed { .. } | Outcome::AlreadyCurrent | Outcome::Baking { .. } => "✅",
         Outcome::Started => "▶️",
         Outcome::Failed(_) => "❌",
     };

@@ -515,6 +515,11 @@ async fn bad_inputs_fail_with_one_clear_error_and_no_aws_call() {
             "force-new-deployment",
         ),
         (
+            "wait-through-bake not a bool",
+            with_ecs(input("wait-through-bake", "always")),
+            "wait-through-bake",
+        ),
+        (
             "deregister not a bool",
             with_ecs(input("deregister-previous", "nope")),
             "deregister-previous",

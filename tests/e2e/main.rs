@@ -20,4 +20,5 @@ mod rollouts;
 mod runner_container;
 mod security;
 mod sentry;
+mod strategies;
 mod support;

@@ -228,6 +228,17 @@ impl StandIns {
         eprintln!("figure: {line}");
     }
 
+    /// ECS through the strict stand-in, as the action sees it (service deployments, strategies).
+    pub async fn strict_ecs(&self) -> aws_sdk_ecs::Client {
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(REGION))
+            .endpoint_url(self.var("AWS_ENDPOINT_URL"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+            .load()
+            .await;
+        aws_sdk_ecs::Client::new(&config)
+    }
+
     pub async fn ecs(&self) -> aws_sdk_ecs::Client {
         aws_sdk_ecs::Client::new(&self.moto_config().await)
     }

@@ -1,0 +1,182 @@
+"""ECS's own deployment strategies as ECS has them, for the strict stand-in (ecs_deployments.py).
+
+moto drops `deploymentConfiguration.strategy` and answers ListServiceDeployments with a 500. ECS
+(API reference: UpdateService `deploymentConfiguration`; DescribeServiceDeployments,
+ListServiceDeployments, StopServiceDeployment; the ServiceDeployment data type; "Amazon ECS
+blue/green deployments" in the developer guide) does this:
+
+- A service keeps its deployment configuration — strategy ROLLING | BLUE_GREEN | LINEAR | CANARY,
+  bakeTimeInMinutes, canaryConfiguration, linearConfiguration, alarms, lifecycleHooks — as
+  UpdateService last set it (fields not given are kept), and shows it in DescribeServices.
+- Every UpdateService that changes the revision (or forces a deployment) under a non-rolling
+  strategy starts a *service deployment*: `Service.currentServiceDeployment` names it, and it
+  walks the lifecycle stages PRE_SCALE_UP → SCALE_UP → POST_SCALE_UP → TEST_TRAFFIC_SHIFT →
+  POST_TEST_TRAFFIC_SHIFT → PRODUCTION_TRAFFIC_SHIFT (for CANARY: canaryPercent first, then the
+  rest; for LINEAR: stepPercent at a time) → POST_PRODUCTION_TRAFFIC_SHIFT → BAKE_TIME → CLEAN_UP,
+  then SUCCESSFUL. Here one stage a DescribeServiceDeployments call; BAKE_TIME lasts
+  bakeTimeInMinutes of real time.
+- Until it is SUCCESSFUL both revisions run and the service's PRIMARY deployment stays
+  IN_PROGRESS (kayac/ecspresso#1063): the "services stable" view never says done during a bake.
+- An alarm in ALARM (with alarms.rollback) rolls the deployment back: ROLLBACK_IN_PROGRESS, then
+  ROLLBACK_SUCCESSFUL, `rollback.reason`, `alarms.triggeredAlarmNames`; the service runs the
+  source revision again.
+- StopServiceDeployment(stopType ROLLBACK) does the same on request.
+
+A service's next update is scripted with POST /_stand-in/ecs-script {"service", "service_deployment":
+{"outcome": "successful" | "alarm_rollback" | "never_scales_up", "alarm": NAME, "at": STAGE}}.
+"""
+import secrets
+import time
+
+STAGES_BEFORE_TRAFFIC = ["PRE_SCALE_UP", "SCALE_UP", "POST_SCALE_UP", "TEST_TRAFFIC_SHIFT",
+                         "POST_TEST_TRAFFIC_SHIFT"]
+STAGES_AFTER_TRAFFIC = ["POST_PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME", "CLEAN_UP"]
+
+
+def traffic_steps(configuration):
+    """The production traffic shares the PRODUCTION_TRAFFIC_SHIFT stage goes through."""
+    strategy = configuration.get("strategy", "ROLLING")
+    if strategy == "CANARY":
+        share = float((configuration.get("canaryConfiguration") or {}).get("canaryPercent", 10))
+        return [share, 100.0]
+    if strategy == "LINEAR":
+        step = float((configuration.get("linearConfiguration") or {}).get("stepPercent", 25))
+        shares, share = [], 0.0
+        while share < 100.0:
+            share = min(100.0, share + step)
+            shares.append(share)
+        return shares
+    return [100.0]
+
+
+def merged_configuration(kept, given):
+    """UpdateService keeps what a request leaves out (API reference, UpdateService)."""
+    merged = dict(kept or {})
+    merged.update(given or {})
+    return merged
+
+
+def is_native(configuration):
+    return (configuration or {}).get("strategy", "ROLLING") != "ROLLING"
+
+
+def new_service_deployment(service, configuration, source, target, script):
+    """A service deployment of `target` replacing `source`, as UpdateService starts it."""
+    service_arn = service.get("serviceArn", "")
+    head, _, path = service_arn.partition(":service/")
+    now = time.time()
+    steps = [("PRODUCTION_TRAFFIC_SHIFT", share) for share in traffic_steps(configuration)]
+    stages = ([(stage, 0.0) for stage in STAGES_BEFORE_TRAFFIC] + steps
+              + [(stage, 100.0) for stage in STAGES_AFTER_TRAFFIC])
+    alarms = configuration.get("alarms") or {}
+    return {
+        "record": {
+            "serviceDeploymentArn": f"{head}:service-deployment/{path}/{secrets.token_hex(8)}",
+            "serviceArn": service_arn,
+            "clusterArn": service.get("clusterArn", ""),
+            "createdAt": now,
+            "startedAt": now,
+            "updatedAt": now,
+            "status": "IN_PROGRESS",
+            "lifecycleStage": stages[0][0],
+            "deploymentConfiguration": configuration,
+            "sourceServiceRevisions": [revision(head, path, source, service, running=True)],
+            "targetServiceRevision": revision(head, path, target, service, running=False),
+            "alarms": {"status": "MONITORING" if alarms.get("enable") else "DISABLED",
+                       "alarmNames": alarms.get("alarmNames", [])},
+        },
+        "stages": stages,
+        "at": 0,
+        "bake_started": None,
+        "script": {"outcome": "successful", **(script or {})},
+        "source": source,
+        "target": target,
+    }
+
+
+def revision(head, path, task_definition, service, running):
+    desired = service.get("desiredCount", 1)
+    return {
+        "arn": f"{head}:service-revision/{path}/{secrets.randbelow(10**19):019d}",
+        "taskDefinition": task_definition,
+        "requestedTaskCount": desired,
+        "runningTaskCount": desired if running else 0,
+        "pendingTaskCount": 0,
+        "requestedProductionTrafficWeight": 100.0 if running else 0.0,
+    }
+
+
+def advance(deployment):
+    """One DescribeServiceDeployments later: the next stage, or the scripted ending."""
+    record, script = deployment["record"], deployment["script"]
+    status = record["status"]
+    if status in ("ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS"):
+        if status == "ROLLBACK_REQUESTED":
+            record["status"] = "ROLLBACK_IN_PROGRESS"
+        else:
+            record.update(status="ROLLBACK_SUCCESSFUL", finishedAt=time.time())
+        return
+    if status != "IN_PROGRESS":
+        return
+    stage, _ = deployment["stages"][deployment["at"]]
+    if script["outcome"] == "alarm_rollback" and stage == script.get("at", "BAKE_TIME"):
+        alarm = script.get("alarm", "alarm")
+        record["alarms"].update(status="TRIGGERED", triggeredAlarmNames=[alarm])
+        start_rollback(deployment, f"Service deployment rolled back because alarm {alarm} is in ALARM state.")
+        return
+    if script["outcome"] == "never_scales_up" and stage == "SCALE_UP":
+        record["targetServiceRevision"]["pendingTaskCount"] = record["targetServiceRevision"]["requestedTaskCount"]
+        return
+    if stage == "BAKE_TIME":
+        if deployment["bake_started"] is None:
+            deployment["bake_started"] = time.time()
+        minutes = record["deploymentConfiguration"].get("bakeTimeInMinutes", 0)
+        if time.time() - deployment["bake_started"] < minutes * 60:
+            return
+    if deployment["at"] + 1 >= len(deployment["stages"]):
+        record.update(status="SUCCESSFUL", finishedAt=time.time())
+        record["sourceServiceRevisions"][0].update(runningTaskCount=0,
+                                                   requestedProductionTrafficWeight=0.0)
+        return
+    deployment["at"] += 1
+    stage, share = deployment["stages"][deployment["at"]]
+    target = record["targetServiceRevision"]
+    if stage in ("POST_SCALE_UP", "TEST_TRAFFIC_SHIFT"):
+        target["runningTaskCount"] = target["requestedTaskCount"]
+    target["requestedProductionTrafficWeight"] = share
+    record["sourceServiceRevisions"][0]["requestedProductionTrafficWeight"] = 100.0 - share
+    record.update(lifecycleStage=stage, updatedAt=time.time())
+
+
+def start_rollback(deployment, reason):
+    record = deployment["record"]
+    record.update(status="ROLLBACK_IN_PROGRESS", statusReason=reason, updatedAt=time.time())
+    record["rollback"] = {"reason": reason, "startedAt": time.time(),
+                          "serviceRevisionArn": record["sourceServiceRevisions"][0]["arn"]}
+    record["targetServiceRevision"]["requestedProductionTrafficWeight"] = 0.0
+
+
+def stop(deployment, stop_type):
+    """StopServiceDeployment: ROLLBACK puts the source revision back; ABORT stops where it is."""
+    record = deployment["record"]
+    if record["status"] not in ("PENDING", "IN_PROGRESS"):
+        return ("ConflictException", f"The service deployment is {record['status']} and cannot be stopped.")
+    if stop_type == "ROLLBACK":
+        start_rollback(deployment, "Service deployment rolled back by StopServiceDeployment.")
+        record["status"] = "ROLLBACK_REQUESTED"
+    else:
+        record.update(status="STOPPED", statusReason="Stopped by StopServiceDeployment.")
+    return None
+
+
+def serving(deployment):
+    """The revision the service runs now: the source again once rolled back."""
+    status = deployment["record"]["status"]
+    return deployment["source"] if status.startswith("ROLLBACK") else deployment["target"]
+
+
+def brief(deployment):
+    record = deployment["record"]
+    return {key: record.get(key) for key in (
+        "serviceDeploymentArn", "serviceArn", "clusterArn", "startedAt", "createdAt", "finishedAt",
+        "status", "statusReason")} | {"targetServiceRevisionArn": record["targetServiceRevision"]["arn"]}

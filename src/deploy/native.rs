@@ -1,0 +1,293 @@
+//! ECS's own deployment strategies — BLUE_GREEN (since July 2025), LINEAR and CANARY (since
+//! October 2025) under the `ECS` deployment controller — followed as ECS reports them: every
+//! UpdateService makes a *service deployment* (DescribeServiceDeployments, API reference) that
+//! walks lifecycle stages (SCALE_UP … PRODUCTION_TRAFFIC_SHIFT … BAKE_TIME → CLEAN_UP) to
+//! SUCCESSFUL, or is rolled back by ECS itself (an alarm, the circuit breaker, a hook).
+//!
+//! The services' `deployments` do not tell these apart: during the bake both revisions run and
+//! the PRIMARY deployment stays IN_PROGRESS (kayac/ecspresso#1063), so the rolling wait would
+//! call a healthy release that bakes for an hour a timeout — and its UpdateService rollback would
+//! start a fresh deployment of the old revision over it. Here a rollback is
+//! StopServiceDeployment(ROLLBACK), and a rollback by ECS is never doubled.
+
+use crate::aws::Ecs;
+use crate::console::Console;
+use anyhow::{Result, anyhow};
+use aws_sdk_ecs::types::{
+    DeploymentStrategy, Service, ServiceDeployment, ServiceDeploymentLifecycleStage as Stage,
+    ServiceDeploymentStatus as Status,
+};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// The strategy ECS deploys the service with, when it is one of its own traffic-shifting ones
+/// (not ROLLING, which the rolling wait follows).
+pub fn native_strategy(service: &Service) -> Option<DeploymentStrategy> {
+    service
+        .deployment_configuration()
+        .and_then(|configuration| configuration.strategy())
+        .filter(|strategy| !matches!(strategy, DeploymentStrategy::Rolling))
+        .cloned()
+}
+
+/// Where a service deployment stands, from one DescribeServiceDeployments answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Standing {
+    /// Pending, or on its way to production traffic.
+    Going,
+    /// Production traffic is wholly on the new revision; ECS watches it until the bake ends
+    /// (and rolls back by itself if an alarm fires).
+    Baking,
+    Succeeded,
+    /// ECS is rolling back, or has: why, and whether it finished.
+    RolledBack {
+        reason: String,
+        finished: bool,
+    },
+    /// Stopped without a rollback (someone stopped it), or the rollback itself failed.
+    Ended(String),
+}
+
+/// The pure decision over one service deployment.
+pub fn assess(deployment: &ServiceDeployment) -> Standing {
+    let why = || rollback_reason(deployment);
+    match deployment.status() {
+        Some(Status::Successful) => Standing::Succeeded,
+        Some(Status::RollbackSuccessful) => Standing::RolledBack {
+            reason: why(),
+            finished: true,
+        },
+        Some(Status::RollbackRequested | Status::RollbackInProgress) => Standing::RolledBack {
+            reason: why(),
+            finished: false,
+        },
+        Some(Status::RollbackFailed) => {
+            Standing::Ended(format!("ECS's rollback failed ({})", why()))
+        }
+        Some(Status::Stopped | Status::StopRequested) => Standing::Ended(format!(
+            "the service deployment was stopped{}",
+            deployment
+                .status_reason()
+                .map(|reason| format!(": {reason}"))
+                .unwrap_or_default()
+        )),
+        _ => match deployment.lifecycle_stage() {
+            Some(Stage::BakeTime | Stage::CleanUp) => Standing::Baking,
+            _ => Standing::Going,
+        },
+    }
+}
+
+/// Why ECS rolled back, in its words: the alarms that fired, the rollback's reason, the status
+/// reason (the circuit breaker's, a hook's).
+fn rollback_reason(deployment: &ServiceDeployment) -> String {
+    let mut parts = Vec::new();
+    let fired = deployment
+        .alarms()
+        .map(|alarms| alarms.triggered_alarm_names().to_vec())
+        .unwrap_or_default();
+    if !fired.is_empty() {
+        parts.push(format!("alarm {} fired", fired.join(", ")));
+    }
+    if let Some(reason) = deployment.rollback().and_then(|rollback| rollback.reason()) {
+        parts.push(reason.to_string());
+    }
+    if let Some(reason) = deployment.status_reason()
+        && !parts.iter().any(|part| part == reason)
+    {
+        parts.push(reason.to_string());
+    }
+    if parts.is_empty() {
+        "ECS gave no reason".into()
+    } else {
+        parts.join("; ")
+    }
+}
+
+/// One line for a stage as it is entered: `SCALE_UP (new revision 1/2 running)`,
+/// `PRODUCTION_TRAFFIC_SHIFT (10% of production traffic on the new revision)`.
+pub fn stage_line(deployment: &ServiceDeployment) -> String {
+    let stage = match (deployment.lifecycle_stage(), deployment.status()) {
+        (Some(stage), None | Some(Status::InProgress)) => stage.as_str().to_string(),
+        (Some(stage), Some(status)) => format!("{}, {}", stage.as_str(), status.as_str()),
+        (None, status) => status.map_or("PENDING", Status::as_str).to_string(),
+    };
+    let Some(target) = deployment.target_service_revision() else {
+        return stage;
+    };
+    let traffic = target
+        .requested_production_traffic_weight()
+        .filter(|weight| *weight > 0.0);
+    match traffic {
+        Some(weight) => format!("{stage} ({weight:.0}% of production traffic on the new revision)"),
+        None => format!(
+            "{stage} (new revision {}/{} running)",
+            target.running_task_count(),
+            target.requested_task_count()
+        ),
+    }
+}
+
+/// The service deployment our UpdateService started: the service's `currentServiceDeployment`
+/// in its answer, else the newest one ListServiceDeployments shows (ECS's reads catch up within
+/// seconds: asked again for up to `grace`).
+pub async fn find(
+    ecs: &Ecs,
+    cluster: &str,
+    service: &str,
+    updated: Option<&Service>,
+    grace: Duration,
+) -> Result<String> {
+    if let Some(arn) = updated.and_then(Service::current_service_deployment) {
+        return Ok(arn.to_string());
+    }
+    let started = Instant::now();
+    loop {
+        let listed = ecs.list_service_deployments(cluster, service).await?;
+        if let Some(arn) = listed
+            .iter()
+            .max_by_key(|brief| brief.created_at().map(|at| at.secs()))
+            .and_then(|brief| brief.service_deployment_arn())
+        {
+            return Ok(arn.to_string());
+        }
+        if started.elapsed() >= grace {
+            return Err(anyhow!(
+                "ECS shows no service deployment of {service} after the update"
+            ));
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+/// How following a service deployment ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    Succeeded {
+        running: i32,
+        desired: i32,
+    },
+    /// In its bake: `until` is when it ends at the latest (UTC, RFC 3339), when known.
+    Baking {
+        until: Option<String>,
+    },
+    RolledBackByEcs {
+        reason: String,
+    },
+    Ended(String),
+    TimedOut(String),
+}
+
+/// What to follow and for how long.
+pub struct Following<'a> {
+    pub service: &'a str,
+    pub arn: &'a str,
+    pub timeout: Duration,
+    /// Wait the bake out (SUCCESSFUL) instead of ending when it begins.
+    pub through_bake: bool,
+}
+
+/// Poll the service deployment until it ends as [`Ending`] says, printing each stage once.
+pub async fn follow(ecs: &Ecs, following: &Following<'_>, console: &Console) -> Result<Ending> {
+    let Following { service, arn, .. } = following;
+    let started = Instant::now();
+    let mut last_line = String::new();
+    loop {
+        let found = ecs
+            .describe_service_deployments(std::slice::from_ref(&arn.to_string()))
+            .await?;
+        if let Some(deployment) = found.first() {
+            let line = stage_line(deployment);
+            if line != last_line {
+                console.line(&format!("{service}: {line}"));
+                crate::progress::detail("deploy", &format!("{service} {line}"));
+                last_line = line;
+            }
+            match assess(deployment) {
+                Standing::Succeeded => {
+                    let (running, desired) = deployment
+                        .target_service_revision()
+                        .map_or((0, 0), |target| {
+                            (target.running_task_count(), target.requested_task_count())
+                        });
+                    return Ok(Ending::Succeeded { running, desired });
+                }
+                Standing::Baking if !following.through_bake => {
+                    return Ok(Ending::Baking {
+                        until: bake_end(deployment),
+                    });
+                }
+                Standing::RolledBack {
+                    reason,
+                    finished: true,
+                } => return Ok(Ending::RolledBackByEcs { reason }),
+                Standing::Ended(reason) => return Ok(Ending::Ended(reason)),
+                // ECS's own rollback runs on; it is followed to its end, not doubled.
+                Standing::RolledBack { .. } | Standing::Going | Standing::Baking => {}
+            }
+        }
+        if started.elapsed() >= following.timeout {
+            return Ok(Ending::TimedOut(format!(
+                "{service}'s service deployment did not {} within {} minutes (last: {})",
+                if following.through_bake {
+                    "finish"
+                } else {
+                    "reach production traffic"
+                },
+                following.timeout.as_secs() / 60,
+                if last_line.is_empty() {
+                    "not shown yet"
+                } else {
+                    &last_line
+                }
+            )));
+        }
+        tokio::time::sleep(super::wait::poll_delay(started.elapsed())).await;
+    }
+}
+
+/// When the bake ends at the latest: now plus the deployment's bake time (ECS counts from when
+/// production traffic moved, a moment ago).
+fn bake_end(deployment: &ServiceDeployment) -> Option<String> {
+    let minutes = deployment
+        .deployment_configuration()
+        .and_then(|configuration| configuration.bake_time_in_minutes())?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs();
+    let end =
+        aws_smithy_types::DateTime::from_secs(i64::try_from(now).ok()? + i64::from(minutes) * 60);
+    end.fmt(aws_smithy_types::date_time::Format::DateTime).ok()
+}
+
+/// Our timeout (or our health check failing) during a native deployment: StopServiceDeployment
+/// with ROLLBACK, followed to ROLLBACK_SUCCESSFUL. `Ok(true)` when ECS finished the rollback.
+pub async fn roll_back(
+    ecs: &Ecs,
+    service: &str,
+    arn: &str,
+    timeout: Duration,
+    console: &Console,
+) -> Result<bool> {
+    console.line(&format!(
+        "{service}: rolling back with StopServiceDeployment (ROLLBACK)"
+    ));
+    ecs.roll_back_service_deployment(arn).await?;
+    let started = Instant::now();
+    loop {
+        let found = ecs
+            .describe_service_deployments(std::slice::from_ref(&arn.to_string()))
+            .await?;
+        match found.first().map(assess) {
+            Some(Standing::RolledBack { finished: true, .. }) => return Ok(true),
+            Some(Standing::Ended(_)) => return Ok(false),
+            _ if started.elapsed() >= timeout => return Ok(false),
+            _ => tokio::time::sleep(super::wait::poll_delay(started.elapsed())).await,
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "native_tests.rs"]
+mod tests;
