@@ -10,6 +10,35 @@ use aws_smithy_mocks::{RuleMode, mock, mock_client};
 
 const TASK: &str = "arn:aws:ecs:us-east-2:123456789012:task/back-end-staging/0f1e2d3c";
 
+/// The revision the task runs: one container, `api`.
+fn revision() -> TaskDefinition {
+    TaskDefinition::builder()
+        .task_definition_arn("arn:aws:ecs:us-east-2:123456789012:task-definition/back-end:8")
+        .container_definitions(ContainerDefinition::builder().name("api").build())
+        .build()
+}
+
+/// A pre-deploy task of `command` in `api`, with two minutes to run.
+fn request<'a>(
+    service: &'a Service,
+    task_definition: &'a TaskDefinition,
+    command: &'a [String],
+    journal: &'a crate::deploy::Journal,
+) -> TaskRequest<'a> {
+    TaskRequest {
+        cluster: "back-end-staging",
+        service,
+        task_definition,
+        container: "api",
+        command,
+        text: None,
+        what: "pre-deploy-command",
+        started_by: "deploy-action-local".into(),
+        timeout: Duration::from_secs(120),
+        journal,
+    }
+}
+
 fn running() -> Task {
     Task::builder()
         .task_arn(TASK)
@@ -40,25 +69,10 @@ async fn a_task_that_outlives_its_timeout_is_stopped() {
         [&run_task, &describe, &stop]
     ));
     let logs = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, []);
-    let task_definition = TaskDefinition::builder()
-        .task_definition_arn("arn:aws:ecs:us-east-2:123456789012:task-definition/back-end:8")
-        .container_definitions(ContainerDefinition::builder().name("api").build())
-        .build();
-    let service = Service::builder().service_name("api").build();
+    let (service, task_definition) = (Service::builder().service_name("api").build(), revision());
     let journal = crate::deploy::Journal::default();
     let command = ["sleep".to_string(), "infinity".to_string()];
-    let request = TaskRequest {
-        cluster: "back-end-staging",
-        service: &service,
-        task_definition: &task_definition,
-        container: "api",
-        command: &command,
-        text: None,
-        what: "pre-deploy-command",
-        started_by: "deploy-action-local".into(),
-        timeout: Duration::from_secs(120),
-        journal: &journal,
-    };
+    let request = request(&service, &task_definition, &command, &journal);
     let done = run(&ecs, &logs, &request, &Console::new(Mode::Plain))
         .await
         .unwrap();
@@ -114,24 +128,9 @@ async fn a_running_task_is_in_the_journal_until_it_stops() {
         [&run_task, &describe]
     ));
     let logs = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, []);
-    let task_definition = TaskDefinition::builder()
-        .task_definition_arn("arn:aws:ecs:us-east-2:123456789012:task-definition/back-end:8")
-        .container_definitions(ContainerDefinition::builder().name("api").build())
-        .build();
-    let service = Service::builder().service_name("api").build();
+    let (service, task_definition) = (Service::builder().service_name("api").build(), revision());
     let command = ["true".to_string()];
-    let request = TaskRequest {
-        cluster: "back-end-staging",
-        service: &service,
-        task_definition: &task_definition,
-        container: "api",
-        command: &command,
-        text: None,
-        what: "pre-deploy-command",
-        started_by: "deploy-action-local".into(),
-        timeout: Duration::from_secs(120),
-        journal: &journal,
-    };
+    let request = request(&service, &task_definition, &command, &journal);
     let done = run(&ecs, &logs, &request, &Console::new(Mode::Plain))
         .await
         .unwrap();

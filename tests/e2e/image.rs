@@ -698,23 +698,22 @@ async fn both_build_paths_run_when_forced() {
     );
 }
 
+/// An ECR tag mutability exclusion filter (WILDCARD).
+fn filter(tag: &str) -> aws_sdk_ecr::types::ImageTagMutabilityExclusionFilter {
+    aws_sdk_ecr::types::ImageTagMutabilityExclusionFilter::builder()
+        .filter_type(aws_sdk_ecr::types::ImageTagMutabilityExclusionFilterType::Wildcard)
+        .filter(tag)
+        .build()
+        .unwrap()
+}
+
 /// The usual set-up, `sha-*` immutable and the environment tags mutable, written as
 /// IMMUTABLE_WITH_EXCLUSION: a deploy just works with the default `immutable-tags: fail`.
 #[tokio::test(flavor = "multi_thread")]
 async fn immutable_with_exclusions_moves_the_excluded_tags() {
-    use aws_sdk_ecr::types::{
-        ImageTagMutability, ImageTagMutabilityExclusionFilter,
-        ImageTagMutabilityExclusionFilterType,
-    };
+    use aws_sdk_ecr::types::ImageTagMutability;
     let standins = StandIns::get();
     let repository = unique("e2e/exclusions");
-    let filter = |tag: &str| {
-        ImageTagMutabilityExclusionFilter::builder()
-            .filter_type(ImageTagMutabilityExclusionFilterType::Wildcard)
-            .filter(tag)
-            .build()
-            .unwrap()
-    };
     standins
         .ecr()
         .await
@@ -960,20 +959,10 @@ async fn the_gha_cache_matches_the_service_the_runner_offers() {
 /// is pushed under the environment tag and deployed by digest, with a notice.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_same_commit_built_again_is_pushed_whatever_the_tag_mutability() {
-    use aws_sdk_ecr::types::{
-        ImageTagMutability, ImageTagMutabilityExclusionFilter,
-        ImageTagMutabilityExclusionFilterType,
-    };
+    use aws_sdk_ecr::types::ImageTagMutability;
     let standins = StandIns::get();
     let registry = Registry {
         host: standins.registry(),
-    };
-    let filter = |tag: &str| {
-        ImageTagMutabilityExclusionFilter::builder()
-            .filter_type(ImageTagMutabilityExclusionFilterType::Wildcard)
-            .filter(tag)
-            .build()
-            .unwrap()
     };
     let settings = [
         (ImageTagMutability::Mutable, vec![], false),

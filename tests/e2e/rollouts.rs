@@ -639,15 +639,8 @@ async fn every_way_a_pre_deploy_task_fails_blocks_the_rollout_with_its_own_messa
     ];
     for (script, expected) in cases {
         standins.post_script(script).await;
-        let proxy = FaultProxy::start(&standins, &[]);
-        let mut action = staging_deploy(
-            &standins,
-            &repository,
-            &world,
-            &[("pre-deploy-command", "python manage.py migrate")],
-        );
-        action.set("AWS_ENDPOINT_URL", &proxy.url);
-        let run = action.run();
+        let migrate = [("pre-deploy-command", "python manage.py migrate")];
+        let (run, proxy) = counted_staging_deploy(&standins, &repository, &world, &migrate);
         assert_eq!(run.code, 1, "{}", run.log());
         let error = run.the_error("a pre-deploy task that did not run");
         for part in expected {

@@ -66,15 +66,12 @@ async fn a_blue_green_deploy_with_a_long_bake_succeeds_when_production_traffic_m
             .build(),
     )
     .await;
-    let proxy = FaultProxy::start(&standins, &[]);
-    let mut action = staging_deploy(
+    let (run, proxy) = counted_staging_deploy(
         &standins,
         &repository,
         &world,
         &[("wait-timeout-minutes", "2")],
     );
-    action.set("AWS_ENDPOINT_URL", &proxy.url);
-    let run = action.run();
     assert_eq!(run.code, 0, "{}", run.log());
     for stage in ["SCALE_UP", "PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME"] {
         assert!(run.stdout.contains(stage), "{stage}: {}", run.log());
@@ -135,10 +132,7 @@ async fn an_alarm_rollback_by_ecs_fails_the_step_naming_the_alarm() {
             "outcome": "alarm_rollback", "alarm": "api-5xx", "at": "PRODUCTION_TRAFFIC_SHIFT"}}),
         )
         .await;
-    let proxy = FaultProxy::start(&standins, &[]);
-    let mut action = staging_deploy(&standins, &repository, &world, &[]);
-    action.set("AWS_ENDPOINT_URL", &proxy.url);
-    let run = action.run();
+    let (run, proxy) = counted_staging_deploy(&standins, &repository, &world, &[]);
     assert_eq!(run.code, 1, "{}", run.log());
     let first = first_revision(&world);
     let error = run.the_error("ECS rolled back");
@@ -188,15 +182,12 @@ async fn a_green_revision_that_never_scales_up_is_rolled_back_at_our_timeout() {
         .post_script(serde_json::json!({"service": world.service,
             "service_deployment": {"outcome": "never_scales_up"}}))
         .await;
-    let proxy = FaultProxy::start(&standins, &[]);
-    let mut action = staging_deploy(
+    let (run, proxy) = counted_staging_deploy(
         &standins,
         &repository,
         &world,
         &[("wait-timeout-minutes", "1")],
     );
-    action.set("AWS_ENDPOINT_URL", &proxy.url);
-    let run = action.run();
     assert_eq!(run.code, 1, "{}", run.log());
     let error = run.the_error("timed out");
     assert!(

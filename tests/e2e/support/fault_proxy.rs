@@ -93,6 +93,11 @@ impl FaultProxy {
             .map(str::to_string)
             .collect()
     }
+
+    /// How many `operation` calls reached the proxy.
+    pub fn count(&self, operation: &str) -> usize {
+        self.calls().iter().filter(|c| *c == operation).count()
+    }
 }
 
 impl Drop for FaultProxy {

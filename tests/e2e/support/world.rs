@@ -239,3 +239,16 @@ pub fn staging_deploy(
         &deploy_inputs(repository, world, extra),
     )
 }
+
+/// A staging deploy whose AWS calls go through a proxy that counts them.
+pub fn counted_staging_deploy(
+    standins: &StandIns,
+    repository: &str,
+    world: &EcsWorld,
+    extra: &[(&str, &str)],
+) -> (Finished, FaultProxy) {
+    let proxy = FaultProxy::start(standins, &[]);
+    let mut action = staging_deploy(standins, repository, world, extra);
+    action.set("AWS_ENDPOINT_URL", &proxy.url);
+    (action.run(), proxy)
+}
