@@ -88,10 +88,43 @@ async fn describe(
             revision_of(deployment.task_definition().unwrap_or_default())
         );
     }
+    if let Some(line) = service_deployment(ecs, service).await {
+        let _ = writeln!(text, "  {line}");
+    }
     for event in service.events().iter().take(EVENTS) {
         let _ = writeln!(text, "  event: {}", event.message().unwrap_or_default());
     }
     Ok(text)
+}
+
+/// Under ECS's own strategy, the current service deployment: `BLUE_GREEN service deployment
+/// ARN: BAKE_TIME (100% of production traffic on the new revision), bake 30 min`; a read that
+/// fails says so instead of hiding the line.
+async fn service_deployment(ecs: &crate::aws::Ecs, service: &Service) -> Option<String> {
+    let strategy = crate::deploy::native::native_strategy(service)?;
+    let arn = service.current_service_deployment()?;
+    let found = ecs
+        .describe_service_deployments(&[arn.to_string()])
+        .await
+        .map(|found| found.into_iter().next());
+    Some(match found {
+        Ok(Some(deployment)) => format!(
+            "{} service deployment {arn}: {}{}",
+            strategy.as_str(),
+            crate::deploy::native::stage_line(&deployment),
+            deployment
+                .deployment_configuration()
+                .and_then(|configuration| configuration.bake_time_in_minutes())
+                .map(|minutes| format!(", bake {minutes} min"))
+                .unwrap_or_default()
+        ),
+        Ok(None) => format!("{} service deployment {arn}: not found", strategy.as_str()),
+        Err(error) => format!(
+            "{} service deployment {arn}: could not be read ({})",
+            strategy.as_str(),
+            crate::error::one_line(&error)
+        ),
+    })
 }
 
 /// The tags that name `digest` in the plan's repository now (none when ECR cannot say).

@@ -335,7 +335,11 @@ fn git(dir: &std::path::Path, args: &[&str]) -> String {
 }
 
 /// `deploy-action ARGS…` in a checkout, as a person runs it: no runner, ambient credentials.
-fn local_run(standins: &StandIns, dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+pub(crate) fn local_run(
+    standins: &StandIns,
+    dir: &std::path::Path,
+    args: &[&str],
+) -> (i32, String, String) {
     local_run_with(standins, dir, args, &[])
 }
 

@@ -102,6 +102,29 @@ async fn a_blue_green_deploy_with_a_long_bake_succeeds_when_production_traffic_m
         run.outputs["task-definition-arns"]
     );
     run.assert_no_token_leaks(&standins);
+
+    // `status` shows the service deployment that bakes.
+    let dir = tempfile::tempdir().unwrap();
+    let status = [
+        "status",
+        "--aws-region",
+        REGION,
+        "--ecr-repository",
+        repository.as_str(),
+        "--ecs-cluster",
+        world.cluster.as_str(),
+        "--ecs-services",
+        world.service.as_str(),
+    ];
+    let (code, stdout, stderr) = crate::cli::local_run(&standins, dir.path(), &status);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("BLUE_GREEN service deployment arn:aws:ecs:")
+            && stdout.contains(
+                ": BAKE_TIME (100% of production traffic on the new revision), bake 30 min"
+            ),
+        "{stdout}{stderr}"
+    );
 }
 
 /// A canary whose alarm fires while traffic shifts: ECS rolls back by itself; the step fails
