@@ -128,14 +128,29 @@ pub fn stage_line(deployment: &ServiceDeployment) -> String {
     }
 }
 
+/// Just after our UpdateService, in Unix seconds (wall clock: ECS's `createdAt` is one).
+#[derive(Debug, Clone, Copy)]
+pub struct Since(i64);
+
+impl Since {
+    pub fn now() -> Self {
+        let seconds = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_secs());
+        Self(i64::try_from(seconds).unwrap_or(i64::MAX))
+    }
+}
+
 /// The service deployment our UpdateService started: the service's `currentServiceDeployment`
-/// in its answer, else the newest one ListServiceDeployments shows (ECS's reads catch up within
-/// seconds: asked again for up to `grace`).
+/// in its answer, else the newest one ListServiceDeployments shows that was created after the
+/// update (a minute's leeway for clock skew) — never an older one. ECS's reads catch up within
+/// seconds: asked again for up to `grace`.
 pub async fn find(
     ecs: &Ecs,
     cluster: &str,
     service: &str,
     updated: Option<&Service>,
+    since: Since,
     grace: Duration,
 ) -> Result<String> {
     if let Some(arn) = updated.and_then(Service::current_service_deployment) {
@@ -146,6 +161,11 @@ pub async fn find(
         let listed = ecs.list_service_deployments(cluster, service).await?;
         if let Some(arn) = listed
             .iter()
+            .filter(|brief| {
+                brief
+                    .created_at()
+                    .is_some_and(|at| at.secs() >= since.0 - 60)
+            })
             .max_by_key(|brief| brief.created_at().map(|at| at.secs()))
             .and_then(|brief| brief.service_deployment_arn())
         {

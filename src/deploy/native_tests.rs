@@ -166,3 +166,48 @@ async fn a_deployment_that_never_reaches_production_times_out_and_is_rolled_back
     );
     assert_eq!(stop.num_calls(), 1);
 }
+
+/// Without `currentServiceDeployment` in UpdateService's answer: the newest service deployment
+/// created after the update — an older one (yesterday's release) is never taken for ours.
+#[tokio::test(start_paused = true)]
+async fn our_service_deployment_is_found_by_its_creation_time() {
+    use aws_sdk_ecs::operation::list_service_deployments::ListServiceDeploymentsOutput;
+    use aws_sdk_ecs::types::ServiceDeploymentBrief;
+    let since = Since::now();
+    let brief = |arn: &str, age: i64| {
+        ServiceDeploymentBrief::builder()
+            .service_deployment_arn(arn)
+            .created_at(aws_smithy_types::DateTime::from_secs(since.0 - age))
+            .build()
+    };
+    let yesterday = brief("arn:…/yesterday", 86_400);
+    let ours = brief("arn:…/ours", 1);
+    let old = yesterday.clone();
+    let listed = mock!(aws_sdk_ecs::Client::list_service_deployments)
+        .sequence()
+        .output(move || {
+            ListServiceDeploymentsOutput::builder()
+                .service_deployments(old.clone())
+                .build()
+        })
+        .output(move || {
+            ListServiceDeploymentsOutput::builder()
+                .service_deployments(yesterday.clone())
+                .service_deployments(ours.clone())
+                .build()
+        })
+        .build();
+    let ecs = Ecs::from(mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&listed]));
+    let found = find(
+        &ecs,
+        "back-end",
+        "api",
+        None,
+        since,
+        Duration::from_secs(60),
+    )
+    .await
+    .unwrap();
+    assert_eq!(found, "arn:…/ours");
+    assert_eq!(listed.num_calls(), 2);
+}

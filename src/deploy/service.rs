@@ -235,7 +235,7 @@ pub async fn roll_one(
             updated: updated.as_ref(),
             timeout,
         };
-        let outcome = follow_native(ecs, logs, settings, native, &mut events, console).await;
+        let outcome = follow_native(ecs, logs, settings, native, console).await;
         return Ok(finish(
             ours.arn.clone(),
             ours.changed.clone(),
@@ -322,7 +322,6 @@ async fn follow_native(
     logs: &aws_sdk_cloudwatchlogs::Client,
     settings: &RolloutSettings,
     native: NativeRollout<'_>,
-    events: &mut EventLog,
     console: &Console,
 ) -> Outcome {
     let NativeRollout {
@@ -343,11 +342,13 @@ async fn follow_native(
             left_on: left_on.to_string(),
         })
     };
+    let since = native::Since::now();
     let arn = match native::find(
         ecs,
         &settings.cluster,
         name,
         updated,
+        since,
         wait::VISIBILITY_GRACE,
     )
     .await
@@ -439,7 +440,6 @@ async fn follow_native(
             }
             let rolled = native::roll_back(ecs, name, &arn, timeout, console).await;
             let now = serving(&ours.arn).await;
-            let _ = events;
             let reason = match rolled {
                 Ok(true) => format!(
                     "{reason}; rolled back with StopServiceDeployment (ROLLBACK), ECS put revision {} back",
