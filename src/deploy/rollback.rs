@@ -15,7 +15,7 @@ use crate::aws::ecs::ServiceUpdate;
 use crate::console::Console;
 use crate::error::Problem;
 use anyhow::{Result, anyhow};
-use aws_sdk_ecs::types::TaskDefinitionStatus;
+use aws_sdk_ecs::types::{Service, TaskDefinitionStatus};
 use std::time::Duration;
 
 /// How long a rollback is waited for when the plan does not say (`wait: false`).
@@ -111,12 +111,22 @@ pub async fn roll_back(
         super::check_controller(service)?;
     }
     let mut moves = Vec::new();
+    let mut stops = Vec::new();
     // Services that go back to the same INACTIVE revision share one registration of it.
     let mut restored: std::collections::BTreeMap<String, String> =
         std::collections::BTreeMap::new();
     for service in &services {
         let name = service.service_name().unwrap_or_default().to_string();
         let running = service.task_definition().unwrap_or_default().to_string();
+        // Mid-way through ECS's own blue/green, linear or canary deployment (its bake
+        // included), ECS rolls it back by its strategy: an UpdateService would start a second
+        // deployment over the first.
+        if to.is_none()
+            && let Some(arn) = ongoing_service_deployment(ecs, service).await?
+        {
+            stops.push((name, running, arn));
+            continue;
+        }
         let target = match to {
             Some(revision) => revision.to_string(),
             None => replaced_by(ecs, &running).await?.ok_or_else(|| {
@@ -143,6 +153,35 @@ pub async fn roll_back(
     }
     let settings = RolloutSettings::for_services(rollout, rollout.services.clone(), journal);
     let mut done = Vec::new();
+    let timeout = rollout.wait_timeout.unwrap_or(Duration::from_secs(1800));
+    for (name, running, arn) in stops {
+        let started = std::time::Instant::now();
+        if !super::native::roll_back(ecs, &name, &arn, timeout, console).await? {
+            return Err(Problem::new(format!(
+                "{name}: ECS's rollback of service deployment {arn} did not finish"
+            ))
+            .hint("`deploy-action status` shows where it stands")
+            .into());
+        }
+        let back = settings.poller.describe(ecs, &name).await?;
+        let revision = back.task_definition().unwrap_or_default().to_string();
+        console.line(&format!(
+            "{name}: back on {} (ECS rolled its deployment back)",
+            revision_of(&revision)
+        ));
+        done.push(Rollout {
+            service: name,
+            previous_task_definition: running,
+            task_definition: revision,
+            changed_containers: Vec::new(),
+            outcome: Outcome::Completed {
+                running: back.running_count(),
+                desired: back.desired_count(),
+            },
+            duration: started.elapsed(),
+            events: Vec::new(),
+        });
+    }
     for (name, running, target) in moves {
         console.line(&format!(
             "{name}: {} → {}",
@@ -192,6 +231,27 @@ pub async fn roll_back(
         }
     }
     Ok(done)
+}
+
+/// The service deployment of ECS's own strategy that is still going on the service (its bake
+/// included), if any.
+async fn ongoing_service_deployment(ecs: &Ecs, service: &Service) -> Result<Option<String>> {
+    let (Some(_), Some(arn)) = (
+        super::native::native_strategy(service),
+        service.current_service_deployment(),
+    ) else {
+        return Ok(None);
+    };
+    let found = ecs.describe_service_deployments(&[arn.to_string()]).await?;
+    Ok(found
+        .first()
+        .filter(|deployment| {
+            matches!(
+                super::native::assess(deployment),
+                super::native::Standing::Going | super::native::Standing::Baking
+            )
+        })
+        .map(|_| arn.to_string()))
 }
 
 /// A revision a service can be put on. ECS refuses an INACTIVE one ("you can't update an

@@ -125,6 +125,43 @@ async fn a_blue_green_deploy_with_a_long_bake_succeeds_when_production_traffic_m
             ),
         "{stdout}{stderr}"
     );
+
+    // `rollback` while it bakes: ECS rolls its own deployment back (StopServiceDeployment), no
+    // UpdateService starts a second deployment over it.
+    let mut back = status.to_vec();
+    back[0] = "rollback";
+    let (code, stdout, stderr) = crate::cli::local_run(&standins, dir.path(), &back);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("rolling back with StopServiceDeployment (ROLLBACK)")
+            && stdout.contains("(ECS rolled its deployment back)"),
+        "{stdout}{stderr}"
+    );
+    assert_eq!(serving(&standins, &world).await, first_revision(&world));
+    let strict = standins.strict_ecs().await;
+    let service = strict
+        .describe_services()
+        .cluster(&world.cluster)
+        .services(&world.service)
+        .send()
+        .await
+        .unwrap();
+    let arn = service.services()[0]
+        .current_service_deployment()
+        .unwrap()
+        .to_string();
+    let deployment = strict
+        .describe_service_deployments()
+        .service_deployment_arns(arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        deployment.service_deployments()[0]
+            .status()
+            .map(|s| s.as_str()),
+        Some("ROLLBACK_SUCCESSFUL")
+    );
 }
 
 /// A canary whose alarm fires while traffic shifts: ECS rolls back by itself; the step fails
