@@ -169,18 +169,15 @@ pub async fn roll_back(
             "{name}: back on {} (ECS rolled its deployment back)",
             revision_of(&revision)
         ));
-        done.push(Rollout {
-            service: name,
-            previous_task_definition: running,
-            task_definition: revision,
-            changed_containers: Vec::new(),
-            outcome: Outcome::Completed {
-                running: back.running_count(),
-                desired: back.desired_count(),
-            },
-            duration: started.elapsed(),
-            events: Vec::new(),
-        });
+        let (up, desired) = (back.running_count(), back.desired_count());
+        done.push(back_on(
+            name,
+            running,
+            revision,
+            (up, desired),
+            started,
+            Vec::new(),
+        ));
     }
     for (name, running, target) in moves {
         console.line(&format!(
@@ -208,18 +205,14 @@ pub async fn roll_back(
                     "{name}: back on {} ({up}/{desired} running)",
                     revision_of(&revision)
                 ));
-                done.push(Rollout {
-                    service: name,
-                    previous_task_definition: running,
-                    task_definition: revision,
-                    changed_containers: Vec::new(),
-                    outcome: Outcome::Completed {
-                        running: up,
-                        desired,
-                    },
-                    duration: started.elapsed(),
-                    events: events.printed,
-                });
+                done.push(back_on(
+                    name,
+                    running,
+                    revision,
+                    (up, desired),
+                    started,
+                    events.printed,
+                ));
             }
             Verdict::Failed(reason) | Verdict::TimedOut(reason) => {
                 return Err(
@@ -230,7 +223,34 @@ pub async fn roll_back(
             }
         }
     }
+    // In the order the services were named, whichever way each went back.
+    done.sort_by_key(|back| {
+        rollout
+            .services
+            .iter()
+            .position(|name| name.rsplit('/').next() == Some(back.service.as_str()))
+    });
     Ok(done)
+}
+
+/// A service back on `revision` with `running` of `desired` tasks.
+fn back_on(
+    service: String,
+    from: String,
+    revision: String,
+    (running, desired): (i32, i32),
+    started: std::time::Instant,
+    events: Vec<String>,
+) -> Rollout {
+    Rollout {
+        service,
+        previous_task_definition: from,
+        task_definition: revision,
+        changed_containers: Vec::new(),
+        outcome: Outcome::Completed { running, desired },
+        duration: started.elapsed(),
+        events,
+    }
 }
 
 /// The service deployment of ECS's own strategy that is still going on the service (its bake
