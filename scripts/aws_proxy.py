@@ -233,7 +233,12 @@ def main() -> None:
                         log.write(f"{operation} [denied]\n")
                     return self.error(denied[0], denied[1], denied[2], True)
             if ecs is not None and operation == "UpdateService":
-                refused = ecs.refusal(json.loads(body or b"{}"))
+                request_body = json.loads(body or b"{}")
+                refused = ecs.refusal(request_body, lambda: (moto_call(
+                    "AmazonEC2ContainerServiceV20141113.DescribeServices",
+                    {"cluster": request_body.get("cluster", "default"),
+                     "services": [request_body.get("service", "")]},
+                    region_of(self.headers), "ecs").get("services") or [{}])[0])
                 if refused:
                     return self.error(400, refused[0], refused[1], True)
             if ecs is not None and operation in ("UpdateService", "RunTask", "CreateService"):

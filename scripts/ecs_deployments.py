@@ -142,11 +142,24 @@ class EcsDeployments:
                         container["exitCode"] = state["exit_code"]
         return answer
 
-    def refusal(self, request):
-        """ECS refuses a new task definition for a CODE_DEPLOY or EXTERNAL service (moto does not):
-        the error UpdateService answers with, or None."""
+    def refusal(self, request, described):
+        """ECS refuses a new task definition for a CODE_DEPLOY or EXTERNAL service, and a
+        traffic-shifting strategy its load balancers cannot carry (moto does neither): the error
+        UpdateService answers with, or None. `described()` is the service as moto has it."""
+        name = request.get("service", "").split("/")[-1]
         with self.lock:
-            service = self.last_seen.get(request.get("service", "").split("/")[-1]) or {}
+            service = self.last_seen.get(name) or {}
+            kept = self.configurations.get(name)
+        if "deploymentConfiguration" in request or "loadBalancers" in request:
+            now = described() or service
+            configuration = native.merged_configuration(
+                kept or now.get("deploymentConfiguration"), request.get("deploymentConfiguration"))
+            balancers = request.get("loadBalancers", now.get("loadBalancers"))
+            connect = request.get("serviceConnectConfiguration") or now.get("serviceConnectConfiguration")
+            refused = native.traffic_refusal(configuration, balancers,
+                                             bool((connect or {}).get("enabled")))
+            if refused:
+                return refused
         controller = (service.get("deploymentController") or {}).get("type", "ECS")
         if controller != "ECS" and request.get("taskDefinition"):
             return ("InvalidParameterException",

@@ -7,7 +7,10 @@ blue/green deployments" in the developer guide) does this:
 
 - A service keeps its deployment configuration — strategy ROLLING | BLUE_GREEN | LINEAR | CANARY,
   bakeTimeInMinutes, canaryConfiguration, linearConfiguration, alarms, lifecycleHooks — as
-  UpdateService last set it (fields not given are kept), and shows it in DescribeServices.
+  UpdateService last set it (a request's configuration replaces it whole: see
+  merged_configuration), and shows it in DescribeServices.
+- A traffic-shifting strategy is refused for a service whose load balancers lack an
+  advancedConfiguration (traffic_refusal).
 - Every UpdateService that changes the revision (or forces a deployment) under a non-rolling
   strategy starts a *service deployment*: `Service.currentServiceDeployment` names it, and it
   walks the lifecycle stages PRE_SCALE_UP → SCALE_UP → POST_SCALE_UP → TEST_TRAFFIC_SHIFT →
@@ -50,10 +53,35 @@ def traffic_steps(configuration):
 
 
 def merged_configuration(kept, given):
-    """UpdateService keeps what a request leaves out (API reference, UpdateService)."""
-    merged = dict(kept or {})
-    merged.update(given or {})
-    return merged
+    """What UpdateService leaves of the service's deployment configuration. The API reference
+    does not say which fields of a `deploymentConfiguration` it keeps when a request leaves them
+    out, so the strict stand-in keeps none: a request's configuration replaces the whole one (a
+    client that sends only `strategy` loses the circuit breaker, alarms and hooks, and a test
+    sees it). A request without one keeps the service's."""
+    return dict(given) if given is not None else dict(kept or {})
+
+
+def traffic_refusal(configuration, balancers, service_connect):
+    """Why ECS refuses the strategy for a service with these load balancers, or None.
+
+    Every load balancer needs an `advancedConfiguration` under blue/green, linear and canary:
+    ECS answers "ClientException: advancedConfiguration field is required for all loadBalancers
+    when using the linear deployment strategy" (terraform-aws-modules/terraform-aws-ecs#377).
+    Linear and canary shift traffic through Elastic Load Balancing or Service Connect, one of
+    which the service must use (developer guide, "Required resources for Amazon ECS linear
+    deployments" and "… canary deployments")."""
+    strategy = (configuration or {}).get("strategy", "ROLLING")
+    if strategy == "ROLLING":
+        return None
+    for balancer in balancers or []:
+        advanced = balancer.get("advancedConfiguration") or {}
+        if not advanced.get("alternateTargetGroupArn"):
+            return ("ClientException", "advancedConfiguration field is required for all "
+                    f"loadBalancers when using the {strategy.lower()} deployment strategy")
+    if strategy in ("LINEAR", "CANARY") and not balancers and not service_connect:
+        return ("InvalidParameterException", f"The {strategy.lower()} deployment strategy "
+                "requires Elastic Load Balancing or Service Connect to shift traffic.")
+    return None
 
 
 def is_native(configuration):

@@ -152,6 +152,23 @@ action_inputs! {
     /// deployment is SUCCESSFUL, not only until production traffic is on the new revision: true or false [default: false].
     #[arg(num_args = 0..=1, default_missing_value = "true")]
     wait_through_bake => "wait-through-bake",
+    /// ECS's deployment strategy for the services: rolling, blue-green, linear or canary, set on
+    /// each service with its update (its other deployment settings kept) [default: the service's own].
+    deployment_strategy => "deployment-strategy",
+    /// Under blue-green, linear or canary: minutes ECS keeps the previous revision running after
+    /// production traffic moved, rolling back on an alarm (0 to 1440) [default: the service's].
+    bake_time_minutes => "bake-time-minutes",
+    /// Under canary: the share of production traffic moved first, in percent (0.1 to 100) [ECS default: 5].
+    canary_percent => "canary-percent",
+    /// Under canary: minutes the first share bakes before the rest moves (0 to 1440) [ECS default: 10].
+    canary_bake_minutes => "canary-bake-minutes",
+    /// Under linear: the share of production traffic each step moves, in percent (3 to 100) [ECS default: 10].
+    linear_step_percent => "linear-step-percent",
+    /// Under linear: minutes each step bakes before the next (0 to 1440) [ECS default: 6].
+    linear_step_bake_minutes => "linear-step-bake-minutes",
+    /// CloudWatch alarms that make ECS roll the deployment back, one a line (added to the
+    /// service's own alarms, which are kept).
+    deployment_alarms => "deployment-alarms",
     /// Deregister the replaced revision after a successful rollout (a rollback registers it again) [default: false].
     #[arg(num_args = 0..=1, default_missing_value = "true")]
     deregister_previous => "deregister-previous",

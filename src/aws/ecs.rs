@@ -42,6 +42,8 @@ pub struct ServiceUpdate<'a> {
     pub service: &'a str,
     pub task_definition: &'a str,
     pub force_new_deployment: Option<bool>,
+    /// The whole deployment configuration to set with the update; `None` keeps the service's.
+    pub deployment_configuration: Option<&'a aws_sdk_ecs::types::DeploymentConfiguration>,
 }
 
 /// A one-off task, placed as `like` places its tasks (launch type or capacity providers,
@@ -156,6 +158,7 @@ impl Ecs {
             .service(update.service)
             .task_definition(update.task_definition)
             .set_force_new_deployment(update.force_new_deployment)
+            .set_deployment_configuration(update.deployment_configuration.cloned())
             .send()
             .await
             .map_err(|error| {

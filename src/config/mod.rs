@@ -451,7 +451,7 @@ fn container_tables(
                     "environment-variables, secrets, unset",
                 ));
             }
-            let text = input_text(value).ok_or_else(|| {
+            let text = input_text(key, value).ok_or_else(|| {
                 bad(
                     position,
                     format!("`{container}.{key}` has a type it cannot take"),
@@ -523,7 +523,7 @@ fn settings(
                 "an input name of the action (README's table), kebab-case".into(),
             ));
         }
-        let value = input_text(item).ok_or_else(|| {
+        let value = input_text(key, item).ok_or_else(|| {
             bad(
                 format!("`{key}` has a type no input takes"),
                 "a string, number, boolean, a list of strings, or a table of strings (KEY = \"value\")".into(),
@@ -542,14 +542,18 @@ fn settings(
 }
 
 /// A TOML value as the input text the action reads: lists one item a line, tables `KEY=value`
-/// lines (build-args, labels), booleans and numbers as written.
-fn input_text(item: &toml_edit::Item) -> Option<String> {
+/// lines (build-args, labels), booleans and numbers as written — a number with a fraction only
+/// for the inputs that take one (`canary-percent = 12.5`; `wait-timeout-minutes = 2.5` is refused
+/// here, with where it is).
+fn input_text(key: &str, item: &toml_edit::Item) -> Option<String> {
     use toml_edit::Value;
     let value = item.as_value()?;
     Some(match value {
         Value::String(s) => s.value().clone(),
         Value::Boolean(b) => b.value().to_string(),
         Value::Integer(i) => i.value().to_string(),
+        // `canary-percent = 12.5`; `10.0` reads as `10`.
+        Value::Float(f) if schema::PERCENTAGES.contains(&key) => f.value().to_string(),
         Value::Array(_) => string_list(item)?.join("\n"),
         Value::InlineTable(table) => {
             let mut lines = Vec::new();

@@ -37,6 +37,7 @@ const LISTS: &[&str] = &[
     "container-names",
     "required-checks",
     "unset",
+    "deployment-alarms",
 ];
 
 /// Inputs of `NAME=value` lines: a TOML table.
@@ -57,7 +58,13 @@ const NUMBERS: &[&str] = &[
     "health-check-timeout-seconds",
     "checks-timeout-minutes",
     "pre-deploy-timeout-minutes",
+    "bake-time-minutes",
+    "canary-bake-minutes",
+    "linear-step-bake-minutes",
 ];
+
+/// Inputs that are percentages (multiples of 0.1): a TOML number.
+pub(super) const PERCENTAGES: &[&str] = &["canary-percent", "linear-step-percent"];
 
 /// The schema of one input's value (a string is always accepted: it is what the input takes).
 fn value_schema(name: &str, help: &str) -> Value {
@@ -72,6 +79,11 @@ fn value_schema(name: &str, help: &str) -> Value {
         ] })
     } else if NUMBERS.contains(&name) {
         json!({ "anyOf": [{ "type": "integer", "minimum": 0 }, { "type": "string", "pattern": "^[0-9]+$" }] })
+    } else if PERCENTAGES.contains(&name) {
+        json!({ "anyOf": [
+            { "type": "number", "minimum": 0.1, "maximum": 100 },
+            { "type": "string", "pattern": "^[0-9]+(\\.[0-9])?$" }
+        ] })
     } else {
         json!({ "type": "string" })
     };

@@ -15,6 +15,7 @@ pub mod one_off;
 pub mod post_rollout;
 pub mod rollback;
 pub mod service;
+pub mod strategy;
 pub mod task_definition;
 pub mod task_definition_file;
 pub mod wait;
@@ -112,6 +113,9 @@ pub struct Target {
     pub containers: Vec<String>,
     /// When `service` was read: a read seconds old is the idle check itself.
     pub described_at: std::time::Instant,
+    /// The deployment configuration the update sets (the service's own with the run's
+    /// strategy settings in it); `None` when the run asks for none.
+    pub deployment_configuration: Option<aws_sdk_ecs::types::DeploymentConfiguration>,
 }
 
 impl Target {
@@ -122,6 +126,14 @@ impl Target {
     /// The ARN of the revision the service runs now.
     pub fn task_definition_arn(&self) -> &str {
         self.running.task_definition_arn().unwrap_or_default()
+    }
+
+    /// The deployment configuration the rollout runs under: the one it sets, else the
+    /// service's.
+    pub fn configuration(&self) -> Option<&aws_sdk_ecs::types::DeploymentConfiguration> {
+        self.deployment_configuration
+            .as_ref()
+            .or(self.service.deployment_configuration())
     }
 
     /// Targets with the same key get the same new revision.
@@ -247,6 +259,17 @@ async fn targets(ecs: &Ecs, plan: &Plan) -> Result<Vec<Target>> {
             .filter(|s| s.status() != Some("INACTIVE"))
             .ok_or_else(|| missing_service(name, &rollout.cluster, &failures))?;
         check_controller(service)?;
+        let deployment_configuration = rollout
+            .strategy
+            .as_ref()
+            .map(|change| strategy::merged(service.deployment_configuration(), change));
+        if let Some(configuration) = deployment_configuration
+            .as_ref()
+            .or(service.deployment_configuration())
+        {
+            strategy::check(service, configuration)?;
+            check_wait(name, configuration, rollout)?;
+        }
         let arn = service
             .task_definition()
             .context("the service has no task definition")?
@@ -298,9 +321,44 @@ async fn targets(ecs: &Ecs, plan: &Plan) -> Result<Vec<Target>> {
             tags,
             containers,
             described_at,
+            deployment_configuration,
         });
     }
     Ok(targets)
+}
+
+/// A wait shorter than the least time ECS takes to move production traffic under the
+/// strategy would time out and roll back a healthy release: said before anything is built.
+fn check_wait(
+    name: &str,
+    configuration: &aws_sdk_ecs::types::DeploymentConfiguration,
+    rollout: &crate::plan::RolloutPlan,
+) -> Result<()> {
+    let Some(timeout) = rollout.wait_timeout else {
+        return Ok(());
+    };
+    let least = strategy::least_awaited(configuration, rollout.wait_through_bake);
+    if least <= timeout {
+        return Ok(());
+    }
+    let awaited = if rollout.wait_through_bake {
+        "to the end of its bake (wait-through-bake)"
+    } else {
+        "until production traffic is wholly on the new revision"
+    };
+    Err(Problem::new(format!(
+        "service {name} deploys with {}, so ECS takes at least {} minutes {awaited} — longer \
+         than wait-timeout-minutes ({}): the step would time out and roll back a healthy \
+         release; nothing was built or pushed",
+        strategy::describe(configuration),
+        least.as_secs() / 60,
+        timeout.as_secs() / 60
+    ))
+    .hint(format!(
+        "set wait-timeout-minutes to at least {} (plus the time the tasks take to start)",
+        least.as_secs() / 60 + 5
+    ))
+    .into())
 }
 
 fn missing_service(
@@ -621,9 +679,33 @@ pub fn dry_run(plan: &Plan, targets: &[Target]) -> Result<String> {
                 change.field, change.before, change.after
             ));
         }
-        let wait = match rollout.wait_timeout {
-            Some(timeout) => format!("wait up to {} minutes", timeout.as_secs() / 60),
-            None => "not wait".into(),
+        if let Some(configuration) = target.configuration() {
+            let whose = if target.deployment_configuration.is_some() {
+                "set by this deploy"
+            } else {
+                "the service's"
+            };
+            text.push_str(&format!(
+                "  strategy: {} ({whose})\n",
+                strategy::describe(configuration)
+            ));
+        }
+        let native = target
+            .configuration()
+            .filter(|c| native::strategy_of(Some(c)).is_some());
+        let wait = match (rollout.wait_timeout, native) {
+            (Some(timeout), Some(configuration)) => format!(
+                "wait up to {} minutes {} (ECS takes at least {} minutes)",
+                timeout.as_secs() / 60,
+                if rollout.wait_through_bake {
+                    "to the end of the bake"
+                } else {
+                    "until production traffic is on the new revision and the bake begins"
+                },
+                strategy::least_awaited(configuration, rollout.wait_through_bake).as_secs() / 60
+            ),
+            (Some(timeout), None) => format!("wait up to {} minutes", timeout.as_secs() / 60),
+            (None, _) => "not wait".into(),
         };
         text.push_str(&format!(
             "  would register a new revision of {}, update the service to it and {wait}\n",

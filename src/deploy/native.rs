@@ -14,8 +14,8 @@ use crate::aws::Ecs;
 use crate::console::Console;
 use anyhow::{Result, anyhow};
 use aws_sdk_ecs::types::{
-    DeploymentStrategy, Service, ServiceDeployment, ServiceDeploymentLifecycleStage as Stage,
-    ServiceDeploymentStatus as Status,
+    DeploymentConfiguration, DeploymentStrategy, Service, ServiceDeployment,
+    ServiceDeploymentLifecycleStage as Stage, ServiceDeploymentStatus as Status,
 };
 use std::time::Duration;
 use tokio::time::Instant;
@@ -23,8 +23,12 @@ use tokio::time::Instant;
 /// The strategy ECS deploys the service with, when it is one of its own traffic-shifting ones
 /// (not ROLLING, which the rolling wait follows).
 pub fn native_strategy(service: &Service) -> Option<DeploymentStrategy> {
-    service
-        .deployment_configuration()
+    strategy_of(service.deployment_configuration())
+}
+
+/// The same, of a deployment configuration (one an update is about to set).
+pub fn strategy_of(configuration: Option<&DeploymentConfiguration>) -> Option<DeploymentStrategy> {
+    configuration
         .and_then(|configuration| configuration.strategy())
         .filter(|strategy| !matches!(strategy, DeploymentStrategy::Rolling))
         .cloned()
@@ -119,7 +123,10 @@ pub fn stage_line(deployment: &ServiceDeployment) -> String {
         .requested_production_traffic_weight()
         .filter(|weight| *weight > 0.0);
     match traffic {
-        Some(weight) => format!("{stage} ({weight:.0}% of production traffic on the new revision)"),
+        Some(weight) => format!(
+            "{stage} ({} of production traffic on the new revision)",
+            crate::plan::strategy::percent_text(super::strategy::tenths(weight))
+        ),
         None => format!(
             "{stage} (new revision {}/{} running)",
             target.running_task_count(),

@@ -4,9 +4,7 @@ use super::*;
 use crate::console::Mode;
 use aws_sdk_ecs::operation::describe_service_deployments::DescribeServiceDeploymentsOutput;
 use aws_sdk_ecs::operation::stop_service_deployment::StopServiceDeploymentOutput;
-use aws_sdk_ecs::types::{
-    DeploymentConfiguration, Rollback, ServiceDeploymentAlarms, ServiceRevisionSummary,
-};
+use aws_sdk_ecs::types::{Rollback, ServiceDeploymentAlarms, ServiceRevisionSummary};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 
 const ARN: &str = "arn:aws:ecs:us-east-2:123456789012:service-deployment/back-end/api/Nk2H";

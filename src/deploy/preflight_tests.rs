@@ -91,3 +91,47 @@ async fn services_are_described_ten_at_a_time() {
     );
     assert_eq!(found[22].name(), "svc-22");
 }
+
+/// A canary whose first share bakes 20 minutes cannot reach production traffic within a
+/// 10-minute wait: refused before building, with the wait that would do.
+#[test]
+fn a_wait_shorter_than_the_strategy_takes_is_refused() {
+    use aws_sdk_ecs::types::{CanaryConfiguration, DeploymentConfiguration, DeploymentStrategy};
+    let mut plan = plan(&["api".to_string()]);
+    let rollout = plan.rollout.as_mut().unwrap();
+    rollout.wait_timeout = Some(std::time::Duration::from_secs(10 * 60));
+    let canary = DeploymentConfiguration::builder()
+        .strategy(DeploymentStrategy::Canary)
+        .canary_configuration(
+            CanaryConfiguration::builder()
+                .canary_percent(5.0)
+                .canary_bake_time_in_minutes(20)
+                .build(),
+        )
+        .bake_time_in_minutes(60)
+        .build();
+    let refused = check_wait("api", &canary, rollout).unwrap_err();
+    let error = format!("{refused:#}");
+    assert!(
+        error
+            .contains("at least 20 minutes until production traffic is wholly on the new revision")
+            && error.contains("longer than wait-timeout-minutes (10)"),
+        "{error}"
+    );
+    assert!(
+        crate::error::hint_of(&refused).is_some_and(|hint| hint.contains("at least 25")),
+        "{refused:?}"
+    );
+    rollout.wait_timeout = Some(std::time::Duration::from_secs(30 * 60));
+    check_wait("api", &canary, rollout).unwrap();
+    // Waiting the bake out too: 20 + 60 minutes.
+    rollout.wait_through_bake = true;
+    let error = format!("{:#}", check_wait("api", &canary, rollout).unwrap_err());
+    assert!(
+        error.contains("at least 80 minutes to the end of its bake"),
+        "{error}"
+    );
+    // Not waiting at all: nothing to time out.
+    rollout.wait_timeout = None;
+    check_wait("api", &canary, rollout).unwrap();
+}

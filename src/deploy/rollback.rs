@@ -56,6 +56,7 @@ pub async fn put_back(
         service: back.service,
         task_definition: back.to,
         force_new_deployment: None,
+        deployment_configuration: None,
     };
     let answer = match ecs.update_service(update).await {
         Ok(answer) => answer,

@@ -205,6 +205,7 @@ pub async fn roll_one(
             service: name,
             task_definition: &ours.arn,
             force_new_deployment: Some(settings.force_new_deployment || ours.arn == running),
+            deployment_configuration: target.deployment_configuration.as_ref(),
         })
         .await?;
     // Followed by the id UpdateService answered with (as amazon-ecs-deploy-task-definition
@@ -216,6 +217,12 @@ pub async fn roll_one(
         Some(id) => format!("{name}: updated to {} (deployment {id})", ours.arn),
         None => format!("{name}: updated to {}", ours.arn),
     });
+    if let Some(configuration) = &target.deployment_configuration {
+        console.line(&format!(
+            "{name}: deployment strategy set with the update: {}",
+            super::strategy::describe(configuration)
+        ));
+    }
 
     let Some(timeout) = settings.wait_timeout else {
         return Ok(finish(
@@ -226,7 +233,7 @@ pub async fn roll_one(
         ));
     };
     // ECS's own blue/green, linear or canary: followed as a service deployment.
-    if let Some(strategy) = native::native_strategy(&target.service) {
+    if let Some(strategy) = native::strategy_of(target.configuration()) {
         let native = NativeRollout {
             service: name,
             previous: &previous,

@@ -90,6 +90,7 @@ fn target() -> Target {
         containers: vec!["api".into()],
         // Read long ago: the rollout checks again that the service is idle.
         described_at: std::time::Instant::now() - Duration::from_secs(600),
+        deployment_configuration: None,
     }
 }
 

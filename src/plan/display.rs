@@ -126,6 +126,12 @@ impl fmt::Display for Plan {
                     )?,
                     None => writeln!(f, "wait:         no")?,
                 }
+                if let Some(change) = &rollout.strategy {
+                    writeln!(
+                        f,
+                        "strategy:     {change} — set on each service with its update, its other deployment settings kept"
+                    )?;
+                }
                 if let Some(file) = &rollout.task_definition_file {
                     writeln!(f, "render from:  {}", file.display())?;
                 }

@@ -12,6 +12,7 @@ mod guards;
 mod image;
 mod rollout;
 mod sentry;
+pub mod strategy;
 pub mod values;
 
 use crate::inputs::{InputArgs, Inputs, RunContext};
@@ -307,6 +308,8 @@ pub struct RolloutPlan {
     pub edits: containers::ContainerEdits,
     /// `pre-deploy-command`: run once on the new revision before any service is updated.
     pub pre_deploy: Option<PreDeploy>,
+    /// `deployment-strategy` and its settings: set on each service with its update.
+    pub strategy: Option<strategy::StrategyChange>,
 }
 
 /// A one-off command before the rollout (migrations).

@@ -1,8 +1,8 @@
 //! Resolving the ECS inputs: cluster, services, waiting, rollback, health check.
 
 use super::containers::{self, ContainerEdits};
-use super::values;
 use super::{HealthCheck, PlanError, PreDeploy, RolloutPlan, parse_count, parse_flag};
+use super::{strategy, values};
 use crate::config::ContainerTable;
 use crate::inputs::InputArgs;
 use std::path::PathBuf;
@@ -18,6 +18,7 @@ pub(super) fn resolve_rollout(
 ) -> Result<Option<RolloutPlan>, PlanError> {
     let edits = resolve_edits(args, file_containers)?;
     let pre_deploy = resolve_pre_deploy(args)?;
+    let strategy = strategy::resolve_strategy(args)?;
     let services = values::split_list(args.ecs_services.as_deref().unwrap_or(""));
     let cluster = args.ecs_cluster.clone();
     let cluster = match (cluster, services.is_empty()) {
@@ -26,6 +27,13 @@ pub(super) fn resolve_rollout(
                 "pre-deploy-command",
                 "is set, but no service is rolled: it runs in a service's cluster, with its network",
                 "set ecs-cluster and ecs-services",
+            ));
+        }
+        (None, true) if strategy.is_some() => {
+            return Err(PlanError::new(
+                "deployment-strategy",
+                "(or another strategy setting) is set, but no service is rolled",
+                "set ecs-cluster and ecs-services, or drop the strategy settings",
             ));
         }
         (None, true) if edits == ContainerEdits::default() => return Ok(None),
@@ -153,6 +161,7 @@ pub(super) fn resolve_rollout(
         health_check,
         edits,
         pre_deploy,
+        strategy,
     }))
 }
 

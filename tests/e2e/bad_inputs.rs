@@ -520,6 +520,58 @@ async fn bad_inputs_fail_with_one_clear_error_and_no_aws_call() {
             "wait-through-bake",
         ),
         (
+            "an unknown deployment strategy",
+            with_ecs(input("deployment-strategy", "red-black")),
+            "deployment-strategy",
+        ),
+        (
+            "a strategy without a service",
+            input("deployment-strategy", "canary"),
+            "deployment-strategy",
+        ),
+        (
+            "a bake beyond 24 hours",
+            with_ecs(both(
+                input("deployment-strategy", "blue-green"),
+                input("bake-time-minutes", "1441"),
+            )),
+            "bake-time-minutes",
+        ),
+        (
+            "a canary percent of 0",
+            with_ecs(both(
+                input("deployment-strategy", "canary"),
+                input("canary-percent", "0"),
+            )),
+            "canary-percent",
+        ),
+        (
+            "a canary bake without the canary strategy",
+            with_ecs(input("canary-bake-minutes", "5")),
+            "canary-bake-minutes",
+        ),
+        (
+            "a linear step below 3 percent",
+            with_ecs(both(
+                input("deployment-strategy", "linear"),
+                input("linear-step-percent", "2.5"),
+            )),
+            "linear-step-percent",
+        ),
+        (
+            "a linear step bake that is not a number",
+            with_ecs(both(
+                input("deployment-strategy", "linear"),
+                input("linear-step-bake-minutes", "five"),
+            )),
+            "linear-step-bake-minutes",
+        ),
+        (
+            "an alarm name with a control character",
+            with_ecs(input("deployment-alarms", "api\u{7}5xx")),
+            "deployment-alarms",
+        ),
+        (
             "deregister not a bool",
             with_ecs(input("deregister-previous", "nope")),
             "deregister-previous",

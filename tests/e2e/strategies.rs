@@ -3,15 +3,20 @@
 //! them, which moto lacks), under the IAM policy `iam-policy` prints.
 
 use crate::support::*;
-use aws_sdk_ecs::types::{DeploymentConfiguration, DeploymentStrategy};
+use aws_sdk_ecs::types::{
+    AdvancedConfiguration, DeploymentAlarms, DeploymentCircuitBreaker, DeploymentConfiguration,
+    DeploymentStrategy, LoadBalancer,
+};
 
 /// The service's deployment strategy, set as a team's infrastructure code would
-/// (UpdateService's `deploymentConfiguration`, through the strict stand-in, which keeps it).
+/// (UpdateService's `deploymentConfiguration`, through the strict stand-in, which keeps it),
+/// behind a load balancer ready for traffic shifting.
 async fn with_strategy(
     standins: &StandIns,
     world: &EcsWorld,
     configuration: DeploymentConfiguration,
 ) {
+    behind(standins, world, balancer(true)).await;
     standins
         .strict_ecs()
         .await
@@ -24,8 +29,40 @@ async fn with_strategy(
         .unwrap();
 }
 
-/// What the service runs, as ECS (the strict stand-in) shows it.
-async fn serving(standins: &StandIns, world: &EcsWorld) -> String {
+/// A target group for the `api` container; with `advanced`, the alternate target group,
+/// listener rule and role ECS's blue/green, linear and canary deployments shift traffic with.
+fn balancer(advanced: bool) -> LoadBalancer {
+    let arn = |what: &str| format!("arn:aws:elasticloadbalancing:{REGION}:123456789012:{what}");
+    LoadBalancer::builder()
+        .target_group_arn(arn("targetgroup/api-blue/1"))
+        .container_name("api")
+        .container_port(8000)
+        .set_advanced_configuration(advanced.then(|| {
+            AdvancedConfiguration::builder()
+                .alternate_target_group_arn(arn("targetgroup/api-green/2"))
+                .production_listener_rule(arn("listener-rule/app/api/1/2/3"))
+                .role_arn("arn:aws:iam::123456789012:role/ecs-infrastructure")
+                .build()
+        }))
+        .build()
+}
+
+/// Put the service behind `balancer` (a rolling update, which needs no advancedConfiguration).
+async fn behind(standins: &StandIns, world: &EcsWorld, balancer: LoadBalancer) {
+    standins
+        .strict_ecs()
+        .await
+        .update_service()
+        .cluster(&world.cluster)
+        .service(&world.service)
+        .load_balancers(balancer)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The service as ECS (the strict stand-in) shows it.
+async fn described(standins: &StandIns, world: &EcsWorld) -> aws_sdk_ecs::types::Service {
     standins
         .strict_ecs()
         .await
@@ -36,6 +73,13 @@ async fn serving(standins: &StandIns, world: &EcsWorld) -> String {
         .await
         .unwrap()
         .services()[0]
+        .clone()
+}
+
+/// What the service runs, as ECS (the strict stand-in) shows it.
+async fn serving(standins: &StandIns, world: &EcsWorld) -> String {
+    described(standins, world)
+        .await
         .task_definition()
         .unwrap()
         .to_string()
@@ -272,4 +316,215 @@ async fn a_green_revision_that_never_scales_up_is_rolled_back_at_our_timeout() {
         "{calls:?}"
     );
     assert_eq!(serving(&standins, &world).await, first_revision(&world));
+}
+
+/// One deploy.toml, staging rolling and prod canary (README's example): a push to a branch rolls
+/// staging as before, with nothing set on its service; a push to main sets prod's CANARY with
+/// its settings on the service, keeping the circuit breaker, percentages and alarm the team's
+/// infrastructure code gave it (the strict stand-in replaces the whole deployment
+/// configuration with what UpdateService sends, so a partial one would lose them), and follows
+/// the canary to production traffic. The dry run says which strategy will run.
+#[tokio::test(flavor = "multi_thread")]
+async fn prods_canary_from_deploy_toml_is_set_on_the_service_and_its_settings_kept() {
+    let standins = StandIns::get();
+    let (prod, repository) = EcsWorld::with_repository(&standins, "e2e/canary-toml", None).await;
+    let staging = EcsWorld::create(
+        &standins.ecs().await,
+        &format!("{}/{repository}:staging", standins.registry()),
+    )
+    .await;
+    let infrastructure = DeploymentConfiguration::builder()
+        .strategy(DeploymentStrategy::Rolling)
+        .maximum_percent(200)
+        .minimum_healthy_percent(100)
+        .deployment_circuit_breaker(
+            DeploymentCircuitBreaker::builder()
+                .enable(true)
+                .rollback(true)
+                .build(),
+        )
+        .alarms(
+            DeploymentAlarms::builder()
+                .alarm_names("db-connections")
+                .enable(true)
+                .rollback(true)
+                .build()
+                .unwrap(),
+        )
+        .build();
+    for world in [&prod, &staging] {
+        with_strategy(&standins, world, infrastructure.clone()).await;
+    }
+    let file = format!(
+        r#"[defaults]
+aws-region = "{REGION}"
+role-to-assume = "{ROLE}"
+ecr-repository = "{repository}"
+wait-timeout-minutes = 2
+
+[environments.prod]
+branches = ["main"]
+ecs-cluster = "{prod_cluster}"
+ecs-services = ["{prod_service}"]
+deployment-strategy = "canary"
+canary-percent = 12.5
+canary-bake-minutes = 0
+bake-time-minutes = 30
+deployment-alarms = ["api-5xx"]
+
+[environments.staging]
+branches = ["*"]
+ecs-cluster = "{staging_cluster}"
+ecs-services = ["{staging_service}"]
+"#,
+        prod_cluster = prod.cluster,
+        prod_service = prod.service,
+        staging_cluster = staging.cluster,
+        staging_service = staging.service,
+    );
+    let run_on = |git_ref: &str, world: &EcsWorld, extra: &[(&str, &str)]| {
+        let proxy = FaultProxy::start(&standins, &[]);
+        let mut action = ActionRun::new(&standins, git_ref, &unique("run"), extra);
+        action.config_file(
+            &file,
+            &[
+                ("aws-region", REGION),
+                ("role-to-assume", ROLE),
+                ("ecr-repository", repository.as_str()),
+                ("ecs-cluster", world.cluster.as_str()),
+                ("ecs-services", world.service.as_str()),
+            ],
+        );
+        action.set("AWS_ENDPOINT_URL", &proxy.url);
+        (action.run(), proxy)
+    };
+
+    let (run, _) = run_on("refs/heads/feature/login", &staging, &[]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert!(
+        !run.stdout.contains("deployment strategy set"),
+        "{}",
+        run.log()
+    );
+    assert_eq!(
+        described(&standins, &staging)
+            .await
+            .deployment_configuration(),
+        Some(&infrastructure),
+        "staging's service was changed"
+    );
+
+    let (dry, proxy) = run_on("refs/heads/main", &prod, &[("dry-run", "true")]);
+    assert_eq!(dry.code, 0, "{}", dry.log());
+    assert!(
+        dry.stdout.contains(
+            "strategy:     CANARY: 12.5% of production traffic first, the rest after 0 min; \
+             bake 30 min; alarms api-5xx roll it back"
+        ) && dry.stdout.contains(
+            "strategy: CANARY: 12.5% of production traffic first, the rest after 0 min; bake 30 \
+             min; alarms db-connections, api-5xx roll it back (set by this deploy)"
+        ) && dry.stdout.contains(
+            "wait up to 2 minutes until production traffic is on the new revision and the bake \
+             begins (ECS takes at least 0 minutes)"
+        ),
+        "{}",
+        dry.log()
+    );
+    assert!(!proxy.calls().iter().any(|c| c == "UpdateService"));
+
+    let (run, proxy) = run_on("refs/heads/main", &prod, &[]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(run.outputs["environment"], "prod");
+    assert!(
+        run.stdout
+            .contains("deployment strategy set with the update: CANARY")
+            && run
+                .stdout
+                .contains("PRODUCTION_TRAFFIC_SHIFT (12.5% of production traffic"),
+        "{}",
+        run.log()
+    );
+    assert!(
+        run.summary.contains("baking (CANARY) until "),
+        "{}",
+        run.summary
+    );
+    let calls = proxy.calls();
+    assert_eq!(
+        calls.iter().filter(|c| *c == "UpdateService").count(),
+        1,
+        "{calls:?}"
+    );
+    let service = described(&standins, &prod).await;
+    let configuration = service.deployment_configuration().unwrap();
+    assert_eq!(configuration.strategy(), Some(&DeploymentStrategy::Canary));
+    assert_eq!(configuration.bake_time_in_minutes(), Some(30));
+    let canary = configuration.canary_configuration().unwrap();
+    assert_eq!(canary.canary_percent(), Some(12.5));
+    assert_eq!(canary.canary_bake_time_in_minutes(), Some(0));
+    assert_eq!(
+        configuration.deployment_circuit_breaker(),
+        infrastructure.deployment_circuit_breaker()
+    );
+    assert_eq!(configuration.maximum_percent(), Some(200));
+    assert_eq!(configuration.minimum_healthy_percent(), Some(100));
+    let alarms = configuration.alarms().unwrap();
+    assert_eq!(alarms.alarm_names(), ["db-connections", "api-5xx"]);
+    assert!(alarms.enable() && alarms.rollback());
+    assert_eq!(
+        service.task_definition(),
+        Some(run.outputs["task-definition-arns"].as_str())
+    );
+    run.assert_no_token_leaks(&standins);
+}
+
+/// `deployment-strategy: blue-green` for a service whose load balancer has no
+/// advancedConfiguration: refused in the preflight naming what is missing — nothing built,
+/// pushed or updated. The strict stand-in refuses the same update as ECS does.
+#[tokio::test(flavor = "multi_thread")]
+async fn blue_green_without_the_load_balancers_advanced_configuration_is_refused_before_building() {
+    let standins = StandIns::get();
+    let (world, repository) = EcsWorld::with_repository(&standins, "e2e/bg-refused", None).await;
+    behind(&standins, &world, balancer(false)).await;
+    let (run, proxy) = counted_staging_deploy(
+        &standins,
+        &repository,
+        &world,
+        &[("deployment-strategy", "blue-green")],
+    );
+    assert_eq!(run.code, 1, "{}", run.log());
+    let error = run.the_error("no advancedConfiguration");
+    assert!(
+        error.contains(&format!(
+            "service {} cannot deploy BLUE_GREEN",
+            world.service
+        )) && error.contains("targetgroup/api-blue/1")
+            && error.contains("alternateTargetGroupArn, productionListenerRule, roleArn")
+            && error.contains("nothing was built or pushed"),
+        "{error}"
+    );
+    assert!(!run.stdout.contains("::group::image"), "{}", run.log());
+    assert!(!proxy.calls().iter().any(|c| c == "UpdateService"));
+    assert_eq!(serving(&standins, &world).await, first_revision(&world));
+
+    // What ECS answers the same update (the stand-in, as terraform-aws-ecs#377 quotes ECS).
+    let refused = standins
+        .strict_ecs()
+        .await
+        .update_service()
+        .cluster(&world.cluster)
+        .service(&world.service)
+        .deployment_configuration(
+            DeploymentConfiguration::builder()
+                .strategy(DeploymentStrategy::BlueGreen)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    let text = format!("{}", aws_sdk_ecs::error::DisplayErrorContext(&refused));
+    assert!(
+        text.contains("advancedConfiguration field is required for all loadBalancers"),
+        "{text}"
+    );
 }
