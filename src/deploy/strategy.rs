@@ -37,38 +37,32 @@ pub fn merged(
         configuration.bake_time_in_minutes = Some(minutes_i32(minutes));
     }
     if change.canary != Step::default() {
-        let kept = configuration
-            .canary_configuration
-            .take()
-            .unwrap_or_else(|| CanaryConfiguration::builder().build());
+        let kept = configuration.canary_configuration.take();
+        let (percent, bake) = step_values(
+            change.canary,
+            kept.map_or((None, None), |k| {
+                (k.canary_percent, k.canary_bake_time_in_minutes)
+            }),
+        );
         configuration.canary_configuration = Some(
             CanaryConfiguration::builder()
-                .set_canary_percent(percent_of(change.canary).or(kept.canary_percent))
-                .set_canary_bake_time_in_minutes(
-                    change
-                        .canary
-                        .bake_minutes
-                        .map(minutes_i32)
-                        .or(kept.canary_bake_time_in_minutes),
-                )
+                .set_canary_percent(percent)
+                .set_canary_bake_time_in_minutes(bake)
                 .build(),
         );
     }
     if change.linear != Step::default() {
-        let kept = configuration
-            .linear_configuration
-            .take()
-            .unwrap_or_else(|| LinearConfiguration::builder().build());
+        let kept = configuration.linear_configuration.take();
+        let (percent, bake) = step_values(
+            change.linear,
+            kept.map_or((None, None), |k| {
+                (k.step_percent, k.step_bake_time_in_minutes)
+            }),
+        );
         configuration.linear_configuration = Some(
             LinearConfiguration::builder()
-                .set_step_percent(percent_of(change.linear).or(kept.step_percent))
-                .set_step_bake_time_in_minutes(
-                    change
-                        .linear
-                        .bake_minutes
-                        .map(minutes_i32)
-                        .or(kept.step_bake_time_in_minutes),
-                )
+                .set_step_percent(percent)
+                .set_step_bake_time_in_minutes(bake)
                 .build(),
         );
     }
@@ -99,8 +93,14 @@ fn minutes_i32(minutes: u32) -> i32 {
     i32::try_from(minutes).unwrap_or(i32::MAX)
 }
 
-fn percent_of(step: Step) -> Option<f64> {
-    step.percent_tenths.map(|tenths| f64::from(tenths) / 10.0)
+/// A traffic step's share and bake: each the run's when it asks, else the service's.
+fn step_values(step: Step, kept: (Option<f64>, Option<i32>)) -> (Option<f64>, Option<i32>) {
+    (
+        step.percent_tenths
+            .map(|tenths| f64::from(tenths) / 10.0)
+            .or(kept.0),
+        step.bake_minutes.map(minutes_i32).or(kept.1),
+    )
 }
 
 /// What ECS needs for the strategy the service will run, checked before anything is built:
