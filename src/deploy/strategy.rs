@@ -187,21 +187,9 @@ pub fn check(service: &Service, configuration: &DeploymentConfiguration) -> Resu
 /// reference: "This bake time is not applied after reaching 100 percent traffic") — and then
 /// the bake, when it is waited out too.
 pub fn least_awaited(configuration: &DeploymentConfiguration, through_bake: bool) -> Duration {
-    let minutes = match configuration.strategy() {
-        Some(DeploymentStrategy::Canary) => configuration
-            .canary_configuration()
-            .and_then(|c| c.canary_bake_time_in_minutes())
-            .unwrap_or(CANARY_DEFAULT.1),
-        Some(DeploymentStrategy::Linear) => {
-            let linear = configuration.linear_configuration();
-            let step = linear
-                .and_then(|l| l.step_percent())
-                .unwrap_or(LINEAR_DEFAULT.0);
-            let bake = linear
-                .and_then(|l| l.step_bake_time_in_minutes())
-                .unwrap_or(LINEAR_DEFAULT.1);
-            linear_steps(step) * bake
-        }
+    let minutes = match (configuration.strategy(), traffic_step(configuration)) {
+        (Some(DeploymentStrategy::Canary), Some((_, bake))) => bake,
+        (Some(DeploymentStrategy::Linear), Some((step, bake))) => linear_steps(step) * bake,
         _ => 0,
     };
     let bake = match configuration.strategy() {
@@ -210,6 +198,36 @@ pub fn least_awaited(configuration: &DeploymentConfiguration, through_bake: bool
         _ => 0,
     };
     Duration::from_secs(u64::try_from(minutes.max(0) + bake.max(0)).unwrap_or(0) * 60)
+}
+
+/// A canary's or linear deployment's traffic step: its share (percent) and bake (minutes), with
+/// ECS's defaults for what the configuration leaves out; `None` for the other strategies.
+fn traffic_step(configuration: &DeploymentConfiguration) -> Option<(f64, i32)> {
+    match configuration.strategy()? {
+        DeploymentStrategy::Canary => {
+            let canary = configuration.canary_configuration();
+            Some((
+                canary
+                    .and_then(|c| c.canary_percent())
+                    .unwrap_or(CANARY_DEFAULT.0),
+                canary
+                    .and_then(|c| c.canary_bake_time_in_minutes())
+                    .unwrap_or(CANARY_DEFAULT.1),
+            ))
+        }
+        DeploymentStrategy::Linear => {
+            let linear = configuration.linear_configuration();
+            Some((
+                linear
+                    .and_then(|l| l.step_percent())
+                    .unwrap_or(LINEAR_DEFAULT.0),
+                linear
+                    .and_then(|l| l.step_bake_time_in_minutes())
+                    .unwrap_or(LINEAR_DEFAULT.1),
+            ))
+        }
+        _ => None,
+    }
 }
 
 /// The traffic shifts of a linear deployment that are followed by a step bake: 100 / step,
@@ -241,33 +259,15 @@ pub fn describe(configuration: &DeploymentConfiguration) -> String {
         .map(|s| s.as_str())
         .unwrap_or("ROLLING");
     let mut parts = Vec::new();
-    match configuration.strategy() {
-        Some(DeploymentStrategy::Canary) => {
-            let canary = configuration.canary_configuration();
-            let percent = canary
-                .and_then(|c| c.canary_percent())
-                .unwrap_or(CANARY_DEFAULT.0);
-            let bake = canary
-                .and_then(|c| c.canary_bake_time_in_minutes())
-                .unwrap_or(CANARY_DEFAULT.1);
-            parts.push(format!(
-                "{} of production traffic first, the rest after {bake} min",
-                percent_text(tenths(percent))
-            ));
-        }
-        Some(DeploymentStrategy::Linear) => {
-            let linear = configuration.linear_configuration();
-            let step = linear
-                .and_then(|l| l.step_percent())
-                .unwrap_or(LINEAR_DEFAULT.0);
-            let bake = linear
-                .and_then(|l| l.step_bake_time_in_minutes())
-                .unwrap_or(LINEAR_DEFAULT.1);
-            parts.push(format!(
-                "{} of production traffic a step, {bake} min between steps",
-                percent_text(tenths(step))
-            ));
-        }
+    match (configuration.strategy(), traffic_step(configuration)) {
+        (Some(DeploymentStrategy::Canary), Some((percent, bake))) => parts.push(format!(
+            "{} of production traffic first, the rest after {bake} min",
+            percent_text(tenths(percent))
+        )),
+        (Some(DeploymentStrategy::Linear), Some((step, bake))) => parts.push(format!(
+            "{} of production traffic a step, {bake} min between steps",
+            percent_text(tenths(step))
+        )),
         _ => {}
     }
     if !matches!(
