@@ -254,12 +254,15 @@ def main() -> None:
                 if taken:
                     return self.error(400, "ImageTagAlreadyExistsException", taken, True)
             if ecs is not None and operation in (
-                    "DescribeServiceDeployments", "ListServiceDeployments", "StopServiceDeployment"):
+                    "DescribeServiceDeployments", "ListServiceDeployments", "StopServiceDeployment",
+                    "ContinueServiceDeployment"):
                 # moto has no service deployments (ListServiceDeployments answers 500): the
                 # strict stand-in keeps them (ecs_service_deployments.py).
                 request_body = json.loads(body or b"{}")
-                if operation == "StopServiceDeployment":
-                    made, refused = ecs.stop_service_deployment(request_body)
+                if operation in ("StopServiceDeployment", "ContinueServiceDeployment"):
+                    made, refused = (ecs.stop_service_deployment(request_body)
+                                     if operation == "StopServiceDeployment"
+                                     else ecs.continue_service_deployment(request_body))
                     if refused:
                         return self.error(400, refused[0], refused[1], True)
                 elif operation == "ListServiceDeployments":

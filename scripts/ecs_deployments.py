@@ -326,6 +326,17 @@ class EcsDeployments:
             refused = native.stop(deployment, request.get("stopType", "ROLLBACK"))
         return (None, refused) if refused else ({"serviceDeploymentArn": arn}, None)
 
+    def continue_service_deployment(self, request):
+        """ContinueServiceDeployment: (answer, None) or (None, (code, message))."""
+        arn = request.get("serviceDeploymentArn", "")
+        with self.lock:
+            deployment = self.service_deployments.get(arn)
+            if deployment is None:
+                return None, ("ServiceDeploymentNotFoundException", f"{arn} not found.")
+            refused = native.continue_paused(deployment, request.get("hookId", ""),
+                                             request.get("action", "CONTINUE"))
+        return (None, refused) if refused else ({"serviceDeploymentArn": arn}, None)
+
     @staticmethod
     def mirror(state, service_deployment, desired):
         """The service's deployments as a service deployment shows them: PRIMARY IN_PROGRESS

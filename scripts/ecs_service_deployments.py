@@ -24,6 +24,18 @@ blue/green deployments" in the developer guide) does this:
   ROLLBACK_SUCCESSFUL, `rollback.reason`, `alarms.triggeredAlarmNames`; the service runs the
   source revision again.
 - StopServiceDeployment(stopType ROLLBACK) does the same on request.
+- Pause hooks ("Pause hooks for Amazon ECS service deployments" and "Continuing Amazon ECS service
+  deployments" in the developer guide; DeploymentLifecycleHook, DeploymentLifecycleHookDetail,
+  DeploymentLifecycleHookTimeoutConfiguration and ContinueServiceDeployment in the API reference):
+  a `lifecycleHooks` entry with `targetType: PAUSE` holds the deployment at each of its
+  `lifecycleStages` with a `lifecycleHookDetails` entry {hookId, targetType PAUSE, status
+  AWAITING_ACTION, expiresAt, timeoutAction (default ROLLBACK)} until ContinueServiceDeployment
+  names that hookId with CONTINUE (the hook SUCCEEDED, on to the next stage) or ROLLBACK (as
+  StopServiceDeployment). Only a hook in AWAITING_ACTION of an IN_PROGRESS deployment can be
+  continued; PAUSE hooks at TEST_TRAFFIC_SHIFT or PRODUCTION_TRAFFIC_SHIFT are refused (only Lambda
+  hooks run there). PRE_PRODUCTION_TRAFFIC_SHIFT pauses before each production traffic step;
+  ServiceDeploymentLifecycleStage has no such value, so the deployment shows the stage it is at.
+  The hook's own timeout is not simulated (its default is 24 hours).
 
 A service's next update is scripted with POST /_stand-in/ecs-script {"service", "service_deployment":
 {"outcome": "successful" | "alarm_rollback" | "never_scales_up", "alarm": NAME, "at": STAGE}}.
@@ -34,6 +46,9 @@ import time
 STAGES_BEFORE_TRAFFIC = ["PRE_SCALE_UP", "SCALE_UP", "POST_SCALE_UP", "TEST_TRAFFIC_SHIFT",
                          "POST_TEST_TRAFFIC_SHIFT"]
 STAGES_AFTER_TRAFFIC = ["POST_PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME", "CLEAN_UP"]
+# Where a PAUSE hook may hold a deployment (developer guide, "Pause hooks …", Configuration fields).
+PAUSE_STAGES = {"RECONCILE_SERVICE", "PRE_SCALE_UP", "POST_SCALE_UP", "POST_TEST_TRAFFIC_SHIFT",
+                "PRE_PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT"}
 
 
 def traffic_steps(configuration):
@@ -71,6 +86,12 @@ def traffic_refusal(configuration, balancers, service_connect):
     which the service must use (developer guide, "Required resources for Amazon ECS linear
     deployments" and "… canary deployments")."""
     strategy = (configuration or {}).get("strategy", "ROLLING")
+    for hook in (configuration or {}).get("lifecycleHooks") or []:
+        if hook.get("targetType") == "PAUSE":
+            wrong = [stage for stage in hook.get("lifecycleStages", []) if stage not in PAUSE_STAGES]
+            if wrong or not hook.get("lifecycleStages"):
+                return ("InvalidParameterException", "PAUSE hooks cannot be configured at "
+                        f"{', '.join(wrong) or 'no'} lifecycle stages.")
     if strategy == "ROLLING":
         return None
     for balancer in balancers or []:
@@ -112,10 +133,14 @@ def new_service_deployment(service, configuration, source, target, script):
             "targetServiceRevision": revision(head, path, target, service, running=False),
             "alarms": {"status": "MONITORING" if alarms.get("enable") else "DISABLED",
                        "alarmNames": alarms.get("alarmNames", [])},
+            "lifecycleHookDetails": [],
         },
         "stages": stages,
         "at": 0,
         "bake_started": None,
+        # Stages a pause hook held and was continued at; the hook awaiting action now.
+        "continued": [],
+        "awaiting": None,
         "script": {"outcome": "successful", **(script or {})},
         "source": source,
         "target": target,
@@ -147,6 +172,8 @@ def advance(deployment):
     if status != "IN_PROGRESS":
         return
     stage, _ = deployment["stages"][deployment["at"]]
+    if paused(deployment, stage):
+        return
     if script["outcome"] == "alarm_rollback" and stage == script.get("at", "BAKE_TIME"):
         alarm = script.get("alarm", "alarm")
         record["alarms"].update(status="TRIGGERED", triggeredAlarmNames=[alarm])
@@ -174,10 +201,63 @@ def advance(deployment):
     target["requestedProductionTrafficWeight"] = share
     record["sourceServiceRevisions"][0]["requestedProductionTrafficWeight"] = 100.0 - share
     record.update(lifecycleStage=stage, updatedAt=time.time())
+    # A pause hook holds it as it enters the stage.
+    paused(deployment, stage)
+
+
+def pause_hook_at(configuration, stage):
+    """The PAUSE hook that holds a deployment at `stage`, or None. PRE_PRODUCTION_TRAFFIC_SHIFT
+    holds it before each production traffic step."""
+    for hook in configuration.get("lifecycleHooks") or []:
+        stages = hook.get("lifecycleStages", [])
+        if hook.get("targetType") == "PAUSE" and (
+                stage in stages or (stage == "PRODUCTION_TRAFFIC_SHIFT"
+                                    and "PRE_PRODUCTION_TRAFFIC_SHIFT" in stages)):
+            return hook
+    return None
+
+
+def paused(deployment, stage):
+    """Whether a pause hook holds the deployment at its current step (and shows it so)."""
+    key = (deployment["at"], stage)
+    if key in deployment["continued"]:
+        return False
+    hook = pause_hook_at(deployment["record"]["deploymentConfiguration"], stage)
+    if hook is None:
+        return False
+    if deployment["awaiting"] is None:
+        timeout = hook.get("timeoutConfiguration") or {}
+        detail = {"hookId": f"ecs-pause-{secrets.token_urlsafe(32)}", "targetType": "PAUSE",
+                  "status": "AWAITING_ACTION",
+                  "expiresAt": time.time() + 60 * timeout.get("timeoutInMinutes", 1440),
+                  "timeoutAction": timeout.get("action", "ROLLBACK")}
+        deployment["awaiting"] = (key, detail)
+        deployment["record"]["lifecycleHookDetails"].append(detail)
+    return True
+
+
+def continue_paused(deployment, hook_id, action):
+    """ContinueServiceDeployment: None, or the error ECS answers with."""
+    record, awaiting = deployment["record"], deployment["awaiting"]
+    if record["status"] != "IN_PROGRESS" or awaiting is None or awaiting[1]["hookId"] != hook_id:
+        return ("InvalidParameterException", f"The lifecycle hook {hook_id} is not awaiting action "
+                f"(the service deployment is {record['status']}).")
+    key, detail = awaiting
+    deployment["awaiting"] = None
+    if action == "ROLLBACK":
+        detail["status"] = "FAILED"
+        start_rollback(deployment, f"Service deployment rolled back by ContinueServiceDeployment "
+                                   f"(ROLLBACK) of lifecycle hook {hook_id}.")
+        record["status"] = "ROLLBACK_REQUESTED"
+    else:
+        detail["status"] = "SUCCEEDED"
+        deployment["continued"].append(key)
+    return None
 
 
 def start_rollback(deployment, reason):
     record = deployment["record"]
+    deployment["awaiting"] = None
     record.update(status="ROLLBACK_IN_PROGRESS", statusReason=reason, updatedAt=time.time())
     record["rollback"] = {"reason": reason, "startedAt": time.time(),
                           "serviceRevisionArn": record["sourceServiceRevisions"][0]["arn"]}

@@ -116,7 +116,7 @@ def requests_of(prefix, operation, body, region, account):
         # SERVICE/ID); ListServiceDeployments is on the service.
         if operation == "DescribeServiceDeployments":
             return [(action, arn, {}) for arn in body.get("serviceDeploymentArns", [])]
-        if operation == "StopServiceDeployment":
+        if operation in ("StopServiceDeployment", "ContinueServiceDeployment"):
             return [(action, body.get("serviceDeploymentArn", ""), {})]
         if operation == "ListServiceDeployments":
             return [(action, service_arn(body.get("service", "")), context)]

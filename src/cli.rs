@@ -45,6 +45,9 @@ pub enum Command {
     Logs(LogsArgs),
     /// Put each service back on the revision it ran before the last deploy, and wait for it.
     Rollback(RollbackArgs),
+    /// Continue each service's deployment paused at a PAUSE lifecycle hook (or roll it back with
+    /// --rollback), as ContinueServiceDeployment does.
+    Continue(ContinueArgs),
     /// Run a one-off task of the revision the service runs now: `run --env staging -- python manage.py shell`.
     Run(RunArgs),
 }
@@ -72,6 +75,15 @@ pub struct RollbackArgs {
     /// deploy-action:replaces tag names].
     #[arg(long, value_name = "REVISION")]
     pub to: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ContinueArgs {
+    #[command(flatten)]
+    pub deploy: DeployArgs,
+    /// Roll the paused deployment back to the revision it replaces instead of continuing it.
+    #[arg(long)]
+    pub rollback: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -125,6 +137,10 @@ pub enum Invocation {
     Rollback {
         request: Box<Request>,
         to: Option<String>,
+    },
+    Continue {
+        request: Box<Request>,
+        rollback: bool,
     },
     Run {
         request: Box<Request>,
@@ -186,6 +202,10 @@ impl Cli {
                 to: args.to,
                 request: operation(args.deploy),
             },
+            Some(Command::Continue(args)) => Invocation::Continue {
+                rollback: args.rollback,
+                request: operation(args.deploy),
+            },
             Some(Command::Run(args)) => Invocation::Run {
                 command: args.command,
                 container: args.container,
@@ -210,6 +230,7 @@ impl Invocation {
             | Invocation::Status(request)
             | Invocation::Logs { request, .. }
             | Invocation::Rollback { request, .. }
+            | Invocation::Continue { request, .. }
             | Invocation::Run { request, .. } => Some(request),
             Invocation::IamPolicy(_) | Invocation::Schema => None,
         }
@@ -260,6 +281,9 @@ impl Invocation {
             Invocation::Rollback { request, to } => runtime.block_on(
                 crate::operator::rollback::run(request, to.as_deref(), console),
             ),
+            Invocation::Continue { request, rollback } => {
+                runtime.block_on(crate::operator::resume::run(request, *rollback, console))
+            }
             Invocation::Run {
                 request,
                 command,

@@ -178,6 +178,10 @@ action_inputs! {
     health_check_expect => "health-check-expect",
     /// Give the health check this many seconds [default: 120].
     health_check_timeout_seconds => "health-check-timeout-seconds",
+    /// Under blue-green, canary or linear with a PAUSE hook before production traffic: at the
+    /// pause, GET this URL (the new revision through the test listener) until it answers 2xx
+    /// (and health-check-expect), then continue the deployment; failing that, roll it back.
+    test_traffic_url => "test-traffic-url",
     /// Token for the GitHub API [action default: the job's github.token].
     github_token => "github-token",
     /// Create a GitHub deployment with statuses: true or false [default: false].

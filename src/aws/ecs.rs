@@ -11,8 +11,9 @@ use anyhow::{Context, Result, anyhow};
 use aws_sdk_ecs::config::http::{HttpRequest, HttpResponse};
 use aws_sdk_ecs::operation::register_task_definition::builders::RegisterTaskDefinitionFluentBuilder;
 use aws_sdk_ecs::types::{
-    DesiredStatus, Failure, Service, ServiceDeployment, ServiceDeploymentBrief,
-    StopServiceDeploymentStopType, Tag, Task, TaskDefinition, TaskDefinitionField, TaskOverride,
+    DeploymentLifecycleHookAction, DesiredStatus, Failure, Service, ServiceDeployment,
+    ServiceDeploymentBrief, StopServiceDeploymentStopType, Tag, Task, TaskDefinition,
+    TaskDefinitionField, TaskOverride,
 };
 use aws_smithy_runtime_api::client::http::{
     HttpConnector, HttpConnectorFuture, SharedHttpConnector, http_client_fn,
@@ -228,6 +229,31 @@ impl Ecs {
             .map_err(|error| {
                 anyhow!(
                     "ECS StopServiceDeployment {arn} (ROLLBACK): {}",
+                    aws_error(&error)
+                )
+            })?;
+        Ok(())
+    }
+
+    /// ContinueServiceDeployment: the deployment paused at pause hook `hook_id` goes on to its
+    /// next stage (CONTINUE) or back to its source revision (ROLLBACK).
+    pub async fn continue_service_deployment(
+        &self,
+        arn: &str,
+        hook_id: &str,
+        action: DeploymentLifecycleHookAction,
+    ) -> Result<()> {
+        self.ecs
+            .continue_service_deployment()
+            .service_deployment_arn(arn)
+            .hook_id(hook_id)
+            .action(action.clone())
+            .send()
+            .await
+            .map_err(|error| {
+                anyhow!(
+                    "ECS ContinueServiceDeployment {arn} (hook {hook_id}, {}): {}",
+                    action.as_str(),
                     aws_error(&error)
                 )
             })?;

@@ -12,6 +12,7 @@ pub mod evidence;
 pub mod health;
 pub mod native;
 pub mod one_off;
+pub mod pause;
 pub mod post_rollout;
 pub mod rollback;
 pub mod service;
@@ -270,6 +271,13 @@ async fn targets(ecs: &Ecs, plan: &Plan) -> Result<Vec<Target>> {
             strategy::check(service, configuration)?;
             check_wait(name, configuration, rollout)?;
         }
+        pause::check_test_traffic(
+            service,
+            deployment_configuration
+                .as_ref()
+                .or(service.deployment_configuration()),
+            rollout,
+        )?;
         let arn = service
             .task_definition()
             .context("the service has no task definition")?

@@ -14,7 +14,8 @@ use crate::aws::Ecs;
 use crate::console::Console;
 use anyhow::{Result, anyhow};
 use aws_sdk_ecs::types::{
-    DeploymentConfiguration, DeploymentStrategy, Service, ServiceDeployment,
+    DeploymentConfiguration, DeploymentLifecycleHookStatus as HookStatus,
+    DeploymentLifecycleHookTargetType as HookType, DeploymentStrategy, Service, ServiceDeployment,
     ServiceDeploymentLifecycleStage as Stage, ServiceDeploymentStatus as Status,
 };
 use std::time::Duration;
@@ -39,6 +40,8 @@ pub fn strategy_of(configuration: Option<&DeploymentConfiguration>) -> Option<De
 pub enum Standing {
     /// Pending, or on its way to production traffic.
     Going,
+    /// Held by a pause hook until ContinueServiceDeployment.
+    Paused(Pause),
     /// Production traffic is wholly on the new revision; ECS watches it until the bake ends
     /// (and rolls back by itself if an alarm fires).
     Baking,
@@ -75,10 +78,67 @@ pub fn assess(deployment: &ServiceDeployment) -> Standing {
                 .map(|reason| format!(": {reason}"))
                 .unwrap_or_default()
         )),
-        _ => match deployment.lifecycle_stage() {
-            Some(Stage::BakeTime | Stage::CleanUp) => Standing::Baking,
-            _ => Standing::Going,
+        _ => match (pause_of(deployment), deployment.lifecycle_stage()) {
+            (Some(pause), _) => Standing::Paused(pause),
+            (None, Some(Stage::BakeTime | Stage::CleanUp)) => Standing::Baking,
+            (None, _) => Standing::Going,
         },
+    }
+}
+
+/// A pause hook holding a service deployment: ECS waits for ContinueServiceDeployment with
+/// `hook_id` until `expires_at`, then takes `timeout_action` (developer guide, "Pause hooks for
+/// Amazon ECS service deployments"; DeploymentLifecycleHookDetail in the API reference).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pause {
+    pub hook_id: String,
+    /// The lifecycle stage the deployment shows while held.
+    pub stage: String,
+    /// Production traffic on the new revision, in tenths of a percent (1000: all of it).
+    pub production_tenths: u16,
+    /// UTC, RFC 3339.
+    pub expires_at: Option<String>,
+    /// CONTINUE or ROLLBACK (ECS's default: ROLLBACK).
+    pub timeout_action: String,
+}
+
+/// The pause hook in AWAITING_ACTION, if one holds the deployment.
+fn pause_of(deployment: &ServiceDeployment) -> Option<Pause> {
+    let hook = deployment.lifecycle_hook_details().iter().find(|hook| {
+        hook.target_type() == Some(&HookType::Pause)
+            && hook.status() == Some(&HookStatus::AwaitingAction)
+    })?;
+    Some(Pause {
+        hook_id: hook.hook_id()?.to_string(),
+        stage: deployment
+            .lifecycle_stage()
+            .map_or("PENDING", Stage::as_str)
+            .to_string(),
+        production_tenths: deployment
+            .target_service_revision()
+            .and_then(|target| target.requested_production_traffic_weight())
+            .map_or(0, super::strategy::tenths),
+        expires_at: hook
+            .expires_at()
+            .and_then(|at| at.fmt(aws_smithy_types::date_time::Format::DateTime).ok()),
+        timeout_action: hook
+            .timeout_action()
+            .map_or("ROLLBACK", |action| action.as_str())
+            .to_string(),
+    })
+}
+
+impl Pause {
+    /// `paused by a pause hook until 2026-12-07T14:00:00Z (then ECS will ROLLBACK)`.
+    pub fn describe(&self) -> String {
+        format!(
+            "paused by a pause hook{} (then ECS will {})",
+            self.expires_at
+                .as_deref()
+                .map(|at| format!(" until {at}"))
+                .unwrap_or_default(),
+            self.timeout_action
+        )
     }
 }
 
@@ -115,6 +175,10 @@ pub fn stage_line(deployment: &ServiceDeployment) -> String {
         (Some(stage), None | Some(Status::InProgress)) => stage.as_str().to_string(),
         (Some(stage), Some(status)) => format!("{}, {}", stage.as_str(), status.as_str()),
         (None, status) => status.map_or("PENDING", Status::as_str).to_string(),
+    };
+    let stage = match pause_of(deployment) {
+        Some(pause) => format!("{stage}, {}", pause.describe()),
+        None => stage,
     };
     let Some(target) = deployment.target_service_revision() else {
         return stage;
@@ -201,6 +265,14 @@ pub enum Ending {
     RolledBackByEcs {
         reason: String,
     },
+    /// Held by a pause hook that is not left to a person: the caller decides.
+    Paused(Pause),
+    /// Our pause gate's check failed and ContinueServiceDeployment(ROLLBACK) was sent: why,
+    /// and whether ECS finished the rollback.
+    RolledBackAtPause {
+        reason: String,
+        finished: bool,
+    },
     Ended(String),
     TimedOut(String),
 }
@@ -209,9 +281,16 @@ pub enum Ending {
 pub struct Following<'a> {
     pub service: &'a str,
     pub arn: &'a str,
+    /// The whole wait (`wait-timeout-minutes`), said in a timeout's message.
     pub timeout: Duration,
+    /// When it ends, across the calls a pause splits it into.
+    pub deadline: Instant,
     /// Wait the bake out (SUCCESSFUL) instead of ending when it begins.
     pub through_bake: bool,
+    /// Pause hooks already continued, or left to a person (`deploy-action continue`):
+    /// followed, not returned again (a read just after ContinueServiceDeployment may still
+    /// show the hook awaiting action).
+    pub answered: &'a [String],
 }
 
 /// Poll the service deployment until it ends as [`Ending`] says, printing each stage once.
@@ -249,11 +328,17 @@ pub async fn follow(ecs: &Ecs, following: &Following<'_>, console: &Console) -> 
                     finished: true,
                 } => return Ok(Ending::RolledBackByEcs { reason }),
                 Standing::Ended(reason) => return Ok(Ending::Ended(reason)),
+                Standing::Paused(pause) if !following.answered.contains(&pause.hook_id) => {
+                    return Ok(Ending::Paused(pause));
+                }
                 // ECS's own rollback runs on; it is followed to its end, not doubled.
-                Standing::RolledBack { .. } | Standing::Going | Standing::Baking => {}
+                Standing::RolledBack { .. }
+                | Standing::Going
+                | Standing::Baking
+                | Standing::Paused(_) => {}
             }
         }
-        if started.elapsed() >= following.timeout {
+        if Instant::now() >= following.deadline {
             return Ok(Ending::TimedOut(format!(
                 "{service}'s service deployment did not {} within {} minutes (last: {})",
                 if following.through_bake {
@@ -301,6 +386,12 @@ pub async fn roll_back(
         "{service}: rolling back with StopServiceDeployment (ROLLBACK)"
     ));
     ecs.roll_back_service_deployment(arn).await?;
+    rollback_finished(ecs, arn, timeout).await
+}
+
+/// Follow a rollback asked for (StopServiceDeployment or ContinueServiceDeployment with
+/// ROLLBACK) to ROLLBACK_SUCCESSFUL: `Ok(true)` when ECS finished it within `timeout`.
+pub async fn rollback_finished(ecs: &Ecs, arn: &str, timeout: Duration) -> Result<bool> {
     let started = Instant::now();
     loop {
         let found = ecs

@@ -100,7 +100,9 @@ async fn following_ends_at_the_bake_or_at_ecs_rollback() {
         service: "api",
         arn: ARN,
         timeout: Duration::from_secs(120),
+        deadline: Instant::now() + Duration::from_secs(120),
         through_bake: false,
+        answered: &[],
     };
     let console = Console::new(Mode::Plain);
     match follow(&ecs, &following, &console).await.unwrap() {
@@ -132,7 +134,9 @@ async fn a_deployment_that_never_reaches_production_times_out_and_is_rolled_back
         service: "api",
         arn: ARN,
         timeout: Duration::from_secs(120),
+        deadline: Instant::now() + Duration::from_secs(120),
         through_bake: false,
+        answered: &[],
     };
     let console = Console::new(Mode::Plain);
     let ending = follow(&ecs, &following, &console).await.unwrap();

@@ -30,6 +30,8 @@ pub struct RolloutSettings {
     /// Under ECS's own strategies: wait until the bake ends, not only until production traffic
     /// moved.
     pub wait_through_bake: bool,
+    /// What a pause hook's gate checks (`test-traffic-url`, `health-check-url`).
+    pub pause_checks: super::pause::PauseChecks,
 }
 
 impl RolloutSettings {
@@ -51,6 +53,7 @@ impl RolloutSettings {
             evidence_in_summary: plan.evidence_in_summary,
             force_new_deployment: plan.force_new_deployment,
             wait_through_bake: plan.wait_through_bake,
+            pause_checks: super::pause::PauseChecks::of(plan),
         }
     }
 
@@ -374,19 +377,7 @@ async fn follow_native(
         }
     };
     console.line(&format!("{name}: {strategy} service deployment {arn}"));
-    let following = native::Following {
-        service: name,
-        arn: &arn,
-        timeout,
-        through_bake: settings.wait_through_bake,
-    };
-    let ending = match native::follow(ecs, &following, console).await {
-        Ok(ending) => ending,
-        Err(error) => native::Ending::Ended(format!(
-            "its service deployment could not be followed: {}",
-            one_line(&error)
-        )),
-    };
+    let ending = follow_through_pauses(ecs, settings, (name, &arn), timeout, console).await;
     let serving = |fallback: &str| {
         let fallback = fallback.to_string();
         async move {
@@ -421,6 +412,28 @@ async fn follow_native(
                 until,
                 service_deployment: arn,
             }
+        }
+        native::Ending::RolledBackAtPause { reason, finished } => {
+            let evidence = collect_evidence(ecs, logs, settings, name, ours, console).await;
+            let now = serving(&ours.arn).await;
+            let reason = if finished {
+                format!(
+                    "{reason}; rolled back with ContinueServiceDeployment (ROLLBACK), ECS put revision {} back",
+                    revision_of(&now)
+                )
+            } else {
+                format!("{reason}; ECS's rollback did not finish in time")
+            };
+            failed(reason, &now, evidence)
+        }
+        // follow_through_pauses answers every pause; were one returned, it is left paused.
+        native::Ending::Paused(pause) => {
+            let now = serving(&ours.arn).await;
+            failed(
+                format!("its service deployment was left {}", pause.describe()),
+                &now,
+                (None, None),
+            )
         }
         native::Ending::RolledBackByEcs { reason } => {
             let evidence = collect_evidence(ecs, logs, settings, name, ours, console).await;
@@ -458,6 +471,58 @@ async fn follow_native(
                 Err(error) => format!("{reason}; the rollback failed: {}", one_line(&error)),
             };
             failed(reason, &now, evidence)
+        }
+    }
+}
+
+/// Follow the service deployment to its end as [`native::follow`] sees it, deciding at each
+/// pause hook ([`super::pause::decide`]): continued, rolled back, or left to a person (then
+/// followed on, under the same deadline). It never returns [`native::Ending::Paused`].
+async fn follow_through_pauses(
+    ecs: &Ecs,
+    settings: &RolloutSettings,
+    (name, arn): (&str, &str),
+    timeout: Duration,
+    console: &Console,
+) -> native::Ending {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let held = super::pause::Held {
+        cluster: &settings.cluster,
+        service: name,
+        arn,
+    };
+    let mut answered = Vec::new();
+    loop {
+        let following = native::Following {
+            service: name,
+            arn,
+            timeout,
+            deadline,
+            through_bake: settings.wait_through_bake,
+            answered: &answered,
+        };
+        let could_not = |error: anyhow::Error| {
+            native::Ending::Ended(format!(
+                "its service deployment could not be followed: {}",
+                one_line(&error)
+            ))
+        };
+        let pause = match native::follow(ecs, &following, console).await {
+            Ok(native::Ending::Paused(pause)) => pause,
+            Ok(ending) => return ending,
+            Err(error) => return could_not(error),
+        };
+        let checks = &settings.pause_checks;
+        // A rollback is followed as long as the whole wait may take, as after our timeout.
+        let decided = super::pause::decide(ecs, held, &pause, checks, timeout, console).await;
+        match decided {
+            Ok(super::pause::Decision::Continued | super::pause::Decision::LeftToAPerson) => {
+                answered.push(pause.hook_id);
+            }
+            Ok(super::pause::Decision::RolledBack { reason, finished }) => {
+                return native::Ending::RolledBackAtPause { reason, finished };
+            }
+            Err(error) => return could_not(error),
         }
     }
 }

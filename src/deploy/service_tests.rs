@@ -112,6 +112,7 @@ fn settings(rollback: bool) -> RolloutSettings {
         rollback_on_failure: rollback,
         evidence_in_summary: false,
         force_new_deployment: false,
+        pause_checks: crate::deploy::pause::PauseChecks::default(),
     }
 }
 

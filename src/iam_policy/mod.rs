@@ -41,10 +41,13 @@ pub const ECS_SERVICE_ACTIONS: &[&str] = &[
 ];
 
 /// On the services' service deployments (`…:service-deployment/CLUSTER/SERVICE/ID`): following
-/// one, and rolling it back with StopServiceDeployment.
+/// one, rolling it back with StopServiceDeployment, and answering a pause hook with
+/// ContinueServiceDeployment (CONTINUE after the pause gate's check passed, ROLLBACK after it
+/// failed).
 pub const ECS_SERVICE_DEPLOYMENT_ACTIONS: &[&str] = &[
     "ecs:DescribeServiceDeployments",
     "ecs:StopServiceDeployment",
+    "ecs:ContinueServiceDeployment",
 ];
 
 /// ECS calls on task definitions, which IAM cannot scope to a resource.

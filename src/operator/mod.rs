@@ -1,10 +1,12 @@
 //! Commands for people at a terminal, reading the same config file as the action, with their
 //! own (ambient) AWS credentials: `status` (what each service runs, and how its deployments
 //! stand), `logs` (its containers' CloudWatch lines, `--follow` like `aws logs tail`) and
-//! `rollback` (each service back on the revision its current one replaced). They run with a
+//! `rollback` (each service back on the revision its current one replaced), `continue` (a
+//! deployment paused at a pause hook, on or back). They run with a
 //! person's credentials, so they are not part of what the action's IAM policy allows.
 
 pub mod logs;
+pub mod resume;
 pub mod rollback;
 pub mod run;
 pub mod status;

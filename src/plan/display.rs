@@ -143,6 +143,14 @@ impl fmt::Display for Plan {
                         check.timeout.as_secs()
                     )?;
                 }
+                if let Some(check) = &rollout.test_traffic_check {
+                    writeln!(
+                        f,
+                        "pause gate:   at a pause hook before production traffic, GET {} until 2xx, up to {} s; then continue, else roll back",
+                        check.url,
+                        check.timeout.as_secs()
+                    )?;
+                }
             }
         }
         if let Some(sentry) = &self.sentry {

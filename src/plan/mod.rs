@@ -304,6 +304,8 @@ pub struct RolloutPlan {
     pub wait_through_bake: bool,
     pub deregister_previous: bool,
     pub health_check: Option<HealthCheck>,
+    /// `test-traffic-url`: checked at a pause hook before production traffic.
+    pub test_traffic_check: Option<HealthCheck>,
     /// What the new revision changes in containers besides the image.
     pub edits: containers::ContainerEdits,
     /// `pre-deploy-command`: run once on the new revision before any service is updated.

@@ -90,39 +90,30 @@ pub(super) fn resolve_rollout(
             format!("whole minutes from 1 to {MAX_WAIT_MINUTES}"),
         )
     })?;
-    let health_check = match &args.health_check_url {
-        None => None,
-        Some(url) => {
-            let parsed = url::Url::parse(url)
-                .ok()
-                .filter(|u| matches!(u.scheme(), "http" | "https"));
-            if parsed.is_none() {
-                return Err(PlanError::new(
-                    "health-check-url",
-                    format!("`{url}` is not an http(s) URL"),
-                    "e.g. https://staging.example.org/health",
-                ));
-            }
-            if !wait {
-                return Err(PlanError::new(
-                    "health-check-url",
-                    "is set but wait is false",
-                    "a health check runs after the rollout completes: set wait to true, or drop the URL",
-                ));
-            }
-            let seconds = parse_count(
-                &args.health_check_timeout_seconds,
-                "health-check-timeout-seconds",
-                120,
-                1..=3600,
-            )?;
-            Some(HealthCheck {
-                url: url.clone(),
-                expect: args.health_check_expect.clone(),
-                timeout: Duration::from_secs(seconds.into()),
-            })
-        }
-    };
+    let health_check = args
+        .health_check_url
+        .as_deref()
+        .map(|url| {
+            http_check(
+                args,
+                ("health-check-url", url),
+                "e.g. https://staging.example.org/health",
+                wait,
+            )
+        })
+        .transpose()?;
+    let test_traffic_check = args
+        .test_traffic_url
+        .as_deref()
+        .map(|url| {
+            http_check(
+                args,
+                ("test-traffic-url", url),
+                "e.g. https://api.example.org:8443/health, the test listener's port",
+                wait,
+            )
+        })
+        .transpose()?;
     let task_definition_file = match &args.task_definition {
         None => None,
         Some(path) => {
@@ -159,10 +150,49 @@ pub(super) fn resolve_rollout(
         wait_through_bake: parse_flag(&args.wait_through_bake, "wait-through-bake", false)?,
         deregister_previous: parse_flag(&args.deregister_previous, "deregister-previous", false)?,
         health_check,
+        test_traffic_check,
         edits,
         pre_deploy,
         strategy,
     }))
+}
+
+/// A URL the step GETs until it answers 2xx (`health-check-url`, `test-traffic-url`), with the
+/// health check's expected text and timeout; only when the step waits for the rollout.
+fn http_check(
+    args: &InputArgs,
+    (input, url): (&'static str, &str),
+    example: &str,
+    wait: bool,
+) -> Result<HealthCheck, PlanError> {
+    let parsed = url::Url::parse(url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"));
+    if parsed.is_none() {
+        return Err(PlanError::new(
+            input,
+            format!("`{url}` is not an http(s) URL"),
+            example,
+        ));
+    }
+    if !wait {
+        return Err(PlanError::new(
+            input,
+            "is set but wait is false",
+            "its check runs while the step follows the rollout: set wait to true, or drop the URL",
+        ));
+    }
+    let seconds = parse_count(
+        &args.health_check_timeout_seconds,
+        "health-check-timeout-seconds",
+        120,
+        1..=3600,
+    )?;
+    Ok(HealthCheck {
+        url: url.to_string(),
+        expect: args.health_check_expect.clone(),
+        timeout: Duration::from_secs(seconds.into()),
+    })
 }
 
 /// `pre-deploy-command`: a JSON array (exec form) or a string split the way a shell splits

@@ -360,6 +360,19 @@ async fn bad_inputs_fail_with_one_clear_error_and_no_aws_call() {
             )),
             "health-check-timeout-seconds",
         ),
+        (
+            "test traffic URL not a URL",
+            with_ecs(input("test-traffic-url", "api:8443/health")),
+            "test-traffic-url",
+        ),
+        (
+            "test traffic URL without waiting",
+            with_ecs(both(
+                input("test-traffic-url", "https://x:8443/health"),
+                input("wait", "false"),
+            )),
+            "test-traffic-url",
+        ),
         ("unknown mode", input("mode", "deploy"), "mode"),
         (
             "setup-qemu not a flag",

@@ -5,8 +5,10 @@
 use crate::support::*;
 use aws_sdk_ecs::types::{
     AdvancedConfiguration, DeploymentAlarms, DeploymentCircuitBreaker, DeploymentConfiguration,
+    DeploymentLifecycleHook, DeploymentLifecycleHookStage, DeploymentLifecycleHookTargetType,
     DeploymentStrategy, LoadBalancer,
 };
+use wiremock::{Mock, MockServer, ResponseTemplate, matchers::method};
 
 /// The service's deployment strategy, set as a team's infrastructure code would
 /// (UpdateService's `deploymentConfiguration`, through the strict stand-in, which keeps it),
@@ -41,6 +43,7 @@ fn balancer(advanced: bool) -> LoadBalancer {
             AdvancedConfiguration::builder()
                 .alternate_target_group_arn(arn("targetgroup/api-green/2"))
                 .production_listener_rule(arn("listener-rule/app/api/1/2/3"))
+                .test_listener_rule(arn("listener-rule/app/api/1/4/5"))
                 .role_arn("arn:aws:iam::123456789012:role/ecs-infrastructure")
                 .build()
         }))
@@ -526,5 +529,205 @@ async fn blue_green_without_the_load_balancers_advanced_configuration_is_refused
     assert!(
         text.contains("advancedConfiguration field is required for all loadBalancers"),
         "{text}"
+    );
+}
+
+/// BLUE_GREEN with a PAUSE hook after the test traffic shift, as the developer guide's example
+/// ("Pause hooks for Amazon ECS service deployments") configures it.
+fn paused_after_test_traffic() -> DeploymentConfiguration {
+    DeploymentConfiguration::builder()
+        .strategy(DeploymentStrategy::BlueGreen)
+        .lifecycle_hooks(
+            DeploymentLifecycleHook::builder()
+                .target_type(DeploymentLifecycleHookTargetType::Pause)
+                .lifecycle_stages(DeploymentLifecycleHookStage::PostTestTrafficShift)
+                .build(),
+        )
+        .build()
+}
+
+/// What the new revision answers through the test listener rule.
+async fn test_listener(status: u16, body: &str) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(status).set_body_string(body))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// The pause hook as the release gate: with test traffic on the new revision, the step GETs
+/// `test-traffic-url`; passing, it continues the deployment (ContinueServiceDeployment CONTINUE)
+/// to production traffic; the next release's check fails, and the step rolls it back
+/// (ContinueServiceDeployment ROLLBACK) — never with an UpdateService or a StopServiceDeployment
+/// on top — and fails naming the check, with the first release serving again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pause_hook_is_continued_after_a_passing_check_and_rolled_back_after_a_failing_one() {
+    let standins = StandIns::get();
+    let (world, repository) = EcsWorld::with_repository(&standins, "e2e/pause-gate", None).await;
+    with_strategy(&standins, &world, paused_after_test_traffic()).await;
+    let healthy = test_listener(200, "release ok-7c1f").await;
+    let url = format!("{}/health", healthy.uri());
+    let checked = [
+        ("test-traffic-url", url.as_str()),
+        ("health-check-expect", "ok-7c1f"),
+        ("health-check-timeout-seconds", "3"),
+    ];
+    let (run, proxy) = counted_staging_deploy(&standins, &repository, &world, &checked);
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert!(
+        run.stdout
+            .contains("POST_TEST_TRAFFIC_SHIFT, paused by a pause hook until ")
+            && run.stdout.contains("passed; continuing the deployment"),
+        "{}",
+        run.log()
+    );
+    let continued: Vec<serde_json::Value> = proxy
+        .requests()
+        .into_iter()
+        .filter(|(operation, _)| operation == "ContinueServiceDeployment")
+        .map(|(_, body)| body)
+        .collect();
+    assert_eq!(continued.len(), 1, "{:?}", proxy.calls());
+    assert_eq!(continued[0]["action"], "CONTINUE");
+    assert!(
+        continued[0]["hookId"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("ecs-pause-"))
+    );
+    let released = run.outputs["task-definition-arns"].clone();
+    assert_eq!(serving(&standins, &world).await, released);
+    assert!(!healthy.received_requests().await.unwrap().is_empty());
+
+    // The next release answers on the test listener without the expected text.
+    let unhealthy = test_listener(503, "starting").await;
+    let url = format!("{}/health", unhealthy.uri());
+    let mut checked = checked;
+    checked[0].1 = url.as_str();
+    let proxy = FaultProxy::start(&standins, &[]);
+    let mut action = staging_deploy(&standins, &repository, &world, &checked);
+    action.set("AWS_ENDPOINT_URL", &proxy.url);
+    action.set("GITHUB_SHA", "9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b");
+    action.set("INPUT_BUILD-ARGS", &format!("VERSION={}", unique("v")));
+    let run = action.run();
+    assert_eq!(run.code, 1, "{}", run.log());
+    let error = run.the_error("pause hook");
+    assert!(
+        error.contains(
+            "the test-traffic check at the pause hook (POST_TEST_TRAFFIC_SHIFT) failed: "
+        ) && error.contains("answered 503")
+            && error.contains("rolled back with ContinueServiceDeployment (ROLLBACK)"),
+        "{error}"
+    );
+    let rolled: Vec<serde_json::Value> = proxy
+        .requests()
+        .into_iter()
+        .filter(|(operation, _)| operation == "ContinueServiceDeployment")
+        .map(|(_, body)| body)
+        .collect();
+    assert_eq!(rolled.len(), 1, "{:?}", proxy.calls());
+    assert_eq!(rolled[0]["action"], "ROLLBACK");
+    let calls = proxy.calls();
+    assert_eq!(
+        calls.iter().filter(|c| *c == "UpdateService").count(),
+        1,
+        "{calls:?}"
+    );
+    assert!(
+        !calls.iter().any(|c| c == "StopServiceDeployment"),
+        "{calls:?}"
+    );
+    assert_eq!(serving(&standins, &world).await, released);
+    assert_eq!(run.outputs["rollout-result"], "failure");
+    run.assert_no_token_leaks(&standins);
+}
+
+/// A pause with nothing for the step to check is a person's: the step says how to continue it
+/// and follows on; `deploy-action continue` (ContinueServiceDeployment CONTINUE) lets it reach
+/// production traffic, and the step succeeds. Asked again, with nothing paused, `continue`
+/// sends nothing and says so.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pause_with_nothing_to_check_waits_for_deploy_action_continue() {
+    let standins = StandIns::get();
+    let (world, repository) = EcsWorld::with_repository(&standins, "e2e/pause-person", None).await;
+    with_strategy(&standins, &world, paused_after_test_traffic()).await;
+    let action = staging_deploy(
+        &standins,
+        &repository,
+        &world,
+        &[("wait-timeout-minutes", "5")],
+    );
+    let child = action.spawn();
+    let started = std::time::Instant::now();
+    let awaiting = loop {
+        let service = described(&standins, &world).await;
+        if let Some(arn) = service.current_service_deployment() {
+            let found = standins
+                .strict_ecs()
+                .await
+                .describe_service_deployments()
+                .service_deployment_arns(arn)
+                .send()
+                .await
+                .unwrap();
+            let deployment = &found.service_deployments()[0];
+            if let Some(hook) = deployment
+                .lifecycle_hook_details()
+                .iter()
+                .find(|hook| hook.status().map(|s| s.as_str()) == Some("AWAITING_ACTION"))
+            {
+                break hook.hook_id().unwrap().to_string();
+            }
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(240),
+            "the deployment never paused"
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    };
+    // The person, at a terminal.
+    let dir = tempfile::tempdir().unwrap();
+    let resume = [
+        "continue",
+        "--aws-region",
+        REGION,
+        "--ecr-repository",
+        repository.as_str(),
+        "--ecs-cluster",
+        world.cluster.as_str(),
+        "--ecs-services",
+        world.service.as_str(),
+    ];
+    let (code, stdout, stderr) = crate::cli::local_run(&standins, dir.path(), &resume);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "at POST_TEST_TRAFFIC_SHIFT → CONTINUE (ContinueServiceDeployment, hook {awaiting})"
+        )),
+        "{stdout}{stderr}"
+    );
+    let run = action.finished(child.wait_with_output().unwrap());
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert!(
+        run.stdout.contains(&format!(
+            "continue it with `deploy-action continue --ecs-cluster {} --ecs-services {}`",
+            world.cluster, world.service
+        )),
+        "{}",
+        run.log()
+    );
+    assert!(run.stdout.contains("BAKE_TIME"), "{}", run.log());
+    assert_eq!(
+        serving(&standins, &world).await,
+        run.outputs["task-definition-arns"]
+    );
+
+    let (code, stdout, stderr) = crate::cli::local_run(&standins, dir.path(), &resume);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        format!("{stdout}{stderr}").contains(
+            "no deployment of these services is paused at a pause hook; nothing was sent"
+        ),
+        "{stdout}{stderr}"
     );
 }
