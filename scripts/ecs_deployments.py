@@ -195,6 +195,9 @@ class EcsDeployments:
                     service, configuration, previous_revision or service["taskDefinition"],
                     ours["taskDefinition"], script.get("service_deployment"))
                 arn = service_deployment["record"]["serviceDeploymentArn"]
+                going = (self.state.get(name) or {}).get("service_deployment")
+                if going is not None:
+                    native.supersede(going, arn)
                 self.service_deployments[arn] = service_deployment
                 service["currentServiceDeployment"] = arn
             self.state[name] = {

@@ -264,6 +264,18 @@ def start_rollback(deployment, reason):
     record["targetServiceRevision"]["requestedProductionTrafficWeight"] = 0.0
 
 
+def supersede(deployment, by):
+    """An UpdateService while this service deployment is still going on (a hotfix during its
+    bake) starts a new one from the revision serving. The API reference does not say which
+    status the older one ends in; the stand-in ends it STOPPED — a completed state ("View service
+    history using Amazon ECS service deployments") — so nothing follows it any more."""
+    record = deployment["record"]
+    if record["status"] in ("PENDING", "IN_PROGRESS"):
+        deployment["awaiting"] = None
+        record.update(status="STOPPED", statusReason=f"Superseded by service deployment {by}.",
+                      stoppedAt=time.time(), updatedAt=time.time())
+
+
 def stop(deployment, stop_type):
     """StopServiceDeployment: ROLLBACK puts the source revision back; ABORT stops where it is."""
     record = deployment["record"]

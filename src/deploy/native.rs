@@ -199,6 +199,30 @@ pub fn stage_line(deployment: &ServiceDeployment) -> String {
     }
 }
 
+/// The release the service's current service deployment bakes, when it does: production traffic
+/// is wholly on it and ECS only watches it until the bake ends (minutes to hours). A new deploy —
+/// a hotfix — supersedes it instead of waiting the bake out; ECS starts the new service
+/// deployment from the revision serving (its RECONCILE_SERVICE stage exists for a service with
+/// more than one ACTIVE revision: ServiceDeployment, API reference). `None` when it does not
+/// bake, or when that cannot be read (then the caller waits, as before).
+pub async fn baking(ecs: &Ecs, service: &Service) -> Option<String> {
+    let strategy = native_strategy(service)?;
+    let arn = service.current_service_deployment()?;
+    let found = ecs
+        .describe_service_deployments(&[arn.to_string()])
+        .await
+        .ok()?;
+    let deployment = found.first()?;
+    (assess(deployment) == Standing::Baking).then(|| {
+        format!(
+            "its {} release {} bakes ({})",
+            strategy.as_str(),
+            super::revision_of(service.task_definition().unwrap_or("?")),
+            stage_line(deployment)
+        )
+    })
+}
+
 /// Just after our UpdateService, in Unix seconds (wall clock: ECS's `createdAt` is one).
 #[derive(Debug, Clone, Copy)]
 pub struct Since(i64);

@@ -465,6 +465,12 @@ pub async fn wait_until_idle(
         let Some(what) = busy(&service) else {
             return Ok(service);
         };
+        if let Some(baking) = super::native::baking(ecs, &service).await {
+            console.line(&format!(
+                "{service_name}: {baking}; superseding it instead of waiting for the bake to end (production traffic is on it already)"
+            ));
+            return Ok(service);
+        }
         if !said {
             console.line(&format!(
                 "{service_name}: {what}; waiting for it before updating"

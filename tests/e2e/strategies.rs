@@ -731,3 +731,66 @@ async fn a_pause_with_nothing_to_check_waits_for_deploy_action_continue() {
         "{stdout}{stderr}"
     );
 }
+
+/// A hotfix while the last release bakes (30 minutes, production traffic on it already):
+/// the deploy supersedes the baking service deployment instead of waiting the bake out — which
+/// would outlast `wait-timeout-minutes: 2` and fail the hotfix — and follows its own.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hotfix_during_a_bake_supersedes_it_instead_of_waiting() {
+    let standins = StandIns::get();
+    let (world, repository) = EcsWorld::with_repository(&standins, "e2e/bake-hotfix", None).await;
+    with_strategy(
+        &standins,
+        &world,
+        DeploymentConfiguration::builder()
+            .strategy(DeploymentStrategy::BlueGreen)
+            .bake_time_in_minutes(30)
+            .build(),
+    )
+    .await;
+    let short = [("wait-timeout-minutes", "2")];
+    let run = staging_deploy(&standins, &repository, &world, &short).run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    let baking = described(&standins, &world)
+        .await
+        .current_service_deployment()
+        .unwrap()
+        .to_string();
+
+    let mut hotfix = staging_deploy(&standins, &repository, &world, &short);
+    hotfix.set("GITHUB_SHA", "9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b");
+    hotfix.set("INPUT_BUILD-ARGS", &format!("VERSION={}", unique("v")));
+    let run = hotfix.run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert!(
+        run.stdout.contains("release ")
+            && run.stdout.contains("bakes (BAKE_TIME")
+            && run
+                .stdout
+                .contains("superseding it instead of waiting for the bake to end"),
+        "{}",
+        run.log()
+    );
+    assert!(
+        !run.stdout.contains("waiting for it before updating"),
+        "{}",
+        run.log()
+    );
+    assert_eq!(
+        serving(&standins, &world).await,
+        run.outputs["task-definition-arns"]
+    );
+    let strict = standins.strict_ecs().await;
+    let now = described(&standins, &world).await;
+    assert_ne!(now.current_service_deployment(), Some(baking.as_str()));
+    let old = strict
+        .describe_service_deployments()
+        .service_deployment_arns(&baking)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        old.service_deployments()[0].status().map(|s| s.as_str()),
+        Some("STOPPED")
+    );
+}
