@@ -480,7 +480,8 @@ pub async fn wait_until_idle(
         }
         if started.elapsed() >= timeout {
             return Err(Problem::new(format!(
-                "{service_name}: {what}, still after {} minutes; nothing was changed",
+                // The rollout's report names the service.
+                "{what}, still after {} minutes; nothing was changed",
                 timeout.as_secs() / 60
             ))
             .hint("another deploy is running on this service: use `concurrency:` in the workflow, or re-run later")

@@ -214,7 +214,16 @@ async fn an_earlier_deployment_is_waited_for_before_ours() {
     )
     .await
     .unwrap_err();
-    assert!(error.to_string().contains("nothing was changed"), "{error}");
+    // Said once: the rollout's report puts the service's name in front.
+    assert!(
+        error
+            .to_string()
+            .starts_with("deployment ecs-svc/0 of arn:aws:ecs:")
+            && error
+                .to_string()
+                .contains("still after 1 minutes; nothing was changed"),
+        "{error}"
+    );
 }
 
 /// ECS reads are eventually consistent: the first polls after UpdateService may show the
