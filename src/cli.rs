@@ -112,6 +112,10 @@ pub struct DeployArgs {
     /// rules pick].
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,
+    /// Build a checkout with uncommitted changes anyway: pushed as dirty-<commit>-<fingerprint>
+    /// only, with no sha- tag and no commit label (without it, such a build is refused).
+    #[arg(long)]
+    pub allow_dirty: bool,
     /// `text`: the report for people; `json`: the run's record on stdout (logs on stderr), for scripts.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
@@ -331,7 +335,14 @@ fn local_request(
     Request {
         format: args.output,
         config_environment: args.env.clone(),
-        inputs: local_inputs(args, env),
+        inputs: {
+            let mut inputs = local_inputs(args, env);
+            // `status`, `logs`, `rollback`, `continue` and `run` build nothing.
+            if intent == Intent::Operate {
+                inputs.run.uncommitted = None;
+            }
+            inputs
+        },
         intent,
     }
 }
@@ -339,6 +350,8 @@ fn local_request(
 /// Inputs for a run from the command line: flags first, then `INPUT_*`, then git.
 pub fn local_inputs(args: DeployArgs, env: &dyn Fn(&str) -> Option<String>) -> Inputs {
     let mut inputs = inputs::collect(args.inputs, env);
+    inputs.run.allow_uncommitted = args.allow_dirty;
+    inputs.run.uncommitted = uncommitted();
     inputs.run.git_ref = args
         .git_ref
         .or(inputs.run.git_ref)
@@ -353,6 +366,41 @@ pub fn local_inputs(args: DeployArgs, env: &dyn Fn(&str) -> Option<String>) -> I
         inputs.run.commit_time = git(&["show", "-s", "--format=%cI", sha]);
     }
     inputs
+}
+
+/// The checkout's uncommitted changes, tracked and untracked (`None`: none, or not a checkout).
+fn uncommitted() -> Option<inputs::Uncommitted> {
+    use sha2::{Digest, Sha256};
+    let status = git_output(&["status", "--porcelain=v1", "--untracked-files=all"])?;
+    let files: Vec<String> = status
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    if files.is_empty() {
+        return None;
+    }
+    let root = git(&["rev-parse", "--show-toplevel"]).unwrap_or_else(|| ".".into());
+    let mut hasher = Sha256::new();
+    hasher.update(git_output(&["diff", "HEAD", "--binary"]).unwrap_or_default());
+    for path in files.iter().filter_map(|line| line.strip_prefix("?? ")) {
+        hasher.update(path.as_bytes());
+        hasher.update(std::fs::read(std::path::Path::new(&root).join(path)).unwrap_or_default());
+    }
+    let fingerprint = hasher.finalize()[..4]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    Some(inputs::Uncommitted { files, fingerprint })
+}
+
+/// `git …`'s stdout as it is (porcelain lines start with a space that trimming would lose).
+fn git_output(args: &[&str]) -> Option<String> {
+    let output = std::process::Command::new("git").args(args).output().ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    String::from_utf8(output.stdout).ok()
 }
 
 fn git(args: &[&str]) -> Option<String> {

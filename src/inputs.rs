@@ -254,6 +254,15 @@ impl GhaCache {
 }
 
 /// What the runner tells a step about the run it belongs to.
+/// A checkout's changes that no commit holds: a build of it is not the commit it sits on.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Uncommitted {
+    /// `git status --porcelain` lines (`M src/app.py`, `?? notes.txt`).
+    pub files: Vec<String>,
+    /// 8 hex digits of a SHA-256 over the changes: one tag per content.
+    pub fingerprint: String,
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct RunContext {
     /// `GITHUB_ACTIONS=true`: we are a step of a workflow run.
@@ -283,6 +292,10 @@ pub struct RunContext {
     pub build_path: Option<String>,
     /// `DEPLOY_ACTION_DOCKER`: the docker CLI to run (honoured outside a runner only).
     pub docker_program: Option<String>,
+    /// Outside a runner: the checkout's uncommitted changes (`git status`), when it has any.
+    pub uncommitted: Option<Uncommitted>,
+    /// `--allow-dirty`: build them anyway, under a tag of their own.
+    pub allow_uncommitted: bool,
     /// `GITHUB_RUN_ATTEMPT`: a re-run of the same run id.
     pub run_attempt: Option<String>,
     /// `GITHUB_EVENT_NAME`: what started the run.
@@ -322,6 +335,9 @@ impl RunContext {
             commit_time: get("GITHUB_EVENT_PATH").and_then(|path| commit_time_of_event(&path)),
             build_path: get("DEPLOY_ACTION_BUILD_PATH"),
             docker_program: get("DEPLOY_ACTION_DOCKER"),
+            // The CLI reads the checkout (cli::local_inputs); a runner's workspace is the job's.
+            uncommitted: None,
+            allow_uncommitted: false,
             run_attempt: get("GITHUB_RUN_ATTEMPT"),
             event_name: get("GITHUB_EVENT_NAME"),
             buildkit_tls: match (

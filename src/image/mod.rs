@@ -203,7 +203,7 @@ pub async fn publish(
     let build_time = started.elapsed();
     let revision = match how {
         Publishing::Promote { source, .. } => source.revision.clone(),
-        Publishing::Build(_) => Some(plan.source.sha.clone()),
+        Publishing::Build(_) => (!plan.image.uncommitted).then(|| plan.source.sha.clone()),
     };
     Ok(PushedImage {
         registry: host,
@@ -469,16 +469,21 @@ fn labels(plan: &Plan, build: &BuildPlan) -> Vec<(String, String)> {
     if let Some(url) = &source.repository_url {
         labels.push(("org.opencontainers.image.source".to_string(), url.clone()));
     }
-    labels.push((
-        "org.opencontainers.image.revision".to_string(),
-        source.sha.clone(),
-    ));
+    // A build of uncommitted changes is not the commit: no label may say it is (promotion
+    // trusts this one).
+    let commit = !plan.image.uncommitted;
+    if commit {
+        labels.push((
+            "org.opencontainers.image.revision".to_string(),
+            source.sha.clone(),
+        ));
+    }
     labels.push((
         "org.opencontainers.image.ref.name".to_string(),
         ref_name.to_string(),
     ));
     // The commit's time, not the build's: a rebuild of one commit must give the same image.
-    if let Some(created) = &source.commit_time {
+    if let Some(created) = source.commit_time.as_ref().filter(|_| commit) {
         labels.push((
             "org.opencontainers.image.created".to_string(),
             created.clone(),

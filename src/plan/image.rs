@@ -104,6 +104,24 @@ pub(super) fn resolve_image(
             "set `mode: promote` to promote, or drop promote-from",
         ));
     }
+    let uncommitted = match (&run.uncommitted, &work) {
+        (Some(changes), Work::Build(_)) => Some(changes),
+        _ => None,
+    };
+    if let Some(changes) = uncommitted {
+        if !run.allow_uncommitted {
+            return Err(PlanError::new(
+                "--sha",
+                format!(
+                    "({}) is not what would be built: the checkout has uncommitted changes ({})",
+                    &sha[..7],
+                    changes_text(&changes.files)
+                ),
+                "commit (or stash) them; or pass --allow-dirty to push the build as                  dirty-<commit>-<fingerprint> only — no sha- tag and no commit label, so it is never                  taken for that commit (nor promoted as it)",
+            ));
+        }
+        tags[1] = format!("dirty-{}-{}", &sha[..7], changes.fingerprint);
+    }
     let lifecycle_policy = match &args.lifecycle_policy {
         None => None,
         Some(path) => Some(read_json_file(path, "lifecycle-policy")?),
@@ -127,8 +145,24 @@ pub(super) fn resolve_image(
         create_repository: parse_flag(&args.create_repository, "create-repository", false)?,
         lifecycle_policy,
         immutable_tags,
+        uncommitted: uncommitted.is_some(),
     };
     Ok((image, work))
+}
+
+/// `M src/app.py, ?? notes.txt` — the first few, and how many more.
+fn changes_text(files: &[String]) -> String {
+    const SHOWN: usize = 3;
+    let mut text = files
+        .iter()
+        .take(SHOWN)
+        .map(|line| line.trim())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if files.len() > SHOWN {
+        text.push_str(&format!(" and {} more", files.len() - SHOWN));
+    }
+    text
 }
 
 /// An extra tag may not be a tag the action itself gives meaning to. With one role and one

@@ -171,6 +171,9 @@ pub struct ImagePlan {
     /// `lifecycle-policy`: the JSON policy text for a repository we create.
     pub lifecycle_policy: Option<String>,
     pub immutable_tags: ImmutableTags,
+    /// Built from a checkout with uncommitted changes (`--allow-dirty`): `tags[1]` is
+    /// `dirty-<7>-<fingerprint>`, and the image carries no commit label.
+    pub uncommitted: bool,
 }
 
 impl ImagePlan {
@@ -185,7 +188,8 @@ impl ImagePlan {
         self.registry_override.is_none() || self.registry_id.is_some()
     }
 
-    /// `sha-<7>`: the tag that names the commit and never moves.
+    /// `sha-<7>`: the tag that names the commit and never moves (`dirty-<7>-<fingerprint>` for
+    /// a build of uncommitted changes, which no commit names).
     pub fn sha_tag(&self) -> &str {
         &self.tags[1]
     }

@@ -8,6 +8,8 @@ fn deploy_action(args: &[&str]) -> (i32, String, String) {
         .args(args)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap())
+        // Not a checkout: the clone's own working tree (clean or not) is not the build here.
+        .env("GIT_DIR", "/nonexistent")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
@@ -545,6 +547,108 @@ async fn deploy_and_promote_take_the_ref_and_commit_from_git() {
         "{stdout}{stderr}"
     );
     assert_eq!(registry.digest(&repository, "prod").await, digest);
+}
+
+/// A checkout with uncommitted changes is not its commit: `deploy` refuses it (nothing pushed);
+/// with `--allow-dirty` it pushes the build as `dirty-<7>-<fingerprint>` only — no `sha-` tag,
+/// no commit label — so `promote` cannot take it for the commit.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_checkout_with_uncommitted_changes_is_never_pushed_as_its_commit() {
+    let standins = StandIns::get();
+    let repository = unique("e2e/dirty");
+    standins.ecr_repository(&repository, false).await;
+    let checkout = tempfile::tempdir().unwrap();
+    let dir = checkout.path();
+    git(dir, &["init", "-q", "-b", "feature/dirty"]);
+    std::fs::write(
+        dir.join("Dockerfile"),
+        "FROM scratch\nCOPY version /version\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("version"), unique("v")).unwrap();
+    git(dir, &["add", "."]);
+    git(dir, &["commit", "-q", "-m", "first"]);
+    let head = git(dir, &["rev-parse", "HEAD"]);
+    std::fs::write(dir.join("version"), unique("edited")).unwrap();
+    std::fs::write(dir.join("notes.txt"), "not added").unwrap();
+    let common = [
+        "--aws-region",
+        REGION,
+        "--ecr-repository",
+        repository.as_str(),
+        "--registry",
+        standins.registry(),
+    ];
+    let registry = Registry {
+        host: standins.registry(),
+    };
+
+    let (code, stdout, stderr) = local_run(&standins, dir, &[&["deploy"], &common[..]].concat());
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let said = format!("{stdout}{stderr}");
+    assert!(
+        said.contains(&format!(
+            "({}) is not what would be built: the checkout has uncommitted changes (M version, ?? notes.txt)",
+            &head[..7]
+        )) && said.contains("--allow-dirty"),
+        "{said}"
+    );
+    assert!(
+        registry.tags(&repository).await.is_empty(),
+        "nothing is pushed"
+    );
+
+    let (code, stdout, stderr) = local_run(
+        &standins,
+        dir,
+        &[&["deploy", "--allow-dirty"], &common[..]].concat(),
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let tags = registry.tags(&repository).await;
+    let dirty: Vec<&String> = tags
+        .iter()
+        .filter(|tag| tag.starts_with(&format!("dirty-{}-", &head[..7])))
+        .collect();
+    assert_eq!(dirty.len(), 1, "{tags:?}");
+    assert!(!tags.iter().any(|tag| tag.starts_with("sha-")), "{tags:?}");
+    let digest = registry.digest(&repository, "staging").await;
+    assert_eq!(registry.digest(&repository, dirty[0]).await, digest);
+    let (_, config) = registry.manifest_and_config(&repository, &digest).await;
+    let labels = &config["config"]["Labels"];
+    assert!(
+        labels.get("org.opencontainers.image.revision").is_none(),
+        "{labels}"
+    );
+
+    // The same changes again: the same tag (one per content, not per run).
+    let (code, stdout, stderr) = local_run(
+        &standins,
+        dir,
+        &[&["deploy", "--allow-dirty"], &common[..]].concat(),
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let again = registry.tags(&repository).await;
+    assert_eq!(
+        again.iter().filter(|tag| tag.starts_with("dirty-")).count(),
+        1,
+        "{again:?}"
+    );
+
+    // Promotion trusts the commit label: a dirty build has none, so it is not promoted.
+    let (code, stdout, stderr) = local_run(
+        &standins,
+        dir,
+        &[
+            &["promote", "--promote-from", dirty[0].as_str()],
+            &common[..],
+        ]
+        .concat(),
+    );
+    assert_ne!(code, 0, "{stdout}{stderr}");
+    assert!(
+        format!("{stdout}{stderr}").contains("org.opencontainers.image.revision"),
+        "{stdout}{stderr}"
+    );
 }
 
 /// The CLI reads the same `.github/deploy.toml` as the action: the branch picks the
