@@ -117,7 +117,7 @@ pub(super) fn resolve_image(
                     &sha[..7],
                     changes_text(&changes.files)
                 ),
-                "commit (or stash) them; or pass --allow-dirty to push the build as                  dirty-<commit>-<fingerprint> only — no sha- tag and no commit label, so it is never                  taken for that commit (nor promoted as it)",
+                "commit (or stash) them; or pass --allow-dirty to push the build as dirty-<commit>-<fingerprint> only — no sha- tag and no commit label, so it is never taken for that commit (nor promoted as it)",
             ));
         }
         tags[1] = format!("dirty-{}-{}", &sha[..7], changes.fingerprint);
