@@ -40,7 +40,7 @@ pub enum Command {
     /// Print the JSON Schema of the config file (.github/deploy.toml), for editors.
     Schema,
     /// Show what each service runs: revision, image (digest and tags), deployments, last events.
-    Status(DeployArgs),
+    Status(ServiceArgs),
     /// Print the services' containers' CloudWatch log lines (found from the task definition).
     Logs(LogsArgs),
     /// Put each service back on the revision it ran before the last deploy, and wait for it.
@@ -55,8 +55,9 @@ pub enum Command {
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     #[command(flatten)]
-    pub deploy: DeployArgs,
-    /// The container to run it in [default: the one whose image is in ecr-repository].
+    pub services: ServiceArgs,
+    /// The container to run it in [default: the one whose image is in --ecr-repository, else
+    /// the first].
     #[arg(long, value_name = "NAME")]
     pub container: Option<String>,
     /// Stop the task after this many minutes.
@@ -70,17 +71,30 @@ pub struct RunArgs {
 #[derive(Debug, clap::Args)]
 pub struct RollbackArgs {
     #[command(flatten)]
-    pub deploy: DeployArgs,
+    pub services: ServiceArgs,
     /// The revision to go back to (FAMILY:N or an ARN) [default: the one the running revision's
     /// deploy-action:replaces tag names].
     #[arg(long, value_name = "REVISION")]
     pub to: Option<String>,
+    /// Give up waiting for the services after this many minutes [default: 30].
+    #[arg(long, value_name = "MINUTES")]
+    pub wait_timeout_minutes: Option<String>,
+    /// Tell this Sentry organization which release runs again (token from SENTRY_AUTH_TOKEN)
+    /// [default: the config file's sentry-org].
+    #[arg(long, value_name = "SLUG")]
+    pub sentry_org: Option<String>,
+    /// The Sentry projects of that release, comma-separated.
+    #[arg(long, value_name = "SLUGS")]
+    pub sentry_projects: Option<String>,
+    /// Sentry's address, for self-hosted Sentry [default: https://sentry.io/].
+    #[arg(long, value_name = "URL")]
+    pub sentry_url: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ContinueArgs {
     #[command(flatten)]
-    pub deploy: DeployArgs,
+    pub services: ServiceArgs,
     /// Roll the paused deployment back to the revision it replaces instead of continuing it.
     #[arg(long)]
     pub rollback: bool,
@@ -89,13 +103,70 @@ pub struct ContinueArgs {
 #[derive(Debug, clap::Args)]
 pub struct LogsArgs {
     #[command(flatten)]
-    pub deploy: DeployArgs,
-    /// Keep printing new lines, like `aws logs tail --follow`.
+    pub services: ServiceArgs,
+    /// Keep printing new lines, like `aws logs tail --follow` (with --output json: one JSON
+    /// object a line).
     #[arg(long)]
     pub follow: bool,
     /// How far back to start: 30s, 10m, 2h, 1d.
     #[arg(long, default_value = "10m", value_parser = crate::operator::logs::parse_since)]
     pub since: std::time::Duration,
+}
+
+/// What `status`, `logs`, `rollback`, `continue` and `run` act on: services, named by the
+/// config file's environment or by flags. They build nothing, so they take no build flags, and
+/// they run with the person's own AWS credentials.
+#[derive(Debug, clap::Args)]
+pub struct ServiceArgs {
+    /// The config file (TOML) [default: .github/deploy.toml when it exists].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<String>,
+    /// The config file's environment, by name [default: the one the ref's branch rules pick].
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// The git ref whose branch picks the config file's environment [default: the checkout's
+    /// branch].
+    #[arg(long = "ref", value_name = "REF")]
+    pub git_ref: Option<String>,
+    /// AWS region, e.g. us-east-2 [default: the config file's].
+    #[arg(long, value_name = "REGION")]
+    pub aws_region: Option<String>,
+    /// The ECS cluster [default: the config file's].
+    #[arg(long, value_name = "CLUSTER")]
+    pub ecs_cluster: Option<String>,
+    /// The services, comma-separated [default: the config file's].
+    #[arg(long, value_name = "SERVICES")]
+    pub ecs_services: Option<String>,
+    /// The ECR repository of the app's image: marks which container is the app's (for the
+    /// tags `status` shows and the container `run` uses) [default: the config file's].
+    #[arg(long, value_name = "NAME")]
+    pub ecr_repository: Option<String>,
+    /// The registry host of that repository, when it is another account's ECR registry.
+    #[arg(long, value_name = "HOST")]
+    pub registry: Option<String>,
+    /// Log verbosity: error, warn, info, debug or trace [default: info].
+    #[arg(long, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+    /// `text`: lines for people; `json`: a record on stdout (the lines on stderr), for scripts.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+impl ServiceArgs {
+    /// The inputs these flags stand for; the rest of an operation's settings come from the
+    /// config file.
+    fn input_args(&self) -> InputArgs {
+        InputArgs {
+            config: self.config.clone(),
+            aws_region: self.aws_region.clone(),
+            ecs_cluster: self.ecs_cluster.clone(),
+            ecs_services: self.ecs_services.clone(),
+            ecr_repository: self.ecr_repository.clone(),
+            registry: self.registry.clone(),
+            log_level: self.log_level.clone(),
+            ..InputArgs::default()
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -179,7 +250,8 @@ impl Cli {
                 console,
             }
         };
-        let operation = |args: DeployArgs| Box::new(local_request(args, Intent::Operate, env));
+        let operation =
+            |args: &ServiceArgs, extra: InputArgs| Box::new(operation_request(args, extra, env));
         Some(match self.command {
             None if in_actions => Invocation::Pipeline {
                 request: Box::new(Request {
@@ -196,25 +268,36 @@ impl Cli {
             Some(Command::Plan(args)) => pipeline(args, Intent::DryRun),
             Some(Command::IamPolicy(request)) => Invocation::IamPolicy(Box::new(request)),
             Some(Command::Schema) => Invocation::Schema,
-            Some(Command::Status(args)) => Invocation::Status(operation(args)),
+            Some(Command::Status(args)) => {
+                Invocation::Status(operation(&args, InputArgs::default()))
+            }
             Some(Command::Logs(args)) => Invocation::Logs {
                 since: args.since,
                 follow: args.follow,
-                request: operation(args.deploy),
+                request: operation(&args.services, InputArgs::default()),
             },
             Some(Command::Rollback(args)) => Invocation::Rollback {
+                request: operation(
+                    &args.services,
+                    InputArgs {
+                        wait_timeout_minutes: args.wait_timeout_minutes,
+                        sentry_org: args.sentry_org,
+                        sentry_projects: args.sentry_projects,
+                        sentry_url: args.sentry_url,
+                        ..InputArgs::default()
+                    },
+                ),
                 to: args.to,
-                request: operation(args.deploy),
             },
             Some(Command::Continue(args)) => Invocation::Continue {
                 rollback: args.rollback,
-                request: operation(args.deploy),
+                request: operation(&args.services, InputArgs::default()),
             },
             Some(Command::Run(args)) => Invocation::Run {
+                request: operation(&args.services, InputArgs::default()),
                 command: args.command,
                 container: args.container,
                 timeout: std::time::Duration::from_secs(args.timeout_minutes * 60),
-                request: operation(args.deploy),
             },
         })
     }
@@ -224,6 +307,7 @@ impl Invocation {
     pub fn console(&self) -> Console {
         match self {
             Invocation::Pipeline { console, .. } => *console,
+            _ if self.logs_on_stderr() => Console::new(Mode::Plain).on_stderr(),
             _ => Console::new(Mode::Plain),
         }
     }
@@ -246,7 +330,8 @@ impl Invocation {
 
     /// Logs go to stderr when stdout carries the record.
     pub fn logs_on_stderr(&self) -> bool {
-        matches!(self, Invocation::Pipeline { request, .. } if request.format == OutputFormat::Json)
+        self.request()
+            .is_some_and(|request| request.format == OutputFormat::Json)
     }
 
     pub fn run(&self) -> Result<()> {
@@ -272,34 +357,49 @@ impl Invocation {
                 Ok(())
             }
             Invocation::Pipeline { request, .. } => runtime.block_on(crate::run(request, console)),
-            Invocation::Status(request) => {
-                runtime.block_on(crate::operator::status::run(request, console))
-            }
+            Invocation::Status(request) => emit(
+                request,
+                &runtime.block_on(crate::operator::status::run(request, console))?,
+            ),
             Invocation::Logs {
                 request,
                 since,
                 follow,
-            } => runtime.block_on(crate::operator::logs::run(
-                request, *since, *follow, console,
-            )),
-            Invocation::Rollback { request, to } => runtime.block_on(
-                crate::operator::rollback::run(request, to.as_deref(), console),
+            } => emit(
+                request,
+                &runtime.block_on(crate::operator::logs::run(
+                    request, *since, *follow, console,
+                ))?,
             ),
-            Invocation::Continue { request, rollback } => {
-                runtime.block_on(crate::operator::resume::run(request, *rollback, console))
-            }
+            Invocation::Rollback { request, to } => emit(
+                request,
+                &runtime.block_on(crate::operator::rollback::run(
+                    request,
+                    to.as_deref(),
+                    console,
+                ))?,
+            ),
+            Invocation::Continue { request, rollback } => emit(
+                request,
+                &runtime.block_on(crate::operator::resume::run(request, *rollback, console))?,
+            ),
             Invocation::Run {
                 request,
                 command,
                 container,
                 timeout,
-            } => runtime.block_on(crate::operator::run::run(
-                request,
-                command,
-                container.as_deref(),
-                *timeout,
-                console,
-            )),
+            } => {
+                let record = runtime.block_on(crate::operator::run::run(
+                    request,
+                    command,
+                    container.as_deref(),
+                    *timeout,
+                    console,
+                ))?;
+                // The record whatever the exit code: a script reads why it failed.
+                emit(request, &record)?;
+                record.ending()
+            }
         }
     }
 
@@ -326,6 +426,14 @@ impl Invocation {
     }
 }
 
+/// With `--output json`, an operation's record on stdout (its lines went to stderr).
+fn emit(request: &Request, record: &impl serde::Serialize) -> Result<()> {
+    if request.format == OutputFormat::Json {
+        println!("{}", serde_json::to_string_pretty(record)?);
+    }
+    Ok(())
+}
+
 /// A request from the command line (`--env`, `--output`, the inputs as flags).
 fn local_request(
     args: DeployArgs,
@@ -335,15 +443,32 @@ fn local_request(
     Request {
         format: args.output,
         config_environment: args.env.clone(),
-        inputs: {
-            let mut inputs = local_inputs(args, env);
-            // `status`, `logs`, `rollback`, `continue` and `run` build nothing.
-            if intent == Intent::Operate {
-                inputs.run.uncommitted = None;
-            }
-            inputs
-        },
+        inputs: local_inputs(args, env),
         intent,
+    }
+}
+
+/// A request of `status`, `logs`, `rollback`, `continue` or `run`: services, not a commit, so no
+/// commit is read and no checkout needs to be clean; the ref (a flag, else the checkout's branch)
+/// only picks the config file's environment when `--env` does not.
+fn operation_request(
+    args: &ServiceArgs,
+    extra: InputArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Request {
+    let mut inputs = inputs::collect(args.input_args().or(extra), env);
+    inputs.run.git_ref = args
+        .git_ref
+        .clone()
+        .or(inputs.run.git_ref)
+        .or_else(|| git(&["symbolic-ref", "-q", "HEAD"]));
+    inputs.run.sha = None;
+    inputs.run.commit_time = None;
+    Request {
+        format: args.output,
+        config_environment: args.env.clone(),
+        inputs,
+        intent: Intent::Operate,
     }
 }
 
@@ -408,3 +533,7 @@ fn git(args: &[&str]) -> Option<String> {
     let text = String::from_utf8(output.stdout).ok()?.trim().to_string();
     (output.status.success() && !text.is_empty()).then_some(text)
 }
+
+#[cfg(test)]
+#[path = "cli_tests.rs"]
+mod tests;

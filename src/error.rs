@@ -37,8 +37,12 @@ impl fmt::Display for Problem {
 impl std::error::Error for Problem {}
 
 /// A mistake in the inputs (raised by `config` and `plan`): which input, what is wrong with it, what would be right.
+/// A flag (`--sha`) is named as the flag a person typed; an input as the input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("input `{input}` {problem}")]
+#[error(
+    "{}`{input}` {problem}",
+    if input.starts_with("--") { "" } else { "input " }
+)]
 pub struct PlanError {
     pub input: &'static str,
     pub problem: String,

@@ -69,7 +69,8 @@ pub struct PolicyRequest {
     /// The AWS account id of the role.
     #[arg(long)]
     pub account: String,
-    #[arg(long)]
+    /// The AWS region of the registry and the services (`--aws-region` as elsewhere).
+    #[arg(long, visible_alias = "aws-region")]
     pub region: String,
     /// The ECR repository the action pushes to.
     #[arg(long)]
@@ -78,11 +79,15 @@ pub struct PolicyRequest {
     /// action's `registry` naming another account's ECR host).
     #[arg(long, value_name = "ACCOUNT")]
     pub registry_account: Option<String>,
-    /// The ECS cluster of the services.
-    #[arg(long)]
+    /// The ECS cluster of the services (`--ecs-cluster` as elsewhere).
+    #[arg(long, visible_alias = "ecs-cluster")]
     pub cluster: Option<String>,
-    /// The services the action rolls (repeatable).
-    #[arg(long = "service")]
+    /// The services the action rolls (repeatable, or comma-separated as `--ecs-services`).
+    #[arg(
+        long = "service",
+        visible_alias = "ecs-services",
+        value_delimiter = ','
+    )]
     pub services: Vec<String>,
     /// Only runs on these branches may assume the role (repeatable).
     #[arg(long = "branch")]

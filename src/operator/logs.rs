@@ -11,12 +11,44 @@ use std::time::Duration;
 /// How often `--follow` asks for new lines.
 const FOLLOW_EVERY: Duration = Duration::from_secs(2);
 
+/// One CloudWatch event of a container, as `logs --output json` prints it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LogLine {
+    /// When the app logged it, RFC 3339 UTC.
+    pub time: String,
+    pub container: String,
+    pub group: String,
+    pub stream: String,
+    pub message: String,
+    #[serde(skip)]
+    timestamp: i64,
+    #[serde(skip)]
+    id: String,
+}
+
+/// What `logs --output json` prints (without `--follow`; with it, one [`LogLine`] a line).
+#[derive(Debug, Default, serde::Serialize)]
+pub struct LogsRecord {
+    /// Where the lines come from: `{container, group, stream_prefix, region}`.
+    pub sources: Vec<LogSourceRecord>,
+    pub events: Vec<LogLine>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct LogSourceRecord {
+    pub container: String,
+    pub group: String,
+    pub stream_prefix: Option<String>,
+    pub region: Option<String>,
+}
+
 pub async fn run(
     request: &crate::Request,
     since: Duration,
     follow: bool,
     console: &Console,
-) -> Result<()> {
+) -> Result<LogsRecord> {
+    let json = request.format == crate::plan::OutputFormat::Json;
     let (plan, session) = super::prepare(request, console).await?;
     let rollout = super::rollout(&plan)?;
     let ecs = crate::aws::Ecs::new(&session.config);
@@ -33,11 +65,23 @@ pub async fn run(
             }
         }
     }
+    let mut record = LogsRecord {
+        sources: sources
+            .iter()
+            .map(|source| LogSourceRecord {
+                container: source.container.clone(),
+                group: source.group.clone(),
+                stream_prefix: source.stream_prefix.clone(),
+                region: source.region.clone(),
+            })
+            .collect(),
+        events: Vec::new(),
+    };
     if sources.is_empty() {
         console.line(
             "no container of these services logs with the awslogs driver and a stream prefix",
         );
-        return Ok(());
+        return Ok(record);
     }
     // A container may log to another region than the services run in (`awslogs-region`).
     let mut clients: HashMap<Option<String>, aws_sdk_cloudwatchlogs::Client> = HashMap::new();
@@ -73,16 +117,21 @@ pub async fn run(
                 lines.extend(fetch(logs, source, start).await?);
             }
         }
-        lines.sort_by_key(|line| line.0);
-        for (timestamp, id, text) in lines {
-            if seen.insert(id, timestamp).is_none() {
-                // Application output: text from outside.
-                console.line(&text);
-                start = start.max(timestamp);
+        lines.sort_by_key(|line| line.timestamp);
+        for line in lines {
+            if seen.insert(line.id.clone(), line.timestamp).is_none() {
+                start = start.max(line.timestamp);
+                match (json, follow) {
+                    // Application output: text from outside, so through the console.
+                    (false, _) => console.line(&format!("[{}] {}", line.container, line.message)),
+                    // A follow never ends: one JSON object a line, as it comes.
+                    (true, true) => println!("{}", serde_json::to_string(&line)?),
+                    (true, false) => record.events.push(line),
+                }
             }
         }
         if !follow {
-            return Ok(());
+            return Ok(record);
         }
         seen.retain(|_, timestamp| *timestamp >= start);
         tokio::time::sleep(FOLLOW_EVERY).await;
@@ -92,7 +141,7 @@ pub async fn run(
 /// Pages of one FilterLogEvents scan at most (each up to 1 MB or 10,000 events).
 const MAX_PAGES: usize = 200;
 
-/// `(timestamp, event id, "[container] message")` of the events from `start` on. A page may be
+/// The events from `start` on. A page may be
 /// empty and still carry a `nextToken`: the scan goes on until there is no token (the API
 /// reference: "If the results don't include a nextToken, then pagination is finished";
 /// awslabs/cloudwatch-logs-customize-alarms#8 shows the empty pages).
@@ -100,7 +149,7 @@ async fn fetch(
     logs: &aws_sdk_cloudwatchlogs::Client,
     source: &LogSource,
     start: i64,
-) -> Result<Vec<(i64, String, String)>> {
+) -> Result<Vec<LogLine>> {
     let mut lines = Vec::new();
     let mut token = None;
     for _ in 0..MAX_PAGES {
@@ -120,15 +169,18 @@ async fn fetch(
                 )
             })?;
         for event in page.events() {
-            lines.push((
-                event.timestamp().unwrap_or_default(),
-                event.event_id().unwrap_or_default().to_string(),
-                format!(
-                    "[{}] {}",
-                    source.container,
-                    event.message().unwrap_or_default().trim_end()
-                ),
-            ));
+            let timestamp = event.timestamp().unwrap_or_default();
+            lines.push(LogLine {
+                time: aws_smithy_types::DateTime::from_millis(timestamp)
+                    .fmt(aws_smithy_types::date_time::Format::DateTime)
+                    .unwrap_or_default(),
+                container: source.container.clone(),
+                group: source.group.clone(),
+                stream: event.log_stream_name().unwrap_or_default().to_string(),
+                message: event.message().unwrap_or_default().trim_end().to_string(),
+                timestamp,
+                id: event.event_id().unwrap_or_default().to_string(),
+            });
         }
         token = page.next_token().map(str::to_string);
         if token.is_none() {

@@ -33,9 +33,21 @@ async fn an_empty_page_with_a_token_is_not_the_end() {
         region: None,
     };
     let lines = fetch(&logs, &source, 0).await.unwrap();
+    let seen: Vec<_> = lines
+        .iter()
+        .map(|line| {
+            (
+                line.timestamp,
+                line.id.as_str(),
+                line.container.as_str(),
+                line.message.as_str(),
+                line.time.as_str(),
+            )
+        })
+        .collect();
     assert_eq!(
-        lines,
-        [(7, "e1".to_string(), "[api] Booting worker".to_string())]
+        seen,
+        [(7, "e1", "api", "Booting worker", "1970-01-01T00:00:00.007Z")]
     );
     assert_eq!(pages.num_calls(), 2);
 }

@@ -12,7 +12,31 @@ use anyhow::Result;
 use aws_sdk_ecs::types::DeploymentLifecycleHookAction as Action;
 use std::time::Duration;
 
-pub async fn run(request: &crate::Request, rollback: bool, console: &Console) -> Result<()> {
+/// What `continue --output json` prints.
+#[derive(Debug, serde::Serialize)]
+pub struct ContinueRecord {
+    /// `CONTINUE` or `ROLLBACK`, as sent to ContinueServiceDeployment.
+    pub action: String,
+    pub services: Vec<Continued>,
+    /// The services that were not paused, with where their deployment is; nothing was sent.
+    pub not_paused: Vec<String>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct Continued {
+    pub service: String,
+    pub service_deployment: String,
+    pub hook: String,
+    pub stage: String,
+    /// After a ROLLBACK: whether ECS finished it (ROLLBACK_SUCCESSFUL) within 10 minutes.
+    pub rolled_back: Option<bool>,
+}
+
+pub async fn run(
+    request: &crate::Request,
+    rollback: bool,
+    console: &Console,
+) -> Result<ContinueRecord> {
     let (plan, session) = super::prepare(request, console).await?;
     let rollout = super::rollout(&plan)?;
     let ecs = Ecs::new(&session.config);
@@ -34,7 +58,7 @@ pub async fn run(request: &crate::Request, rollback: bool, console: &Console) ->
     } else {
         Action::Continue
     };
-    let mut acted = Vec::new();
+    let mut acted: Vec<Continued> = Vec::new();
     let mut elsewhere = Vec::new();
     for service in &services {
         let name = service.service_name().unwrap_or("?");
@@ -63,7 +87,13 @@ pub async fn run(request: &crate::Request, rollback: bool, console: &Console) ->
             action.as_str(),
             pause.hook_id
         ));
-        acted.push((name.to_string(), arn.to_string()));
+        acted.push(Continued {
+            service: name.to_string(),
+            service_deployment: arn.to_string(),
+            hook: pause.hook_id.clone(),
+            stage: pause.stage.clone(),
+            rolled_back: None,
+        });
     }
     for line in &elsewhere {
         console.line(line);
@@ -76,14 +106,25 @@ pub async fn run(request: &crate::Request, rollback: bool, console: &Console) ->
         .into());
     }
     if rollback {
-        for (name, arn) in &acted {
-            let finished = native::rollback_finished(&ecs, arn, Duration::from_secs(600)).await?;
+        for continued in &mut acted {
+            let finished = native::rollback_finished(
+                &ecs,
+                &continued.service_deployment,
+                Duration::from_secs(600),
+            )
+            .await?;
+            let name = &continued.service;
             console.line(&if finished {
                 format!("{name}: ECS rolled its deployment back (ROLLBACK_SUCCESSFUL)")
             } else {
                 format!("{name}: ECS's rollback did not finish within 10 minutes; `deploy-action status` follows it")
             });
+            continued.rolled_back = Some(finished);
         }
     }
-    Ok(())
+    Ok(ContinueRecord {
+        action: action.as_str().to_string(),
+        services: acted,
+        not_paused: elsewhere,
+    })
 }

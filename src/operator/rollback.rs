@@ -7,19 +7,41 @@ use crate::console::Console;
 use crate::deploy::rollback::{commit_of, roll_back};
 use anyhow::Result;
 
-pub async fn run(request: &crate::Request, to: Option<&str>, console: &Console) -> Result<()> {
+/// What `rollback --output json` prints: each service with the rollout back (from which
+/// revision, to which, and how it ended).
+#[derive(Debug, serde::Serialize)]
+pub struct RollbackRecord {
+    pub cluster: String,
+    pub services: Vec<crate::report::release::ServiceRelease>,
+}
+
+pub async fn run(
+    request: &crate::Request,
+    to: Option<&str>,
+    console: &Console,
+) -> Result<RollbackRecord> {
     let (plan, session) = super::prepare(request, console).await?;
     let rollout = super::rollout(&plan)?;
     let ecs = Ecs::new(&session.config);
     let started = std::time::SystemTime::now();
     let journal = crate::deploy::Journal::default();
     let rollouts = roll_back(&ecs, rollout, to, &journal, console).await?;
+    let record = RollbackRecord {
+        cluster: rollout.cluster.clone(),
+        services: rollouts
+            .iter()
+            .map(|rolled| crate::report::release::ServiceRelease {
+                service: rolled.service.clone(),
+                rollout: Some(rolled.clone()),
+            })
+            .collect(),
+    };
     if let Some(sentry) = crate::sentry::Sentry::new(plan.sentry.as_ref(), console) {
         let mut release = crate::report::Release::planned(&plan);
         release.rolled(rollouts);
         tell_sentry(&sentry, &ecs, &mut release, started, &plan, console).await;
     }
-    Ok(())
+    Ok(record)
 }
 
 /// After a rollback (`mode: rollback`, or the CLI with Sentry configured), Sentry learns that the environment runs the release of the commit

@@ -13,13 +13,47 @@ use std::time::Duration;
 #[error("the task exited with {0}")]
 pub struct TaskExit(pub i32);
 
+/// What `run --output json` prints, whatever the task's exit code (which is still this
+/// command's).
+#[derive(Debug, serde::Serialize)]
+pub struct RunRecord {
+    pub cluster: String,
+    pub service: String,
+    pub task_definition: String,
+    pub command: Vec<String>,
+    /// The task: its ARN, container, exit code, duration and stop reason.
+    #[serde(flatten)]
+    pub task: one_off::OneOff,
+}
+
+impl RunRecord {
+    /// The command's ending: the task's own exit code, or why it had none.
+    pub fn ending(&self) -> Result<()> {
+        match self.task.exit_code {
+            Some(0) => Ok(()),
+            Some(code) => Err(TaskExit(code).into()),
+            None => Err(Problem::new(format!(
+                "`{}` ended without an exit code: {}",
+                self.command.join(" "),
+                self.task
+                    .stopped_reason
+                    .as_deref()
+                    .unwrap_or("no reason given")
+            ))
+            .hint("the task's stop reason and last log lines are above")
+            .into()),
+        }
+    }
+}
+
+/// Runs the task and returns its record; [`RunRecord::ending`] turns it into the exit code.
 pub async fn run(
     request: &crate::Request,
     command: &[String],
     container: Option<&str>,
     timeout: Duration,
     console: &Console,
-) -> Result<()> {
+) -> Result<RunRecord> {
     let (plan, session) = super::prepare(request, console).await?;
     let rollout = super::rollout(&plan)?;
     let ecs = crate::aws::Ecs::new(&session.config);
@@ -42,9 +76,10 @@ pub async fn run(
                 .container_definitions()
                 .iter()
                 .find(|c| {
-                    c.image().is_some_and(|image| {
-                        crate::deploy::task_definition::image_name(image).ends_with(&repository)
-                    })
+                    !plan.image.repository.is_empty()
+                        && c.image().is_some_and(|image| {
+                            crate::deploy::task_definition::image_name(image).ends_with(&repository)
+                        })
                 })
                 .or_else(|| task_definition.container_definitions().first())
                 .and_then(|c| c.name())
@@ -83,15 +118,14 @@ pub async fn run(
     if done.succeeded() {
         one_off::print_last_lines(&logs, task_definition, &done, console).await;
     }
-    match done.exit_code {
-        Some(0) => Ok(()),
-        Some(code) => Err(TaskExit(code).into()),
-        None => Err(Problem::new(format!(
-            "`{}` ended without an exit code: {}",
-            command.join(" "),
-            done.stopped_reason.as_deref().unwrap_or("no reason given")
-        ))
-        .hint("the task's stop reason and last log lines are above")
-        .into()),
-    }
+    Ok(RunRecord {
+        cluster: rollout.cluster.clone(),
+        service: service.service_name().unwrap_or_default().to_string(),
+        task_definition: task_definition
+            .task_definition_arn()
+            .unwrap_or_default()
+            .to_string(),
+        command: command.to_vec(),
+        task: done,
+    })
 }

@@ -10,7 +10,56 @@ use std::fmt::Write;
 /// Events shown per service.
 const EVENTS: usize = 5;
 
-pub async fn run(request: &crate::Request, console: &Console) -> Result<()> {
+/// What `status --output json` prints: per service what the text shows.
+#[derive(Debug, serde::Serialize)]
+pub struct StatusRecord {
+    pub cluster: String,
+    pub services: Vec<ServiceStatus>,
+    /// Services DescribeServices did not find: `{arn, reason}`.
+    pub missing: Vec<Missing>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct Missing {
+    pub arn: String,
+    pub reason: String,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct ServiceStatus {
+    pub service: String,
+    pub task_definition: String,
+    pub running_count: i32,
+    pub desired_count: i32,
+    pub containers: Vec<ContainerStatus>,
+    pub deployments: Vec<DeploymentStatus>,
+    /// Under ECS's own strategy, where its current service deployment is.
+    pub service_deployment: Option<String>,
+    /// The last service events, newest first.
+    pub events: Vec<String>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct ContainerStatus {
+    pub name: String,
+    pub image: String,
+    /// For the app's image pinned by digest: the tags that name that digest now.
+    pub tags_now: Option<Vec<String>>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct DeploymentStatus {
+    pub id: String,
+    pub status: String,
+    pub rollout_state: Option<String>,
+    pub task_definition: String,
+    pub running_count: i32,
+    pub pending_count: i32,
+    pub failed_tasks: i32,
+    pub desired_count: i32,
+}
+
+pub async fn run(request: &crate::Request, console: &Console) -> Result<StatusRecord> {
     let (plan, session) = super::prepare(request, console).await?;
     let rollout = super::rollout(&plan)?;
     let ecs = crate::aws::Ecs::new(&session.config);
@@ -18,21 +67,29 @@ pub async fn run(request: &crate::Request, console: &Console) -> Result<()> {
     let (services, failures) = ecs
         .describe_services(&rollout.cluster, &rollout.services)
         .await?;
-    for failure in &failures {
-        console.line(&format!(
-            "{}: {}",
-            failure.arn().unwrap_or("?"),
-            failure.reason().unwrap_or("not found")
-        ));
+    let mut record = StatusRecord {
+        cluster: rollout.cluster.clone(),
+        services: Vec::new(),
+        missing: failures
+            .iter()
+            .map(|failure| Missing {
+                arn: failure.arn().unwrap_or("?").to_string(),
+                reason: failure.reason().unwrap_or("not found").to_string(),
+            })
+            .collect(),
+    };
+    for missing in &record.missing {
+        console.line(&format!("{}: {}", missing.arn, missing.reason));
     }
     for service in &services {
-        let text = describe(&ecs, &ecr, &plan, service).await?;
-        for line in text.lines() {
+        let status = describe(&ecs, &ecr, &plan, service).await?;
+        for line in text(&status).lines() {
             // Service events and tags are text from outside.
             console.line(line);
         }
+        record.services.push(status);
     }
-    Ok(())
+    Ok(record)
 }
 
 async fn describe(
@@ -40,28 +97,73 @@ async fn describe(
     ecr: &aws_sdk_ecr::Client,
     plan: &crate::plan::Plan,
     service: &Service,
-) -> Result<String> {
-    let mut text = String::new();
-    let name = service.service_name().unwrap_or("?");
-    let running = service.task_definition().unwrap_or_default();
-    let _ = writeln!(
-        text,
-        "{name}: runs {} ({}/{} tasks running)",
-        revision_of(running),
-        service.running_count(),
-        service.desired_count()
-    );
+) -> Result<ServiceStatus> {
     let task_definition = super::running_task_definition(ecs, service).await?;
     let repository = &plan.image.repository;
+    let mut containers = Vec::new();
     for container in task_definition.container_definitions() {
         let image = container.image().unwrap_or_default();
-        let mut line = format!("  {}: {image}", container.name().unwrap_or("?"));
-        let ours =
-            crate::deploy::task_definition::image_name(image).ends_with(&format!("/{repository}"));
-        if let (true, Some((_, digest))) = (ours, image.split_once('@')) {
-            let tags = tags_of(ecr, plan, digest).await;
+        let ours = !repository.is_empty()
+            && crate::deploy::task_definition::image_name(image)
+                .ends_with(&format!("/{repository}"));
+        let tags_now = match (ours, image.split_once('@')) {
+            (true, Some((_, digest))) => Some(tags_of(ecr, plan, digest).await),
+            _ => None,
+        };
+        containers.push(ContainerStatus {
+            name: container.name().unwrap_or("?").to_string(),
+            image: image.to_string(),
+            tags_now,
+        });
+    }
+    Ok(ServiceStatus {
+        service: service.service_name().unwrap_or("?").to_string(),
+        task_definition: service.task_definition().unwrap_or_default().to_string(),
+        running_count: service.running_count(),
+        desired_count: service.desired_count(),
+        containers,
+        deployments: service
+            .deployments()
+            .iter()
+            .map(|deployment| DeploymentStatus {
+                id: deployment.id().unwrap_or("?").to_string(),
+                status: deployment.status().unwrap_or("?").to_string(),
+                rollout_state: deployment
+                    .rollout_state()
+                    .map(|state| state.as_str().to_string()),
+                task_definition: deployment.task_definition().unwrap_or_default().to_string(),
+                running_count: deployment.running_count(),
+                pending_count: deployment.pending_count(),
+                failed_tasks: deployment.failed_tasks(),
+                desired_count: deployment.desired_count(),
+            })
+            .collect(),
+        service_deployment: service_deployment(ecs, service).await,
+        events: service
+            .events()
+            .iter()
+            .take(EVENTS)
+            .map(|event| event.message().unwrap_or_default().to_string())
+            .collect(),
+    })
+}
+
+/// The lines `status` prints for one service.
+fn text(status: &ServiceStatus) -> String {
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "{}: runs {} ({}/{} tasks running)",
+        status.service,
+        revision_of(&status.task_definition),
+        status.running_count,
+        status.desired_count
+    );
+    for container in &status.containers {
+        let _ = write!(text, "  {}: {}", container.name, container.image);
+        if let Some(tags) = &container.tags_now {
             let _ = write!(
-                line,
+                text,
                 " (tags now: {})",
                 if tags.is_empty() {
                     "none".into()
@@ -70,31 +172,29 @@ async fn describe(
                 }
             );
         }
-        let _ = writeln!(text, "{line}");
+        text.push('\n');
     }
-    for deployment in service.deployments() {
+    for deployment in &status.deployments {
         let _ = writeln!(
             text,
             "  deployment {} {} {}: {} running, {} pending, {} failed of {} ({})",
-            deployment.id().unwrap_or("?"),
-            deployment.status().unwrap_or("?"),
-            deployment
-                .rollout_state()
-                .map_or("-", |state| state.as_str()),
-            deployment.running_count(),
-            deployment.pending_count(),
-            deployment.failed_tasks(),
-            deployment.desired_count(),
-            revision_of(deployment.task_definition().unwrap_or_default())
+            deployment.id,
+            deployment.status,
+            deployment.rollout_state.as_deref().unwrap_or("-"),
+            deployment.running_count,
+            deployment.pending_count,
+            deployment.failed_tasks,
+            deployment.desired_count,
+            revision_of(&deployment.task_definition)
         );
     }
-    if let Some(line) = service_deployment(ecs, service).await {
+    if let Some(line) = &status.service_deployment {
         let _ = writeln!(text, "  {line}");
     }
-    for event in service.events().iter().take(EVENTS) {
-        let _ = writeln!(text, "  event: {}", event.message().unwrap_or_default());
+    for event in &status.events {
+        let _ = writeln!(text, "  event: {event}");
     }
-    Ok(text)
+    text
 }
 
 /// Under ECS's own strategy, the current service deployment: `BLUE_GREEN service deployment

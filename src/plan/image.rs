@@ -2,8 +2,8 @@
 
 use super::values;
 use super::{
-    BuildPath, BuildPlan, BuilderChoice, CacheMode, DockerCli, ImagePlan, ImmutableTags, PlanError,
-    Work, parse_flag, required,
+    BuildPath, BuildPlan, BuilderChoice, CacheMode, DockerCli, ImagePlan, ImmutableTags, Intent,
+    PlanError, Work, parse_flag, required,
 };
 use crate::inputs::{InputArgs, RunContext};
 use std::path::PathBuf;
@@ -19,21 +19,29 @@ pub(super) fn resolve_image(
     run: &RunContext,
     environments: &EnvironmentTags<'_>,
     sha: &str,
-    promote: bool,
+    intent: Intent,
 ) -> Result<(ImagePlan, Work), PlanError> {
     let environment = environments.this;
-    let repository = required(
-        &args.ecr_repository,
-        "ecr-repository",
-        "an ECR repository name such as `back-end`, as an input or in deploy.toml's [defaults]",
-    )?;
-    values::check_repository(&repository).map_err(|why| {
-        PlanError::new(
+    let promote = matches!(intent, Intent::Promote | Intent::Operate);
+    let repository = match &args.ecr_repository {
+        // An operation on services pushes nothing: the repository only marks the app's
+        // container, and without one no container is taken for it.
+        None if intent == Intent::Operate => String::new(),
+        named => required(
+            named,
             "ecr-repository",
-            why,
-            "an ECR repository name such as `back-end`",
-        )
-    })?;
+            "an ECR repository name such as `back-end`, as an input or in deploy.toml's [defaults]",
+        )?,
+    };
+    if !repository.is_empty() {
+        values::check_repository(&repository).map_err(|why| {
+            PlanError::new(
+                "ecr-repository",
+                why,
+                "an ECR repository name such as `back-end`",
+            )
+        })?;
+    }
     let registry_override = args.registry.clone();
     // The registry gets the ECR login: only ECR itself, or a registry on this machine.
     let registry_id = match &registry_override {

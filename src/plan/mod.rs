@@ -392,7 +392,12 @@ fn resolve_applied(applied: &crate::config::Applied, intent: Intent) -> Result<P
         None if source.git_ref.is_empty() => "none".to_string(),
         None => resolve_environment(args, &source.git_ref)?,
     };
-    let auth = auth::resolve_auth(inputs, &region)?;
+    let auth = match intent {
+        // Operations are a person's, at a terminal, with their own credentials: the role the
+        // config file names trusts the workflow's OIDC token, which a terminal does not have.
+        Intent::Operate => AuthPlan::Ambient,
+        _ => auth::resolve_auth(inputs, &region)?,
+    };
     let (image, work) = image::resolve_image(
         args,
         run,
@@ -401,7 +406,7 @@ fn resolve_applied(applied: &crate::config::Applied, intent: Intent) -> Result<P
             all: &environment_tags(args, applied)?,
         },
         &source.sha,
-        matches!(intent, Intent::Promote | Intent::Operate),
+        intent,
     )?;
     let rollout = rollout::resolve_rollout(args, &applied.containers)?;
     if matches!(work, Work::Rollback) && rollout.is_none() {
@@ -558,26 +563,47 @@ fn resolve_source(inputs: &Inputs, intent: Intent) -> Result<Source, PlanError> 
     // A rollback at 3 a.m. is run from wherever the person is: an operation on named services
     // (`--env`, or `--ecs-cluster`/`--ecs-services`) needs no checkout, no ref and no commit.
     let operation = intent == Intent::Operate;
+    // At a terminal the ref and commit are flags (or the checkout's): name what a person types.
+    let (ref_input, sha_input) = if run.in_actions {
+        ("GITHUB_REF", "GITHUB_SHA")
+    } else {
+        ("--ref", "--sha")
+    };
     let git_ref = match run.git_ref.clone() {
         Some(git_ref) => git_ref,
         None if operation => String::new(),
+        None if run.in_actions => {
+            return Err(PlanError::new(
+                ref_input,
+                "is not set",
+                "the runner sets it for every job; set it yourself only outside a workflow",
+            ));
+        }
         None => {
             return Err(PlanError::new(
-                "GITHUB_REF",
-                "is not set",
-                "run inside a workflow, or pass `--ref refs/heads/BRANCH` (the CLI reads it from git when it can)",
+                ref_input,
+                "is not given, and this is not a git checkout on a branch to read it from",
+                "`--ref refs/heads/BRANCH` (or run inside the checkout, on a branch)",
             ));
         }
     };
     let sha = match run.sha.clone() {
         None if operation => NO_COMMIT.to_string(),
+        None if !run.in_actions => {
+            return Err(PlanError::new(
+                sha_input,
+                "is not given, and this is not a git checkout to read HEAD from",
+                "the full commit id, `--sha $(git rev-parse HEAD)` (or run inside the checkout)",
+            ));
+        }
         sha => sha.unwrap_or_default(),
     };
-    if sha.len() < 7 || !sha.chars().all(|c| c.is_ascii_hexdigit()) {
+    // The full id, always: it is the commit label promotion checks, and `sha-<7>` is cut from it.
+    if !matches!(sha.len(), 40 | 64) || !sha.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(PlanError::new(
-            "GITHUB_SHA",
-            format!("`{sha}` is not a commit SHA"),
-            "the full hex commit id (run inside a workflow, or pass `--sha`)",
+            sha_input,
+            format!("`{sha}` is not a full commit id"),
+            "the full hex commit id, 40 characters (`git rev-parse HEAD`), not a short one",
         ));
     }
     let run_url = match (&run.server_url, &run.repository, &run.run_id) {

@@ -748,11 +748,10 @@ async fn status_and_logs_show_what_a_service_runs_and_prints() {
             &["Booting worker with pid: 7", "::error::from the app"],
         )
         .await;
+    // The ref picks the config file's environment; an operation reads no commit.
     let sha = [
         "--ref",
         "refs/heads/feature/look",
-        "--sha",
-        "0123456789abcdef0123456789abcdef01234567",
         "--registry",
         standins.registry(),
     ];
@@ -795,6 +794,43 @@ async fn status_and_logs_show_what_a_service_runs_and_prints() {
         stdout.contains(&format!("api in {group} (ecs/api/*)")),
         "{stdout}"
     );
+
+    // For scripts: stdout is the record alone, the lines go to stderr.
+    let (code, stdout, stderr) = local_run(
+        &standins,
+        dir.path(),
+        &[&["status", "--output", "json"][..], &sha].concat(),
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let status: serde_json::Value = serde_json::from_str(&stdout).expect(&stdout);
+    assert_eq!(status["cluster"], world.cluster.as_str(), "{status}");
+    assert_eq!(status["services"][0]["service"], world.service.as_str());
+    assert_eq!(
+        status["services"][0]["task_definition"],
+        world.task_definition.task_definition_arn().unwrap()
+    );
+    assert_eq!(status["services"][0]["containers"][0]["name"], "api");
+    assert!(stderr.contains(": runs "), "{stderr}");
+    let (code, stdout, stderr) = local_run(
+        &standins,
+        dir.path(),
+        &[&["logs", "--since", "1h", "--output", "json"][..], &sha].concat(),
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let logs: serde_json::Value = serde_json::from_str(&stdout).expect(&stdout);
+    let messages: Vec<&str> = logs["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        messages,
+        ["Booting worker with pid: 7", "::error::from the app"],
+        "{logs}"
+    );
+    assert_eq!(logs["events"][0]["stream"], stream);
+    assert_eq!(logs["sources"][0]["group"], group.as_str());
 }
 
 /// `rollback` puts the service back on exactly the revision the running one replaced (its
@@ -811,10 +847,19 @@ async fn rollback_goes_back_to_the_revision_the_deploy_replaced() {
     let args: Vec<&str> = std::iter::once("rollback")
         .chain(flags.iter().map(String::as_str))
         .collect();
-    let (code, stdout, stderr) = local_run(&standins, dir.path(), &args);
+    let json: Vec<&str> = args.iter().copied().chain(["--output", "json"]).collect();
+    let (code, stdout, stderr) = local_run(&standins, dir.path(), &json);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert_eq!(world.running(&ecs).await.as_deref(), Some(first.as_str()));
-    assert!(stdout.contains("back on"), "{stdout}");
+    assert!(stderr.contains("back on"), "{stderr}");
+    let record: serde_json::Value = serde_json::from_str(&stdout).expect(&stdout);
+    let rolled = &record["services"][0];
+    assert_eq!(rolled["service"], world.service.as_str(), "{record}");
+    assert_eq!(rolled["rollout"]["task_definition"], first.as_str());
+    assert_eq!(
+        rolled["rollout"]["previous_task_definition"],
+        deployed.as_str()
+    );
 
     // Now on a revision no deploy registered: nothing to go back to but what --to names.
     let (code, stdout, stderr) = local_run(&standins, dir.path(), &args);
@@ -895,6 +940,32 @@ async fn run_returns_the_tasks_exit_code() {
         assert!(stdout.contains(&format!("exited {code} after")), "{stdout}");
         assert!(stdout.contains("(api: python manage.py check)"), "{stdout}");
     }
+    // For scripts: the record on stdout whatever the task's exit code, which stays the command's.
+    standins
+        .post_script(
+            serde_json::json!({"cluster": world.cluster, "task_exit_code": 3, "task_polls": 1}),
+        )
+        .await;
+    let json: Vec<&str> = args
+        .iter()
+        .copied()
+        .take_while(|arg| *arg != "--")
+        .chain(["--output", "json"])
+        .chain(args.iter().copied().skip_while(|arg| *arg != "--"))
+        .collect();
+    let (exit, stdout, stderr) = local_run(&standins, dir.path(), &json);
+    assert_eq!(exit, 3, "{stdout}{stderr}");
+    let record: serde_json::Value = serde_json::from_str(&stdout).expect(&stdout);
+    assert_eq!(record["exit_code"], 3, "{record}");
+    assert_eq!(record["container"], "api");
+    assert_eq!(
+        record["command"],
+        serde_json::json!(["python", "manage.py", "check"])
+    );
+    assert!(
+        record["task_arn"].as_str().unwrap().contains(":task/"),
+        "{record}"
+    );
 }
 
 /// The flags that name the world's service, its repository and a commit on `main`.
@@ -936,8 +1007,6 @@ fn service_flags(repository: &str, world: &EcsWorld) -> Vec<String> {
         &world.service,
         "--ref",
         "refs/heads/main",
-        "--sha",
-        "0123456789abcdef0123456789abcdef01234567",
     ]
     .iter()
     .map(|flag| flag.to_string())

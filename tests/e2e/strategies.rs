@@ -697,15 +697,23 @@ async fn a_pause_with_nothing_to_check_waits_for_deploy_action_continue() {
         world.cluster.as_str(),
         "--ecs-services",
         world.service.as_str(),
+        "--output",
+        "json",
     ];
     let (code, stdout, stderr) = crate::cli::local_run(&standins, dir.path(), &resume);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(
-        stdout.contains(&format!(
+        stderr.contains(&format!(
             "at POST_TEST_TRAFFIC_SHIFT → CONTINUE (ContinueServiceDeployment, hook {awaiting})"
         )),
         "{stdout}{stderr}"
     );
+    // For scripts, the record alone on stdout.
+    let record: serde_json::Value = serde_json::from_str(&stdout).expect(&stdout);
+    assert_eq!(record["action"], "CONTINUE", "{record}");
+    assert_eq!(record["services"][0]["service"], world.service.as_str());
+    assert_eq!(record["services"][0]["hook"], awaiting.as_str());
+    assert_eq!(record["services"][0]["stage"], "POST_TEST_TRAFFIC_SHIFT");
     let run = action.finished(child.wait_with_output().unwrap());
     assert_eq!(run.code, 0, "{}", run.log());
     assert!(
