@@ -176,7 +176,8 @@ pub struct DeployArgs {
     /// The git ref being released [default: GITHUB_REF, else the checkout's branch].
     #[arg(long = "ref", value_name = "REF")]
     pub git_ref: Option<String>,
-    /// The commit being released [default: GITHUB_SHA, else the checkout's HEAD].
+    /// The commit being released, as its full id (`git rev-parse HEAD`) [default: GITHUB_SHA,
+    /// else the checkout's HEAD].
     #[arg(long, value_name = "SHA")]
     pub sha: Option<String>,
     /// The config file's environment to release to, by name [default: the one the ref's branch
