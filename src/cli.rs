@@ -458,11 +458,7 @@ fn operation_request(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Request {
     let mut inputs = inputs::collect(args.input_args().or(extra), env);
-    inputs.run.git_ref = args
-        .git_ref
-        .clone()
-        .or(inputs.run.git_ref)
-        .or_else(|| git(&["symbolic-ref", "-q", "HEAD"]));
+    inputs.run.git_ref = flag_env_or_checkout(args.git_ref.clone(), inputs.run.git_ref);
     inputs.run.sha = None;
     inputs.run.commit_time = None;
     Request {
@@ -478,10 +474,7 @@ pub fn local_inputs(args: DeployArgs, env: &dyn Fn(&str) -> Option<String>) -> I
     let mut inputs = inputs::collect(args.inputs, env);
     inputs.run.allow_uncommitted = args.allow_dirty;
     inputs.run.uncommitted = uncommitted();
-    inputs.run.git_ref = args
-        .git_ref
-        .or(inputs.run.git_ref)
-        .or_else(|| git(&["symbolic-ref", "-q", "HEAD"]));
+    inputs.run.git_ref = flag_env_or_checkout(args.git_ref, inputs.run.git_ref);
     inputs.run.sha = args
         .sha
         .or(inputs.run.sha)
@@ -492,6 +485,12 @@ pub fn local_inputs(args: DeployArgs, env: &dyn Fn(&str) -> Option<String>) -> I
         inputs.run.commit_time = git(&["show", "-s", "--format=%cI", sha]);
     }
     inputs
+}
+
+/// The ref: `--ref`, else `GITHUB_REF`, else the checkout's branch.
+fn flag_env_or_checkout(flag: Option<String>, from_env: Option<String>) -> Option<String> {
+    flag.or(from_env)
+        .or_else(|| git(&["symbolic-ref", "-q", "HEAD"]))
 }
 
 /// The checkout's uncommitted changes, tracked and untracked (`None`: none, or not a checkout).

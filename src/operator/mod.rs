@@ -47,6 +47,14 @@ pub async fn running_task_definition(
         .await
 }
 
+/// Whether `image` is the app's own: in the repository the plan names (`--ecr-repository` or
+/// the config file's). Without one named, no image is.
+pub fn is_apps_image(plan: &Plan, image: &str) -> bool {
+    let repository = &plan.image.repository;
+    !repository.is_empty()
+        && crate::deploy::task_definition::image_name(image).ends_with(&format!("/{repository}"))
+}
+
 /// The rollout part of a plan [`prepare`] accepted.
 pub fn rollout(plan: &Plan) -> Result<&RolloutPlan> {
     plan.rollout

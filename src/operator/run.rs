@@ -70,22 +70,17 @@ pub async fn run(
     let task_definition = &super::running_task_definition(&ecs, service).await?;
     let container = match container {
         Some(name) => name.to_string(),
-        None => {
-            let repository = format!("/{}", plan.image.repository);
-            task_definition
-                .container_definitions()
-                .iter()
-                .find(|c| {
-                    !plan.image.repository.is_empty()
-                        && c.image().is_some_and(|image| {
-                            crate::deploy::task_definition::image_name(image).ends_with(&repository)
-                        })
-                })
-                .or_else(|| task_definition.container_definitions().first())
-                .and_then(|c| c.name())
-                .context("the task definition has no container")?
-                .to_string()
-        }
+        None => task_definition
+            .container_definitions()
+            .iter()
+            .find(|c| {
+                c.image()
+                    .is_some_and(|image| super::is_apps_image(&plan, image))
+            })
+            .or_else(|| task_definition.container_definitions().first())
+            .and_then(|c| c.name())
+            .context("the task definition has no container")?
+            .to_string(),
     };
     let journal = crate::deploy::Journal::default();
     let request = one_off::TaskRequest {

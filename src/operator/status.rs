@@ -99,14 +99,10 @@ async fn describe(
     service: &Service,
 ) -> Result<ServiceStatus> {
     let task_definition = super::running_task_definition(ecs, service).await?;
-    let repository = &plan.image.repository;
     let mut containers = Vec::new();
     for container in task_definition.container_definitions() {
         let image = container.image().unwrap_or_default();
-        let ours = !repository.is_empty()
-            && crate::deploy::task_definition::image_name(image)
-                .ends_with(&format!("/{repository}"));
-        let tags_now = match (ours, image.split_once('@')) {
+        let tags_now = match (super::is_apps_image(plan, image), image.split_once('@')) {
             (true, Some((_, digest))) => Some(tags_of(ecr, plan, digest).await),
             _ => None,
         };

@@ -563,25 +563,25 @@ fn resolve_source(inputs: &Inputs, intent: Intent) -> Result<Source, PlanError> 
     // A rollback at 3 a.m. is run from wherever the person is: an operation on named services
     // (`--env`, or `--ecs-cluster`/`--ecs-services`) needs no checkout, no ref and no commit.
     let operation = intent == Intent::Operate;
-    // At a terminal the ref and commit are flags (or the checkout's): name what a person types.
-    let (ref_input, sha_input) = if run.in_actions {
-        ("GITHUB_REF", "GITHUB_SHA")
+    // At a terminal the commit is a flag (or the checkout's HEAD): name what a person types.
+    let sha_input = if run.in_actions {
+        "GITHUB_SHA"
     } else {
-        ("--ref", "--sha")
+        "--sha"
     };
     let git_ref = match run.git_ref.clone() {
         Some(git_ref) => git_ref,
         None if operation => String::new(),
         None if run.in_actions => {
             return Err(PlanError::new(
-                ref_input,
+                "GITHUB_REF",
                 "is not set",
                 "the runner sets it for every job; set it yourself only outside a workflow",
             ));
         }
         None => {
             return Err(PlanError::new(
-                ref_input,
+                "--ref",
                 "is not given, and this is not a git checkout on a branch to read it from",
                 "`--ref refs/heads/BRANCH` (or run inside the checkout, on a branch)",
             ));
