@@ -20,7 +20,6 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
-use aws_sdk_sts::error::DisplayErrorContext;
 use retry::RetryPolicy;
 use secrecy::SecretString;
 use std::time::Duration;
@@ -77,9 +76,10 @@ async fn ambient_session(region: Region, console: &Console) -> Result<(AwsSessio
     let config = client_config(region).load().await;
     let no_credentials = |cause: String| {
         anyhow!(
-            Problem::new(format!("no usable AWS credentials: {cause}")).hint(
-                "set role-to-assume to use the GitHub OIDC token, or provide credentials \
-             (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO, an instance role)"
+            Problem::new(format!("no AWS credentials: {cause}")).hint(
+                "at a terminal, give credentials the AWS CLI would use (AWS_PROFILE after \
+                 `aws sso login`, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY); in a workflow, set \
+                 role-to-assume to use the GitHub OIDC token (the job needs `permissions: id-token: write`)"
             )
         )
     };
@@ -89,7 +89,7 @@ async fn ambient_session(region: Region, console: &Console) -> Result<(AwsSessio
     let credentials = provider
         .provide_credentials()
         .await
-        .map_err(|error| no_credentials(DisplayErrorContext(&error).to_string()))?;
+        .map_err(|error| no_credentials(crate::error::causes(&error)))?;
     mask_credentials(&credentials, console);
     console.line(&format!(
         "credentials from the default chain: {}",
@@ -99,7 +99,12 @@ async fn ambient_session(region: Region, console: &Console) -> Result<(AwsSessio
         .get_caller_identity()
         .send()
         .await
-        .map_err(|error| no_credentials(crate::error::aws_error(&error)))?;
+        .map_err(|error| {
+            crate::error::aws_failure(
+                "STS GetCallerIdentity, checking the credentials from the default chain",
+                &error,
+            )
+        })?;
     let session = AwsSession {
         account_id: identity.account().unwrap_or_default().to_string(),
         identity_arn: identity.arn().unwrap_or_default().to_string(),

@@ -6,8 +6,8 @@
 //! Methods take and return the SDK's own types: the decisions about them (is this rollout
 //! done, what does the new revision change) are pure functions elsewhere.
 
-use crate::error::aws_error;
-use anyhow::{Context, Result, anyhow};
+use crate::error::{aws_error, aws_failure};
+use anyhow::{Context, Result};
 use aws_sdk_ecs::config::http::{HttpRequest, HttpResponse};
 use aws_sdk_ecs::operation::register_task_definition::builders::RegisterTaskDefinitionFluentBuilder;
 use aws_sdk_ecs::types::{
@@ -81,15 +81,48 @@ impl Ecs {
                 .send()
                 .await
                 .map_err(|error| {
-                    anyhow!(
-                        "ECS DescribeServices in cluster {cluster}: {}",
-                        aws_error(&error)
-                    )
+                    aws_failure(format!("ECS DescribeServices in cluster {cluster}"), &error)
                 })?;
             services.extend(answer.services().iter().cloned());
             failures.extend(answer.failures().iter().cloned());
         }
         Ok((services, failures))
+    }
+
+    /// The named services, each of which must exist: an operation on a service that is not
+    /// there stops before it does anything, naming every name ECS did not find.
+    pub async fn existing_services(&self, cluster: &str, names: &[String]) -> Result<Vec<Service>> {
+        let (services, failures) = self.describe_services(cluster, names).await?;
+        if failures.is_empty() {
+            return Ok(services);
+        }
+        // ECS answers with the services' ARNs; the names are what the person typed.
+        let names: Vec<&str> = failures
+            .iter()
+            .map(|failure| {
+                let arn = failure.arn().unwrap_or("?");
+                arn.rsplit('/').next().unwrap_or(arn)
+            })
+            .collect();
+        let mut reasons: Vec<&str> = failures
+            .iter()
+            .map(|failure| failure.reason().unwrap_or("not found"))
+            .collect();
+        reasons.dedup();
+        let (noun, verb) = if names.len() == 1 {
+            ("service", "is")
+        } else {
+            ("services", "are")
+        };
+        Err(crate::error::Problem::new(format!(
+            "{noun} {} {verb} not in cluster {cluster} (ECS: {})",
+            names.join(", "),
+            reasons.join(", ")
+        ))
+        .hint(format!(
+            "check `ecs-services` and `ecs-cluster` (or the environment picked): `aws ecs list-services --cluster {cluster}` lists the cluster's services"
+        ))
+        .into())
     }
 
     /// A revision (`family:N` or its ARN).
@@ -118,10 +151,7 @@ impl Ecs {
             .send()
             .await
             .map_err(|error| {
-                anyhow!(
-                    "ECS DescribeTaskDefinition {revision}: {}",
-                    aws_error(&error)
-                )
+                aws_failure(format!("ECS DescribeTaskDefinition {revision}"), &error)
             })?;
         let task_definition = answer.task_definition().cloned().with_context(|| {
             format!("DescribeTaskDefinition {revision} returned no task definition")
@@ -140,10 +170,7 @@ impl Ecs {
             .send()
             .await
             .map_err(|error| {
-                anyhow!(
-                    "ECS RegisterTaskDefinition of {family}: {}",
-                    aws_error(&error)
-                )
+                aws_failure(format!("ECS RegisterTaskDefinition of {family}"), &error)
             })?
             .task_definition()
             .cloned()
@@ -163,11 +190,12 @@ impl Ecs {
             .send()
             .await
             .map_err(|error| {
-                anyhow!(
-                    "ECS UpdateService {} (cluster {}): {}",
-                    update.service,
-                    update.cluster,
-                    aws_error(&error)
+                aws_failure(
+                    format!(
+                        "ECS UpdateService {} (cluster {})",
+                        update.service, update.cluster
+                    ),
+                    &error,
                 )
             })?;
         Ok(answer.service().cloned())
@@ -186,10 +214,9 @@ impl Ecs {
             .send()
             .await
             .map_err(|error| {
-                anyhow!(
-                    "ECS DescribeServiceDeployments {}: {}",
-                    arns.join(", "),
-                    aws_error(&error)
+                aws_failure(
+                    format!("ECS DescribeServiceDeployments {}", arns.join(", ")),
+                    &error,
                 )
             })?;
         Ok(answer.service_deployments().to_vec())
@@ -209,9 +236,9 @@ impl Ecs {
             .send()
             .await
             .map_err(|error| {
-                anyhow!(
-                    "ECS ListServiceDeployments {service} (cluster {cluster}): {}",
-                    aws_error(&error)
+                aws_failure(
+                    format!("ECS ListServiceDeployments {service} (cluster {cluster})"),
+                    &error,
                 )
             })?;
         Ok(answer.service_deployments().to_vec())
@@ -227,9 +254,9 @@ impl Ecs {
             .send()
             .await
             .map_err(|error| {
-                anyhow!(
-                    "ECS StopServiceDeployment {arn} (ROLLBACK): {}",
-                    aws_error(&error)
+                aws_failure(
+                    format!("ECS StopServiceDeployment {arn} (ROLLBACK)"),
+                    &error,
                 )
             })?;
         Ok(())
@@ -251,10 +278,12 @@ impl Ecs {
             .send()
             .await
             .map_err(|error| {
-                anyhow!(
-                    "ECS ContinueServiceDeployment {arn} (hook {hook_id}, {}): {}",
-                    action.as_str(),
-                    aws_error(&error)
+                aws_failure(
+                    format!(
+                        "ECS ContinueServiceDeployment {arn} (hook {hook_id}, {})",
+                        action.as_str()
+                    ),
+                    &error,
                 )
             })?;
         Ok(())
@@ -286,11 +315,7 @@ impl Ecs {
             .send()
             .await
             .map_err(|error| {
-                anyhow!(
-                    "ECS RunTask of {}: {}",
-                    task.task_definition,
-                    aws_error(&error)
-                )
+                aws_failure(format!("ECS RunTask of {}", task.task_definition), &error)
             })?;
         Ok(match answer.tasks().first().and_then(|t| t.task_arn()) {
             Some(arn) => Ok(arn.to_string()),
@@ -308,10 +333,7 @@ impl Ecs {
             .send()
             .await
             .map_err(|error| {
-                anyhow!(
-                    "ECS DescribeTasks in cluster {cluster}: {}",
-                    aws_error(&error)
-                )
+                aws_failure(format!("ECS DescribeTasks in cluster {cluster}"), &error)
             })?;
         Ok(answer.tasks().to_vec())
     }
@@ -325,7 +347,7 @@ impl Ecs {
             .reason(reason)
             .send()
             .await
-            .map_err(|error| anyhow!("ECS StopTask {task}: {}", aws_error(&error)))?;
+            .map_err(|error| aws_failure(format!("ECS StopTask {task}"), &error))?;
         Ok(())
     }
 
@@ -340,9 +362,9 @@ impl Ecs {
             .send()
             .await
             .map_err(|error| {
-                anyhow!(
-                    "ECS ListTasks of {service} (cluster {cluster}): {}",
-                    aws_error(&error)
+                aws_failure(
+                    format!("ECS ListTasks of {service} (cluster {cluster})"),
+                    &error,
                 )
             })?;
         Ok(answer.task_arns().to_vec())
@@ -359,7 +381,7 @@ impl Ecs {
             .send();
         while let Some(page) = pages.next().await {
             let page = page
-                .map_err(|error| anyhow!("ECS ListServices of {cluster}: {}", aws_error(&error)))?;
+                .map_err(|error| aws_failure(format!("ECS ListServices of {cluster}"), &error))?;
             listed.extend(page.service_arns().iter().cloned());
         }
         Ok(listed)
@@ -373,10 +395,7 @@ impl Ecs {
             .send()
             .await
             .map_err(|error| {
-                anyhow!(
-                    "ECS DeregisterTaskDefinition {revision}: {}",
-                    aws_error(&error)
-                )
+                aws_failure(format!("ECS DeregisterTaskDefinition {revision}"), &error)
             })?;
         Ok(())
     }

@@ -97,16 +97,9 @@ pub async fn roll_back(
     journal: &Journal,
     console: &Console,
 ) -> Result<Vec<Rollout>> {
-    let (services, failures) = ecs
-        .describe_services(&rollout.cluster, &rollout.services)
+    let services = ecs
+        .existing_services(&rollout.cluster, &rollout.services)
         .await?;
-    if let Some(failure) = failures.first() {
-        return Err(anyhow!(
-            "{}: {}",
-            failure.arn().unwrap_or("a service"),
-            failure.reason().unwrap_or("not found")
-        ));
-    }
     for service in &services {
         // CODE_DEPLOY and EXTERNAL services take no revision through UpdateService, back or not.
         super::check_controller(service)?;

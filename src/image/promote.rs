@@ -48,10 +48,7 @@ pub async fn ecr_image(
         .send()
         .await
         .map_err(|error| {
-            anyhow!(
-                "ECR BatchGetImage {repository}:{from}: {}",
-                crate::error::aws_error(&error)
-            )
+            crate::error::aws_failure(format!("ECR BatchGetImage {repository}:{from}"), &error)
         })?;
     Ok(found.images().first().cloned())
 }
@@ -123,9 +120,9 @@ pub async fn with_ecr(
                 .into());
             }
             Err(error) => {
-                return Err(anyhow!(
-                    "ECR PutImage {repository}:{tag}: {}",
-                    crate::error::aws_error(&error)
+                return Err(crate::error::aws_failure(
+                    format!("ECR PutImage {repository}:{tag}"),
+                    &error,
                 ));
             }
         }

@@ -74,9 +74,9 @@ pub async fn prepare(
             (Some(ImageTagMutability::Mutable), Vec::new(), true)
         }
         Err(error) => {
-            return Err(anyhow!(
-                "ECR DescribeRepositories {name}: {}",
-                crate::error::aws_error(&error)
+            return Err(crate::error::aws_failure(
+                format!("ECR DescribeRepositories {name}"),
+                &error,
             ));
         }
     };
@@ -188,10 +188,7 @@ async fn create(ecr: &aws_sdk_ecr::Client, image: &ImagePlan, console: &Console)
         .send()
         .await
         .map_err(|error| {
-            anyhow!(
-                "ECR CreateRepository {name}: {}",
-                crate::error::aws_error(&error)
-            )
+            crate::error::aws_failure(format!("ECR CreateRepository {name}"), &error)
         })?;
     console.line(&format!("created the ECR repository {name} (scan on push)"));
     if let Some(policy) = &image.lifecycle_policy {
@@ -201,10 +198,7 @@ async fn create(ecr: &aws_sdk_ecr::Client, image: &ImagePlan, console: &Console)
             .send()
             .await
             .map_err(|error| {
-                anyhow!(
-                    "ECR PutLifecyclePolicy on {name}: {}",
-                    crate::error::aws_error(&error)
-                )
+                crate::error::aws_failure(format!("ECR PutLifecyclePolicy on {name}"), &error)
             })?;
         console.line(&format!("set the lifecycle policy of {name}"));
     }
@@ -230,10 +224,7 @@ pub async fn tag_digests(
         .send()
         .await
         .map_err(|error| {
-            anyhow!(
-                "ECR DescribeImages in {repository}: {}",
-                crate::error::aws_error(&error)
-            )
+            crate::error::aws_failure(format!("ECR DescribeImages in {repository}"), &error)
         })?;
     Ok(tags
         .iter()

@@ -52,8 +52,8 @@ pub async fn run(
     let (plan, session) = super::prepare(request, console).await?;
     let rollout = super::rollout(&plan)?;
     let ecs = crate::aws::Ecs::new(&session.config);
-    let (services, _) = ecs
-        .describe_services(&rollout.cluster, &rollout.services)
+    let services = ecs
+        .existing_services(&rollout.cluster, &rollout.services)
         .await?;
     let mut sources = Vec::new();
     for service in &services {
@@ -162,10 +162,9 @@ async fn fetch(
             .send()
             .await
             .map_err(|error| {
-                anyhow::anyhow!(
-                    "CloudWatch Logs FilterLogEvents {}: {}",
-                    source.group,
-                    crate::error::aws_error(&error)
+                crate::error::aws_failure(
+                    format!("CloudWatch Logs FilterLogEvents {}", source.group),
+                    &error,
                 )
             })?;
         for event in page.events() {

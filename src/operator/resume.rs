@@ -40,19 +40,9 @@ pub async fn run(
     let (plan, session) = super::prepare(request, console).await?;
     let rollout = super::rollout(&plan)?;
     let ecs = Ecs::new(&session.config);
-    let (services, failures) = ecs
-        .describe_services(&rollout.cluster, &rollout.services)
+    let services = ecs
+        .existing_services(&rollout.cluster, &rollout.services)
         .await?;
-    if let Some(failure) = failures.first() {
-        return Err(Problem::new(format!(
-            "service {} is not in cluster {} ({}); nothing was continued",
-            failure.arn().unwrap_or("?"),
-            rollout.cluster,
-            failure.reason().unwrap_or("not found")
-        ))
-        .hint("check --ecs-cluster and --ecs-services (or the --env you picked)")
-        .into());
-    }
     let action = if rollback {
         Action::Rollback
     } else {

@@ -58,15 +58,12 @@ pub async fn run(
     let rollout = super::rollout(&plan)?;
     let ecs = crate::aws::Ecs::new(&session.config);
     let logs = aws_sdk_cloudwatchlogs::Client::new(&session.config);
-    let (services, _) = ecs
-        .describe_services(&rollout.cluster, &rollout.services[..1])
+    let services = ecs
+        .existing_services(&rollout.cluster, &rollout.services[..1])
         .await?;
-    let service = services.first().with_context(|| {
-        format!(
-            "service {} not found in {}",
-            rollout.services[0], rollout.cluster
-        )
-    })?;
+    let service = services
+        .first()
+        .context("DescribeServices answered with no service and no failure")?;
     let task_definition = &super::running_task_definition(&ecs, service).await?;
     let container = match container {
         Some(name) => name.to_string(),

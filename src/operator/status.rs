@@ -14,15 +14,8 @@ const EVENTS: usize = 5;
 #[derive(Debug, serde::Serialize)]
 pub struct StatusRecord {
     pub cluster: String,
+    /// Every service named (a name ECS does not find is an error).
     pub services: Vec<ServiceStatus>,
-    /// Services DescribeServices did not find: `{arn, reason}`.
-    pub missing: Vec<Missing>,
-}
-
-#[derive(Debug, serde::Serialize)]
-pub struct Missing {
-    pub arn: String,
-    pub reason: String,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -64,23 +57,13 @@ pub async fn run(request: &crate::Request, console: &Console) -> Result<StatusRe
     let rollout = super::rollout(&plan)?;
     let ecs = crate::aws::Ecs::new(&session.config);
     let ecr = aws_sdk_ecr::Client::new(&session.config);
-    let (services, failures) = ecs
-        .describe_services(&rollout.cluster, &rollout.services)
+    let services = ecs
+        .existing_services(&rollout.cluster, &rollout.services)
         .await?;
     let mut record = StatusRecord {
         cluster: rollout.cluster.clone(),
         services: Vec::new(),
-        missing: failures
-            .iter()
-            .map(|failure| Missing {
-                arn: failure.arn().unwrap_or("?").to_string(),
-                reason: failure.reason().unwrap_or("not found").to_string(),
-            })
-            .collect(),
     };
-    for missing in &record.missing {
-        console.line(&format!("{}: {}", missing.arn, missing.reason));
-    }
     for service in &services {
         let status = describe(&ecs, &ecr, &plan, service).await?;
         for line in text(&status).lines() {

@@ -1073,3 +1073,127 @@ async fn operator_commands_work_outside_a_checkout() {
         Some(revision.as_str())
     );
 }
+
+/// A typo in a cluster or service name is the most common mistake at 3 a.m.: every operation
+/// names what it did not find, says what to check, exits 1 with nothing on stdout, and changes
+/// nothing. An endpoint that answers with an HTML page (a proxy, a captive portal) is shown by
+/// its status and text — never as the SDK's debug dump of the response.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cluster_or_service_that_is_not_there_is_named_with_what_to_check() {
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let repository = unique("e2e/typo");
+    let world = EcsWorld::create(
+        &ecs,
+        &format!("{}/{repository}:staging", standins.registry()),
+    )
+    .await;
+    let before = world.running(&ecs).await;
+    let dir = tempfile::tempdir().unwrap();
+    let flags = |cluster: &str, service: &str| -> Vec<String> {
+        [
+            "--aws-region",
+            REGION,
+            "--ecs-cluster",
+            cluster,
+            "--ecs-services",
+            service,
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let no_cluster = unique("no-such-cluster");
+    let mut commands: Vec<Vec<String>> = Vec::new();
+    // With `--output json` stdout holds the record alone: on a failure, nothing.
+    for command in ["status", "logs", "rollback", "continue"] {
+        commands.push(vec![command.to_string(), "--output".into(), "json".into()]);
+    }
+    commands.push(
+        ["run", "--container", "api", "--output", "json"]
+            .map(String::from)
+            .to_vec(),
+    );
+    for command in &commands {
+        let run_args = |cluster: &str, service: &str| {
+            let mut args = command.clone();
+            args.extend(flags(cluster, service));
+            if args[0] == "run" {
+                args.extend(["--".to_string(), "true".to_string()]);
+            }
+            args
+        };
+        let args = run_args(&world.cluster, "no-such-service");
+        let (code, stdout, stderr) = local_run(
+            &standins,
+            dir.path(),
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+        assert_eq!(code, 1, "{args:?}: {stdout}{stderr}");
+        assert_eq!(stdout, "", "{args:?}");
+        assert!(
+            stderr.contains(&format!(
+                "service no-such-service is not in cluster {} (ECS: MISSING)",
+                world.cluster
+            )) && stderr.contains("hint: check `ecs-services` and `ecs-cluster`"),
+            "{args:?}: {stderr}"
+        );
+        let args = run_args(&no_cluster, &world.service);
+        let (code, stdout, stderr) = local_run(
+            &standins,
+            dir.path(),
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+        assert_eq!(code, 1, "{args:?}: {stdout}{stderr}");
+        // The call, the cluster's name, ECS's code, and what to check (DescribeServices raises
+        // ClusterNotFoundException for an unknown cluster: ECS API reference, DescribeServices, Errors).
+        assert!(
+            stderr.contains(&format!(
+                "ECS DescribeServices in cluster {no_cluster}: ClusterNotFoundException"
+            )) && stderr.contains("hint: check `ecs-cluster` and `aws-region`"),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("Sdk") && !stderr.contains(" { "),
+            "{args:?}: a debug dump: {stderr}"
+        );
+    }
+    assert_eq!(
+        world.running(&ecs).await,
+        before,
+        "a failed operation changed the service"
+    );
+
+    // An answer that is not AWS's.
+    let html = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(wiremock::ResponseTemplate::new(500).set_body_raw(
+            "<html><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>",
+            "text/html",
+        ))
+        .mount(&html)
+        .await;
+    let mut status = vec!["status".to_string()];
+    status.extend(flags(&world.cluster, &world.service));
+    let (code, stdout, stderr) = local_run_with(
+        &standins,
+        dir.path(),
+        &status.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[("AWS_ENDPOINT_URL", &html.uri())],
+    );
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("HTTP 500 with no AWS error in it (text/html): «502 Bad Gateway nginx»"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "hint: the answer did not come from AWS: AWS_ENDPOINT_URL sends the calls to {}",
+            html.uri()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("SdkBody") && !stderr.contains(" { "),
+        "{stderr}"
+    );
+}
