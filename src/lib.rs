@@ -200,7 +200,7 @@ async fn execute(
     *release = Release::planned(&plan);
     let plan: &Plan = planned.insert(plan);
     if plan.dry_run {
-        return dry_run(plan, console, release).await;
+        return dry_run(plan, console, release, request.format).await;
     }
     stages.enter(Stage::ChecksGate);
     let github = plan.github.as_ref().map(GitHub::new).transpose();
@@ -240,17 +240,20 @@ async fn execute(
     *deployment = start_github_deployment(plan, github.as_ref(), &image, console).await;
     release.github_deployment_id = deployment.as_ref().map(|d| d.id);
     let deploy_started = std::time::SystemTime::now();
-    let rolled = deploy::roll_out(
-        plan,
-        &session,
-        &image,
-        targets,
-        journal,
-        &mut release.pre_deploy,
-        console,
-    );
-    let rollouts = stages.run(Stage::Deploy, "deploy", rolled).await?;
-    release.rolled(rollouts);
+    // A build-only run has no deploy stage to show.
+    if plan.rollout.is_some() {
+        let rolled = deploy::roll_out(
+            plan,
+            &session,
+            &image,
+            targets,
+            journal,
+            &mut release.pre_deploy,
+            console,
+        );
+        let rollouts = stages.run(Stage::Deploy, "deploy", rolled).await?;
+        release.rolled(rollouts);
+    }
     if let Some(sentry) = &sentry {
         let run_url = plan.source.run_url.as_deref();
         release
@@ -481,7 +484,12 @@ async fn checks_gate(
 
 /// Plan, and — when services are to be rolled — authenticate and describe them (read-only) to
 /// show what would change. Nothing is built, pushed, registered or updated.
-async fn dry_run(plan: &Plan, console: &Console, release: &mut Release) -> Result<(), Stopped> {
+async fn dry_run(
+    plan: &Plan,
+    console: &Console,
+    release: &mut Release,
+    format: OutputFormat,
+) -> Result<(), Stopped> {
     let mut changes = String::new();
     let rollback = matches!(plan.work, Work::Rollback);
     if plan.rollout.is_some() && !rollback {
@@ -519,7 +527,11 @@ async fn dry_run(plan: &Plan, console: &Console, release: &mut Release) -> Resul
             changes.push_str(&format!("github: {action}\n"));
         }
     }
-    console.line("dry run: nothing was changed");
+    // At a terminal the report says so next; in a runner or beside a JSON record the log is all
+    // a person reads.
+    if !(console.mode == console::Mode::Plain && format == OutputFormat::Text) {
+        console.line("dry run: nothing was changed");
+    }
     release.dry_run = Some(report::release::DryRun {
         plan: plan.to_string(),
         changes,

@@ -44,7 +44,10 @@ pub async fn finish(
     match destination.format {
         OutputFormat::Json => print(&release.to_json()),
         // In a runner the log has said it all; a person at a terminal gets the report.
-        OutputFormat::Text if console.mode == Mode::Plain => print(&release.to_string()),
+        // A run stopped at its plan did nothing to report: the error (printed next) says it all.
+        OutputFormat::Text if console.mode == Mode::Plain && !release.stopped_at_plan() => {
+            print(&release.to_string());
+        }
         OutputFormat::Text => {}
     }
     Ok(())

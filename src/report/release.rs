@@ -173,6 +173,13 @@ impl Release {
         self.services.iter().filter_map(|s| s.rollout.as_ref())
     }
 
+    /// The run stopped while making its plan: nothing was read or changed.
+    pub fn stopped_at_plan(&self) -> bool {
+        self.failure
+            .as_ref()
+            .is_some_and(|failure| failure.stage == Stage::Plan)
+    }
+
     /// Each failed rollout in words, with its evidence.
     pub fn rollout_failures(&self) -> Vec<String> {
         self.rollouts().filter_map(Rollout::failure_text).collect()
@@ -386,14 +393,24 @@ pub fn outcome_text(outcome: &Outcome) -> String {
     }
 }
 
-/// The terminal report: a verdict line, then what was released where.
+/// The terminal report: a verdict line, then what was released where. It follows the log, so it
+/// repeats nothing the log just said: a dry run's changes were listed in its stage, and a
+/// failure's error and hint are printed once, by `main`, right after the report.
 impl fmt::Display for Release {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let environment = self.environment.as_deref().unwrap_or("?");
+        // A run that stopped before its plan was made knows no environment.
+        let environment = self
+            .environment
+            .as_deref()
+            .map(|environment| format!(" ({environment})"))
+            .unwrap_or_default();
         let verdict = match (&self.failure, &self.dry_run) {
-            (Some(failure), _) => format!("✘ failed at {} ({environment})", failure.stage),
-            (None, Some(_)) => format!("dry run ({environment}): nothing was changed"),
-            (None, None) => format!("✔ released to {environment}"),
+            (Some(failure), _) => format!("✘ failed at {}{environment}", failure.stage),
+            (None, Some(_)) => format!("dry run{environment}: nothing was changed"),
+            (None, None) => format!(
+                "✔ released to {}",
+                self.environment.as_deref().unwrap_or("?")
+            ),
         };
         writeln!(f, "{verdict}")?;
         if let (Some(commit), Some(git_ref)) = (&self.commit, &self.git_ref) {
@@ -432,20 +449,6 @@ impl fmt::Display for Release {
                 sentry.link,
                 sentry_deploy_text(sentry)
             )?;
-        }
-        if let Some(dry_run) = &self.dry_run {
-            for line in dry_run.changes.lines() {
-                writeln!(f, "  {line}")?;
-            }
-        }
-        if let Some(failure) = &self.failure {
-            for (index, line) in failure.message.lines().enumerate() {
-                let label = if index == 0 { "error" } else { "" };
-                writeln!(f, "  {label:<10} {line}")?;
-            }
-            if let Some(hint) = &failure.hint {
-                writeln!(f, "  hint       {hint}")?;
-            }
         }
         Ok(())
     }

@@ -42,7 +42,12 @@ fn plan_prints_what_a_deploy_would_do_without_workflow_commands() {
         stdout.contains("push:         127.0.0.1:5000/back-end:prod"),
         "{stdout}"
     );
-    assert!(stdout.contains("dry run: nothing was changed"), "{stdout}");
+    // Said once: by the report at the end, not also by the log above it (30.4).
+    assert!(
+        stdout.contains("dry run (prod): nothing was changed"),
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("nothing was changed").count(), 1, "{stdout}");
     assert!(
         !stdout.contains("::"),
         "no workflow commands outside a runner: {stdout}"
@@ -493,7 +498,8 @@ async fn deploy_and_promote_take_the_ref_and_commit_from_git() {
     assert!(screen.contains(SPINNER_ERASE), "{screen:?}");
     assert!(screen.contains("image (0s)"), "{screen:?}");
     assert!(screen.contains("✔ released to staging"), "{screen:?}");
-    assert!(screen.contains("==> deploy"), "{screen:?}");
+    // No services named: a build-only run shows no (empty) deploy stage (30.4).
+    assert!(!screen.contains("==> deploy"), "{screen:?}");
 
     // On main, one commit later, promote that commit's image to prod without a rebuild: the
     // checkout says the image's commit is in main's history (no GitHub token here).
@@ -540,12 +546,14 @@ async fn deploy_and_promote_take_the_ref_and_commit_from_git() {
         .concat(),
     );
     assert_ne!(code, 0, "{stdout}{stderr}");
+    // The error is on stderr, once; the report on stdout says where it stopped.
     assert!(
-        stdout.contains(&format!(
+        stderr.contains(&format!(
             "the image was built from {elsewhere}, which is not in the history"
         )),
         "{stdout}{stderr}"
     );
+    assert!(stdout.contains("✘ failed at image (prod)"), "{stdout}");
     assert_eq!(registry.digest(&repository, "prod").await, digest);
 }
 
@@ -1162,6 +1170,50 @@ async fn a_cluster_or_service_that_is_not_there_is_named_with_what_to_check() {
         before,
         "a failed operation changed the service"
     );
+
+    // A deploy says its failure once: the report (what was reached) on stdout, the error with
+    // its hint on stderr — not the error in both (30.4).
+    let checkout = tempfile::tempdir().unwrap();
+    git(checkout.path(), &["init", "-q", "-b", "main"]);
+    std::fs::write(checkout.path().join("Dockerfile"), "FROM scratch\n").unwrap();
+    git(checkout.path(), &["add", "."]);
+    git(checkout.path(), &["commit", "-q", "-m", "first"]);
+    let mut deploy = [
+        "deploy",
+        "--ecr-repository",
+        repository.as_str(),
+        "--registry",
+        standins.registry(),
+    ]
+    .map(String::from)
+    .to_vec();
+    deploy.extend(flags(&world.cluster, "no-such-service"));
+    let (code, stdout, stderr) = local_run(
+        &standins,
+        checkout.path(),
+        &deploy.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stdout.contains("✘ failed at preflight (prod)"), "{stdout}");
+    let said = format!(
+        "service no-such-service is not in cluster {}",
+        world.cluster
+    );
+    assert_eq!(
+        format!("{stdout}{stderr}").matches(&said).count(),
+        1,
+        "{stdout}{stderr}"
+    );
+    assert!(stderr.contains(&said), "{stderr}");
+    // Stopped at the plan (not a checkout), nothing was reached: no report, no `(?)`.
+    let (code, stdout, stderr) = local_run(
+        &standins,
+        dir.path(),
+        &deploy.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stderr.contains("not a git checkout"), "{stderr}");
+    assert!(!stdout.contains("✘") && !stdout.contains("(?)"), "{stdout}");
 
     // An answer that is not AWS's.
     let html = wiremock::MockServer::start().await;
