@@ -85,6 +85,29 @@ def main() -> None:
         except (urllib.error.URLError, ValueError):
             return {}
 
+    def write_logs(region):
+        """What a one-off task's container printed, into its awslogs group as the driver writes
+        it: stream `<awslogs-stream-prefix>/<container>/<task id>` (ECS developer guide, "Using
+        the awslogs log driver"), in the log configuration's region."""
+        def write(task_definition, container_name, task_arn, lines):
+            container = next((c for c in task_definition.get("containerDefinitions", [])
+                              if c.get("name") == container_name), {})
+            configuration = container.get("logConfiguration") or {}
+            options = configuration.get("options") or {}
+            group, prefix = options.get("awslogs-group"), options.get("awslogs-stream-prefix")
+            if configuration.get("logDriver") != "awslogs" or not group or not prefix:
+                return
+            where = options.get("awslogs-region") or region
+            stream = f"{prefix}/{container_name}/{task_arn.rsplit('/', 1)[-1]}"
+            moto_call("Logs_20140328.CreateLogStream",
+                      {"logGroupName": group, "logStreamName": stream}, where, "logs")
+            now = int(time.time() * 1000)
+            moto_call("Logs_20140328.PutLogEvents",
+                      {"logGroupName": group, "logStreamName": stream,
+                       "logEvents": [{"timestamp": now, "message": line} for line in lines]},
+                      where, "logs")
+        return write
+
     def immutable_tag_taken(request, region):
         """PutImage (ECR API reference): "ImageTagAlreadyExistsException — The specified image is
         tagged with a tag that already exists. The repository is configured for tag immutability."
@@ -314,7 +337,8 @@ def main() -> None:
                 elif operation == "RunTask":
                     answer = ecs.on_run_task(
                         json.loads(body or b"{}"), answer,
-                        lambda named: described_task_definition(named, region_of(self.headers)))
+                        lambda named: described_task_definition(named, region_of(self.headers)),
+                        write_logs(region_of(self.headers)))
                 elif operation == "DescribeTasks":
                     answer = ecs.on_describe_tasks(answer)
                 else:

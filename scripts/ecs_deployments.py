@@ -34,8 +34,12 @@ what the container would really run — its entryPoint (from the task definition
 override's command (or the definition's own), as a container joins them (ContainerOverride, API
 reference: the override replaces CMD only) — run by /bin/sh in an empty directory whose PATH holds
 only `sh` and those programs. So `["sh", "-c"]` + `["migrate", "--all"]` runs `migrate` without
-its argument, as ECS would. With "run_task_failures": [{"reason", "detail"}] RunTask starts no task
-and answers with those failures; StopTask stops a scripted task with its reason.
+its argument, as ECS would. What the sandboxed program prints goes where the container's `awslogs`
+log configuration sends it (stream `<prefix>/<container>/<task id>` in its group, as the awslogs
+driver names streams: ECS developer guide, "Using the awslogs log driver"), so `logs` reads it.
+With "keep": true the script stays for every later RunTask in the cluster (the world of
+`scripts/standins up --world`). With "run_task_failures": [{"reason", "detail"}] RunTask starts no
+task and answers with those failures; StopTask stops a scripted task with its reason.
 """
 import copy
 import os
@@ -94,19 +98,24 @@ class EcsDeployments:
                 state.update(polls_left=0, exit_code=None, stop_code="UserInitiated",
                              reason=request.get("reason") or "Task stopped by user")
 
-    def on_run_task(self, request, answer, describe_task_definition):
-        """Remember the task a scripted cluster's RunTask started."""
+    def on_run_task(self, request, answer, describe_task_definition, write_logs=None):
+        """Remember the task a scripted cluster's RunTask started. `write_logs(task_definition,
+        container, task_arn, lines)` sends a sandboxed container's output to its log group."""
         cluster = (request.get("cluster") or "default").rsplit("/", 1)[-1]
         with self.lock:
-            script = self.one_off_scripts.pop(cluster, None)
+            script = self.one_off_scripts.get(cluster)
+            if script is not None and not script.get("keep"):
+                del self.one_off_scripts[cluster]
         if script is None:
             return answer
         overrides = (request.get("overrides") or {}).get("containerOverrides") or [{}]
         exit_code = script.get("task_exit_code", 0)
         if "sandbox" in script:
-            exit_code = run_as_the_container(
-                describe_task_definition(request.get("taskDefinition", "")), overrides[0],
-                script["sandbox"])
+            task_definition = describe_task_definition(request.get("taskDefinition", ""))
+            exit_code, output = run_as_the_container(task_definition, overrides[0], script["sandbox"])
+            if write_logs is not None and output:
+                for task in answer.get("tasks", []):
+                    write_logs(task_definition, overrides[0].get("name"), task["taskArn"], output)
         with self.lock:
             for task in answer.get("tasks", []):
                 self.one_offs[task["taskArn"]] = {
@@ -408,13 +417,14 @@ class EcsDeployments:
 
 
 def run_as_the_container(task_definition, override, programs):
-    """The exit code of entryPoint + command of the override's container, run in a sandbox."""
+    """The exit code and the output lines (stdout, then stderr) of entryPoint + command of the
+    override's container, run in a sandbox."""
     container = next((c for c in task_definition.get("containerDefinitions", [])
                       if c.get("name") == override.get("name")), {})
     command = override.get("command") or container.get("command") or []
     argv = list(container.get("entryPoint") or []) + list(command)
     if not argv:
-        return 0
+        return 0, []
     with tempfile.TemporaryDirectory() as root:
         bin_dir = os.path.join(root, "bin")
         os.mkdir(bin_dir)
@@ -426,13 +436,14 @@ def run_as_the_container(task_definition, override, programs):
             os.chmod(path, 0o755)
         program = argv[0] if "/" in argv[0] else os.path.join(bin_dir, argv[0])
         if not os.path.exists(program):
-            return 127  # what a shell answers for a program it cannot find
+            return 127, []  # what a shell answers for a program it cannot find
         try:
             done = subprocess.run([program] + argv[1:], cwd=root, env={"PATH": bin_dir, "HOME": root},
                                   stdin=subprocess.DEVNULL, capture_output=True, timeout=10, check=False)
         except subprocess.TimeoutExpired:
-            return 137
-        return done.returncode
+            return 137, []
+        output = (done.stdout + done.stderr).decode(errors="replace").splitlines()
+        return done.returncode, output
 
 
 def new_deployment(task_definition, desired):
