@@ -87,7 +87,11 @@ pub async fn run(request: &Request, console: &Console) -> Result<()> {
     };
     if let Some(stopped) = &mut stopped {
         let mut failure = StageFailure::new(stopped.stage, &stopped.error);
-        if failure.hint.is_none()
+        // The run's plan names the policy for exactly this run: it replaces the general hint
+        // an AccessDenied carries from the call that failed.
+        let general_hint =
+            failure.hint.is_none() || failure.hint == error::hint_for_code("AccessDeniedException");
+        if general_hint
             && failure.message.contains("is not authorized to perform")
             && let Some(plan) = &planned
         {

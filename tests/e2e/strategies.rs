@@ -657,7 +657,7 @@ async fn a_pause_with_nothing_to_check_waits_for_deploy_action_continue() {
         &world,
         &[("wait-timeout-minutes", "5")],
     );
-    let child = action.spawn();
+    let mut step = action.spawn_watched();
     let started = std::time::Instant::now();
     let awaiting = loop {
         let service = described(&standins, &world).await;
@@ -685,7 +685,13 @@ async fn a_pause_with_nothing_to_check_waits_for_deploy_action_continue() {
         );
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     };
-    // The person, at a terminal.
+    // The person, at a terminal, once the step says how (continuing earlier would race the
+    // step's 2 s poll, which under load may never see the pause at all).
+    step.printed(
+        "continue it with `deploy-action continue",
+        std::time::Duration::from_secs(120),
+    )
+    .await;
     let dir = tempfile::tempdir().unwrap();
     let resume = [
         "continue",
@@ -714,7 +720,7 @@ async fn a_pause_with_nothing_to_check_waits_for_deploy_action_continue() {
     assert_eq!(record["services"][0]["service"], world.service.as_str());
     assert_eq!(record["services"][0]["hook"], awaiting.as_str());
     assert_eq!(record["services"][0]["stage"], "POST_TEST_TRAFFIC_SHIFT");
-    let run = action.finished(child.wait_with_output().unwrap());
+    let run = action.finished(step.output());
     assert_eq!(run.code, 0, "{}", run.log());
     assert!(
         run.stdout.contains(&format!(

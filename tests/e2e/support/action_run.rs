@@ -401,6 +401,37 @@ impl ActionRun {
     }
 
     /// What a finished run left: its output, outputs, summary and files.
+    /// Started as [`ActionRun::spawn`], its output read as it comes: for a test that acts on
+    /// what the step printed, as a person does (continue a pause once the step says how).
+    pub fn spawn_watched(&self) -> Watched {
+        use std::io::Read;
+        let mut child = self.spawn();
+        let stdout = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut pipe = child.stdout.take().unwrap();
+        let sink = stdout.clone();
+        let stdout_reader = std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(read) = pipe.read(&mut chunk) {
+                if read == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&chunk[..read]);
+            }
+        });
+        let mut pipe = child.stderr.take().unwrap();
+        let stderr_reader = std::thread::spawn(move || {
+            let mut stderr = Vec::new();
+            let _ = pipe.read_to_end(&mut stderr);
+            stderr
+        });
+        Watched {
+            child,
+            stdout,
+            stdout_reader,
+            stderr_reader,
+        }
+    }
+
     pub fn finished(&self, output: std::process::Output) -> Finished {
         let outputs_raw = std::fs::read_to_string(self.dir.path().join("file_commands/output"))
             .unwrap_or_default();
@@ -423,6 +454,46 @@ impl ActionRun {
                     .map(|entry| entry.unwrap().path())
                     .collect(),
             },
+        }
+    }
+}
+
+/// A run whose stdout is read while it runs (see [`ActionRun::spawn_watched`]).
+pub struct Watched {
+    child: std::process::Child,
+    stdout: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    stdout_reader: std::thread::JoinHandle<()>,
+    stderr_reader: std::thread::JoinHandle<Vec<u8>>,
+}
+
+impl Watched {
+    /// Wait until the step has printed `needle`; fails if it exits first or `limit` passes.
+    pub async fn printed(&mut self, needle: &str, limit: std::time::Duration) {
+        let started = std::time::Instant::now();
+        loop {
+            let printed = String::from_utf8_lossy(&self.stdout.lock().unwrap()).into_owned();
+            if printed.contains(needle) {
+                return;
+            }
+            let exited = self.child.try_wait().unwrap();
+            assert!(
+                exited.is_none() && started.elapsed() < limit,
+                "the step did not print {needle:?} (exited: {exited:?}):\n{printed}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
+
+    /// The step's end, as [`std::process::Child::wait_with_output`] gives it.
+    pub fn output(mut self) -> std::process::Output {
+        let status = self.child.wait().unwrap();
+        self.stdout_reader.join().unwrap();
+        let stderr = self.stderr_reader.join().unwrap();
+        let stdout = std::mem::take(&mut *self.stdout.lock().unwrap());
+        std::process::Output {
+            status,
+            stdout,
+            stderr,
         }
     }
 }
