@@ -237,15 +237,7 @@ impl Cli {
     pub fn invocation(self, env: &dyn Fn(&str) -> Option<String>) -> Option<Invocation> {
         let in_actions = env("GITHUB_ACTIONS").as_deref() == Some("true");
         let pipeline = |args: DeployArgs, intent| {
-            let console = Console::new(if in_actions {
-                Mode::Actions
-            } else {
-                Mode::Plain
-            });
-            let console = match args.output {
-                OutputFormat::Json => console.on_stderr(),
-                OutputFormat::Text => console,
-            };
+            let console = console_for(in_actions, args.output);
             Invocation::Pipeline {
                 request: Box::new(local_request(args, intent, env)),
                 console,
@@ -308,8 +300,12 @@ impl Invocation {
     pub fn console(&self) -> Console {
         match self {
             Invocation::Pipeline { console, .. } => *console,
-            _ if self.logs_on_stderr() => Console::new(Mode::Plain).on_stderr(),
-            _ => Console::new(Mode::Plain),
+            // Inside a runner an operation's output is a step's log like the pipeline's: its
+            // credentials masked, outside text neutralised, RUST_LOG kept to our own lines.
+            _ => match self.request() {
+                Some(request) => console_for(request.inputs.run.in_actions, request.format),
+                None => Console::new(Mode::Plain),
+            },
         }
     }
 
@@ -424,6 +420,20 @@ impl Invocation {
             None => message,
         };
         self.console().error("deploy-action failed", &text);
+    }
+}
+
+/// The console of a run: workflow commands inside a runner, plain lines elsewhere; everything on
+/// stderr when stdout carries the JSON record.
+fn console_for(in_actions: bool, format: OutputFormat) -> Console {
+    let console = Console::new(if in_actions {
+        Mode::Actions
+    } else {
+        Mode::Plain
+    });
+    match format {
+        OutputFormat::Json => console.on_stderr(),
+        OutputFormat::Text => console,
     }
 }
 

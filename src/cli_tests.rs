@@ -184,3 +184,48 @@ fn at_a_terminal_the_commit_is_a_full_id_named_as_the_flag() {
         "{error:?}"
     );
 }
+
+/// Inside a runner `status`, `logs`, `rollback`, `continue` and `run` write a step's log like the
+/// pipeline: their credentials are masked, outside text is neutralised and `RUST_LOG` reaches
+/// only our own lines (all of it keyed on the console's mode); at a terminal they print plain lines.
+#[test]
+fn an_operation_inside_a_runner_writes_a_steps_log() {
+    let runner = |key: &str| (key == "GITHUB_ACTIONS").then(|| "true".to_string());
+    let terminal = |_: &str| None;
+    for operation in [
+        &["status"][..],
+        &["logs"],
+        &["rollback"],
+        &["continue"],
+        &["run"],
+    ] {
+        let args: Vec<&str> = ["deploy-action"]
+            .iter()
+            .chain(operation)
+            .chain(&[
+                "--aws-region",
+                "us-east-2",
+                "--ecs-cluster",
+                "c",
+                "--ecs-services",
+                "s",
+            ])
+            .chain(if operation == ["run"] {
+                &["--", "true"][..]
+            } else {
+                &[]
+            })
+            .copied()
+            .collect();
+        let inside = Cli::try_parse_from(&args)
+            .unwrap()
+            .invocation(&runner)
+            .unwrap();
+        assert_eq!(inside.console().mode, Mode::Actions, "{operation:?}");
+        let outside = Cli::try_parse_from(&args)
+            .unwrap()
+            .invocation(&terminal)
+            .unwrap();
+        assert_eq!(outside.console().mode, Mode::Plain, "{operation:?}");
+    }
+}

@@ -90,7 +90,7 @@ impl Console {
     pub fn line(&self, text: &str) {
         match self.mode {
             Mode::Actions => neutralised_lines(text).for_each(|line| self.emit(&line)),
-            Mode::Plain => self.emit(text),
+            Mode::Plain => self.emit(&for_terminal(text)),
         }
     }
 
@@ -103,7 +103,12 @@ impl Console {
                 escape_data(message).replace("##[", "# #[")
             )),
             // A person's terminal: warnings and errors on stderr, like any command-line tool.
-            Mode::Plain => crate::progress::print(&format!("{level}: {title}: {message}"), true),
+            Mode::Plain => {
+                crate::progress::print(
+                    &for_terminal(&format!("{level}: {title}: {message}")),
+                    true,
+                );
+            }
         }
     }
 
@@ -177,6 +182,66 @@ pub fn neutralise(line: &str) -> String {
     } else {
         line
     }
+}
+
+/// Text from outside as a terminal can show it harmlessly. A container's log line or a service
+/// event may carry escape sequences that set the terminal's title, move the cursor over earlier
+/// lines, clear the screen or hide what follows: the sequences (CSI `ESC [ … final`, OSC
+/// `ESC ] … BEL` or `… ESC \`, DCS/SOS/PM/APC `… ESC \`, two-character `ESC x`, and their
+/// one-character C1 forms) are dropped whole, and every other control character but newline and
+/// tab with them (a carriage return would let a line overwrite itself).
+pub fn for_terminal(text: &str) -> std::borrow::Cow<'_, str> {
+    let harmless = |c: char| c == '\n' || c == '\t' || !c.is_control();
+    if text.chars().all(harmless) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    // Where a sequence ends: a CSI at its final byte, a string (OSC …) at BEL or ST.
+    #[derive(PartialEq)]
+    enum Skip {
+        Csi,
+        Text,
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let skip = match c {
+            '\u{1b}' => match chars.next() {
+                Some('[') => Some(Skip::Csi),
+                Some(']' | 'P' | 'X' | '^' | '_') => Some(Skip::Text),
+                // A two-character sequence (or a lone ESC at the end).
+                _ => None,
+            },
+            '\u{9b}' => Some(Skip::Csi),
+            '\u{90}' | '\u{98}' | '\u{9d}' | '\u{9e}' | '\u{9f}' => Some(Skip::Text),
+            c if harmless(c) => {
+                out.push(c);
+                None
+            }
+            _ => None,
+        };
+        match skip {
+            Some(Skip::Csi) => {
+                for c in chars.by_ref() {
+                    if ('\u{40}'..='\u{7e}').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            Some(Skip::Text) => {
+                while let Some(c) = chars.next() {
+                    if c == '\u{7}' || c == '\u{9c}' {
+                        break;
+                    }
+                    if c == '\u{1b}' && chars.peek() == Some(&'\\') {
+                        chars.next();
+                        break;
+                    }
+                }
+            }
+            None => {}
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// At most `limit` characters of `text` (a body, a description) for a person to read.

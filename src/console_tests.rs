@@ -45,3 +45,19 @@ fn escapes_like_actions_core() {
     assert_eq!(escape_data("50%\nnext"), "50%25%0Anext");
     assert_eq!(escape_property("a: b, c"), "a%3A b%2C c");
 }
+
+#[test]
+fn a_terminal_gets_no_escape_sequence_from_outside_text() {
+    // Colours, a title, cursor moves and a screen clear, in their 7-bit and C1 forms.
+    let log = "\u{1b}[31mred\u{1b}[0m \u{1b}]0;pwned\u{7}title \u{1b}]8;;https://evil.example\u{1b}\\link\u{1b}]8;;\u{1b}\\ \u{9b}2Jgone\u{1b}7saved\u{1b}Pdcs\u{1b}\\ok\r";
+    assert_eq!(for_terminal(log), "red title link gonesavedok");
+    // Newlines and tabs stay; text without controls is not copied.
+    assert_eq!(for_terminal("a\tb\nc"), "a\tb\nc");
+    assert!(matches!(
+        for_terminal("plain ünïcode"),
+        std::borrow::Cow::Borrowed(_)
+    ));
+    // A lone ESC at the end, and an unterminated CSI, drop what they would have swallowed.
+    assert_eq!(for_terminal("end\u{1b}"), "end");
+    assert_eq!(for_terminal("x\u{1b}[12"), "x");
+}

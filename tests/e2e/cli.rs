@@ -756,6 +756,19 @@ async fn status_and_logs_show_what_a_service_runs_and_prints() {
             &["Booting worker with pid: 7", "::error::from the app"],
         )
         .await;
+    // Lines that try to act on what shows them: a workflow command after a carriage return (the
+    // runner splits lines there), and terminal escapes that set the title and clear the screen.
+    let hostile_stream = "ecs/api/9a8b7c6d5e4f30211203f4e5d6c7b8a9";
+    standins
+        .plant_log_lines(
+            &group,
+            hostile_stream,
+            &[
+                "progress 10%\r::error title=forged::annotation",
+                "\u{1b}]0;pwned\u{7}\u{1b}[2Jscreen cleared",
+            ],
+        )
+        .await;
     // The ref picks the config file's environment; an operation reads no commit.
     let sha = [
         "--ref",
@@ -802,6 +815,36 @@ async fn status_and_logs_show_what_a_service_runs_and_prints() {
         stdout.contains(&format!("api in {group} (ecs/api/*)")),
         "{stdout}"
     );
+    // At a terminal the escapes are gone, the text stays (25.5).
+    assert!(stdout.contains("[api] screen cleared"), "{stdout:?}");
+    assert!(!stdout.contains('\u{1b}'), "{stdout:?}");
+
+    // The same command as a step of a workflow writes a step's log: the credentials it found are
+    // masked first, and no line from the container can become a workflow command (25.5).
+    let (code, stdout, stderr) = local_run_with(
+        &standins,
+        dir.path(),
+        &[&["logs", "--since", "1h"][..], &sha].concat(),
+        &[("GITHUB_ACTIONS", "true")],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let mask = stdout
+        .find("::add-mask::local-secret")
+        .unwrap_or_else(|| panic!("the secret key is not masked: {stdout}"));
+    assert!(
+        mask < stdout.find("credentials from the default chain").unwrap(),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\n› ::error title=forged::annotation"),
+        "{stdout:?}"
+    );
+    assert!(
+        !stdout
+            .lines()
+            .any(|line| line.trim_start().starts_with("::error")),
+        "{stdout}"
+    );
 
     // For scripts: stdout is the record alone, the lines go to stderr.
     let (code, stdout, stderr) = local_run(
@@ -833,10 +876,11 @@ async fn status_and_logs_show_what_a_service_runs_and_prints() {
         .map(|event| event["message"].as_str().unwrap())
         .collect();
     assert_eq!(
-        messages,
+        messages[..2],
         ["Booting worker with pid: 7", "::error::from the app"],
         "{logs}"
     );
+    assert_eq!(messages.len(), 4, "{logs}");
     assert_eq!(logs["events"][0]["stream"], stream);
     assert_eq!(logs["sources"][0]["group"], group.as_str());
 }

@@ -252,11 +252,11 @@ impl StandIns {
     /// apart and ending a second ago: what a container wrote.
     pub async fn plant_log_lines(&self, group: &str, stream: &str, lines: &[&str]) {
         let logs = self.logs().await;
-        logs.create_log_group()
-            .log_group_name(group)
-            .send()
-            .await
-            .unwrap();
+        // A second stream in the group finds it there.
+        if let Err(error) = logs.create_log_group().log_group_name(group).send().await {
+            let code = aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata::code(&error);
+            assert_eq!(code, Some("ResourceAlreadyExistsException"), "{error:?}");
+        }
         logs.create_log_stream()
             .log_group_name(group)
             .log_stream_name(stream)
