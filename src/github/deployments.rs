@@ -170,7 +170,8 @@ pub async fn set_status(
     description: &str,
     console: &Console,
 ) {
-    let mut body = json!({ "state": state, "description": clip(description, 140) });
+    let description = one_line(description);
+    let mut body = json!({ "state": state, "description": clip(&description, 140) });
     if let Some(url) = log_url {
         body["log_url"] = json!(url);
     }
@@ -189,6 +190,17 @@ pub async fn set_status(
             console,
         );
     }
+}
+
+/// A status's description as GitHub shows it: one line of at most 140 characters (the API's
+/// limit). A failure's message can hold a task's output over many lines; its first line alone
+/// would often say nothing, so the lines are joined and control characters dropped.
+fn one_line(text: &str) -> String {
+    text.split_whitespace()
+        .map(|word| word.chars().filter(|c| !c.is_control()).collect::<String>())
+        .filter(|word| !word.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn warn(error: &octocrab::Error, what: &str, console: &Console) {

@@ -43,7 +43,7 @@ async fn a_deployment_is_created_and_moves_through_its_statuses() {
     Mock::given(method("POST"))
         .and(path("/repos/operationcode/back-end/deployments/7/statuses"))
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 1})))
-        .expect(2)
+        .expect(3)
         .mount(&server)
         .await;
     let github = github(&server);
@@ -70,6 +70,12 @@ async fn a_deployment_is_created_and_moves_through_its_statuses() {
         &console(),
     )
     .await;
+    // A failure's message over lines, with a terminal's escape: one line, 140 characters.
+    let failure = format!(
+        "rollout failed:\n  api: \u{1b}[31mexit 1\u{1b}[0m\r\n{}",
+        "x".repeat(200)
+    );
+    deployments::set_status(&github, 7, "failure", None, None, &failure, &console()).await;
     let requests = server.received_requests().await.unwrap();
     let bodies: Vec<serde_json::Value> = requests[1..]
         .iter()
@@ -79,6 +85,12 @@ async fn a_deployment_is_created_and_moves_through_its_statuses() {
     assert_eq!(bodies[0]["log_url"], log);
     assert_eq!(bodies[1]["state"], "success");
     assert_eq!(bodies[1]["environment_url"], "https://api.example.org");
+    let description = bodies[2]["description"].as_str().unwrap();
+    assert!(
+        description.starts_with("rollout failed: api: [31mexit 1[0m xxx"),
+        "{description}"
+    );
+    assert_eq!(description.chars().count(), 140, "{description}");
 }
 
 #[tokio::test]

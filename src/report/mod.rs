@@ -4,6 +4,7 @@
 
 #[cfg(test)]
 mod fixtures;
+mod markdown;
 pub mod release;
 pub mod summary;
 

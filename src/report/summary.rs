@@ -1,5 +1,6 @@
 //! The Markdown job summary (`GITHUB_STEP_SUMMARY`), rendered from the run's [`Release`].
 
+use super::markdown::{code, code_cell, fenced_block, html, link_target, prose, prose_cell, text};
 use super::release::{DryRun, Release, Stage, origin_text, outcome_text, sentry_deploy_text};
 use crate::deploy::{Outcome, revision_of};
 use std::fmt::Write;
@@ -24,56 +25,56 @@ fn render_run(release: &Release) -> String {
         Some(_) => "❌ deploy-action failed",
         None => "🚀 deploy-action",
     };
-    let _ = writeln!(md, "## {heading} (`{environment}`)\n");
+    let _ = writeln!(md, "## {heading} ({})\n", code(environment));
     if let (Some(commit), Some(git_ref)) = (&release.commit, &release.git_ref) {
         let _ = writeln!(md, "| | |\n|---|---|");
-        let _ = writeln!(md, "| environment | `{environment}` |");
-        let _ = writeln!(md, "| commit | `{commit}` ({git_ref}) |");
+        let _ = writeln!(md, "| environment | {} |", code_cell(environment));
+        let _ = writeln!(md, "| commit | {} ({}) |", code_cell(commit), text(git_ref));
     }
     if let Some(settings) = &release.settings {
         let _ = writeln!(
             md,
-            "| settings | `{}`, environment `{}` |",
-            table_cell(&settings.file),
-            table_cell(&settings.environment)
+            "| settings | {}, environment {} |",
+            code_cell(&settings.file),
+            code_cell(&settings.environment)
         );
     }
     if let Some(done) = &release.pre_deploy {
         let _ = writeln!(
             md,
-            "| pre-deploy | `{}` in `{}`: exit {} after {:.1}s{} |",
-            table_cell(done.task_arn.rsplit('/').next().unwrap_or(&done.task_arn)),
-            table_cell(&done.container),
+            "| pre-deploy | {} in {}: exit {} after {:.1}s{} |",
+            code_cell(done.task_arn.rsplit('/').next().unwrap_or(&done.task_arn)),
+            code_cell(&done.container),
             done.exit_code
                 .map_or_else(|| "none".to_string(), |code| code.to_string()),
             done.duration.as_secs_f64(),
             done.stopped_reason
                 .as_deref()
                 .filter(|_| !done.succeeded())
-                .map(|reason| format!(" ({})", table_cell(reason)))
+                .map(|reason| format!(" ({})", text(reason)))
                 .unwrap_or_default()
         );
     }
     if let Some(image) = &release.image {
-        let _ = writeln!(md, "| image | `{}` |", image.pinned_reference());
-        let tags: Vec<String> = image.tags.iter().map(|tag| format!("`{tag}`")).collect();
+        let _ = writeln!(md, "| image | {} |", code_cell(&image.pinned_reference()));
+        let tags: Vec<String> = image.tags.iter().map(|tag| code_cell(tag)).collect();
         let _ = writeln!(md, "| tags | {} |", tags.join(" "));
-        let _ = writeln!(md, "| how | {} |", table_cell(&origin_text(image)));
+        let _ = writeln!(md, "| how | {} |", prose_cell(&origin_text(image)));
     }
     if let Some(sentry) = &release.sentry {
         let _ = writeln!(
             md,
             "| sentry | [{}]({}) · {} |",
-            table_cell(&sentry.version),
-            sentry.link,
-            table_cell(&sentry_deploy_text(sentry))
+            text(&sentry.version),
+            link_target(&sentry.link),
+            text(&sentry_deploy_text(sentry))
         );
     }
     if let Some(failure) = &release.failure {
         let _ = writeln!(md, "\n**Stopped at {}:**\n", failure.stage);
-        let _ = writeln!(md, "```text\n{}\n```", fenced(&failure.message));
+        let _ = writeln!(md, "{}", fenced_block(&failure.message));
         if let Some(hint) = &failure.hint {
-            let _ = writeln!(md, "\n**What to do:** {hint}");
+            let _ = writeln!(md, "\n**What to do:** {}", prose(hint));
         }
     }
     if !release.services.is_empty() && release.image.is_some() {
@@ -86,14 +87,14 @@ fn render_run(release: &Release) -> String {
             let _ = match &service.rollout {
                 Some(rollout) => writeln!(
                     md,
-                    "| {} | `{}` | `{}` | {} | {:.0}s |",
-                    service.service,
-                    revision_of(&rollout.previous_task_definition),
-                    revision_of(&rollout.task_definition),
+                    "| {} | {} | {} | {} | {:.0}s |",
+                    text(&service.service),
+                    code_cell(revision_of(&rollout.previous_task_definition)),
+                    code_cell(revision_of(&rollout.task_definition)),
                     outcome_cell(&rollout.outcome),
                     rollout.duration.as_secs_f64()
                 ),
-                None => writeln!(md, "| {} | | | not touched | |", service.service),
+                None => writeln!(md, "| {} | | | not touched | |", text(&service.service)),
             };
         }
     }
@@ -103,7 +104,7 @@ fn render_run(release: &Release) -> String {
             "\n<details><summary>Where each setting came from</summary>\n"
         );
         for (input, origin) in &settings.origins {
-            let _ = writeln!(md, "- `{input}`: {}", table_cell(origin));
+            let _ = writeln!(md, "- {}: {}", code(input), text(origin));
         }
         let _ = writeln!(md, "\n</details>");
     }
@@ -111,17 +112,17 @@ fn render_run(release: &Release) -> String {
         if let Some(evidence) = rollout.outcome.failure().and_then(|f| f.evidence.as_ref()) {
             let _ = writeln!(
                 md,
-                "\n<details><summary>Why {} failed</summary>\n\n```text\n{}\n```\n</details>",
-                rollout.service,
-                fenced(evidence)
+                "\n<details><summary>Why {} failed</summary>\n\n{}\n</details>",
+                html(&rollout.service),
+                fenced_block(evidence)
             );
         }
         if let Some(lines) = rollout.outcome.failure().and_then(|f| f.log_lines.as_ref()) {
             let _ = writeln!(
                 md,
-                "\n<details><summary>Last log lines of {}'s crashed containers</summary>\n\n```text\n{}\n```\n</details>",
-                rollout.service,
-                fenced(lines)
+                "\n<details><summary>Last log lines of {}'s crashed containers</summary>\n\n{}\n</details>",
+                html(&rollout.service),
+                fenced_block(lines)
             );
         }
         if !rollout.events.is_empty() {
@@ -129,10 +130,10 @@ fn render_run(release: &Release) -> String {
             let _ = writeln!(
                 md,
                 "\n<details><summary>Last events of {}</summary>\n",
-                rollout.service
+                html(&rollout.service)
             );
             for event in last.into_iter().rev() {
-                let _ = writeln!(md, "- {event}");
+                let _ = writeln!(md, "- {}", text(event));
             }
             let _ = writeln!(md, "</details>");
         }
@@ -143,14 +144,15 @@ fn render_run(release: &Release) -> String {
 fn render_dry_run(release: &Release, dry_run: &DryRun) -> String {
     let environment = release.environment.as_deref().unwrap_or("?");
     let mut md = format!(
-        "## 🔍 deploy-action dry run (`{environment}`)\n\nNothing was changed.\n\n```text\n{}```\n",
-        dry_run.plan
+        "## 🔍 deploy-action dry run ({})\n\nNothing was changed.\n\n{}\n",
+        code(environment),
+        fenced_block(&dry_run.plan)
     );
     if !dry_run.changes.is_empty() {
         let _ = write!(
             md,
-            "\n### What would change\n\n```text\n{}```\n",
-            fenced(&dry_run.changes)
+            "\n### What would change\n\n{}\n",
+            fenced_block(&dry_run.changes)
         );
     }
     cap(md)
@@ -162,17 +164,7 @@ fn outcome_cell(outcome: &Outcome) -> String {
         Outcome::Started => "▶️",
         Outcome::Failed(_) => "❌",
     };
-    format!("{mark} {}", table_cell(&outcome_text(outcome)))
-}
-
-/// Text that cannot end the code fence it is shown in.
-fn fenced(text: &str) -> String {
-    text.replace("```", "'''")
-}
-
-/// Text that cannot end a table cell.
-fn table_cell(text: &str) -> String {
-    text.replace('|', "\\|")
+    format!("{mark} {}", text(&outcome_text(outcome)))
 }
 
 fn cap(md: String) -> String {
