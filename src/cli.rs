@@ -344,10 +344,16 @@ impl Invocation {
             }
             Invocation::IamPolicy(request) => {
                 let mut request = request.as_ref().clone();
-                crate::iam_policy::render(&request)?;
+                crate::iam_policy::check_arguments(&request)?;
                 // With services named, least privilege comes from what they run.
                 let read = runtime.block_on(crate::iam_policy::from_services::fill(&mut request));
-                println!("{}", crate::iam_policy::render(&request)?);
+                let document = crate::iam_policy::render(&request).inspect_err(|_| {
+                    // Why the roles are not known, before the error that asks for them.
+                    if let Some(note) = &read {
+                        eprintln!("{note}");
+                    }
+                })?;
+                println!("{document}");
                 for note in crate::iam_policy::notes(&request).into_iter().chain(read) {
                     eprintln!("{note}");
                 }

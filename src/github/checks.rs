@@ -60,11 +60,13 @@ pub struct GateSpec<'a> {
 
 /// Decide over what GitHub reports.
 ///
-/// Unfinished check runs of this workflow run are this job and its siblings, and unfinished
-/// check runs named like a job of this run belong to another run of this workflow (a re-run, a
-/// second push of the commit): waiting for either would wait for ourselves, and two deploys
-/// waiting on each other would deadlock. With nothing reported yet the gate waits: CI may not
-/// have started.
+/// Unfinished check runs of this very workflow run (its run id in their `details_url`) are this
+/// job and its siblings: waiting for them would wait for ourselves. Every other check run
+/// counts — a name proves nothing, since any workflow can name a job `build` or `test`. An
+/// unfinished job named like one of ours in another run (a second deploy of the commit) is
+/// waited for too, and said to be one: two deploys of one commit would wait for each other until
+/// the gate's timeout, which a `concurrency:` group on the workflow prevents. With nothing
+/// reported yet the gate waits: CI may not have started.
 pub fn assess(
     check_runs: &[CheckRun],
     statuses: &[CommitStatus],
@@ -90,9 +92,16 @@ pub fn assess(
     let mut reported: Vec<&str> = Vec::new();
     for run in check_runs.iter().filter(|run| counts(&run.name)) {
         if run.status != "completed" {
-            let this_workflow = is_ours(run) || our_jobs.contains(&run.name.as_str());
-            if !this_workflow {
-                pending.push(format!("{} ({})", run.name, run.status));
+            if !is_ours(run) {
+                pending.push(if our_jobs.contains(&run.name.as_str()) {
+                    format!(
+                        "{} ({}, a job named like ours in another workflow run: if it is a second deploy of this \
+                         commit, the two wait for each other — give the workflow a `concurrency:` group)",
+                        run.name, run.status
+                    )
+                } else {
+                    format!("{} ({})", run.name, run.status)
+                });
                 reported.push(&run.name);
             }
             continue;

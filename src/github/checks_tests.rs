@@ -58,11 +58,25 @@ fn decisions() {
         assess(std::slice::from_ref(&ourselves), &[], own, &[]),
         Gate::Waiting(vec!["no check has reported on the commit yet".into()])
     );
-    // Another run of this workflow (a job named like ours, unfinished): not waited for.
+    // Another workflow's CI with a job named like one of ours (`build`, finished in our run):
+    // waited for. A name proves nothing; only this run's own check runs are skipped.
+    let our_build = run("build", "completed", Some("success"), "42");
+    let their_build = run("build", "in_progress", None, "44");
+    assert!(matches!(
+        assess(&[ok.clone(), our_build, ourselves.clone(), their_build], &[], own, &[]),
+        Gate::Waiting(waiting) if waiting.len() == 1 && waiting[0].starts_with("build (in_progress")
+    ));
+    // A second deploy of the commit: waited for, and said what it may be.
     let twin = run("deploy", "in_progress", None, "43");
-    assert_eq!(
-        assess(&[ok.clone(), ourselves.clone(), twin], &[], own, &[]),
-        Gate::Pass
+    let Gate::Waiting(waiting) = assess(&[ok.clone(), ourselves.clone(), twin], &[], own, &[])
+    else {
+        panic!("a job of another run is waited for");
+    };
+    assert!(
+        waiting[0]
+            .starts_with("deploy (in_progress, a job named like ours in another workflow run")
+            && waiting[0].contains("`concurrency:`"),
+        "{waiting:?}"
     );
     // Required checks: only they count, and each must have reported.
     let required = vec!["test".to_string(), "ci/legacy".to_string()];

@@ -21,6 +21,8 @@ pub struct ServiceFacts {
     /// `awslogs-group` of every container that logs to CloudWatch, `REGION:GROUP` when its
     /// `awslogs-region` is not the services' region.
     pub log_groups: BTreeSet<String>,
+    /// The task definitions' families.
+    pub families: BTreeSet<String>,
 }
 
 /// Fill what the request leaves to the default (`--pass-role`, `--log-group`) from the services'
@@ -41,12 +43,13 @@ pub async fn fill(request: &mut PolicyRequest) -> Option<String> {
         Ok(facts) => facts,
         Err(error) => {
             return Some(format!(
-                "note: could not read the services' task definitions ({error:#}): iam:PassRole stays on any role \
-                 of the account passed to ECS tasks and logs:GetLogEvents on /ecs/*; name them with --pass-role \
-                 and --log-group, or run with credentials (environment or profile) that may describe the services"
+                "note: could not read the services' task definitions ({error:#}); run with credentials \
+                 (environment or profile) that may describe the services, or name the roles with --pass-role \
+                 (logs:GetLogEvents stays on /ecs/* unless --log-group names the groups)"
             ));
         }
     };
+    request.task_families = facts.families.iter().cloned().collect();
     let mut said = Vec::new();
     if request.pass_roles.is_empty() {
         request.passes_no_role = facts.roles.is_empty();
@@ -106,6 +109,9 @@ pub async fn read(region: &str, cluster: &str, services: &[String]) -> Result<Se
         .collect();
     for revision in revisions {
         let task_definition = ecs.task_definition(&revision).await?;
+        facts
+            .families
+            .extend(task_definition.family().map(str::to_string));
         facts.roles.extend(
             [
                 task_definition.task_role_arn(),

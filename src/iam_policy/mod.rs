@@ -51,11 +51,12 @@ pub const ECS_SERVICE_DEPLOYMENT_ACTIONS: &[&str] = &[
 ];
 
 /// ECS calls on task definitions, which IAM cannot scope to a resource.
-pub const ECS_TASK_DEFINITION_ACTIONS: &[&str] = &[
-    "ecs:DescribeTaskDefinition",
-    "ecs:RegisterTaskDefinition",
-    "ecs:DeregisterTaskDefinition",
-];
+pub const ECS_TASK_DEFINITION_ACTIONS: &[&str] =
+    &["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"];
+
+/// With `deregister-previous`: the replaced revision deregistered, unless another service of the
+/// cluster still runs it (which ListServices and DescribeServices in the cluster tell).
+pub const ECS_DEREGISTER_ACTIONS: &[&str] = &["ecs:DeregisterTaskDefinition"];
 
 /// Reading stopped tasks for failure evidence.
 pub const ECS_TASK_ACTIONS: &[&str] = &["ecs:ListTasks", "ecs:DescribeTasks"];
@@ -104,9 +105,9 @@ pub struct PolicyRequest {
     /// `job_workflow_ref` (the command prints how).
     #[arg(long, value_name = "WORKFLOW@REF")]
     pub job_workflow_ref: Option<String>,
-    /// The task and execution roles the task definitions use [default: read from the services'
-    /// task definitions with your credentials; else any role of the account, passed to ECS tasks only].
-    #[arg(long = "pass-role")]
+    /// The task and execution roles the task definitions use (repeatable) [default: read from
+    /// the services' task definitions with your credentials; needed with --offline].
+    #[arg(long = "pass-role", value_name = "ROLE_ARN")]
     pub pass_roles: Vec<String>,
     /// The CloudWatch log groups of the services' containers, read for a crashed task's last
     /// lines (repeatable); `REGION:GROUP` for a group in another region than --region (a
@@ -119,6 +120,13 @@ pub struct PolicyRequest {
     /// The task definitions pass no role: no iam:PassRole at all.
     #[arg(skip)]
     pub passes_no_role: bool,
+    /// The services' task definition families, when read: RunTask only on their revisions.
+    #[arg(skip)]
+    pub task_families: Vec<String>,
+    /// The action runs with `deregister-previous: true`: DeregisterTaskDefinition, and listing
+    /// the cluster's services to keep a revision another one runs.
+    #[arg(long)]
+    pub deregister_previous: bool,
     /// The action runs `pre-deploy-command`: RunTask in the cluster, StopTask on a timeout.
     #[arg(long)]
     pub pre_deploy: bool,
@@ -173,13 +181,17 @@ pub fn command_for(plan: &crate::plan::Plan, account: &str) -> String {
     {
         command.push_str(" --pre-deploy");
     }
+    if plan.rollout.as_ref().is_some_and(|r| r.deregister_previous) {
+        command.push_str(" --deregister-previous");
+    }
     command.push_str(" --document permissions");
     command
 }
 
 /// The requested document(s), pretty-printed JSON.
 pub fn render(request: &PolicyRequest) -> Result<String, Problem> {
-    check(request)?;
+    check_arguments(request)?;
+    check_roles_are_named(request)?;
     let document = match request.document {
         Document::Trust => trust_policy(request),
         Document::Permissions => permissions_policy(request),
@@ -192,7 +204,8 @@ pub fn render(request: &PolicyRequest) -> Result<String, Problem> {
     Ok(serde_json::to_string_pretty(&document).unwrap_or_else(|_| document.to_string()))
 }
 
-fn check(request: &PolicyRequest) -> Result<(), Problem> {
+/// The arguments as given, before anything is read from the services.
+pub fn check_arguments(request: &PolicyRequest) -> Result<(), Problem> {
     let bad = |what: String, hint: &str| Problem::new(what).hint(hint.to_string());
     let parts: Vec<&str> = request.repository.split('/').collect();
     if parts.len() != 2 || parts.iter().any(|part| part.is_empty()) {
@@ -221,6 +234,14 @@ fn check(request: &PolicyRequest) -> Result<(), Problem> {
                 )
             })?;
         }
+    }
+    if let Some(role) = request.pass_roles.iter().find(|role| {
+        !(role.starts_with("arn:") && role.contains(":iam::") && role.contains(":role/"))
+    }) {
+        return Err(bad(
+            format!("--pass-role `{role}` is not a role's ARN"),
+            "e.g. --pass-role arn:aws:iam::633607774026:role/back-end-task (the task definition's taskRoleArn or executionRoleArn)",
+        ));
     }
     values::check_repository(&request.ecr_repository).map_err(|why| {
         bad(
@@ -278,6 +299,29 @@ fn check(request: &PolicyRequest) -> Result<(), Problem> {
                 "e.g. --job-workflow-ref operationcode/back-end/.github/workflows/deploy.yml@refs/heads/main",
             ));
         }
+    }
+    Ok(())
+}
+
+/// iam:PassRole names roles: the ones read from the task definitions or `--pass-role`.
+fn check_roles_are_named(request: &PolicyRequest) -> Result<(), Problem> {
+    let permissions = request.document != Document::Trust;
+    if permissions
+        && request.cluster.is_some()
+        && request.pass_roles.is_empty()
+        && !request.passes_no_role
+    {
+        // RegisterTaskDefinition cannot be scoped, and a RunTask's overrides take any
+        // taskRoleArn: iam:PassRole is all that bounds which role a task of this deploy role
+        // gets, so the policy names the roles rather than `role/*`.
+        return Err(Problem::new(
+            "iam:PassRole needs the roles the services' task definitions pass to their tasks",
+        )
+        .hint(
+            "name them with --pass-role ROLE_ARN (repeatable: the task role and the execution role), or name \
+             --cluster and --service without --offline and run with credentials that may describe them \
+             (the command reads the roles from the task definitions)",
+        ));
     }
     Ok(())
 }
@@ -407,11 +451,6 @@ pub fn permissions_policy(request: &PolicyRequest) -> Value {
             .iter()
             .map(|group| log_streams_arn(partition, region, account, group))
             .collect();
-        let pass_roles = if request.pass_roles.is_empty() {
-            vec![format!("arn:{partition}:iam::{account}:role/*")]
-        } else {
-            request.pass_roles.clone()
-        };
         statements.extend([
             json!({ "Sid": "EcsServices", "Effect": "Allow", "Action": ECS_SERVICE_ACTIONS, "Resource": services }),
             json!({
@@ -419,23 +458,6 @@ pub fn permissions_policy(request: &PolicyRequest) -> Value {
                 "Effect": "Allow",
                 "Action": ECS_SERVICE_DEPLOYMENT_ACTIONS,
                 "Resource": services.iter().map(|service| format!("{}/*", service.replacen(":service/", ":service-deployment/", 1))).collect::<Vec<_>>(),
-            }),
-            // deregister-previous keeps a revision another service of the cluster still runs:
-            // it lists and reads (never changes) the cluster's other services. ListServices has
-            // no resource type, only the ecs:cluster condition key; DescribeServices is scoped
-            // by the service ARN.
-            json!({
-                "Sid": "EcsListClusterServices",
-                "Effect": "Allow",
-                "Action": "ecs:ListServices",
-                "Resource": "*",
-                "Condition": { "ArnEquals": { "ecs:cluster": format!("arn:{partition}:ecs:{region}:{account}:cluster/{cluster}") } },
-            }),
-            json!({
-                "Sid": "EcsDescribeClusterServices",
-                "Effect": "Allow",
-                "Action": "ecs:DescribeServices",
-                "Resource": format!("arn:{partition}:ecs:{region}:{account}:service/{cluster}/*"),
             }),
             json!({ "Sid": "EcsTaskDefinitions", "Effect": "Allow", "Action": ECS_TASK_DEFINITION_ACTIONS, "Resource": "*" }),
             json!({ "Sid": "EcsStoppedTasks", "Effect": "Allow", "Action": ECS_TASK_ACTIONS, "Resource": "*" }),
@@ -453,12 +475,34 @@ pub fn permissions_policy(request: &PolicyRequest) -> Value {
                 "Condition": { "StringEquals": { "ecs:CreateAction": "RegisterTaskDefinition" } },
             }),
         ]);
+        if request.deregister_previous {
+            // deregister-previous keeps a revision another service of the cluster still runs:
+            // it lists and reads (never changes) the cluster's other services. ListServices has
+            // no resource type, only the ecs:cluster condition key; DescribeServices is scoped
+            // by the service ARN.
+            statements.extend([
+                json!({ "Sid": "EcsDeregisterReplaced", "Effect": "Allow", "Action": ECS_DEREGISTER_ACTIONS, "Resource": "*" }),
+                json!({
+                    "Sid": "EcsListClusterServices",
+                    "Effect": "Allow",
+                    "Action": "ecs:ListServices",
+                    "Resource": "*",
+                    "Condition": { "ArnEquals": { "ecs:cluster": format!("arn:{partition}:ecs:{region}:{account}:cluster/{cluster}") } },
+                }),
+                json!({
+                    "Sid": "EcsDescribeClusterServices",
+                    "Effect": "Allow",
+                    "Action": "ecs:DescribeServices",
+                    "Resource": format!("arn:{partition}:ecs:{region}:{account}:service/{cluster}/*"),
+                }),
+            ]);
+        }
         if !request.passes_no_role {
             statements.push(json!({
                 "Sid": "PassTaskRoles",
                 "Effect": "Allow",
                 "Action": "iam:PassRole",
-                "Resource": pass_roles,
+                "Resource": request.pass_roles,
                 "Condition": { "StringEquals": { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
             }));
         }
@@ -467,16 +511,32 @@ pub fn permissions_policy(request: &PolicyRequest) -> Value {
         request.pre_deploy,
         request.cluster.as_deref().map(name_in_arn),
     ) {
-        // The one-off task of pre-deploy-command: started only in the services' cluster (RunTask
-        // is scoped by the ecs:cluster condition key; its resource is the task definition, whose
-        // family the command does not know), stopped there on a timeout.
+        // The one-off task of pre-deploy-command: started only in the services' cluster (the
+        // ecs:cluster condition key), of the services' families when they were read (RunTask's
+        // resource is the task definition), stopped there on a timeout. IAM has no condition
+        // key for a RunTask's overrides (command, taskRoleArn): a role in them needs
+        // iam:PassRole on it (RunTask's dependent action in the Service Authorization
+        // Reference), so PassTaskRoles above bounds the roles a one-off task can get.
         let cluster_arn = format!("arn:{partition}:ecs:{region}:{account}:cluster/{cluster}");
+        let task_definitions: Vec<String> = if request.task_families.is_empty() {
+            vec![format!(
+                "arn:{partition}:ecs:{region}:{account}:task-definition/*"
+            )]
+        } else {
+            request
+                .task_families
+                .iter()
+                .map(|family| {
+                    format!("arn:{partition}:ecs:{region}:{account}:task-definition/{family}:*")
+                })
+                .collect()
+        };
         statements.extend([
             json!({
                 "Sid": "EcsPreDeployRunTask",
                 "Effect": "Allow",
                 "Action": "ecs:RunTask",
-                "Resource": format!("arn:{partition}:ecs:{region}:{account}:task-definition/*"),
+                "Resource": task_definitions,
                 "Condition": { "ArnEquals": { "ecs:cluster": cluster_arn } },
             }),
             json!({

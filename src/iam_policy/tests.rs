@@ -13,10 +13,15 @@ fn request() -> PolicyRequest {
         environment: None,
         any_ref: false,
         job_workflow_ref: None,
-        pass_roles: Vec::new(),
+        pass_roles: vec![
+            "arn:aws:iam::633607774026:role/back-end-task".into(),
+            "arn:aws:iam::633607774026:role/ecsTaskExecutionRole".into(),
+        ],
         log_groups: Vec::new(),
         offline: false,
         passes_no_role: false,
+        task_families: Vec::new(),
+        deregister_previous: true,
         pre_deploy: true,
         create_repository: true,
         audience: None,
@@ -215,6 +220,7 @@ fn bad_requests_are_refused() {
 fn partitions_follow_the_region_as_the_action_does() {
     let china = PolicyRequest {
         region: "cn-north-1".into(),
+        pass_roles: vec!["arn:aws-cn:iam::633607774026:role/back-end-task".into()],
         ..request()
     };
     let trust = trust_policy(&china).to_string();
@@ -380,7 +386,10 @@ fn log_reads_are_scoped_to_the_log_groups() {
         ..request()
     };
     assert!(
-        check(&bad).unwrap_err().to_string().contains("--log-group"),
+        check_arguments(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("--log-group"),
         "a region that is none"
     );
 }
@@ -421,4 +430,115 @@ fn cluster_and_service_arns_give_the_policy_of_their_names() {
     });
     assert_eq!(by_arn, by_name);
     assert!(!by_arn.to_string().contains("service/arn:"), "{by_arn}");
+}
+
+fn statement<'a>(policy: &'a Value, sid: &str) -> Option<&'a Value> {
+    policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == sid)
+}
+
+/// DeregisterTaskDefinition, and listing the cluster's services to keep a revision another
+/// one runs, are what `deregister-previous` needs: without it the role has neither.
+#[test]
+fn deregistering_is_granted_only_with_deregister_previous() {
+    let without = permissions_policy(&PolicyRequest {
+        deregister_previous: false,
+        ..request()
+    });
+    let allowed_without = allowed(&without);
+    assert!(
+        !allowed_without.contains("ecs:DeregisterTaskDefinition")
+            && !allowed_without.contains("ecs:ListServices"),
+        "{without}"
+    );
+    assert!(statement(&without, "EcsDescribeClusterServices").is_none());
+    let with = allowed(&permissions_policy(&request()));
+    assert!(with.contains("ecs:DeregisterTaskDefinition") && with.contains("ecs:ListServices"));
+}
+
+/// RegisterTaskDefinition takes no resource and RunTask's overrides take any taskRoleArn:
+/// iam:PassRole is what bounds the role a task gets, so it names roles — the ones read from the
+/// task definitions or given — and the command refuses to print `role/*` for want of them.
+#[test]
+fn pass_role_names_roles_and_never_all_of_them() {
+    let unnamed = PolicyRequest {
+        pass_roles: Vec::new(),
+        offline: true,
+        ..request()
+    };
+    let refused = render(&unnamed).unwrap_err();
+    assert!(
+        refused.to_string().contains("iam:PassRole needs the roles"),
+        "{refused}"
+    );
+    assert!(
+        refused
+            .hint
+            .as_deref()
+            .unwrap_or("")
+            .contains("--pass-role ROLE_ARN"),
+        "{refused:?}"
+    );
+    // The arguments alone are fine: the command reads the roles before it renders.
+    check_arguments(&unnamed).unwrap();
+    // A trust policy alone needs no roles; neither does a push-only policy (no cluster).
+    render(&PolicyRequest {
+        document: Document::Trust,
+        ..unnamed.clone()
+    })
+    .unwrap();
+    render(&PolicyRequest {
+        cluster: None,
+        services: Vec::new(),
+        ..unnamed.clone()
+    })
+    .unwrap();
+
+    let printed = render(&request()).unwrap();
+    assert!(!printed.contains(":role/*"), "{printed}");
+    let policy = permissions_policy(&request());
+    assert_eq!(
+        statement(&policy, "PassTaskRoles").unwrap()["Resource"],
+        json!([
+            "arn:aws:iam::633607774026:role/back-end-task",
+            "arn:aws:iam::633607774026:role/ecsTaskExecutionRole"
+        ])
+    );
+    let typo = PolicyRequest {
+        pass_roles: vec!["back-end-task".into()],
+        ..request()
+    };
+    assert!(
+        check_arguments(&typo)
+            .unwrap_err()
+            .to_string()
+            .contains("--pass-role `back-end-task` is not a role's ARN")
+    );
+}
+
+/// A pre-deploy RunTask runs in the services' cluster only, and only revisions of the
+/// services' families once they were read.
+#[test]
+fn run_task_is_limited_to_the_cluster_and_the_services_families() {
+    let read = permissions_policy(&PolicyRequest {
+        task_families: vec!["back-end".into()],
+        ..request()
+    });
+    let run_task = statement(&read, "EcsPreDeployRunTask").unwrap();
+    assert_eq!(
+        run_task["Resource"],
+        json!(["arn:aws:ecs:us-east-2:633607774026:task-definition/back-end:*"])
+    );
+    assert_eq!(
+        run_task["Condition"]["ArnEquals"]["ecs:cluster"],
+        "arn:aws:ecs:us-east-2:633607774026:cluster/back-end-production"
+    );
+    let offline = permissions_policy(&request());
+    assert_eq!(
+        statement(&offline, "EcsPreDeployRunTask").unwrap()["Resource"],
+        json!(["arn:aws:ecs:us-east-2:633607774026:task-definition/*"])
+    );
 }

@@ -108,19 +108,35 @@ fn iam_policy_prints_documents_ready_for_the_aws_cli() {
         stderr.contains("any run of the repository") && stderr.contains("--branch main"),
         "{stderr}"
     );
-    let (code, stdout, stderr) = deploy_action(&[unscoped, &["--any-ref"]].concat());
+    let (code, stdout, stderr) = deploy_action(
+        &[
+            unscoped,
+            &[
+                "--any-ref",
+                "--pass-role",
+                "arn:aws:iam::633607774026:role/back-end-task",
+            ],
+        ]
+        .concat(),
+    );
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("repo:operationcode/back-end:*"), "{stdout}");
     assert!(stderr.contains("warning: --any-ref"), "{stderr}");
+    // No credentials here: the services cannot be read, and PassRole is never `role/*`: the
+    // command says why it could not read them and asks for the roles.
     let (code, stdout, stderr) = deploy_action(&base);
-    assert_eq!(code, 0);
-    // No credentials here: the services cannot be read, and PassRole stays on ECS-bound roles.
+    assert_eq!((code, stdout.as_str()), (2, ""), "{stderr}");
     assert!(
-        stderr.contains("could not read the services' task definitions"),
+        stderr.contains("could not read the services' task definitions")
+            && stderr.contains("iam:PassRole needs the roles")
+            && stderr.contains("--pass-role ROLE_ARN"),
         "{stderr}"
     );
+    let task_role = "arn:aws:iam::633607774026:role/back-end-task";
+    let (code, stdout, stderr) = deploy_action(&[&base[..], &["--pass-role", task_role]].concat());
+    assert_eq!(code, 0, "{stderr}");
     assert!(
-        stdout.contains("arn:aws:iam::633607774026:role/*"),
+        stdout.contains(task_role) && !stdout.contains(":role/*"),
         "{stdout}"
     );
     let both: serde_json::Value = serde_json::from_str(&stdout).unwrap();
@@ -257,11 +273,32 @@ async fn iam_policy_passes_only_the_roles_the_services_use() {
         "{stderr}"
     );
 
-    // --offline: no AWS call, the broad defaults.
-    let (code, stdout, _) = local_run(&standins, dir.path(), &[&args[..], &["--offline"]].concat());
-    assert_eq!(code, 0);
+    // The families read: a pre-deploy RunTask only runs their revisions.
+    let (code, stdout, stderr) = local_run(
+        &standins,
+        dir.path(),
+        &[&args[..], &["--pre-deploy"]].concat(),
+    );
+    assert_eq!(code, 0, "{stderr}");
     assert!(
-        stdout.contains("arn:aws:iam::123456789012:role/*"),
+        stdout.contains(&format!("task-definition/{family}:*")),
+        "{stdout}"
+    );
+
+    // --offline: no AWS call, so the roles are not known: named with --pass-role, or refused.
+    let offline = [&args[..], &["--offline"]].concat();
+    let (code, stdout, stderr) = local_run(&standins, dir.path(), &offline);
+    assert_eq!((code, stdout.as_str()), (2, ""), "{stderr}");
+    assert!(stderr.contains("--pass-role ROLE_ARN"), "{stderr}");
+    let role = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole";
+    let (code, stdout, stderr) = local_run(
+        &standins,
+        dir.path(),
+        &[&offline[..], &["--pass-role", role]].concat(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(role) && !stdout.contains(":role/*"),
         "{stdout}"
     );
 }

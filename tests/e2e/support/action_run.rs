@@ -234,6 +234,9 @@ impl ActionRun {
         if self.get("INPUT_PRE-DEPLOY-COMMAND").is_some() {
             args.push("--pre-deploy".into());
         }
+        if self.get("INPUT_DEREGISTER-PREVIOUS") == Some("true") {
+            args.push("--deregister-previous".into());
+        }
         if let Some(account) = self
             .get("INPUT_REGISTRY")
             .and_then(|host| host.split_once(".dkr.ecr."))
@@ -243,14 +246,26 @@ impl ActionRun {
         }
         // As a person prints it: with credentials that may read the services (the stand-in's,
         // not through a test's fault proxy), so PassRole names exactly the roles they pass.
-        let output = Command::new(env!("CARGO_BIN_EXE_deploy-action"))
-            .args(&args)
-            .env("AWS_ENDPOINT_URL", &self.strict_aws)
-            .env("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEPOLICY")
-            .env("AWS_SECRET_ACCESS_KEY", "policy-secret")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .output()
-            .unwrap();
+        let print = |args: &[String]| {
+            Command::new(env!("CARGO_BIN_EXE_deploy-action"))
+                .args(args)
+                .env("AWS_ENDPOINT_URL", &self.strict_aws)
+                .env("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEPOLICY")
+                .env("AWS_SECRET_ACCESS_KEY", "policy-secret")
+                .env("AWS_EC2_METADATA_DISABLED", "true")
+                .output()
+                .unwrap()
+        };
+        let mut output = print(&args);
+        if String::from_utf8_lossy(&output.stderr).contains("iam:PassRole needs the roles") {
+            // The services cannot be read (not there yet, or the run is about one that is
+            // not): the roles named as a person would, so the run is still enforced.
+            args.extend([
+                "--pass-role".into(),
+                "arn:aws:iam::123456789012:role/*".into(),
+            ]);
+            output = print(&args);
+        }
         if !output.status.success() {
             // Inputs the action refuses: it makes no AWS call to authorize.
             return;
