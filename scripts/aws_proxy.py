@@ -199,6 +199,13 @@ def main() -> None:
                 request = json.loads(body or b"{}")
                 iam.set_policy(request["session"], request["policy"])
                 return self.answer_json(200, {"ok": True})
+            if self.path == "/_stand-in/registry-check":
+                # The registry proxy's question: may this session make this registry request?
+                request = json.loads(body or b"{}")
+                denied = None if iam is None else iam.check_registry(
+                    request.get("session"), request.get("method", ""), request.get("path", ""),
+                    request.get("region", "us-east-2"))
+                return self.answer_json(200, {"denied": denied})
             if self.path == "/_stand-in/ecr-layer":
                 request = json.loads(body or b"{}")
                 content = base64.b64decode(request["content"])
@@ -264,6 +271,14 @@ def main() -> None:
                     region_of(self.headers), "ecs").get("services") or [{}])[0])
                 if refused:
                     return self.error(400, refused[0], refused[1], True)
+            if ecs is not None and operation == "DescribeServices":
+                # DescribeServices (API reference, `services`): "You may specify up to 10
+                # services to describe in a single operation." moto describes any number.
+                named = json.loads(body or b"{}").get("services") or []
+                if len(named) > 10:
+                    return self.error(400, "InvalidParameterException",
+                                      f"services can have at most 10 items ({len(named)} given)",
+                                      True)
             if ecs is not None and operation in ("UpdateService", "RunTask", "CreateService"):
                 # DeregisterTaskDefinition (API reference): "You can't use an INACTIVE task
                 # definition to run new tasks or create new services, and you can't update an
@@ -329,6 +344,16 @@ def main() -> None:
                 status, headers, payload = error.code, error.headers, error.read()
             if iam is not None and status == 200 and operation == "AssumeRoleWithWebIdentity":
                 iam.on_assume_role(body or b"", payload.decode(errors="replace"))
+            session = iam.session_of(self.headers) if iam is not None else None
+            if session and status == 200 and operation == "GetAuthorizationToken":
+                # The password names the role session, as ECR's token stands for the identity
+                # that got it: the registry proxy checks that session's policy on each request.
+                answer = json.loads(payload)
+                for data in answer.get("authorizationData") or []:
+                    user, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
+                    data["authorizationToken"] = base64.b64encode(
+                        f"{user}:{password}~{session}".encode()).decode()
+                payload = json.dumps(answer).encode()
             if ecs is not None and status == 200 and operation in (
                     "UpdateService", "DescribeServices", "RunTask", "DescribeTasks"):
                 answer = json.loads(payload)

@@ -10,6 +10,11 @@ carries). A call nothing allows gets the error AWS answers with, in AWS's words:
 `AccessDeniedException: User: ARN is not authorized to perform: ACTION on resource: RESOURCE
 because no identity-based policy allows the ACTION action`. Keys of sessions with no policy (and
 unsigned calls such as AssumeRoleWithWebIdentity, which the trust policy governs) pass.
+
+The registry is held to the same policy: the ECR password GetAuthorizationToken hands a session
+names that session (aws_proxy.py), and the registry proxy asks `check_registry` about each
+request it carries (registry_proxy.py), as ECR's registry authorizes each push and pull request
+against the identity that got the token.
 """
 import fnmatch
 import re
@@ -43,6 +48,27 @@ class IamEnforcer:
             with self.lock:
                 self.sessions[key.group(1)] = (session, arn.group(1))
 
+    def session_of(self, headers):
+        """The role session whose key signed the request, if any."""
+        credential = re.search(r"Credential=([^/]+)/", headers.get("Authorization", ""))
+        with self.lock:
+            return self.sessions.get(credential.group(1), (None, None))[0] if credential else None
+
+    def check_registry(self, session, method, path, region):
+        """None when the session may make this registry request; else AWS's words."""
+        found = registry_action(method, path)
+        with self.lock:
+            policy = self.policies.get(session)
+            arn = next((arn for name, arn in self.sessions.values() if name == session), None)
+        if found is None or policy is None or arn is None:
+            return None
+        action, name = found
+        resource = f"arn:aws:ecr:{region}:{arn.split(':')[4]}:repository/{name}"
+        if allowed(policy, action, resource, {}):
+            return None
+        return (f"User: {arn} is not authorized to perform: {action} on resource: {resource} "
+                f"because no identity-based policy allows the {action} action")
+
     def check(self, headers, body_json):
         """None when allowed; else (status, error code, message)."""
         credential = re.search(r"Credential=([^/]+)/[^/]+/([^/]+)/", headers.get("Authorization", ""))
@@ -70,6 +96,32 @@ class IamEnforcer:
                         f"User: {arn} is not authorized to perform: {action} on resource: {resource} "
                         f"because no identity-based policy allows the {action} action")
         return None
+
+
+# A registry request (OCI distribution API) and the repository it is on.
+REGISTRY_PATH = re.compile(
+    r"^/v2/(?P<name>.+?)/(?P<kind>blobs/uploads|blobs|manifests)(?:/(?P<rest>[^/]*))?$")
+
+
+def registry_action(method, path):
+    """The ECR action a registry request is authorized as, and its repository; None for what
+    needs only the token (`/v2/`). ECR's registry checks every request against the identity
+    that got the token (ECR User Guide, "Private registry authentication" and the push and pull
+    permissions it lists): BatchCheckLayerAvailability, InitiateLayerUpload, UploadLayerPart,
+    CompleteLayerUpload and PutImage for a push; BatchGetImage and GetDownloadUrlForLayer for a
+    pull (a cache read too)."""
+    match = REGISTRY_PATH.match(path)
+    if not match:
+        return None
+    kind = match["kind"]
+    if kind == "manifests":
+        action = {"PUT": "ecr:PutImage", "DELETE": "ecr:BatchDeleteImage"}.get(method, "ecr:BatchGetImage")
+    elif kind == "blobs/uploads":
+        action = {"PATCH": "ecr:UploadLayerPart", "PUT": "ecr:CompleteLayerUpload"}.get(
+            method, "ecr:InitiateLayerUpload")
+    else:
+        action = "ecr:BatchCheckLayerAvailability" if method == "HEAD" else "ecr:GetDownloadUrlForLayer"
+    return action, match["name"]
 
 
 def requests_of(prefix, operation, body, region, account):

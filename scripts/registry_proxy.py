@@ -11,10 +11,17 @@ refused whatever is pushed). Mutability with exclusions as the ECR API reference
 (ImageTagMutability, ImageTagMutabilityExclusionFilter): IMMUTABLE_WITH_EXCLUSION makes the
 matching tags mutable, MUTABLE_WITH_EXCLUSION makes them immutable; WILDCARD filters, `*` any run.
 
+And, as ECR's registry authorizes every request against the identity that got the token, the
+role session's permissions policy: a password `PASSWORD~SESSION` (what the strict AWS stand-in's
+GetAuthorizationToken hands a role session) is checked against that session's policy by the AWS
+stand-in (/_stand-in/registry-check, iam_enforcer.py) and forwarded as PASSWORD; a denied request
+gets ECR's 403 DENIED with AWS's words.
+
 Every other request is passed through unchanged (the Host header kept, so the registry's upload
 locations point back here), bodies buffered: test images are small.
 """
 import argparse
+import base64
 import http.client
 import json
 import re
@@ -51,6 +58,7 @@ def main():
     parser.add_argument("--upstream", required=True, help="host:port of the registry")
     parser.add_argument("--ecr", required=True, help="the ECR stand-in's URL (moto)")
     parser.add_argument("--region", default="us-east-2", help="where the repositories are")
+    parser.add_argument("--aws", help="the strict AWS stand-in's URL, which holds the sessions' policies")
     args = parser.parse_args()
 
     def described_repository(name):
@@ -101,10 +109,47 @@ def main():
             self.end_headers()
             self.wfile.write(payload)
 
+        def denied(self, message):
+            payload = json.dumps({"errors": [{"code": "DENIED", "message": message}]}).encode()
+            self.send_response(403)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Docker-Distribution-Api-Version", "registry/2.0")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+
+        def session_check(self, headers):
+            """A role session's password: the request checked against its policy (a message
+            when denied) and the Authorization header put back to the registry's password."""
+            # Header names in any case: hyper (the action's registry client) sends them lowercase.
+            key = next((key for key in headers if key.lower() == "authorization"), None)
+            scheme, _, encoded = headers.get(key, "").partition(" ")
+            if key is None or scheme.lower() != "basic" or not args.aws:
+                return None
+            try:
+                user, _, password = base64.b64decode(encoded).decode().partition(":")
+            except ValueError:
+                return None
+            password, _, session = password.partition("~")
+            if not session:
+                return None
+            headers[key] = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+            question = json.dumps({"session": session, "method": self.command,
+                                   "path": urllib.parse.urlsplit(self.path).path,
+                                   "region": args.region}).encode()
+            request = urllib.request.Request(args.aws + "/_stand-in/registry-check", data=question,
+                                             method="POST")
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.loads(response.read()).get("denied")
+
         def forward(self):
             body = self.body() if self.command in ("PUT", "POST", "PATCH") else None
             headers = {key: value for key, value in self.headers.items()
                        if key.lower() not in ("transfer-encoding", "connection", "content-length")}
+            denied = self.session_check(headers)
+            if denied:
+                return self.denied(denied)
             if body is not None:
                 headers["Content-Length"] = str(len(body))
             path = urllib.parse.urlsplit(self.path)

@@ -151,6 +151,7 @@ async fn ambient_credentials_say_where_they_came_from() {
         &[("ecr-repository", &repository)],
     );
     action.remove("INPUT_ROLE-TO-ASSUME");
+    action.without_iam_policy("ambient credentials: no role session to hold a policy");
     action.set("AWS_ACCESS_KEY_ID", "AKIAAMBIENTEXAMPLE");
     action.set("AWS_SECRET_ACCESS_KEY", &secret);
     let run = action.run();
@@ -208,6 +209,45 @@ async fn a_denied_call_names_the_action_the_resource_and_the_fix() {
         run.summary
     );
     run.assert_no_token_leaks(&standins);
+}
+
+/// The push is held to the run's policy too: ECR's registry authorizes each request against the
+/// identity that got the token, and so does the strict registry stand-in (the password a role
+/// session gets names it). Without one of the push's actions the push is denied in AWS's words,
+/// and nothing is tagged.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_push_the_policy_does_not_allow_is_denied_by_the_registry() {
+    let standins = StandIns::get();
+    let registry = Registry {
+        host: standins.registry(),
+    };
+    for denied in ["ecr:InitiateLayerUpload", "ecr:PutImage"] {
+        let repository = unique("e2e/push-denied");
+        standins.ecr_repository(&repository, false).await;
+        let mut action = ActionRun::new(
+            &standins,
+            "refs/heads/feature/push-denied",
+            &unique("run"),
+            &[("ecr-repository", repository.as_str())],
+        );
+        action.denied_actions.push(denied.into());
+        let run = action.run();
+        assert_eq!(run.code, 1, "{denied}: {}", run.log());
+        assert!(
+            run.log().contains(&format!(
+                "is not authorized to perform: {denied} on resource: \
+                 arn:aws:ecr:us-east-2:123456789012:repository/{repository}"
+            )),
+            "{denied}: {}",
+            run.log()
+        );
+        assert_eq!(
+            registry.tags(&repository).await,
+            Vec::<String>::new(),
+            "{denied}"
+        );
+        run.assert_no_token_leaks(&standins);
+    }
 }
 
 /// A dry run authenticates (to describe the services) but hands no credentials to later steps.

@@ -683,6 +683,7 @@ async fn bad_inputs_fail_with_one_clear_error_and_no_aws_call() {
             &unique("run"),
             &[("ecr-repository", "back-end")],
         );
+        action.without_iam_policy("refused before any AWS call, which the counting proxy proves");
         counted.point(&mut action);
         edit(&mut action);
         let run = action.run();
@@ -773,6 +774,7 @@ async fn bad_config_files_fail_with_where_and_no_aws_call() {
     ];
     for (case, text, expected) in &cases {
         let mut action = ActionRun::new(&standins, "refs/heads/feature/x", &unique("run"), &[]);
+        action.without_iam_policy("refused before any AWS call, which the counting proxy proves");
         action.remove("INPUT_AWS-REGION");
         counted.point(&mut action);
         action.config_file(text, &[]);

@@ -26,6 +26,8 @@ pub struct ActionRun {
     container: Option<String>,
     /// See [`ActionRun::set_in_config_file`].
     from_config_file: Vec<(String, String)>,
+    /// Why this run goes without an IAM policy (see [`ActionRun::without_iam_policy`]).
+    unenforced: Option<String>,
 }
 
 pub struct Finished {
@@ -149,6 +151,7 @@ impl ActionRun {
             raw_env: Vec::new(),
             container: None,
             from_config_file: Vec::new(),
+            unenforced: None,
             strict_aws: standins.var("AWS_ENDPOINT_URL").to_string(),
             denied_actions: Vec::new(),
         }
@@ -186,16 +189,27 @@ impl ActionRun {
         }
     }
 
+    /// This run goes without a permissions policy, and says why: it assumes no role (ambient
+    /// credentials), or its inputs are refused before any AWS call. Every other run is enforced,
+    /// and a run the harness cannot give a policy fails instead of running with every right.
+    pub fn without_iam_policy(&mut self, why: &str) {
+        self.unenforced = Some(why.to_string());
+    }
+
     /// A run that assumes a role runs under exactly the permissions policy `deploy-action
     /// iam-policy` prints for its inputs: the strict stand-in enforces it for the run's role
     /// session, as IAM would (a call the policy misses fails the test's run).
     fn run_under_its_iam_policy(&self) {
-        if self.get("INPUT_ROLE-TO-ASSUME").is_none() {
+        if self.unenforced.is_some() {
             return;
         }
-        let Some(repository) = self.get("INPUT_ECR-REPOSITORY") else {
-            return;
-        };
+        assert!(
+            self.get("INPUT_ROLE-TO-ASSUME").is_some(),
+            "this run assumes no role, so no IAM policy is enforced: say why with without_iam_policy"
+        );
+        let repository = self.get("INPUT_ECR-REPOSITORY").unwrap_or_else(|| {
+            panic!("no ecr-repository, so no IAM policy can be printed: say why with without_iam_policy")
+        });
         let session = match self.get("INPUT_ROLE-SESSION-NAME") {
             Some(name) => name.to_string(),
             None => format!("deploy-action-{}", self.get("GITHUB_RUN_ID").unwrap_or("")),
@@ -266,10 +280,13 @@ impl ActionRun {
             ]);
             output = print(&args);
         }
-        if !output.status.success() {
-            // Inputs the action refuses: it makes no AWS call to authorize.
-            return;
-        }
+        assert!(
+            output.status.success(),
+            "`deploy-action {}` printed no policy for this run (inputs the action refuses? then say so \
+             with without_iam_policy): {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        );
         let mut policy: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
         for statement in policy["Statement"].as_array_mut().unwrap() {
             if let Some(actions) = statement["Action"].as_array_mut() {
