@@ -98,26 +98,22 @@ def main():
             connection.close()
             return response, payload
 
-        def refused_tag(self, name, tag):
-            message = (f"The image tag '{tag}' already exists in the '{name}' repository and cannot "
-                       "be overwritten because the tag is immutable.")
-            payload = json.dumps({"errors": [{"code": "TAG_INVALID", "message": message}]}).encode()
-            self.send_response(400)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Docker-Distribution-Api-Version", "registry/2.0")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def denied(self, message):
-            payload = json.dumps({"errors": [{"code": "DENIED", "message": message}]}).encode()
-            self.send_response(403)
+        def registry_error(self, status, code, message):
+            """An error as a registry answers one (distribution spec: `errors`)."""
+            payload = json.dumps({"errors": [{"code": code, "message": message}]}).encode()
+            self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Docker-Distribution-Api-Version", "registry/2.0")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(payload)
+
+        def refused_tag(self, name, tag):
+            return self.registry_error(
+                400, "TAG_INVALID",
+                f"The image tag '{tag}' already exists in the '{name}' repository and cannot "
+                "be overwritten because the tag is immutable.")
 
         def session_check(self, headers):
             """A role session's password: the request checked against its policy (a message
@@ -149,7 +145,7 @@ def main():
                        if key.lower() not in ("transfer-encoding", "connection", "content-length")}
             denied = self.session_check(headers)
             if denied:
-                return self.denied(denied)
+                return self.registry_error(403, "DENIED", denied)
             if body is not None:
                 headers["Content-Length"] = str(len(body))
             path = urllib.parse.urlsplit(self.path)

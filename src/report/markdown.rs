@@ -108,38 +108,38 @@ pub fn code_cell(raw: &str) -> String {
 
 /// Text inside an HTML element (`<summary>`): as the HTML it is in, entities for `<`, `>`, `&`.
 pub fn html(raw: &str) -> String {
-    raw.chars().filter(|c| !c.is_control()).fold(
-        String::with_capacity(raw.len()),
-        |mut escaped, c| {
-            match c {
-                '<' => escaped.push_str("&lt;"),
-                '>' => escaped.push_str("&gt;"),
-                '&' => escaped.push_str("&amp;"),
-                '"' => escaped.push_str("&quot;"),
-                c => escaped.push(c),
-            }
-            escaped
-        },
-    )
+    substituted(raw, |c| match c {
+        '<' => Some("&lt;"),
+        '>' => Some("&gt;"),
+        '&' => Some("&amp;"),
+        '"' => Some("&quot;"),
+        _ => None,
+    })
 }
 
 /// A link target as a URL may hold it in Markdown: what would end the destination, escaped.
 pub fn link_target(url: &str) -> String {
-    url.chars().filter(|c| !c.is_control()).fold(
-        String::with_capacity(url.len()),
-        |mut escaped, c| {
-            match c {
-                ' ' => escaped.push_str("%20"),
-                '(' => escaped.push_str("%28"),
-                ')' => escaped.push_str("%29"),
-                '<' => escaped.push_str("%3C"),
-                '>' => escaped.push_str("%3E"),
-                '|' => escaped.push_str("%7C"),
-                c => escaped.push(c),
-            }
-            escaped
-        },
-    )
+    substituted(url, |c| match c {
+        ' ' => Some("%20"),
+        '(' => Some("%28"),
+        ')' => Some("%29"),
+        '<' => Some("%3C"),
+        '>' => Some("%3E"),
+        '|' => Some("%7C"),
+        _ => None,
+    })
+}
+
+/// `raw` without control characters, each character `substitute` names replaced by its text.
+fn substituted(raw: &str, substitute: impl Fn(char) -> Option<&'static str>) -> String {
+    let mut replaced = String::with_capacity(raw.len());
+    for c in raw.chars().filter(|c| !c.is_control()) {
+        match substitute(c) {
+            Some(text) => replaced.push_str(text),
+            None => replaced.push(c),
+        }
+    }
+    replaced
 }
 
 fn longest_run(text: &str, of: char) -> usize {

@@ -196,7 +196,7 @@ fn outside_text_in_the_summary_is_shown_as_itself() {
 
 #[test]
 fn code_spans_and_fences_outlast_the_backticks_inside() {
-    use super::super::markdown::{code, code_cell, fenced_block, prose, text};
+    use super::super::markdown::{code, code_cell, fenced_block, html, link_target, prose, text};
     assert_eq!(code("back-end:42"), "`back-end:42`");
     assert_eq!(code("a``b"), "```a``b```");
     assert_eq!(code("`x`"), "`` `x` ``");
@@ -211,4 +211,12 @@ fn code_spans_and_fences_outlast_the_backticks_inside() {
     );
     assert_eq!(prose("run `a|b` now"), "run `a|b` now");
     assert_eq!(prose("odd ` tick"), "odd \\` tick");
+    assert_eq!(
+        html("w</summary>&\"x\u{7}"),
+        "w&lt;/summary&gt;&amp;&quot;x"
+    );
+    assert_eq!(
+        link_target("https://s.example/r/a b(1)|<x>"),
+        "https://s.example/r/a%20b%281%29%7C%3Cx%3E"
+    );
 }

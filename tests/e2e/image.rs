@@ -535,6 +535,8 @@ fn fake_buildx_docker(
 pub struct DockerCalls {
     pub all: Vec<Vec<String>>,
     pub env_names: Vec<Vec<String>>,
+    /// Each `--secret` file buildx was given, and its mode as buildx found it (`0o600`).
+    pub secret_files: Vec<Vec<String>>,
 }
 
 impl DockerCalls {
@@ -548,9 +550,15 @@ impl DockerCalls {
                 .map(|line| serde_json::from_str::<Vec<String>>(line).unwrap())
                 .collect()
         };
+        let secrets = record.with_extension("jsonl.secrets");
         Self {
             all: lines(record),
             env_names: lines(&record.with_extension("jsonl.env")),
+            secret_files: if secrets.exists() {
+                lines(&secrets)
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -598,6 +606,46 @@ pub fn build_with_fake_buildx_version(
     // Read before the run's directory goes.
     let calls = DockerCalls::read(&record);
     (run, calls)
+}
+
+/// A build secret reaches buildx only as a file named on its command line: mode 0600 while the
+/// build reads it, and gone when the step ends (it lives in the run's private config directory).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_build_secret_is_a_private_file_gone_after_the_step() {
+    let standins = StandIns::get();
+    let repository = unique("e2e/secret-file");
+    standins.ecr_repository(&repository, false).await;
+    let secret = format!("s3cr3t-{}", unique("file"));
+    let (run, calls) = build_with_fake_buildx(
+        &standins,
+        &repository,
+        "buildx",
+        &[
+            ("INPUT_BUILD-SECRETS", "token=DEPLOY_TEST_SECRET"),
+            ("DEPLOY_TEST_SECRET", &secret),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.log());
+    let [file] = calls.secret_files.as_slice() else {
+        panic!("one secret file for buildx: {:?}", calls.secret_files);
+    };
+    assert_eq!(file[1], "0o600", "{file:?}");
+    assert!(file[0].ends_with("/secret-token"), "{file:?}");
+    assert!(
+        !std::path::Path::new(&file[0]).exists(),
+        "the secret file outlived the step: {}",
+        file[0]
+    );
+    assert!(
+        calls
+            .buildx()
+            .iter()
+            .flatten()
+            .all(|arg| !arg.contains(&secret)),
+        "the secret's value reached a command line"
+    );
+    run.assert_masked("the build secret", &secret);
+    run.assert_no_leak("the build secret", &secret);
 }
 
 /// GitHub's runners take the buildx path; this machine has no buildx plugin, so a fake one
