@@ -199,6 +199,12 @@ def main() -> None:
                 request = json.loads(body or b"{}")
                 iam.set_policy(request["session"], request["policy"])
                 return self.answer_json(200, {"ok": True})
+            if self.path == "/_stand-in/trust-policy":
+                if iam is None:
+                    return self.answer_json(400, {"message": "not started with --iam"})
+                request = json.loads(body or b"{}")
+                iam.set_trust_policy(request["role"], request["policy"])
+                return self.answer_json(200, {"ok": True})
             if self.path == "/_stand-in/registry-check":
                 # The registry proxy's question: may this session make this registry request?
                 request = json.loads(body or b"{}")
@@ -256,6 +262,13 @@ def main() -> None:
             if fault in ("500", "503"):
                 code = "InternalFailure" if fault == "500" else "ServiceUnavailable"
                 return self.error(int(fault), code, "injected fault", bool(target))
+            if iam is not None and operation == "AssumeRoleWithWebIdentity":
+                # moto's STS takes any token for any role: the role's trust policy decides here.
+                refused = iam.check_assume_role(urllib.parse.parse_qs((body or b"").decode(errors="replace")))
+                if refused:
+                    with open(args.log, "a", encoding="utf-8") as log:
+                        log.write(f"{operation} [denied by the trust policy]\n")
+                    return self.error(403, "AccessDenied", refused, False)
             if iam is not None and target:
                 denied = iam.check(self.headers, json.loads(body or b"{}"))
                 if denied:

@@ -16,7 +16,9 @@ names that session (aws_proxy.py), and the registry proxy asks `check_registry` 
 request it carries (registry_proxy.py), as ECR's registry authorizes each push and pull request
 against the identity that got the token.
 """
+import base64
 import fnmatch
+import json
 import re
 import threading
 import urllib.parse
@@ -33,11 +35,48 @@ class IamEnforcer:
         self.roles_of_task_definition = roles_of_task_definition or (lambda _arn, _region: [])
         self.lock = threading.Lock()
         self.policies = {}  # session name -> policy document
+        self.trust_policies = {}  # role ARN -> trust policy document
         self.sessions = {}  # access key id -> (session name, assumed-role ARN)
 
     def set_policy(self, session, policy):
         with self.lock:
             self.policies[session] = policy
+
+    def set_trust_policy(self, role, policy):
+        with self.lock:
+            self.trust_policies[role] = policy
+
+    def check_assume_role(self, form):
+        """None when the role's trust policy lets the web identity token assume it (or no trust
+        policy was set for the role); else AWS's message. Evaluated as IAM does for
+        AssumeRoleWithWebIdentity: an Allow statement for the action whose Federated principal is
+        the token issuer's OIDC provider in the role's account, with every condition holding over
+        the `ISSUER:aud` and `ISSUER:sub` keys (IAM User Guide, "Available keys for OIDC
+        federation"). The signature is not checked: the OIDC stand-in is the only issuer."""
+        role = form.get("RoleArn", [""])[0]
+        with self.lock:
+            policy = self.trust_policies.get(role)
+        if policy is None:
+            return None
+        denied = "Not authorized to perform sts:AssumeRoleWithWebIdentity"
+        claims = jwt_claims(form.get("WebIdentityToken", [""])[0])
+        if claims is None:
+            return denied
+        issuer = str(claims.get("iss", "")).removeprefix("https://")
+        partition, account = role.split(":")[1], role.split(":")[4]
+        provider = f"arn:{partition}:iam::{account}:oidc-provider/{issuer}"
+        context = {f"{issuer}:{key}": str(claims[key]) for key in ("aud", "sub") if key in claims}
+        for statement in as_list(policy.get("Statement", [])):
+            if statement.get("Effect") != "Allow":
+                continue
+            if not any(fnmatch.fnmatchcase("sts:assumerolewithwebidentity", action.lower())
+                       for action in as_list(statement.get("Action", []))):
+                continue
+            if provider not in as_list((statement.get("Principal") or {}).get("Federated", [])):
+                continue
+            if conditions_hold(statement.get("Condition", {}), context):
+                return None
+        return denied
 
     def on_assume_role(self, request_body, answer_xml):
         form = urllib.parse.parse_qs(request_body.decode(errors="replace"))
@@ -180,6 +219,17 @@ def requests_of(prefix, operation, body, region, account):
         group, stream = body.get("logGroupName", "*"), body.get("logStreamName", "*")
         return [(f"logs:{operation}", f"arn:aws:logs:{region}:{account}:log-group:{group}:log-stream:{stream}", {})]
     return []
+
+
+def jwt_claims(token):
+    """The claims of a JWT (its payload), or None when it is not one."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        return json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:
+        return None
 
 
 def as_list(value):

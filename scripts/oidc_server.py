@@ -6,7 +6,8 @@ GET /token?...&audience=AUD with `Authorization: Bearer <request token>` answers
 gets 401, a missing audience 400, as the real endpoint would. The job's ref comes from a `ref`
 parameter of the URL (the tests put it in ACTIONS_ID_TOKEN_REQUEST_URL, which the action treats as
 opaque), so `sub`, `ref` and `event_name` follow the run: `repo:R:ref:REF` for a push,
-`repo:R:pull_request` for refs/pull/*. Every issued JWT is appended to the file given with --issued,
+`repo:R:pull_request` for refs/pull/*, `repo:R:environment:NAME` with an `environment` parameter.
+Every issued JWT is appended to the file given with --issued,
 so tests can look for it in what the action printed.
 """
 import argparse
@@ -64,7 +65,11 @@ def main() -> None:
                 return self.answer(400, {"message": "the stand-in needs the job's ref in the URL"})
             now = int(time.time())
             pull_request = git_ref.startswith("refs/pull/")
-            subject = "pull_request" if pull_request else f"ref:{git_ref}"
+            # A job of a GitHub environment gets `environment:NAME` as its subject (GitHub's
+            # OIDC docs, "Example subject claims"), and the `environment` claim.
+            environment = query.get("environment", [""])[0]
+            subject = (f"environment:{environment}" if environment
+                       else "pull_request" if pull_request else f"ref:{git_ref}")
             claims = {
                 "jti": secrets.token_hex(16),
                 "sub": f"repo:{args.repository}:{subject}",
@@ -80,6 +85,8 @@ def main() -> None:
                 "iat": now,
                 "exp": now + 300,
             }
+            if environment:
+                claims["environment"] = environment
             token = mint(claims, key)
             with open(args.issued, "a", encoding="utf-8") as issued:
                 issued.write(token + "\n")

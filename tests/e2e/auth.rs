@@ -211,6 +211,71 @@ async fn a_denied_call_names_the_action_the_resource_and_the_fix() {
     run.assert_no_token_leaks(&standins);
 }
 
+/// The trust policy `iam-policy` prints is what decides who assumes the role: the strict
+/// stand-in evaluates it on each AssumeRoleWithWebIdentity against the token's claims, as STS
+/// does. The role trusted for `main` is assumed by a push to main and refused to a feature branch
+/// and to a pull request; the role trusted for the `production` environment only by a job of
+/// that environment. A refusal fails the step at once, naming the token's subject.
+#[tokio::test(flavor = "multi_thread")]
+async fn only_the_runs_a_trust_policy_names_can_assume_its_role() {
+    let standins = StandIns::get();
+    let main_role = format!("arn:aws:iam::123456789012:role/{}", unique("prod-main"));
+    standins.trust(&main_role, &["--branch", "main"]);
+    let environment_role = format!("arn:aws:iam::123456789012:role/{}", unique("prod-env"));
+    standins.trust(&environment_role, &["--environment", "production"]);
+    let cases = [
+        (&main_role, "refs/heads/main", None, true),
+        (&main_role, "refs/heads/feature/x", None, false),
+        (&main_role, "refs/pull/7/merge", None, false),
+        (
+            &environment_role,
+            "refs/heads/main",
+            Some("production"),
+            true,
+        ),
+        (&environment_role, "refs/heads/main", Some("staging"), false),
+        (&environment_role, "refs/heads/main", None, false),
+    ];
+    for (role, git_ref, environment, assumed) in cases {
+        let case = format!("{role} from {git_ref} in {environment:?}");
+        let repository = unique("e2e/trust");
+        standins.ecr_repository(&repository, false).await;
+        let mut action = ActionRun::new(
+            &standins,
+            git_ref,
+            &unique("run"),
+            &[("ecr-repository", repository.as_str())],
+        );
+        action.set("INPUT_ROLE-TO-ASSUME", role);
+        if let Some(environment) = environment {
+            action.in_github_environment(environment);
+        }
+        let run = action.run();
+        if assumed {
+            assert_eq!(run.code, 0, "{case}: {}", run.log());
+            continue;
+        }
+        assert_eq!(run.code, 1, "{case}: {}", run.log());
+        let error = run.the_error(&case);
+        assert!(
+            error.contains("Not authorized to perform sts:AssumeRoleWithWebIdentity"),
+            "{case}: {error}"
+        );
+        let subject = match (environment, git_ref.starts_with("refs/pull/")) {
+            (Some(environment), _) => format!("environment:{environment}"),
+            (None, true) => "pull_request".to_string(),
+            (None, false) => format!("ref:{git_ref}"),
+        };
+        assert!(
+            run.log()
+                .contains(&format!("repo:operationcode/back-end:{subject}")),
+            "{case}: the step names the token's subject: {}",
+            run.log()
+        );
+        run.assert_no_token_leaks(&standins);
+    }
+}
+
 /// The push is held to the run's policy too: ECR's registry authorizes each request against the
 /// identity that got the token, and so does the strict registry stand-in (the password a role
 /// session gets names it). Without one of the push's actions the push is denied in AWS's words,

@@ -189,6 +189,16 @@ impl ActionRun {
         }
     }
 
+    /// The job runs in GitHub environment `name`: its OIDC token's subject is
+    /// `repo:R:environment:NAME` (GitHub's OIDC docs, "Example subject claims").
+    pub fn in_github_environment(&mut self, name: &str) {
+        let url = format!(
+            "{}&environment={name}",
+            self.get("ACTIONS_ID_TOKEN_REQUEST_URL").unwrap()
+        );
+        self.set("ACTIONS_ID_TOKEN_REQUEST_URL", &url);
+    }
+
     /// This run goes without a permissions policy, and says why: it assumes no role (ambient
     /// credentials), or its inputs are refused before any AWS call. Every other run is enforced,
     /// and a run the harness cannot give a policy fails instead of running with every right.

@@ -91,6 +91,48 @@ impl StandIns {
             .unwrap();
     }
 
+    /// `role` trusts what `deploy-action iam-policy --document trust ARGS` prints: the strict
+    /// stand-in evaluates it on each AssumeRoleWithWebIdentity of the role, against the token's
+    /// claims, as STS does (moto's STS takes any token).
+    pub fn trust(&self, role: &str, args: &[&str]) {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_deploy-action"))
+            .args([
+                "iam-policy",
+                "--repository",
+                "operationcode/back-end",
+                "--account",
+                "123456789012",
+                "--region",
+                REGION,
+                "--ecr-repository",
+                "back-end",
+                "--document",
+                "trust",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "iam-policy printed no trust policy: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let policy: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let body = serde_json::json!({"role": role, "policy": policy}).to_string();
+        let posted = std::process::Command::new("curl")
+            .args(["-sf", "-X", "POST", "--data-binary", &body])
+            .arg(format!(
+                "{}/_stand-in/trust-policy",
+                self.var("AWS_ENDPOINT_URL")
+            ))
+            .output()
+            .unwrap();
+        assert!(
+            posted.status.success(),
+            "the strict stand-in took no trust policy"
+        );
+    }
+
     /// Blob uploads the registry has started for `repository` so far (from its request log).
     pub fn blob_uploads(&self, repository: &str) -> usize {
         let log_file = Path::new(self.var("DEPLOY_ACTION_STANDINS_DIR")).join("registry.log");
