@@ -81,6 +81,47 @@ mod documentation {
             .collect()
     }
 
+    /// The runner passes an input that is not given as its default (actions/runner
+    /// `Handler.AddInputsToEnvironment`): every default is `""`, which the action reads as not
+    /// given, so a value in deploy.toml or the action's own default applies. A non-empty
+    /// default would silently beat deploy.toml. `github-token` is the one exception: the
+    /// runner's token, as every action that calls the API defaults it.
+    #[test]
+    fn every_input_defaults_to_empty_but_the_token() {
+        let text = include_str!("../action.yml");
+        let section = text
+            .split("\ninputs:\n")
+            .nth(1)
+            .unwrap()
+            .split("\noutputs:\n")
+            .next()
+            .unwrap();
+        let mut name = None;
+        let mut defaults = Vec::new();
+        for line in section.lines() {
+            if let Some(input) = line.strip_prefix("  ").and_then(|l| l.strip_suffix(':'))
+                && !input.starts_with(' ')
+            {
+                name = Some(input);
+            } else if let Some(default) = line.strip_prefix("    default: ") {
+                defaults.push((name.unwrap(), default));
+            }
+        }
+        assert_eq!(
+            defaults.len(),
+            action_yml_inputs().len(),
+            "an input without a default"
+        );
+        for (input, default) in defaults {
+            let expected = if input == "github-token" {
+                "${{ github.token }}"
+            } else {
+                "\"\""
+            };
+            assert_eq!(default, expected, "action.yml's default of `{input}`");
+        }
+    }
+
     #[test]
     fn action_yml_readme_and_flags_name_the_same_inputs() {
         let declared: BTreeSet<String> = InputArgs::NAMES.iter().map(|n| n.to_string()).collect();

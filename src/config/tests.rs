@@ -115,6 +115,54 @@ fn the_ref_chooses_the_environment_and_inputs_win() {
     assert_eq!(named.environment, Some(("prod".into(), "prod".into())));
 }
 
+/// A key in both `[defaults]` and the environment's table: the environment's value, and its
+/// line as the origin; another environment keeps the default. An input the runner passes as
+/// `""` (not given) beats neither.
+#[test]
+fn the_environment_beats_the_defaults_and_an_empty_input_beats_nothing() {
+    let text = FILE.replace(
+        "wait-for-checks = true\n",
+        "wait-for-checks = true\nwait-timeout-minutes = 45\n",
+    );
+    let dir = with_file(&text);
+    let prod = apply(&inputs_in(dir.path(), "refs/heads/main", |_| {}), None).unwrap();
+    assert_eq!(prod.inputs.args.wait_timeout_minutes.as_deref(), Some("45"));
+    assert!(prod.origins.contains(&(
+        "wait-timeout-minutes",
+        SettingOrigin::File {
+            table: "environments.prod".into(),
+            line: 12
+        }
+    )));
+    let staging = apply(&inputs_in(dir.path(), "refs/heads/feature/x", |_| {}), None).unwrap();
+    assert_eq!(
+        staging.inputs.args.wait_timeout_minutes.as_deref(),
+        Some("20")
+    );
+    assert!(staging.origins.contains(&(
+        "wait-timeout-minutes",
+        SettingOrigin::File {
+            table: "defaults".into(),
+            line: 5
+        }
+    )));
+    // As the runner passes inputs that were not given: `""`, read as not given.
+    let runner = inputs_in(dir.path(), "refs/heads/main", |args| {
+        *args = InputArgs::from_env(&|key: &str| {
+            matches!(key, "INPUT_WAIT-TIMEOUT-MINUTES" | "INPUT_ECS-CLUSTER").then(String::new)
+        });
+    });
+    let applied = apply(&runner, None).unwrap();
+    assert_eq!(
+        applied.inputs.args.wait_timeout_minutes.as_deref(),
+        Some("45")
+    );
+    assert_eq!(
+        applied.inputs.args.ecs_cluster.as_deref(),
+        Some("back-end-production")
+    );
+}
+
 #[test]
 fn an_exact_branch_beats_an_earlier_glob() {
     let dir = with_file(

@@ -145,6 +145,14 @@ impl ActionRun {
         for (name, value) in inputs {
             env.push((format!("INPUT_{}", name.to_uppercase()), value.to_string()));
         }
+        // Every other input of action.yml, as the runner passes an input not given: its
+        // default, `""` (actions/runner `Handler.AddInputsToEnvironment`).
+        for name in action_yml_inputs() {
+            let key = format!("INPUT_{}", name.to_uppercase());
+            if !env.iter().any(|(k, _)| *k == key) {
+                env.push((key, String::new()));
+            }
+        }
         Self {
             dir,
             env,
@@ -157,13 +165,14 @@ impl ActionRun {
         }
     }
 
+    /// The value the run has for `key`, from its environment or its config file; an empty
+    /// value is no value (an input not given).
     fn get(&self, key: &str) -> Option<&str> {
         self.env
             .iter()
             .chain(self.from_config_file.iter())
-            .find(|(k, _)| k == key)
+            .find(|(k, v)| k == key && !v.is_empty())
             .map(|(_, v)| v.as_str())
-            .filter(|v| !v.is_empty())
     }
 
     /// Inputs the run takes from its config file rather than its environment: the harness
@@ -327,8 +336,12 @@ impl ActionRun {
         self.env.push((key.into(), value.into()));
     }
 
+    /// `key` not set; an input not given, which the runner passes as `""`.
     pub fn remove(&mut self, key: &str) {
         self.env.retain(|(k, _)| k != key);
+        if key.starts_with("INPUT_") {
+            self.env.push((key.into(), String::new()));
+        }
     }
 
     pub fn run(&self) -> Finished {
@@ -538,4 +551,22 @@ impl Watched {
             stderr,
         }
     }
+}
+
+/// The inputs action.yml declares (two-space indented keys under `inputs:`).
+fn action_yml_inputs() -> Vec<String> {
+    let text = include_str!("../../../action.yml");
+    let section = text
+        .split("\ninputs:\n")
+        .nth(1)
+        .unwrap()
+        .split("\noutputs:\n")
+        .next()
+        .unwrap();
+    section
+        .lines()
+        .filter_map(|line| line.strip_prefix("  ")?.strip_suffix(':'))
+        .filter(|name| !name.starts_with(' '))
+        .map(str::to_string)
+        .collect()
 }
