@@ -63,17 +63,20 @@ mod documentation {
     use super::super::InputArgs;
     use std::collections::BTreeSet;
 
-    /// The input names action.yml declares (two-space indented keys under `inputs:`).
-    fn action_yml_inputs() -> BTreeSet<String> {
-        let text = include_str!("../action.yml");
-        let section = text
+    /// action.yml's `inputs:` section.
+    fn action_yml_inputs_section() -> &'static str {
+        include_str!("../action.yml")
             .split("\ninputs:\n")
             .nth(1)
             .unwrap()
             .split("\noutputs:\n")
             .next()
-            .unwrap();
-        section
+            .unwrap()
+    }
+
+    /// The input names action.yml declares (two-space indented keys under `inputs:`).
+    fn action_yml_inputs() -> BTreeSet<String> {
+        action_yml_inputs_section()
             .lines()
             .filter_map(|line| line.strip_prefix("  ")?.strip_suffix(':'))
             .filter(|name| !name.starts_with(' '))
@@ -88,17 +91,9 @@ mod documentation {
     /// runner's token, as every action that calls the API defaults it.
     #[test]
     fn every_input_defaults_to_empty_but_the_token() {
-        let text = include_str!("../action.yml");
-        let section = text
-            .split("\ninputs:\n")
-            .nth(1)
-            .unwrap()
-            .split("\noutputs:\n")
-            .next()
-            .unwrap();
         let mut name = None;
         let mut defaults = Vec::new();
-        for line in section.lines() {
+        for line in action_yml_inputs_section().lines() {
             if let Some(input) = line.strip_prefix("  ").and_then(|l| l.strip_suffix(':'))
                 && !input.starts_with(' ')
             {

@@ -145,9 +145,9 @@ impl ActionRun {
         for (name, value) in inputs {
             env.push((format!("INPUT_{}", name.to_uppercase()), value.to_string()));
         }
-        // Every other input of action.yml, as the runner passes an input not given: its
-        // default, `""` (actions/runner `Handler.AddInputsToEnvironment`).
-        for name in action_yml_inputs() {
+        // Every other input of action.yml (a unit test holds NAMES to it), as the runner passes
+        // an input not given: its default, `""` (actions/runner `Handler.AddInputsToEnvironment`).
+        for name in deploy_action::inputs::InputArgs::NAMES {
             let key = format!("INPUT_{}", name.to_uppercase());
             if !env.iter().any(|(k, _)| *k == key) {
                 env.push((key, String::new()));
@@ -233,22 +233,7 @@ impl ActionRun {
             Some(name) => name.to_string(),
             None => format!("deploy-action-{}", self.get("GITHUB_RUN_ID").unwrap_or("")),
         };
-        let mut args: Vec<String> = [
-            "iam-policy",
-            "--repository",
-            "operationcode/back-end",
-            "--account",
-            "123456789012",
-            "--region",
-            REGION,
-            "--ecr-repository",
-            repository,
-            "--document",
-            "permissions",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        let mut args = iam_policy_command(repository, "permissions");
         if let Some(cluster) = self.get("INPUT_ECS-CLUSTER") {
             args.extend(["--cluster".into(), cluster.into()]);
             for service in self
@@ -318,16 +303,9 @@ impl ActionRun {
                 statement["Action"] = serde_json::json!([]);
             }
         }
-        let body = serde_json::json!({"session": session, "policy": policy}).to_string();
-        let posted = Command::new("curl")
-            .args(["-sf", "-X", "POST", "--data-binary", &body])
-            .arg(format!("{}/_stand-in/iam-policy", self.strict_aws))
-            .output()
-            .unwrap();
-        assert!(
-            posted.status.success(),
-            "the strict stand-in took no IAM policy: {}",
-            String::from_utf8_lossy(&posted.stderr)
+        StandIns::get().tell_strict_aws(
+            "iam-policy",
+            &serde_json::json!({"session": session, "policy": policy}),
         );
     }
 
@@ -551,22 +529,4 @@ impl Watched {
             stderr,
         }
     }
-}
-
-/// The inputs action.yml declares (two-space indented keys under `inputs:`).
-fn action_yml_inputs() -> Vec<String> {
-    let text = include_str!("../../../action.yml");
-    let section = text
-        .split("\ninputs:\n")
-        .nth(1)
-        .unwrap()
-        .split("\noutputs:\n")
-        .next()
-        .unwrap();
-    section
-        .lines()
-        .filter_map(|line| line.strip_prefix("  ")?.strip_suffix(':'))
-        .filter(|name| !name.starts_with(' '))
-        .map(str::to_string)
-        .collect()
 }

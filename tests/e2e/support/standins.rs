@@ -96,19 +96,7 @@ impl StandIns {
     /// claims, as STS does (moto's STS takes any token).
     pub fn trust(&self, role: &str, args: &[&str]) {
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_deploy-action"))
-            .args([
-                "iam-policy",
-                "--repository",
-                "operationcode/back-end",
-                "--account",
-                "123456789012",
-                "--region",
-                REGION,
-                "--ecr-repository",
-                "back-end",
-                "--document",
-                "trust",
-            ])
+            .args(iam_policy_command("back-end", "trust"))
             .args(args)
             .output()
             .unwrap();
@@ -118,18 +106,23 @@ impl StandIns {
             String::from_utf8_lossy(&output.stderr)
         );
         let policy: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-        let body = serde_json::json!({"role": role, "policy": policy}).to_string();
+        self.tell_strict_aws(
+            "trust-policy",
+            &serde_json::json!({"role": role, "policy": policy}),
+        );
+    }
+
+    /// POST `body` to the strict AWS stand-in's `/_stand-in/WHAT` (a policy it holds runs to).
+    pub fn tell_strict_aws(&self, what: &str, body: &serde_json::Value) {
         let posted = std::process::Command::new("curl")
-            .args(["-sf", "-X", "POST", "--data-binary", &body])
-            .arg(format!(
-                "{}/_stand-in/trust-policy",
-                self.var("AWS_ENDPOINT_URL")
-            ))
+            .args(["-sf", "-X", "POST", "--data-binary", &body.to_string()])
+            .arg(format!("{}/_stand-in/{what}", self.var("AWS_ENDPOINT_URL")))
             .output()
             .unwrap();
         assert!(
             posted.status.success(),
-            "the strict stand-in took no trust policy"
+            "the strict stand-in took no {what}: {}",
+            String::from_utf8_lossy(&posted.stderr)
         );
     }
 
@@ -398,4 +391,25 @@ pub fn unique(prefix: &str) -> String {
         nanos % 1_000_000_000,
         COUNTER.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+/// `deploy-action iam-policy` for the tests' repository, account and region: the command a
+/// person runs for these runs, printing `document` for ECR repository `repository`.
+pub fn iam_policy_command(repository: &str, document: &str) -> Vec<String> {
+    [
+        "iam-policy",
+        "--repository",
+        "operationcode/back-end",
+        "--account",
+        "123456789012",
+        "--region",
+        REGION,
+        "--ecr-repository",
+        repository,
+        "--document",
+        document,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
 }
