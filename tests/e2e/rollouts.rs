@@ -782,6 +782,99 @@ async fn mode_rollback_puts_the_service_back_on_the_replaced_revision() {
     run.assert_groups_balanced();
 }
 
+/// "Back" comes from the `deploy-action:replaces` tag, not from revision arithmetic: two
+/// services of one family, one on `:1` and one moved by hand to `:3` (revisions `:2` and `:3`
+/// registered outside the action), deployed together and rolled back together. Each goes back
+/// to what it ran before the deploy — `:1` and `:3` — where N−1 would give `:3` and the
+/// other service's new revision.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rollback_goes_back_to_what_each_service_ran_not_to_the_revision_before() {
+    let standins = StandIns::get();
+    let ecs = standins.ecs().await;
+    let (world, repository) = EcsWorld::with_repository(&standins, "e2e/back-by-tag", None).await;
+    let td = &world.task_definition;
+    let first = td.task_definition_arn().unwrap().to_string();
+    let mut by_hand = Vec::new();
+    for _ in 0..2 {
+        let registered = ecs
+            .register_task_definition()
+            .family(td.family().unwrap())
+            .set_execution_role_arn(td.execution_role_arn().map(str::to_string))
+            .set_network_mode(td.network_mode().cloned())
+            .set_container_definitions(Some(td.container_definitions().to_vec()))
+            .send()
+            .await
+            .unwrap();
+        by_hand.push(
+            registered
+                .task_definition()
+                .unwrap()
+                .task_definition_arn()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let third = by_hand[1].clone();
+    let other = world.add_service(&ecs).await;
+    ecs.update_service()
+        .cluster(&world.cluster)
+        .service(&other)
+        .task_definition(&third)
+        .send()
+        .await
+        .unwrap();
+    let services = format!("{},{other}", world.service);
+    let inputs = [
+        ("ecr-repository", repository.as_str()),
+        ("ecs-cluster", world.cluster.as_str()),
+        ("ecs-services", services.as_str()),
+    ];
+    let deploy = ActionRun::new(
+        &standins,
+        "refs/heads/feature/staging",
+        &unique("run"),
+        &inputs,
+    )
+    .run();
+    assert_eq!(deploy.code, 0, "{}", deploy.log());
+    let running = |service: String| {
+        let ecs = ecs.clone();
+        let cluster = world.cluster.clone();
+        async move {
+            ecs.describe_services()
+                .cluster(cluster)
+                .services(service)
+                .send()
+                .await
+                .unwrap()
+                .services()[0]
+                .task_definition()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let deployed = (
+        running(world.service.clone()).await,
+        running(other.clone()).await,
+    );
+    assert!(
+        deployed.0 != first && deployed.1 != third && deployed.0 != third,
+        "the deploy moved both services to new revisions: {deployed:?}"
+    );
+
+    let mut back = ActionRun::new(
+        &standins,
+        "refs/heads/feature/staging",
+        &unique("run"),
+        &[inputs.as_slice(), &[("mode", "rollback")]].concat(),
+    );
+    back.set("INPUT_CONTEXT", "/nonexistent");
+    let run = back.run();
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(running(world.service.clone()).await, first, "{}", run.log());
+    assert_eq!(running(other.clone()).await, third, "{}", run.log());
+}
+
 /// A rollback after `deregister-previous`: the revision to go back to is INACTIVE, and ECS
 /// refuses UpdateService to it — "you can't update an existing service to reference an INACTIVE
 /// task definition" (DeregisterTaskDefinition, API reference); the strict stand-in refuses it as
