@@ -193,17 +193,14 @@ def main() -> None:
                     return self.answer_json(400, {"message": "not started with --ecs-deployments"})
                 ecs.set_script(json.loads(body or b"{}"))
                 return self.answer_json(200, {"ok": True})
-            if self.path == "/_stand-in/iam-policy":
+            # The policies IAM would hold: a role session's permissions, a role's trust.
+            held = {"/_stand-in/iam-policy": ("session", "set_policy"),
+                    "/_stand-in/trust-policy": ("role", "set_trust_policy")}.get(self.path)
+            if held:
                 if iam is None:
                     return self.answer_json(400, {"message": "not started with --iam"})
                 request = json.loads(body or b"{}")
-                iam.set_policy(request["session"], request["policy"])
-                return self.answer_json(200, {"ok": True})
-            if self.path == "/_stand-in/trust-policy":
-                if iam is None:
-                    return self.answer_json(400, {"message": "not started with --iam"})
-                request = json.loads(body or b"{}")
-                iam.set_trust_policy(request["role"], request["policy"])
+                getattr(iam, held[1])(request[held[0]], request["policy"])
                 return self.answer_json(200, {"ok": True})
             if self.path == "/_stand-in/registry-check":
                 # The registry proxy's question: may this session make this registry request?
@@ -357,8 +354,10 @@ def main() -> None:
                 status, headers, payload = error.code, error.headers, error.read()
             if iam is not None and status == 200 and operation == "AssumeRoleWithWebIdentity":
                 iam.on_assume_role(body or b"", payload.decode(errors="replace"))
-            session = iam.session_of(self.headers) if iam is not None else None
-            if session and status == 200 and operation == "GetAuthorizationToken":
+            session = (iam.session_of(self.headers)
+                       if iam is not None and status == 200 and operation == "GetAuthorizationToken"
+                       else None)
+            if session:
                 # The password names the role session, as ECR's token stands for the identity
                 # that got it: the registry proxy checks that session's policy on each request.
                 answer = json.loads(payload)

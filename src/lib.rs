@@ -87,12 +87,11 @@ pub async fn run(request: &Request, console: &Console) -> Result<()> {
     };
     if let Some(stopped) = &mut stopped {
         let mut failure = StageFailure::new(stopped.stage, &stopped.error);
-        // The run's plan names the policy for exactly this run: it replaces the general hint
-        // an AccessDenied carries from the call that failed.
-        let general_hint =
-            failure.hint.is_none() || failure.hint == error::hint_for_code("AccessDeniedException");
-        if general_hint
-            && failure.message.contains("is not authorized to perform")
+        // An identity policy's denial ("… is not authorized to perform: ACTION on resource …"):
+        // the command that prints the policy for exactly this run says more than any hint the
+        // failed call carries. (A trust policy's denial reads "Not authorized to perform
+        // sts:AssumeRoleWithWebIdentity" and keeps its hint: the token's claims.)
+        if failure.message.contains("is not authorized to perform")
             && let Some(plan) = &planned
         {
             let hint = access_denied_hint(plan, &release);

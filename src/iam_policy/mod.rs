@@ -514,9 +514,9 @@ pub fn permissions_policy(request: &PolicyRequest) -> Value {
         // The one-off task of pre-deploy-command: started only in the services' cluster (the
         // ecs:cluster condition key), of the services' families when they were read (RunTask's
         // resource is the task definition), stopped there on a timeout. IAM has no condition
-        // key for a RunTask's overrides (command, taskRoleArn): a role in them needs
-        // iam:PassRole on it (RunTask's dependent action in the Service Authorization
-        // Reference), so PassTaskRoles above bounds the roles a one-off task can get.
+        // key for a RunTask's overrides (command, taskRoleArn): a role given to a task needs
+        // iam:PassRole on it (IAM User Guide, "Grant a user permissions to pass a role to an
+        // AWS service"), so PassTaskRoles above bounds the roles a one-off task can get.
         let cluster_arn = format!("arn:{partition}:ecs:{region}:{account}:cluster/{cluster}");
         let task_definitions: Vec<String> = if request.task_families.is_empty() {
             vec![format!(

@@ -175,25 +175,19 @@ async fn iam_policy_passes_only_the_roles_the_services_use() {
     let world = EcsWorld::create(&ecs, &format!("{}/e2e/roles:prod", standins.registry())).await;
     let family = world.task_definition.family().unwrap().to_string();
     let dir = tempfile::tempdir().unwrap();
-    let args = [
-        "iam-policy",
-        "--repository",
-        "operationcode/back-end",
-        "--account",
-        "123456789012",
-        "--region",
-        REGION,
-        "--ecr-repository",
-        "e2e/roles",
-        "--cluster",
-        world.cluster.as_str(),
-        "--service",
-        world.service.as_str(),
-        "--branch",
-        "main",
-        "--document",
-        "permissions",
-    ];
+    let command = iam_policy_command("e2e/roles", "permissions");
+    let args: Vec<&str> = command
+        .iter()
+        .map(String::as_str)
+        .chain([
+            "--cluster",
+            world.cluster.as_str(),
+            "--service",
+            world.service.as_str(),
+            "--branch",
+            "main",
+        ])
+        .collect();
     let (code, stdout, stderr) = local_run(&standins, dir.path(), &args);
     assert_eq!(code, 0, "{stderr}");
     let policy: serde_json::Value = serde_json::from_str(&stdout).unwrap();

@@ -837,25 +837,9 @@ async fn a_rollback_goes_back_to_what_each_service_ran_not_to_the_revision_befor
     )
     .run();
     assert_eq!(deploy.code, 0, "{}", deploy.log());
-    let running = |service: String| {
-        let ecs = ecs.clone();
-        let cluster = world.cluster.clone();
-        async move {
-            ecs.describe_services()
-                .cluster(cluster)
-                .services(service)
-                .send()
-                .await
-                .unwrap()
-                .services()[0]
-                .task_definition()
-                .unwrap()
-                .to_string()
-        }
-    };
     let deployed = (
-        running(world.service.clone()).await,
-        running(other.clone()).await,
+        world.running(&ecs).await.unwrap(),
+        world.running_in(&ecs, &other).await.unwrap(),
     );
     assert!(
         deployed.0 != first && deployed.1 != third && deployed.0 != third,
@@ -871,8 +855,13 @@ async fn a_rollback_goes_back_to_what_each_service_ran_not_to_the_revision_befor
     back.set("INPUT_CONTEXT", "/nonexistent");
     let run = back.run();
     assert_eq!(run.code, 0, "{}", run.log());
-    assert_eq!(running(world.service.clone()).await, first, "{}", run.log());
-    assert_eq!(running(other.clone()).await, third, "{}", run.log());
+    assert_eq!(world.running(&ecs).await, Some(first), "{}", run.log());
+    assert_eq!(
+        world.running_in(&ecs, &other).await,
+        Some(third),
+        "{}",
+        run.log()
+    );
 }
 
 /// A rollback after `deregister-previous`: the revision to go back to is INACTIVE, and ECS

@@ -28,6 +28,9 @@ pub struct ActionRun {
     from_config_file: Vec<(String, String)>,
     /// Why this run goes without an IAM policy (see [`ActionRun::without_iam_policy`]).
     unenforced: Option<String>,
+    /// Roles the run's policy passes when `iam-policy` cannot read them from the services (a
+    /// run about a service that is not there): `--pass-role`, as a person would name them.
+    pub pass_roles: Vec<String>,
 }
 
 pub struct Finished {
@@ -160,6 +163,7 @@ impl ActionRun {
             container: None,
             from_config_file: Vec::new(),
             unenforced: None,
+            pass_roles: Vec::new(),
             strict_aws: standins.var("AWS_ENDPOINT_URL").to_string(),
             denied_actions: Vec::new(),
         }
@@ -255,6 +259,9 @@ impl ActionRun {
         if self.get("INPUT_DEREGISTER-PREVIOUS") == Some("true") {
             args.push("--deregister-previous".into());
         }
+        for role in &self.pass_roles {
+            args.extend(["--pass-role".into(), role.clone()]);
+        }
         if let Some(account) = self
             .get("INPUT_REGISTRY")
             .and_then(|host| host.split_once(".dkr.ecr."))
@@ -274,16 +281,7 @@ impl ActionRun {
                 .output()
                 .unwrap()
         };
-        let mut output = print(&args);
-        if String::from_utf8_lossy(&output.stderr).contains("iam:PassRole needs the roles") {
-            // The services cannot be read (not there yet, or the run is about one that is
-            // not): the roles named as a person would, so the run is still enforced.
-            args.extend([
-                "--pass-role".into(),
-                "arn:aws:iam::123456789012:role/*".into(),
-            ]);
-            output = print(&args);
-        }
+        let output = print(&args);
         assert!(
             output.status.success(),
             "`deploy-action {}` printed no policy for this run (inputs the action refuses? then say so \

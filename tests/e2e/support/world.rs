@@ -167,10 +167,15 @@ impl EcsWorld {
 
     /// The task definition the world's service runs now.
     pub async fn running(&self, ecs: &aws_sdk_ecs::Client) -> Option<String> {
+        self.running_in(ecs, &self.service).await
+    }
+
+    /// The task definition `service` of the world's cluster runs now.
+    pub async fn running_in(&self, ecs: &aws_sdk_ecs::Client, service: &str) -> Option<String> {
         let described = ecs
             .describe_services()
             .cluster(&self.cluster)
-            .services(&self.service)
+            .services(service)
             .send()
             .await
             .unwrap();
